@@ -1,0 +1,113 @@
+/**
+ * Starts Azurite (blob + table) on loopback, on free ports, for the local stack, the tests and
+ * the benchmarks. In memory unless a data folder is given. With `oauth: true` it serves HTTPS
+ * with a self-signed certificate made at start and accepts bearer tokens (`--oauth basic`), which
+ * is what user-delegation SAS needs.
+ */
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import selfsigned from 'selfsigned';
+import { nodeArgs, startChildService } from './child-service.js';
+
+/** Azurite's documented development account; public knowledge, not a secret. */
+export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
+export const AZURITE_ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuriteOptions {
+  /** Folder for persistent data. @default - in memory, lost on stop */
+  location?: string;
+  /** HTTPS with a generated self-signed certificate and `--oauth basic`. @default false */
+  oauth?: boolean;
+  /** Cap for in-memory blob content. @default 2048 */
+  extentMemoryLimitMb?: number;
+  /** Forward Azurite's own output (access log is off). @default none */
+  forwardTo?: NodeJS.WritableStream;
+}
+
+/** What a test or service needs to reach this Azurite; plain data, safe to hand to tests. */
+export interface AzuriteEndpoints {
+  accountName: string;
+  accountKey: string;
+  blobEndpoint: string;
+  tableEndpoint: string;
+  connectionString: string;
+  /** PEM of the self-signed certificate when `oauth` is on; clients must trust it. */
+  caCertPem?: string;
+}
+
+export interface RunningAzurite extends AzuriteEndpoints {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  const require = createRequire(import.meta.url);
+  const azuriteMain = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist/src/azurite.js');
+  const scratch = await mkdtemp(path.join(tmpdir(), 'azurite-'));
+
+  const args = [
+    ...nodeArgs(azuriteMain),
+    '--blobHost', '127.0.0.1', '--blobPort', '0',
+    '--queueHost', '127.0.0.1', '--queuePort', '0',
+    '--tableHost', '127.0.0.1', '--tablePort', '0',
+    '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose',
+  ];
+  if (options.location) {
+    await mkdir(options.location, { recursive: true });
+    args.push('--location', options.location);
+  } else {
+    args.push('--inMemoryPersistence', '--extentMemoryLimit', String(options.extentMemoryLimitMb ?? 2048));
+  }
+
+  let caCertPem: string | undefined;
+  if (options.oauth) {
+    const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      days: 7,
+      keySize: 2048,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
+    });
+    const certPath = path.join(scratch, 'cert.pem');
+    const keyPath = path.join(scratch, 'key.pem');
+    await writeFile(certPath, pems.cert);
+    await writeFile(keyPath, pems.private, { mode: 0o600 });
+    args.push('--oauth', 'basic', '--cert', certPath, '--key', keyPath);
+    caCertPem = pems.cert;
+  }
+
+  const urls: Record<string, string> = {};
+  const service = await startChildService({
+    name: 'azurite',
+    command: process.execPath,
+    args,
+    // In-memory mode still resolves paths against cwd; keep anything stray out of the repo.
+    cwd: scratch,
+    forwardTo: options.forwardTo,
+    readyWhen: (line) => {
+      const match = /Azurite (Blob|Queue|Table) service is successfully listening at (\S+)/.exec(line);
+      if (match) urls[match[1]!] = match[2]!;
+      return urls.Blob && urls.Queue && urls.Table ? { ...urls } : undefined;
+    },
+  });
+
+  const blobEndpoint = `${service.ready.Blob}/${AZURITE_ACCOUNT_NAME}`;
+  const tableEndpoint = `${service.ready.Table}/${AZURITE_ACCOUNT_NAME}`;
+  const protocol = options.oauth ? 'https' : 'http';
+  return {
+    pid: service.child.pid!,
+    accountName: AZURITE_ACCOUNT_NAME,
+    accountKey: AZURITE_ACCOUNT_KEY,
+    blobEndpoint,
+    tableEndpoint,
+    connectionString:
+      `DefaultEndpointsProtocol=${protocol};AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};` +
+      `BlobEndpoint=${blobEndpoint};TableEndpoint=${tableEndpoint};`,
+    ...(caCertPem ? { caCertPem } : {}),
+    async stop() {
+      await service.stop();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
