@@ -65,7 +65,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   let caCertPem: string | undefined;
   if (options.oauth) {
     const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
-      days: 7,
+      notAfterDate: new Date(Date.now() + 7 * 24 * 3600 * 1000),
       keySize: 2048,
       extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
     });
