@@ -1,0 +1,195 @@
+/**
+ * The only reader of process.env in the connector. Parses the environment (and an optional JSON
+ * file named by CONFIG_FILE, which the environment overrides) once at start, and fails fast with
+ * every bad key, what arrived and what was expected — secrets are named, never echoed.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { envSchema, SECRET_KEYS, type Env } from './schema.js';
+
+export interface HiveConfig {
+  host: string;
+  port: number;
+  transport: 'binary' | 'http';
+  httpPath: string;
+  auth: 'PLAIN' | 'NOSASL' | 'KERBEROS';
+  username?: string;
+  password?: string;
+  kerberosService: string;
+  sessionConf: Record<string, string>;
+  defaultDatabase?: string;
+  fetchSize: number;
+  pollIntervalMs: number;
+  callTimeoutMs: number;
+  queryTimeoutMs: number;
+}
+
+export type BlobConfig =
+  | { kind: 'connectionString'; connectionString: string; container: string; sasVersion?: string }
+  | { kind: 'managedIdentity'; accountUrl: string; container: string; sasVersion?: string };
+
+export type JobStoreConfig =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'table'; tableName: string; connectionString?: string; accountUrl?: string };
+
+export interface Config {
+  logLevel: Env['LOG_LEVEL'];
+  instanceId: string;
+  http: {
+    host: string;
+    port: number;
+    publicBaseUrl?: string;
+    tls?: { certFile: string; keyFile: string };
+    trustProxy: string;
+    bodyLimit: string;
+  };
+  hive: HiveConfig;
+  enos: { baseUrl: string; appKey?: string; appSecret?: string; timeoutMs: number; maxRetries: number };
+  auth: {
+    sessionSigningKey: Buffer;
+    sessionTtlMinutes: number;
+    loginRateLimit: { perIp: number; perAccount: number; windowSeconds: number };
+    orgAccess: Env['ORG_ACCESS'];
+  };
+  storage:
+    | { method: 'blob'; blob: BlobConfig }
+    | { method: 'local'; dir: string; minFreeBytes: number; encryptionKey: Buffer; urlSigningKey: Buffer };
+  jobs: {
+    store: JobStoreConfig;
+    maxConcurrent: number;
+    maxPerUser: number;
+    maxQueued: number;
+    sweepIntervalMs: number;
+  };
+  exports: { defaultTtlMinutes: number; maxTtlMinutes: number; maxRows: number; maxBytes: number };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const SECRET = new Set<string>(SECRET_KEYS);
+
+function describeValue(key: string, value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (SECRET.has(key)) return 'a value (hidden: secret)';
+  const text = String(value);
+  return `'${text.length > 60 ? `${text.slice(0, 57)}...` : text}'`;
+}
+
+function readConfigFile(file: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([`CONFIG_FILE: could not read JSON from '${file}': ${(error as Error).message}`]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([`CONFIG_FILE: expected a JSON object of configuration keys in '${file}'`]);
+  }
+  // Nested values (ORG_ACCESS, HIVE_SESSION_CONF) may be written as JSON in the file.
+  return Object.fromEntries(
+    Object.entries(parsed).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
+  );
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFile = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : {};
+  const raw: Record<string, string | undefined> = { ...fromFile };
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    // An empty variable means "not set", as systemd and shells commonly produce them.
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const result = envSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '(config)');
+        return `${key}: ${issue.message} (got ${describeValue(key, raw[key])})`;
+      }),
+    );
+  }
+  return toConfig(result.data);
+}
+
+function toConfig(env: Env): Config {
+  const blob: BlobConfig = env.BLOB_CONNECTION_STRING
+    ? { kind: 'connectionString', connectionString: env.BLOB_CONNECTION_STRING, container: env.BLOB_CONTAINER, sasVersion: env.BLOB_SAS_VERSION }
+    : { kind: 'managedIdentity', accountUrl: env.BLOB_ACCOUNT_URL ?? '', container: env.BLOB_CONTAINER, sasVersion: env.BLOB_SAS_VERSION };
+  return {
+    logLevel: env.LOG_LEVEL,
+    instanceId: env.INSTANCE_ID ?? hostname(),
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      tls: env.TLS_CERT_FILE && env.TLS_KEY_FILE ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE } : undefined,
+      trustProxy: env.TRUST_PROXY,
+      bodyLimit: env.BODY_LIMIT,
+    },
+    hive: {
+      host: env.HIVE_HOST,
+      port: env.HIVE_PORT,
+      transport: env.HIVE_TRANSPORT,
+      httpPath: env.HIVE_HTTP_PATH,
+      auth: env.HIVE_AUTH,
+      username: env.HIVE_USERNAME,
+      password: env.HIVE_PASSWORD,
+      kerberosService: env.HIVE_KERBEROS_SERVICE,
+      sessionConf: env.HIVE_SESSION_CONF,
+      defaultDatabase: env.HIVE_DEFAULT_DATABASE,
+      fetchSize: env.HIVE_FETCH_SIZE,
+      pollIntervalMs: env.HIVE_POLL_INTERVAL_MS,
+      callTimeoutMs: env.HIVE_CALL_TIMEOUT_MS,
+      queryTimeoutMs: env.HIVE_QUERY_TIMEOUT_MINUTES * 60_000,
+    },
+    enos: {
+      baseUrl: env.ENOS_BASE_URL,
+      appKey: env.ENOS_APP_KEY,
+      appSecret: env.ENOS_APP_SECRET,
+      timeoutMs: env.ENOS_TIMEOUT_MS,
+      maxRetries: env.ENOS_MAX_RETRIES,
+    },
+    auth: {
+      sessionSigningKey: env.SESSION_SIGNING_KEY,
+      sessionTtlMinutes: env.SESSION_TTL_MINUTES,
+      loginRateLimit: {
+        perIp: env.LOGIN_RATE_LIMIT_PER_IP,
+        perAccount: env.LOGIN_RATE_LIMIT_PER_ACCOUNT,
+        windowSeconds: env.LOGIN_RATE_WINDOW_SECONDS,
+      },
+      orgAccess: env.ORG_ACCESS,
+    },
+    // The schema's refinements guarantee the keys each method needs are present.
+    storage:
+      env.STORAGE_METHOD === 'blob'
+        ? { method: 'blob', blob }
+        : {
+            method: 'local',
+            dir: env.LOCAL_EXPORT_DIR,
+            minFreeBytes: env.LOCAL_MIN_FREE_MB * 1024 * 1024,
+            encryptionKey: env.FILE_ENCRYPTION_KEY!,
+            urlSigningKey: env.URL_SIGNING_KEY!,
+          },
+    jobs: {
+      store:
+        env.JOB_STORE === 'sqlite'
+          ? { kind: 'sqlite', file: env.SQLITE_FILE }
+          : { kind: 'table', tableName: env.JOBS_TABLE_NAME, connectionString: env.TABLE_CONNECTION_STRING, accountUrl: env.TABLE_ACCOUNT_URL },
+      maxConcurrent: env.JOBS_MAX_CONCURRENT,
+      maxPerUser: env.JOBS_MAX_PER_USER,
+      maxQueued: env.JOBS_MAX_QUEUED,
+      sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
+    },
+    exports: {
+      defaultTtlMinutes: env.EXPORT_DEFAULT_TTL_MINUTES,
+      maxTtlMinutes: env.EXPORT_MAX_TTL_MINUTES,
+      maxRows: env.EXPORT_MAX_ROWS,
+      maxBytes: env.EXPORT_MAX_BYTES,
+    },
+  };
+}

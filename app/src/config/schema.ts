@@ -1,0 +1,164 @@
+/**
+ * The connector's whole configuration as one zod schema over flat, environment-style keys.
+ * Flat keys keep the mapping to systemd EnvironmentFiles and Key Vault secrets one-to-one; the
+ * transform at the end builds the nested, typed `Config` the rest of the code reads.
+ * Every key is documented in app/README.md; keep the two in step.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+const optionalString = z.string().trim().min(1).optional();
+
+/** A secret given as base64 (or hex with a `hex:` prefix) that must decode to at least `minBytes`. */
+const secretBytes = (minBytes: number, exactBytes?: number) =>
+  z
+    .string()
+    .transform((value, ctx) => {
+      const bytes = value.startsWith('hex:') ? Buffer.from(value.slice(4), 'hex') : Buffer.from(value, 'base64');
+      const ok = exactBytes === undefined ? bytes.length >= minBytes : bytes.length === exactBytes;
+      if (!ok) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected base64 (or hex:…) of ${exactBytes ?? `at least ${minBytes}`} bytes, got ${bytes.length} bytes`,
+        });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((value, ctx): z.output<T> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON document' });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      }
+      return z.NEVER;
+    }
+    return result.data;
+  });
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Hive identifier');
+const orgAccessSchema = z.record(
+  z.string().min(1),
+  z.object({
+    databases: z.array(identifier).min(1),
+    /** `db.table` entries; when present only these tables of the databases are readable. */
+    tables: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected db.table')).optional(),
+  }),
+);
+
+export const envSchema = z
+  .object({
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().default('127.0.0.1'),
+    PORT: int(0, 65535).default(8080),
+    PUBLIC_BASE_URL: z.url().optional(),
+    TLS_CERT_FILE: optionalString,
+    TLS_KEY_FILE: optionalString,
+    TRUST_PROXY: z.string().default('loopback'),
+    INSTANCE_ID: optionalString,
+    BODY_LIMIT: z.string().default('64kb'),
+
+    HIVE_HOST: z.string().min(1),
+    HIVE_PORT: int(1, 65535).default(10000),
+    HIVE_TRANSPORT: z.enum(['binary', 'http']).default('binary'),
+    HIVE_HTTP_PATH: z.string().default('/cliservice'),
+    HIVE_AUTH: z.enum(['PLAIN', 'NOSASL', 'KERBEROS']).default('PLAIN'),
+    HIVE_USERNAME: optionalString,
+    HIVE_PASSWORD: optionalString,
+    HIVE_KERBEROS_SERVICE: z.string().default('hive'),
+    HIVE_SESSION_CONF: jsonOf(z.record(z.string(), z.string())).default({}),
+    HIVE_DEFAULT_DATABASE: optionalString,
+    HIVE_FETCH_SIZE: int(100, 1_000_000).default(10_000),
+    HIVE_POLL_INTERVAL_MS: int(50, 60_000).default(500),
+    HIVE_CALL_TIMEOUT_MS: int(1_000, 600_000).default(60_000),
+    HIVE_QUERY_TIMEOUT_MINUTES: int(1, 24 * 60).default(120),
+
+    ENOS_BASE_URL: z.url(),
+    ENOS_APP_KEY: optionalString,
+    ENOS_APP_SECRET: optionalString,
+    ENOS_TIMEOUT_MS: int(100, 60_000).default(5_000),
+    ENOS_MAX_RETRIES: int(0, 5).default(2),
+
+    SESSION_SIGNING_KEY: secretBytes(32),
+    SESSION_TTL_MINUTES: int(5, 24 * 60).default(60),
+    LOGIN_RATE_LIMIT_PER_IP: int(1, 10_000).default(20),
+    LOGIN_RATE_LIMIT_PER_ACCOUNT: int(1, 10_000).default(5),
+    LOGIN_RATE_WINDOW_SECONDS: int(1, 86_400).default(300),
+    ORG_ACCESS: jsonOf(orgAccessSchema),
+
+    STORAGE_METHOD: z.enum(['blob', 'local']).default('blob'),
+    BLOB_CONNECTION_STRING: optionalString,
+    BLOB_ACCOUNT_URL: z.url().optional(),
+    BLOB_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a container name').default('exports'),
+    BLOB_SAS_VERSION: optionalString,
+    LOCAL_EXPORT_DIR: z.string().default('.local/exports'),
+    LOCAL_MIN_FREE_MB: int(0, 10_000_000).default(1024),
+    FILE_ENCRYPTION_KEY: secretBytes(32, 32).optional(),
+    URL_SIGNING_KEY: secretBytes(32).optional(),
+
+    JOB_STORE: z.enum(['sqlite', 'table']).default('sqlite'),
+    SQLITE_FILE: z.string().default('.local/jobs.sqlite'),
+    TABLE_CONNECTION_STRING: optionalString,
+    TABLE_ACCOUNT_URL: z.url().optional(),
+    JOBS_TABLE_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'expected a table name').default('exportjobs'),
+
+    EXPORT_DEFAULT_TTL_MINUTES: int(5, 7 * 24 * 60).default(24 * 60),
+    EXPORT_MAX_TTL_MINUTES: int(5, 7 * 24 * 60).default(7 * 24 * 60),
+    EXPORT_MAX_ROWS: int(1, Number.MAX_SAFE_INTEGER).default(50_000_000),
+    EXPORT_MAX_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
+    JOBS_MAX_CONCURRENT: int(1, 64).default(4),
+    JOBS_MAX_PER_USER: int(1, 64).default(2),
+    JOBS_MAX_QUEUED: int(0, 10_000).default(50),
+    SWEEP_INTERVAL_SECONDS: int(10, 86_400).default(600),
+  })
+  .superRefine((env, ctx) => {
+    const need = (key: keyof typeof env, why: string) => {
+      if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required ${why}` });
+    };
+    if (env.EXPORT_DEFAULT_TTL_MINUTES > env.EXPORT_MAX_TTL_MINUTES) {
+      ctx.addIssue({ code: 'custom', path: ['EXPORT_DEFAULT_TTL_MINUTES'], message: `must not exceed EXPORT_MAX_TTL_MINUTES (${env.EXPORT_MAX_TTL_MINUTES})` });
+    }
+    if (env.HIVE_AUTH === 'PLAIN') {
+      need('HIVE_USERNAME', 'when HIVE_AUTH is PLAIN');
+      need('HIVE_PASSWORD', 'when HIVE_AUTH is PLAIN');
+    }
+    if ((env.ENOS_APP_KEY === undefined) !== (env.ENOS_APP_SECRET === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['ENOS_APP_SECRET'], message: 'ENOS_APP_KEY and ENOS_APP_SECRET go together' });
+    }
+    if (env.STORAGE_METHOD === 'blob' && !env.BLOB_CONNECTION_STRING && !env.BLOB_ACCOUNT_URL) {
+      ctx.addIssue({ code: 'custom', path: ['BLOB_ACCOUNT_URL'], message: 'required when STORAGE_METHOD is blob (or BLOB_CONNECTION_STRING)' });
+    }
+    if (env.STORAGE_METHOD === 'local') {
+      need('FILE_ENCRYPTION_KEY', 'when STORAGE_METHOD is local');
+      need('URL_SIGNING_KEY', 'when STORAGE_METHOD is local');
+    }
+    if (env.JOB_STORE === 'table' && !env.TABLE_CONNECTION_STRING && !env.TABLE_ACCOUNT_URL) {
+      ctx.addIssue({ code: 'custom', path: ['TABLE_ACCOUNT_URL'], message: 'required when JOB_STORE is table (or TABLE_CONNECTION_STRING)' });
+    }
+    if ((env.TLS_CERT_FILE === undefined) !== (env.TLS_KEY_FILE === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['TLS_KEY_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE go together' });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+/** Keys whose values must never appear in logs or error messages. */
+export const SECRET_KEYS = [
+  'HIVE_PASSWORD',
+  'ENOS_APP_SECRET',
+  'SESSION_SIGNING_KEY',
+  'FILE_ENCRYPTION_KEY',
+  'URL_SIGNING_KEY',
+  'BLOB_CONNECTION_STRING',
+  'TABLE_CONNECTION_STRING',
+] as const satisfies readonly (keyof Env)[];

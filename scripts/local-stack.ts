@@ -1,0 +1,169 @@
+/**
+ * `npm start`: the whole system on loopback with embedded defaults — Azurite (blob + table), the
+ * HiveServer2 stand-in, the EnOS identity stand-in, the connector and the cleanup schedule.
+ * Waits until the connector's /readyz is green, prints where to click and the demo account,
+ * and on Ctrl-C stops everything it started, newest first.
+ *
+ * Fixed points (see DESIGN.md): PORT sets the connector's port (default 8080), every other
+ * service takes a free port, HIVE_SEED_ROWS sets the size of enos.measurement, and the ready line
+ * is exactly `Connector ready at http://127.0.0.1:<port>`.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { startAzurite } from './lib/azurite.js';
+import { parseReadyLine, startChildService, tsxArgs, type ChildService } from './lib/child-service.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LOCAL = path.join(ROOT, '.local');
+const EXPORTS_CONTAINER = 'exports';
+
+interface LocalSecrets {
+  sessionSigningKey: string;
+  urlSigningKey: string;
+  fileEncryptionKey: string;
+  hivePassword: string;
+}
+
+/** Per-machine development secrets, made once and kept under the git-ignored .local/. */
+async function localSecrets(): Promise<LocalSecrets> {
+  const file = path.join(LOCAL, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as LocalSecrets;
+  const secrets: LocalSecrets = {
+    sessionSigningKey: randomBytes(32).toString('base64'),
+    urlSigningKey: randomBytes(32).toString('base64'),
+    fileEncryptionKey: randomBytes(32).toString('base64'),
+    hivePassword: randomBytes(18).toString('base64url'),
+  };
+  await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+}
+
+interface HiveReady {
+  listeners: { transport: string; auth: string; host: string; port: number }[];
+}
+
+async function main(): Promise<void> {
+  const connectorPort = positiveInt('PORT', 8080);
+  const seedRows = positiveInt('HIVE_SEED_ROWS', 100_000);
+  const storageMethod = process.env.STORAGE_METHOD === 'local' ? 'local' : 'blob';
+  await mkdir(LOCAL, { recursive: true });
+  const secrets = await localSecrets();
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const started: { name: string; stop: () => Promise<void> }[] = [];
+
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const service of started.reverse()) {
+      await service.stop().catch((error: unknown) => log(`could not stop ${service.name}: ${String(error)}`));
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    log('Starting Azurite (blob + table)...');
+    const azurite = await startAzurite({ location: path.join(LOCAL, 'azurite') });
+    started.push({ name: 'azurite', stop: azurite.stop });
+    const containerClient = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(EXPORTS_CONTAINER);
+    await containerClient.createIfNotExists();
+
+    log(`Starting the HiveServer2 stand-in (${seedRows.toLocaleString('en')} measurement rows)...`);
+    const hive: ChildService<HiveReady> = await startChildService({
+      name: 'hive',
+      command: process.execPath,
+      args: tsxArgs(
+        path.join(ROOT, 'scripts/hive-stand-in/main.ts'),
+        '--port', '0',
+        '--auth', 'PLAIN',
+        '--user', `connector:${secrets.hivePassword}`,
+        '--seed-rows', String(seedRows),
+        '--db-file', path.join(LOCAL, `hive-${seedRows}.duckdb`),
+      ),
+      readyWhen: (line) => parseReadyLine<HiveReady>(line),
+      timeoutMs: 600_000,
+    });
+    started.push(hive);
+    const hiveListener = hive.ready.listeners[0]!;
+
+    log('Starting the EnOS identity stand-in...');
+    const enos = await startChildService({
+      name: 'enos',
+      command: process.execPath,
+      args: tsxArgs(path.join(ROOT, 'scripts/enos-stand-in/main.ts'), '--port', '0'),
+      readyWhen: (line) => parseReadyLine<{ url: string }>(line),
+    });
+    started.push(enos);
+
+    log('Starting the connector...');
+    const connectorEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(connectorPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      INSTANCE_ID: 'local-1',
+      HIVE_HOST: hiveListener.host,
+      HIVE_PORT: String(hiveListener.port),
+      HIVE_TRANSPORT: 'binary',
+      HIVE_AUTH: 'PLAIN',
+      HIVE_USERNAME: 'connector',
+      HIVE_PASSWORD: secrets.hivePassword,
+      HIVE_POLL_INTERVAL_MS: '200',
+      ENOS_BASE_URL: enos.ready.url,
+      SESSION_SIGNING_KEY: secrets.sessionSigningKey,
+      ORG_ACCESS: JSON.stringify({ 'demo-org': { databases: ['enos'] }, 'other-org': { databases: ['enos_other'] } }),
+      STORAGE_METHOD: storageMethod,
+      BLOB_CONNECTION_STRING: azurite.connectionString,
+      BLOB_CONTAINER: EXPORTS_CONTAINER,
+      LOCAL_EXPORT_DIR: path.join(LOCAL, 'exports'),
+      FILE_ENCRYPTION_KEY: secrets.fileEncryptionKey,
+      URL_SIGNING_KEY: secrets.urlSigningKey,
+      JOB_STORE: 'sqlite',
+      SQLITE_FILE: path.join(LOCAL, 'jobs.sqlite'),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${connectorPort}`,
+    };
+    const connector = await startChildService({
+      name: 'connector',
+      command: process.execPath,
+      args: tsxArgs(path.join(ROOT, 'app/src/main.ts')),
+      env: connectorEnv,
+      forwardTo: process.stderr,
+      readyWhen: (line) => parseReadyLine<{ url: string }>(line),
+    });
+    started.push(connector);
+
+    const readyUrl = `${connector.ready.url}/readyz`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const response = await fetch(readyUrl).catch(() => undefined);
+      if (response?.ok) break;
+      if (Date.now() > deadline) throw new Error(`the connector did not become ready: ${response ? await response.text() : 'no answer'}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    log('');
+    log(`Connector ready at ${connector.ready.url}`);
+    log(`  Sign in as demo / demo-password (organization demo-org, may read database enos)`);
+    log(`  or other / other-password (organization other-org, may read database enos_other)`);
+    log(`  Storage: ${storageMethod}; data under .local/. Press Ctrl-C to stop everything.`);
+  } catch (error) {
+    log(`Local stack failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll(1);
+  }
+}
+
+await main();
