@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../app/src/config/config.js';
+
+const key = randomBytes(32).toString('base64');
+const minimal = {
+  HIVE_HOST: 'hive.internal',
+  HIVE_USERNAME: 'svc',
+  HIVE_PASSWORD: 'hive-secret-value',
+  ENOS_BASE_URL: 'https://apim.example.com',
+  SESSION_SIGNING_KEY: key,
+  ORG_ACCESS: '{"o1":{"databases":["enos"]}}',
+  BLOB_ACCOUNT_URL: 'https://acct.blob.core.windows.net',
+};
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+describe('loadConfig', () => {
+  it('applies documented defaults to a minimal Azure configuration', () => {
+    const config = loadConfig(minimal);
+    expect(config.http.port).toBe(8080);
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(config.hive).toMatchObject({ port: 10000, transport: 'binary', auth: 'PLAIN', fetchSize: 10_000 });
+    expect(config.storage).toEqual({ method: 'blob', blob: { kind: 'managedIdentity', accountUrl: 'https://acct.blob.core.windows.net', container: 'exports', sasVersion: undefined } });
+    expect(config.jobs.store).toEqual({ kind: 'sqlite', file: '.local/jobs.sqlite' });
+    expect(config.exports).toMatchObject({ defaultTtlMinutes: 1440, maxTtlMinutes: 10080 });
+    expect(config.auth.sessionSigningKey.equals(Buffer.from(key, 'base64'))).toBe(true);
+    expect(config.auth.orgAccess).toEqual({ o1: { databases: ['enos'] } });
+  });
+
+  it('names every bad field and what was expected, in one error', () => {
+    const problems = problemsOf({ ...minimal, HIVE_PORT: 'abc', STORAGE_METHOD: 'ftp', ORG_ACCESS: '{"o1":{"databases":[]}}' });
+    expect(problems).toHaveLength(3);
+    expect(problems.find((p) => p.startsWith('HIVE_PORT:'))).toContain("got 'abc'");
+    expect(problems.find((p) => p.startsWith('STORAGE_METHOD:'))).toMatch(/blob.*local/);
+    expect(problems.find((p) => p.startsWith('ORG_ACCESS:'))).toContain('o1.databases');
+  });
+
+  it('never echoes a secret value in its errors', () => {
+    const problems = problemsOf({ ...minimal, SESSION_SIGNING_KEY: 'c2hvcnQ=' });
+    expect(problems.join('\n')).toContain('SESSION_SIGNING_KEY');
+    expect(problems.join('\n')).not.toContain('c2hvcnQ=');
+    expect(problems.join('\n')).toContain('hidden: secret');
+  });
+
+  it('requires the keys each storage method and auth mode needs', () => {
+    const { BLOB_ACCOUNT_URL: _url, HIVE_PASSWORD: _pw, ...rest } = minimal;
+    const problems = problemsOf({ ...rest, STORAGE_METHOD: 'local' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['FILE_ENCRYPTION_KEY', 'HIVE_PASSWORD', 'URL_SIGNING_KEY']);
+  });
+
+  it('refuses a default lifetime longer than the maximum', () => {
+    const problems = problemsOf({ ...minimal, EXPORT_DEFAULT_TTL_MINUTES: '2000', EXPORT_MAX_TTL_MINUTES: '1000' });
+    expect(problems[0]).toMatch(/^EXPORT_DEFAULT_TTL_MINUTES: must not exceed/);
+  });
+
+  it('reads a CONFIG_FILE and lets the environment override it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'connector.json');
+    writeFileSync(file, JSON.stringify({ ...minimal, HIVE_PORT: 10001, ORG_ACCESS: { o2: { databases: ['x'] } } }));
+    const config = loadConfig({ CONFIG_FILE: file, HIVE_PORT: '10002' });
+    expect(config.hive.port).toBe(10002);
+    expect(config.auth.orgAccess).toEqual({ o2: { databases: ['x'] } });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ ...minimal, PORT: '' }).http.port).toBe(8080);
+  });
+});
