@@ -1,0 +1,123 @@
+/**
+ * Turns HiveServer2's columnar row sets straight into RFC 4180 CSV text, without building an
+ * object per row (hive-driver's JsonResult does that, and it is the slow part of an export:
+ * see `npm run bench`). Each column is formatted once into an array of ready-to-join fields,
+ * then rows are joined; NULL is an empty field, an empty string is `""` so the two stay apart.
+ *
+ * Formatting rules: BIGINT exact from the 8 raw bytes (never through a float), DECIMAL as the
+ * exact text Hive sends, DATE as YYYY-MM-DD, TIMESTAMP as ISO 8601 local date-time
+ * (`YYYY-MM-DDTHH:MM:SS[.fff]`, no offset: Hive timestamps carry no zone), BINARY as base64,
+ * complex types as the JSON text Hive sends, booleans as true/false.
+ */
+
+/** The parts of hive-driver's thrift objects this module reads. */
+interface Int64Like {
+  buffer: Buffer;
+  offset?: number;
+}
+interface ValuesWithNulls<T> {
+  values: T[];
+  nulls: Buffer;
+}
+export interface ThriftColumn {
+  boolVal?: ValuesWithNulls<boolean> | null;
+  byteVal?: ValuesWithNulls<number> | null;
+  i16Val?: ValuesWithNulls<number> | null;
+  i32Val?: ValuesWithNulls<number> | null;
+  i64Val?: ValuesWithNulls<Int64Like | number> | null;
+  doubleVal?: ValuesWithNulls<number> | null;
+  stringVal?: ValuesWithNulls<string> | null;
+  binaryVal?: ValuesWithNulls<Buffer> | null;
+}
+export interface ThriftRowSet {
+  columns?: ThriftColumn[] | null;
+}
+export interface ThriftColumnDesc {
+  columnName: string;
+  typeDesc: { types: { primitiveEntry?: { type: number } | null }[] };
+}
+export interface ThriftTableSchema {
+  columns: ThriftColumnDesc[];
+}
+
+/** TTypeId values from TCLIService.thrift that need their own formatting. */
+const TYPE = { TIMESTAMP: 8, BINARY: 9, DATE: 17 } as const;
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+export function csvField(text: string): string {
+  if (text === '') return '""';
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function csvHeader(schema: ThriftTableSchema): string {
+  return `${schema.columns.map((column) => csvField(column.columnName)).join(',')}\r\n`;
+}
+
+export function columnTypes(schema: ThriftTableSchema): number[] {
+  return schema.columns.map((column) => column.typeDesc.types[0]?.primitiveEntry?.type ?? 7);
+}
+
+const isNull = (nulls: Buffer, index: number): boolean => {
+  const byte = nulls[index >> 3];
+  return byte !== undefined && (byte & (1 << (index & 7))) !== 0;
+};
+
+function int64Text(value: Int64Like | number): string {
+  if (typeof value === 'number') return String(value);
+  return value.buffer.readBigInt64BE(value.offset ?? 0).toString();
+}
+
+function formatColumn(column: ThriftColumn, type: number, count: number): string[] {
+  const out = new Array<string>(count);
+  const fill = <T>(data: ValuesWithNulls<T>, format: (value: T) => string) => {
+    const { values, nulls } = data;
+    const anyNull = nulls.length > 0 && nulls.some((byte) => byte !== 0);
+    for (let i = 0; i < count; i++) {
+      out[i] = anyNull && isNull(nulls, i) ? '' : format(values[i]!);
+    }
+  };
+  if (column.stringVal) {
+    if (type === TYPE.TIMESTAMP) fill(column.stringVal, (value) => value.replace(' ', 'T'));
+    else if (type === TYPE.DATE) fill(column.stringVal, (value) => value);
+    else fill(column.stringVal, csvField);
+  } else if (column.i64Val) fill(column.i64Val, int64Text);
+  else if (column.i32Val) fill(column.i32Val, String);
+  else if (column.doubleVal) fill(column.doubleVal, String);
+  else if (column.boolVal) fill(column.boolVal, (value) => (value ? 'true' : 'false'));
+  else if (column.i16Val) fill(column.i16Val, String);
+  else if (column.byteVal) fill(column.byteVal, String);
+  else if (column.binaryVal) fill(column.binaryVal, (value) => value.toString('base64'));
+  else throw new Error('Hive sent a column with no values of a known type');
+  return out;
+}
+
+export function rowCount(rowSet: ThriftRowSet): number {
+  const first = rowSet.columns?.[0];
+  if (!first) return 0;
+  const data =
+    first.stringVal ?? first.i64Val ?? first.i32Val ?? first.doubleVal ?? first.boolVal ?? first.i16Val ?? first.byteVal ?? first.binaryVal;
+  return data?.values.length ?? 0;
+}
+
+/**
+ * CSV lines (each ending in CRLF) for the first `limit` rows of a row set. Returned as one
+ * string per row so callers can stop exactly at a byte cap.
+ */
+export function csvRows(rowSet: ThriftRowSet, types: readonly number[], limit = Infinity): string[] {
+  const count = Math.min(rowCount(rowSet), limit);
+  const columns = rowSet.columns ?? [];
+  if (count === 0) return [];
+  if (columns.length !== types.length) {
+    throw new Error(`Hive sent ${columns.length} columns but the schema has ${types.length}`);
+  }
+  const formatted = columns.map((column, index) => formatColumn(column, types[index]!, count));
+  const rows = new Array<string>(count);
+  const width = formatted.length;
+  for (let r = 0; r < count; r++) {
+    let line = formatted[0]![r]!;
+    for (let c = 1; c < width; c++) line += `,${formatted[c]![r]}`;
+    rows[r] = `${line}\r\n`;
+  }
+  return rows;
+}
