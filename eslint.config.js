@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdktf.out/', '.local/', '.gen/', 'test-results/', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['node_modules/', 'dist/', 'cdktf.out/', '.local/', '.gen/', 'test-results/', '**/*.js', '**/*.cjs', '!eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,7 +7,6 @@
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const optionalString = z.string().trim().min(1).optional();
 
 /** A secret given as base64 (or hex with a `hex:` prefix) that must decode to at least `minBytes`. */

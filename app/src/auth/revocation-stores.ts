@@ -1,0 +1,55 @@
+/**
+ * Durable revocation lists for session tokens, kept next to the jobs: SQLite when the connector
+ * runs alone (survives a restart, so a logged-out token does not come back to life), Azure Table
+ * Storage when several instances must agree. Entries are kept until the token would have expired
+ * anyway, then pruned.
+ */
+import Database from 'better-sqlite3';
+import { RestError, type TableClient } from '@azure/data-tables';
+import type { RevocationList } from './session-tokens.js';
+
+export function createSqliteRevocationList(file: string, clock: () => Date = () => new Date()): RevocationList & { close(): void } {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec('CREATE TABLE IF NOT EXISTS revoked_tokens (token_id TEXT PRIMARY KEY, until_ms INTEGER NOT NULL)');
+  const insert = db.prepare('INSERT OR REPLACE INTO revoked_tokens (token_id, until_ms) VALUES (?, ?)');
+  const prune = db.prepare('DELETE FROM revoked_tokens WHERE until_ms < ?');
+  const lookup = db.prepare<[string, number], { found: number }>('SELECT 1 AS found FROM revoked_tokens WHERE token_id = ? AND until_ms >= ?');
+  return {
+    async revoke(tokenId, until) {
+      prune.run(clock().getTime());
+      insert.run(tokenId, until.getTime());
+    },
+    async isRevoked(tokenId) {
+      return lookup.get(tokenId, clock().getTime()) !== undefined;
+    },
+    close: () => db.close(),
+  };
+}
+
+const PARTITION = 'revoked';
+
+export function createTableRevocationList(client: TableClient, clock: () => Date = () => new Date()): RevocationList {
+  let ensured: Promise<void> | undefined;
+  const ensureTable = () => (ensured ??= client.createTable().catch((error: unknown) => {
+    ensured = undefined;
+    throw error;
+  }));
+  return {
+    async revoke(tokenId, until) {
+      await ensureTable();
+      await client.upsertEntity({ partitionKey: PARTITION, rowKey: tokenId, untilMs: until.getTime() }, 'Replace');
+    },
+    async isRevoked(tokenId) {
+      await ensureTable();
+      try {
+        const entity = await client.getEntity<{ untilMs: number }>(PARTITION, tokenId);
+        return Number(entity.untilMs) >= clock().getTime();
+      } catch (error) {
+        if (error instanceof RestError && error.statusCode === 404) return false;
+        throw error;
+      }
+    },
+  };
+}
