@@ -1,0 +1,232 @@
+/**
+ * The export use cases behind the API: submit, read, list, cancel, new link, delete. Every call
+ * names the caller, and jobs are looked up under the caller's owner id, so another user's id
+ * is simply not found (404, never 403: ids don't leak). Running jobs is the scheduler's work;
+ * this module only records intent and asks the scheduler to act.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { SessionUser } from '../auth/session-tokens.js';
+import { AppError } from '../errors.js';
+import type { ExportJob, JobStore } from '../jobs/job-store.js';
+import type { Logger } from '../logger.js';
+import type { ExportFormat, ExportStore, ExportTarget } from '../storage/export-store.js';
+
+export interface ExportPolicy {
+  defaultTtlMinutes: number;
+  maxTtlMinutes: number;
+  maxPerUser: number;
+  /** Queued + running jobs this instance accepts before answering 429. */
+  maxActivePerInstance: number;
+}
+
+export interface SubmitRequest {
+  sql: string;
+  ttlMinutes?: number;
+  format?: ExportFormat;
+  idempotencyKey?: string;
+}
+
+/** What the API shows for a job. */
+export interface ExportView {
+  id: string;
+  status: ExportJob['status'];
+  format: ExportFormat;
+  sql: string;
+  ttlMinutes: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  expiresAt: string | null;
+  progress: { rows: number; bytes: number };
+  truncated: boolean;
+  cancelRequested: boolean;
+  error: { code: string; message: string } | null;
+  fileName: string;
+  downloadUrl: string | null;
+}
+
+export interface Scheduler {
+  /** Something changed: look for queued work. */
+  kick(): void;
+  /** Stops the job if this instance runs it; returns whether it did. */
+  abortLocal(jobId: string): boolean;
+}
+
+/** Stable, storage-safe owner id: a user is scoped to the organization they signed in with. */
+export function ownerIdOf(user: Pick<SessionUser, 'userId' | 'organizationId'>): string {
+  return createHash('sha256').update(`${user.organizationId}\n${user.userId}`).digest('base64url').slice(0, 24);
+}
+
+export function fileNameOf(job: Pick<ExportJob, 'id' | 'createdAt'>): string {
+  const stamp = job.createdAt.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  return `enos-export-${stamp}-${job.id.slice(0, 8)}`;
+}
+
+export function targetOf(job: ExportJob, expiresAt: Date): ExportTarget {
+  return { jobId: job.id, ownerId: job.ownerId, fileName: fileNameOf(job), format: job.format, expiresAt };
+}
+
+const iso = (date: Date | undefined) => (date ? date.toISOString() : null);
+
+export class ExportService {
+  constructor(
+    private readonly deps: {
+      jobs: JobStore;
+      store: ExportStore;
+      scheduler: Scheduler;
+      /** Throws the SQL guard's AppError for anything but an allowed single SELECT. */
+      guard: (sql: string, user: SessionUser) => { sql: string };
+      policy: ExportPolicy;
+      instanceId: string;
+      logger: Logger;
+      clock?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return this.deps.clock?.() ?? new Date();
+  }
+
+  async submit(user: SessionUser, request: SubmitRequest): Promise<{ job: ExportJob; created: boolean }> {
+    const { policy, jobs } = this.deps;
+    const ttlMinutes = request.ttlMinutes ?? policy.defaultTtlMinutes;
+    if (ttlMinutes > policy.maxTtlMinutes) {
+      throw new AppError('validation_failed', 400, `ttlMinutes must be at most ${policy.maxTtlMinutes} (got ${ttlMinutes})`);
+    }
+    const guarded = this.deps.guard(request.sql, user);
+    const ownerId = ownerIdOf(user);
+
+    if (request.idempotencyKey) {
+      // A retried request must not hit the limits a second time: answer with the first job.
+      const earlier = await this.findByIdempotencyKey(ownerId, request.idempotencyKey);
+      if (earlier) return this.replay(earlier, guarded.sql);
+    }
+    const [mine, here] = await Promise.all([jobs.countActive({ ownerId }), jobs.countActive({ instanceId: this.deps.instanceId })]);
+    if (mine >= policy.maxPerUser) {
+      throw new AppError('rate_limited', 429, `You already have ${mine} exports queued or running; wait for one to finish`, { retryAfterSeconds: 30 });
+    }
+    if (here >= policy.maxActivePerInstance) {
+      throw new AppError('queue_full', 429, 'The export queue is full; try again shortly', { retryAfterSeconds: 60 });
+    }
+    const result = await jobs.create(
+      {
+        id: randomUUID(),
+        ownerId,
+        ownerName: user.userName,
+        organizationId: user.organizationId,
+        sql: guarded.sql,
+        format: request.format ?? 'csv',
+        ttlMinutes,
+        instanceId: this.deps.instanceId,
+        ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+      },
+      this.now(),
+    );
+    if (!result.created) return this.replay(result.job, guarded.sql);
+    this.deps.logger.info({ jobId: result.job.id, org: user.organizationId }, 'export queued');
+    this.deps.scheduler.kick();
+    return result;
+  }
+
+  private async findByIdempotencyKey(ownerId: string, key: string): Promise<ExportJob | undefined> {
+    const recent = await this.deps.jobs.listByOwner(ownerId, { limit: 200 });
+    return recent.find((job) => job.idempotencyKey === key);
+  }
+
+  private replay(job: ExportJob, sql: string): { job: ExportJob; created: boolean } {
+    if (job.sql !== sql) {
+      throw new AppError('conflict', 422, 'This Idempotency-Key was already used for a different request');
+    }
+    return { job, created: false };
+  }
+
+  async get(user: SessionUser, id: string): Promise<ExportJob> {
+    const job = await this.deps.jobs.get(ownerIdOf(user), id);
+    if (!job) throw new AppError('not_found', 404, 'No export with this id');
+    return job;
+  }
+
+  list(user: SessionUser, limit = 100): Promise<ExportJob[]> {
+    return this.deps.jobs.listByOwner(ownerIdOf(user), { limit });
+  }
+
+  async cancel(user: SessionUser, id: string): Promise<ExportJob> {
+    const job = await this.get(user, id);
+    const now = this.now();
+    if (job.status === 'queued') {
+      const cancelled = await this.deps.jobs.update(job.ownerId, id, { status: 'cancelled', finishedAt: now, cancelRequested: true }, now, ['queued']);
+      if (cancelled) return cancelled;
+    }
+    const requested = await this.deps.jobs.update(job.ownerId, id, { cancelRequested: true }, now, ['running']);
+    if (requested) {
+      // Runs here: stop it now. Runs elsewhere: that instance sees cancelRequested at its next progress update.
+      this.deps.scheduler.abortLocal(id);
+      return requested;
+    }
+    const current = await this.get(user, id);
+    throw new AppError('conflict', 409, `The export is already ${current.status} and cannot be cancelled`);
+  }
+
+  async newLink(user: SessionUser, id: string, ttlMinutes?: number): Promise<ExportJob> {
+    const job = await this.get(user, id);
+    const now = this.now();
+    if (job.status !== 'succeeded' || !job.result) {
+      throw new AppError('conflict', 409, `Only a finished export has a download link (this one is ${job.status})`);
+    }
+    // The storage lifecycle policy deletes exports older than the maximum lifetime, so a link
+    // can never outlive creation + maximum lifetime, whatever was asked.
+    const limit = job.createdAt.getTime() + this.deps.policy.maxTtlMinutes * 60_000;
+    const wanted = now.getTime() + (ttlMinutes ?? job.ttlMinutes) * 60_000;
+    if (ttlMinutes !== undefined && ttlMinutes > this.deps.policy.maxTtlMinutes) {
+      throw new AppError('validation_failed', 400, `ttlMinutes must be at most ${this.deps.policy.maxTtlMinutes} (got ${ttlMinutes})`);
+    }
+    const expiresAt = new Date(Math.min(wanted, limit));
+    if (expiresAt.getTime() <= now.getTime() + 60_000) {
+      throw new AppError('gone', 410, 'This export has reached its maximum lifetime; run it again for a new file');
+    }
+    await this.deps.store.extendExpiry(job.result, expiresAt);
+    const updated = await this.deps.jobs.update(job.ownerId, id, { expiresAt }, now, ['succeeded']);
+    if (!updated) throw new AppError('conflict', 409, 'The export changed while the link was being made; try again');
+    return updated;
+  }
+
+  async remove(user: SessionUser, id: string): Promise<void> {
+    const job = await this.get(user, id);
+    const now = this.now();
+    if (job.status === 'queued' || job.status === 'running') {
+      await this.deps.jobs.update(job.ownerId, id, { cancelRequested: true }, now, ['queued', 'running']);
+      this.deps.scheduler.abortLocal(id);
+    }
+    // Data first: if deleting the record failed after, the user can retry; the reverse would
+    // leave an unreachable file behind until the sweeper finds it.
+    if (job.result) await this.deps.store.delete(job.result);
+    await this.deps.jobs.delete(job.ownerId, id);
+    this.deps.logger.info({ jobId: id }, 'export deleted');
+  }
+
+  /** Renders a job for its owner; the download URL only while it really works. */
+  async view(job: ExportJob): Promise<ExportView> {
+    const now = this.now();
+    const expired = job.status === 'expired' || (job.status === 'succeeded' && job.expiresAt !== undefined && job.expiresAt <= now);
+    const status = expired ? 'expired' : job.status;
+    const downloadUrl =
+      status === 'succeeded' && job.result && job.expiresAt ? await this.deps.store.downloadUrl(job.result, targetOf(job, job.expiresAt)) : null;
+    return {
+      id: job.id,
+      status,
+      format: job.format,
+      sql: job.sql,
+      ttlMinutes: job.ttlMinutes,
+      createdAt: job.createdAt.toISOString(),
+      startedAt: iso(job.startedAt),
+      finishedAt: iso(job.finishedAt),
+      expiresAt: iso(job.expiresAt),
+      progress: { rows: job.rows, bytes: job.bytes },
+      truncated: job.truncated,
+      cancelRequested: job.cancelRequested,
+      error: job.error ?? null,
+      fileName: fileNameOf(job),
+      downloadUrl,
+    };
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Runs this instance's queued exports, at most `maxConcurrent` at a time, and keeps job states
+ * truthful whatever happens:
+ * - a job is claimed with a conditional queued → running update, so it runs once;
+ * - it ends with a conditional running → final update; if that fails (cancelled or deleted in
+ *   the meantime) the just-committed file is deleted, so nothing outlives its record;
+ * - on start, jobs this instance had queued or running when it died are marked `interrupted`;
+ * - a sweeper deletes expired exports and marks their jobs expired.
+ * Cancellation from another instance arrives as `cancelRequested`, read at each progress update.
+ */
+import { AppError, isAppError } from '../errors.js';
+import type { ExportJob, JobError, JobStore } from '../jobs/job-store.js';
+import type { Logger } from '../logger.js';
+import type { QueryRunner, RunningQuery } from '../hive/query-runner.js';
+import type { ExportStore, ExportWriter } from '../storage/export-store.js';
+import { streamExport, type ExportLimits } from './export-pipeline.js';
+import { targetOf, type Scheduler } from './export-service.js';
+
+export interface SchedulerOptions {
+  jobs: JobStore;
+  store: ExportStore;
+  runner: QueryRunner;
+  limits: ExportLimits;
+  instanceId: string;
+  maxConcurrent: number;
+  sweepIntervalMs: number;
+  /** How often progress is written to the job store. @default 1000 */
+  progressIntervalMs?: number;
+  logger: Logger;
+  clock?: () => Date;
+  /** Extra housekeeping run with each sweep (e.g. the local store's orphan files). */
+  onSweep?: (now: Date) => Promise<void>;
+}
+
+/** What a user reads in `error`: AppError messages are written for them; anything else is not. */
+export function jobErrorOf(error: unknown): JobError {
+  if (isAppError(error)) return { code: error.code, message: error.message };
+  return { code: 'internal', message: 'The export failed because of an internal error' };
+}
+
+export class JobScheduler implements Scheduler {
+  private readonly running = new Map<string, AbortController>();
+  private pumping = false;
+  private pumpAgain = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  private now(): Date {
+    return this.options.clock?.() ?? new Date();
+  }
+
+  async start(): Promise<void> {
+    const interrupted = await this.options.jobs.markInterrupted(this.options.instanceId, this.now());
+    if (interrupted > 0) this.options.logger.warn({ interrupted }, 'marked jobs of a previous run as interrupted');
+    this.sweepTimer = setInterval(() => void this.sweep().catch((error: unknown) => this.options.logger.error({ err: error }, 'sweep failed')), this.options.sweepIntervalMs);
+    this.sweepTimer.unref();
+    this.kick();
+  }
+
+  /** Stops taking work and stops what runs; those jobs end `failed` with code `interrupted`. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweepTimer);
+    for (const controller of this.running.values()) controller.abort(new AppError('internal', 503, 'The connector is shutting down'));
+    await this.whenIdle();
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.running.size === 0 && !this.pumping) return Promise.resolve();
+    return new Promise((resolve) => this.idle.add(resolve));
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  abortLocal(jobId: string): boolean {
+    const controller = this.running.get(jobId);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    void this.pump().catch((error: unknown) => this.options.logger.error({ err: error }, 'job scheduling failed'));
+  }
+
+  private settleIdle(): void {
+    if (this.running.size === 0 && !this.pumping) for (const resolve of this.idle) resolve();
+    if (this.running.size === 0 && !this.pumping) this.idle.clear();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        const free = this.options.maxConcurrent - this.running.size;
+        if (free <= 0 || this.stopped) break;
+        const queued = await this.options.jobs.listQueued(this.options.instanceId, free);
+        for (const job of queued) {
+          if (this.running.size >= this.options.maxConcurrent || this.stopped) break;
+          if (this.running.has(job.id)) continue;
+          const now = this.now();
+          const claimed = await this.options.jobs.update(job.ownerId, job.id, { status: 'running', startedAt: now }, now, ['queued']);
+          if (!claimed) continue;
+          const controller = new AbortController();
+          this.running.set(job.id, controller);
+          void this.run(claimed, controller).finally(() => {
+            this.running.delete(job.id);
+            this.kick();
+            this.settleIdle();
+          });
+        }
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+      this.settleIdle();
+    }
+  }
+
+  private async run(job: ExportJob, controller: AbortController): Promise<void> {
+    const { jobs, store, runner, logger } = this.options;
+    const log = logger.child({ jobId: job.id });
+    let query: RunningQuery | undefined;
+    let writer: ExportWriter | undefined;
+    let lastProgress = 0;
+    const progressEvery = this.options.progressIntervalMs ?? 1_000;
+    let pendingProgress: Promise<unknown> = Promise.resolve();
+
+    try {
+      log.info('export started');
+      query = await runner.start(job.sql, { signal: controller.signal });
+      const expiresAt = new Date(this.now().getTime() + job.ttlMinutes * 60_000);
+      writer = await store.begin(targetOf(job, expiresAt));
+      const outcome = await streamExport({
+        query,
+        writer,
+        format: job.format,
+        limits: this.options.limits,
+        onProgress: ({ rows, bytes }) => {
+          const now = this.now();
+          if (now.getTime() - lastProgress < progressEvery) return;
+          lastProgress = now.getTime();
+          // One progress write in flight at a time; it doubles as the cross-instance cancel check.
+          pendingProgress = pendingProgress.then(async () => {
+            const current = await jobs.update(job.ownerId, job.id, { rows, bytes }, now, ['running']);
+            if (!current || current.cancelRequested) controller.abort();
+          });
+        },
+      });
+      await pendingProgress.catch(() => undefined);
+      if (controller.signal.aborted) throw new AppError('conflict', 409, 'The export was cancelled');
+      const finishedAt = this.now();
+      const done = await jobs.update(
+        job.ownerId,
+        job.id,
+        {
+          status: 'succeeded',
+          finishedAt,
+          expiresAt,
+          rows: outcome.rows,
+          bytes: outcome.committed.bytes,
+          truncated: outcome.truncated,
+          result: { method: outcome.committed.method, location: outcome.committed.location, bytes: outcome.committed.bytes, sha256: outcome.committed.sha256 },
+        },
+        finishedAt,
+        ['running'],
+      );
+      if (!done) {
+        // Cancelled or deleted while we committed: the file must not outlive its record.
+        await store.delete(outcome.committed);
+        await this.finish(job, 'cancelled');
+        log.info('export cancelled at commit; file removed');
+        return;
+      }
+      log.info({ rows: outcome.rows, bytes: outcome.committed.bytes, truncated: outcome.truncated }, 'export succeeded');
+    } catch (error) {
+      await pendingProgress.catch(() => undefined);
+      if (writer) await writer.abort().catch(() => undefined);
+      if (controller.signal.aborted) {
+        const reason: unknown = controller.signal.reason;
+        if (isAppError(reason) && reason.status === 503) {
+          await this.finish(job, 'failed', { code: 'interrupted', message: 'The connector stopped while the export was running; run it again' });
+        } else {
+          await this.finish(job, 'cancelled');
+        }
+        log.info('export cancelled');
+      } else {
+        const jobError = jobErrorOf(error);
+        if (!isAppError(error) || error.status >= 500) log.error({ err: isAppError(error) ? (error.cause ?? error) : error }, 'export failed');
+        else log.info({ code: jobError.code, cause: error.cause instanceof Error ? error.cause.message : undefined }, 'export failed');
+        await this.finish(job, 'failed', jobError);
+      }
+    } finally {
+      await query?.close().catch(() => undefined);
+    }
+  }
+
+  private async finish(job: ExportJob, status: 'failed' | 'cancelled', error?: JobError): Promise<void> {
+    const now = this.now();
+    await this.options.jobs
+      .update(job.ownerId, job.id, { status, finishedAt: now, ...(error ? { error } : {}) }, now, ['running'])
+      .catch((failure: unknown) => this.options.logger.error({ err: failure, jobId: job.id }, 'could not record the end of a job'));
+  }
+
+  /** Deletes expired exports and marks their jobs expired; safe to run on every instance. */
+  async sweep(): Promise<number> {
+    const now = this.now();
+    let swept = 0;
+    for (;;) {
+      const expired = await this.options.jobs.listExpired(now, 100);
+      if (expired.length === 0) break;
+      for (const job of expired) {
+        if (job.result) await this.options.store.delete(job.result);
+        await this.options.jobs.update(job.ownerId, job.id, { status: 'expired' }, now, ['succeeded']);
+        swept++;
+      }
+      if (expired.length < 100) break;
+    }
+    await this.options.onSweep?.(now);
+    if (swept > 0) this.options.logger.info({ swept }, 'expired exports deleted');
+    return swept;
+  }
+}
