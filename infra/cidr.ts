@@ -1,0 +1,54 @@
+/**
+ * IPv4 CIDR arithmetic for config validation: address ranges are checked for overlap and
+ * containment at synth, before Azure would reject them halfway through a deploy.
+ */
+
+export interface Ipv4Range {
+  /** The CIDR as written in the config. */
+  text: string;
+  /** First address of the range, as an unsigned 32-bit number. */
+  first: number;
+  /** Last address of the range, as an unsigned 32-bit number. */
+  last: number;
+  prefix: number;
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** The address as an unsigned 32-bit number, or undefined when it is not a dotted IPv4 address. */
+export function parseIpv4(text: string): number | undefined {
+  const match = IPV4.exec(text);
+  if (!match) return undefined;
+  const octets = match.slice(1).map(Number);
+  if (octets.some((octet) => octet > 255)) return undefined;
+  return octets.reduce((value, octet) => value * 256 + octet, 0);
+}
+
+/**
+ * Parses `a.b.c.d/n` strictly: host bits must be zero, because Azure rejects `10.0.0.1/24` as an
+ * address prefix and a silent normalization would hide a typo.
+ */
+export function parseCidr(text: string): Ipv4Range | undefined {
+  const [address, prefixText, ...rest] = text.split('/');
+  if (address === undefined || prefixText === undefined || rest.length > 0) return undefined;
+  if (!/^\d{1,2}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  const first = parseIpv4(address);
+  if (first === undefined || prefix > 32) return undefined;
+  const size = 2 ** (32 - prefix);
+  if (first % size !== 0) return undefined;
+  return { text, first, last: first + size - 1, prefix };
+}
+
+export function overlaps(a: Ipv4Range, b: Ipv4Range): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+export function contains(outer: Ipv4Range, inner: Ipv4Range): boolean {
+  return outer.first <= inner.first && inner.last <= outer.last;
+}
+
+/** True for ranges that mean "anywhere", which an admin port must never be opened to. */
+export function isAnywhere(range: Ipv4Range): boolean {
+  return range.prefix === 0;
+}

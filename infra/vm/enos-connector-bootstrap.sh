@@ -1,0 +1,384 @@
+#!/usr/bin/env bash
+# enos-connector-bootstrap: everything the connector VM does to itself.
+#
+#   prepare        cloud-init, first boot: Node.js 22, the service user, Caddy for ACME TLS.
+#   deploy         the CustomScript extension, on every deploy whose bundle hash or settings
+#                  changed: writes the settings, installs the bundle from the artifacts container
+#                  (managed identity), writes the systemd unit, restarts the service.
+#   fetch-secrets  systemd ExecStartPre, as root: reads the connector's secrets from Key Vault
+#                  (managed identity) into /run (tmpfs), readable by root only. Secrets never
+#                  touch the disk, the custom data or a command line.
+#
+# ENOS_BOOTSTRAP_ROOT prefixes every path written, so tests run it against a scratch root.
+set -euo pipefail
+umask 077
+
+ROOT="${ENOS_BOOTSTRAP_ROOT:-}"
+IMDS_TOKEN_URL='http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01'
+SERVICE_USER=enos-connector
+ETC_DIR="$ROOT/etc/enos-connector"
+APP_DIR="$ROOT/opt/enos-connector"
+NODE_ROOT="$ROOT/opt/nodejs"
+STATE_DIR="$ROOT/var/lib/enos-connector"
+RUN_DIR="$ROOT/run/enos-connector"
+UNIT_FILE="$ROOT/etc/systemd/system/enos-connector.service"
+CADDY_FILE="$ROOT/etc/caddy/Caddyfile"
+RELEASES_KEPT=3
+
+log() { printf 'enos-connector-bootstrap: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# --- settings ---------------------------------------------------------------------------------
+
+declare -A SETTINGS=()
+
+# Reads KEY=value lines (no quoting, no expansion: the file is data, never sourced).
+load_settings() {
+  local file="$1" key value
+  [[ -r "$file" ]] || die "settings file $file is missing; expected it to be written by 'deploy'"
+  while IFS='=' read -r key value || [[ -n "$key" ]]; do
+    [[ -z "$key" || "$key" == \#* ]] && continue
+    [[ "$key" =~ ^[A-Z][A-Z0-9_]*$ ]] || die "settings file $file: got key '$key'; expected UPPER_SNAKE_CASE"
+    SETTINGS["$key"]="$value"
+  done <"$file"
+}
+
+setting() {
+  local key="$1"
+  [[ -n "${SETTINGS[$key]:-}" ]] || die "setting $key is empty; expected it in $ETC_DIR/bootstrap.env"
+  printf '%s' "${SETTINGS[$key]}"
+}
+
+optional_setting() { printf '%s' "${SETTINGS[$1]:-}"; }
+
+# --- helpers ----------------------------------------------------------------------------------
+
+# A bearer token for the VM's managed identity. The token stays in a variable: it is handed to
+# curl through a file descriptor, never as an argument (arguments are world-readable in /proc).
+identity_token() {
+  local resource="$1"
+  curl -fsS --retry 5 --retry-connrefused --max-time 30 -H @<(printf 'Metadata: true\n') \
+    "$IMDS_TOKEN_URL&resource=$resource" | json_field access_token
+}
+
+json_field() {
+  python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]], end="")' "$1"
+}
+
+authorized_get() {
+  local token="$1" url="$2"
+  shift 2
+  curl -fsS --retry 5 --retry-connrefused --max-time 300 \
+    -H @<(printf 'Authorization: Bearer %s\nx-ms-version: 2023-11-03\n' "$token") "$@" "$url"
+}
+
+set_owner() { chown "$@"; }
+
+# --- prepare ----------------------------------------------------------------------------------
+
+install_packages() {
+  local tls_mode="$1"
+  local packages=(ca-certificates curl python3 xz-utils)
+  [[ "$tls_mode" == acme ]] && packages+=(caddy)
+  DEBIAN_FRONTEND=noninteractive apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+}
+
+node_arch() {
+  case "$(uname -m)" in
+    x86_64) printf 'x64' ;;
+    aarch64) printf 'arm64' ;;
+    *) die "machine architecture $(uname -m); expected x86_64 or aarch64" ;;
+  esac
+}
+
+# Node.js from the official tarball, checked against the release's SHASUMS256.txt.
+install_node() {
+  local version="$1" arch name target work
+  [[ "$version" =~ ^22\.[0-9]+\.[0-9]+$ ]] || die "Node.js version '$version'; expected 22.x.y"
+  arch="$(node_arch)"
+  name="node-v$version-linux-$arch"
+  target="$NODE_ROOT/v$version"
+  if [[ ! -x "$target/bin/node" ]]; then
+    log "installing Node.js $version ($arch)"
+    work="$(mktemp -d)"
+    curl -fsS --retry 5 --retry-connrefused --max-time 300 -o "$work/$name.tar.xz" "https://nodejs.org/dist/v$version/$name.tar.xz"
+    curl -fsS --retry 5 --retry-connrefused --max-time 60 -o "$work/SHASUMS256.txt" "https://nodejs.org/dist/v$version/SHASUMS256.txt"
+    (cd "$work" && grep " $name.tar.xz\$" SHASUMS256.txt | sha256sum -c --status -) ||
+      die "Node.js $version tarball does not match its published SHA-256"
+    mkdir -p "$target.tmp"
+    tar -xJf "$work/$name.tar.xz" -C "$target.tmp" --strip-components=1 --no-same-owner
+    chmod -R a+rX,go-w "$target.tmp"
+    mv -T "$target.tmp" "$target"
+    rm -rf "$work"
+  fi
+  mkdir -p "$ROOT/usr/local/bin"
+  ln -sfn "$target/bin/node" "$ROOT/usr/local/bin/node"
+}
+
+ensure_user() {
+  if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /var/lib/enos-connector --shell /usr/sbin/nologin "$SERVICE_USER"
+  fi
+}
+
+prepare() {
+  local node_version="" tls_mode=""
+  while (($# > 0)); do
+    case "$1" in
+      --node-version) node_version="${2:-}" && shift 2 ;;
+      --tls-mode) tls_mode="${2:-}" && shift 2 ;;
+      *) die "prepare: unknown argument '$1'; expected --node-version V --tls-mode acme|keyvault" ;;
+    esac
+  done
+  [[ "$tls_mode" == acme || "$tls_mode" == keyvault ]] || die "prepare: --tls-mode '$tls_mode'; expected acme or keyvault"
+  install_packages "$tls_mode"
+  install_node "$node_version"
+  ensure_user
+  mkdir -p "$ETC_DIR" "$APP_DIR/releases" "$STATE_DIR"
+  chmod 0755 "$ETC_DIR" "$APP_DIR" "$APP_DIR/releases"
+  chmod 0700 "$STATE_DIR"
+  set_owner "$SERVICE_USER:$SERVICE_USER" "$STATE_DIR"
+  log "prepared (Node.js $node_version, TLS $tls_mode)"
+}
+
+# --- deploy -----------------------------------------------------------------------------------
+
+write_settings() {
+  local bootstrap_b64="$1" connector_b64="$2"
+  mkdir -p "$ETC_DIR"
+  chmod 0755 "$ETC_DIR"
+  # Non-secret settings only (the stack's tests prove it): world-readable is fine, root-writable.
+  printf '%s' "$bootstrap_b64" | base64 -d >"$ETC_DIR/bootstrap.env.tmp"
+  printf '%s' "$connector_b64" | base64 -d >"$ETC_DIR/connector.env.tmp"
+  chmod 0644 "$ETC_DIR/bootstrap.env.tmp" "$ETC_DIR/connector.env.tmp"
+  mv -f "$ETC_DIR/bootstrap.env.tmp" "$ETC_DIR/bootstrap.env"
+  mv -f "$ETC_DIR/connector.env.tmp" "$ETC_DIR/connector.env"
+}
+
+install_bundle() {
+  local url="$1" sha="$2" release work token
+  [[ "$sha" =~ ^[0-9a-f]{64}$ ]] || die "bundle hash '$sha'; expected 64 lowercase hex digits"
+  release="$APP_DIR/releases/$sha"
+  if [[ ! -f "$release/server.js" ]]; then
+    log "installing connector bundle $sha"
+    work="$(mktemp -d)"
+    token="$(identity_token 'https%3A%2F%2Fstorage.azure.com%2F')"
+    authorized_get "$token" "$url" -o "$work/connector.zip"
+    printf '%s  %s\n' "$sha" "$work/connector.zip" | sha256sum -c --status - ||
+      die "bundle from $url does not match the expected SHA-256 $sha"
+    rm -rf "$release.tmp"
+    mkdir -p "$release.tmp"
+    python3 -m zipfile -e "$work/connector.zip" "$release.tmp"
+    # The bundle is connector/… inside the zip; accept it at the top level too.
+    if [[ -f "$release.tmp/connector/server.js" ]]; then
+      mv "$release.tmp/connector" "$release.tmp.inner"
+      rm -rf "$release.tmp"
+      mv "$release.tmp.inner" "$release.tmp"
+    fi
+    [[ -f "$release.tmp/server.js" ]] || die "bundle $sha has no server.js; expected the dist/connector layout"
+    # Code is root-owned and read-only for the service.
+    chmod -R a+rX,go-w "$release.tmp"
+    mv -T "$release.tmp" "$release"
+    rm -rf "$work"
+  fi
+  ln -sfn "$release" "$APP_DIR/current.tmp"
+  mv -Tf "$APP_DIR/current.tmp" "$APP_DIR/current"
+  prune_releases "$sha"
+}
+
+prune_releases() {
+  local keep="$1" old
+  # Newest first; the current release always survives.
+  while IFS= read -r old; do
+    [[ "$(basename "$old")" == "$keep" ]] && continue
+    rm -rf "$old"
+  done < <(find "$APP_DIR/releases" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | cut -d' ' -f2- | tail -n +"$((RELEASES_KEPT + 1))")
+}
+
+write_unit() {
+  local tls_mode="$1" capabilities=''
+  # Only the keyvault mode binds 443 itself; behind Caddy the service needs no capability at all.
+  [[ "$tls_mode" == keyvault ]] && capabilities='CAP_NET_BIND_SERVICE'
+  mkdir -p "$(dirname "$UNIT_FILE")"
+  cat >"$UNIT_FILE.tmp" <<EOF
+[Unit]
+Description=EnOS AML connector
+After=network-online.target
+Wants=network-online.target
+StartLimitIntervalSec=600
+StartLimitBurst=20
+
+[Service]
+Type=simple
+User=$SERVICE_USER
+Group=$SERVICE_USER
+WorkingDirectory=/opt/enos-connector/current
+EnvironmentFile=/etc/enos-connector/connector.env
+# Written by ExecStartPre into the tmpfs runtime directory, root-only; gone when the service stops.
+EnvironmentFile=-/run/enos-connector/secrets.env
+RuntimeDirectory=enos-connector
+RuntimeDirectoryMode=0700
+StateDirectory=enos-connector
+StateDirectoryMode=0700
+ExecStartPre=+/usr/local/sbin/enos-connector-bootstrap fetch-secrets
+ExecStart=/usr/local/bin/node /opt/enos-connector/current/server.js
+Restart=on-failure
+RestartSec=5
+UMask=0077
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+ProtectProc=invisible
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+LockPersonality=yes
+SystemCallArchitectures=native
+SystemCallFilter=@system-service
+CapabilityBoundingSet=$capabilities
+AmbientCapabilities=$capabilities
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  chmod 0644 "$UNIT_FILE.tmp"
+  mv -f "$UNIT_FILE.tmp" "$UNIT_FILE"
+}
+
+write_caddyfile() {
+  local domain="$1" email="$2" port="$3" global=''
+  [[ -n "$email" ]] && global="	email $email"
+  mkdir -p "$(dirname "$CADDY_FILE")"
+  cat >"$CADDY_FILE.tmp" <<EOF
+{
+$global
+	auto_https disable_redirects
+}
+
+$domain {
+	tls {
+		issuer acme {
+			# Port 80 stays closed: the CA validates over 443 (TLS-ALPN-01).
+			disable_http_challenge
+		}
+	}
+	reverse_proxy 127.0.0.1:$port
+}
+EOF
+  chmod 0644 "$CADDY_FILE.tmp"
+  mv -f "$CADDY_FILE.tmp" "$CADDY_FILE"
+}
+
+deploy() {
+  local bootstrap_b64="" connector_b64="" tls_mode node_version bundle_url bundle_sha
+  while (($# > 0)); do
+    case "$1" in
+      --bootstrap-env-b64) bootstrap_b64="${2:-}" && shift 2 ;;
+      --connector-env-b64) connector_b64="${2:-}" && shift 2 ;;
+      *) die "deploy: unknown argument '$1'; expected --bootstrap-env-b64 B64 --connector-env-b64 B64" ;;
+    esac
+  done
+  [[ -n "$bootstrap_b64" && -n "$connector_b64" ]] || die 'deploy: expected --bootstrap-env-b64 and --connector-env-b64'
+  write_settings "$bootstrap_b64" "$connector_b64"
+  load_settings "$ETC_DIR/bootstrap.env"
+  # Plain assignments, so a missing setting stops the script (set -e ignores failures inside arguments).
+  tls_mode="$(setting TLS_MODE)"
+  node_version="$(setting NODE_VERSION)"
+  bundle_url="$(setting BUNDLE_URL)"
+  bundle_sha="$(setting BUNDLE_SHA256)"
+  # Idempotent: a no-op when cloud-init already prepared this Node.js version and TLS mode.
+  prepare --node-version "$node_version" --tls-mode "$tls_mode"
+  install_bundle "$bundle_url" "$bundle_sha"
+  write_unit "$tls_mode"
+  if [[ "$tls_mode" == acme ]]; then
+    local domain port
+    domain="$(setting ACME_DOMAIN)"
+    port="$(setting CONNECTOR_PORT)"
+    write_caddyfile "$domain" "$(optional_setting ACME_EMAIL)" "$port"
+    systemctl enable caddy
+    systemctl restart caddy
+  fi
+  systemctl daemon-reload
+  systemctl enable enos-connector.service
+  systemctl restart enos-connector.service
+  log "deployed bundle $bundle_sha"
+}
+
+# --- fetch-secrets ----------------------------------------------------------------------------
+
+# systemd EnvironmentFile syntax: double quotes, with backslash and quote escaped.
+env_line() {
+  local name="$1" value="$2"
+  value="${value//\\/\\\\}"
+  value="${value//\"/\\\"}"
+  printf '%s="%s"\n' "$name" "$value"
+}
+
+fetch_secret() {
+  local token="$1" vault="$2" name="$3"
+  authorized_get "$token" "$vault/secrets/$name?api-version=7.4" | json_field value
+}
+
+fetch_secrets() {
+  local vault token secret_map pair env_name secret_name value tls_secret
+  load_settings "$ETC_DIR/bootstrap.env"
+  vault="$(setting KEY_VAULT_URL)"
+  secret_map="$(setting SECRET_MAP)"
+  vault="${vault%/}"
+  token="$(identity_token 'https%3A%2F%2Fvault.azure.net')"
+  mkdir -p "$RUN_DIR"
+  chmod 0700 "$RUN_DIR"
+  : >"$RUN_DIR/secrets.env.tmp"
+  chmod 0600 "$RUN_DIR/secrets.env.tmp"
+  for pair in $secret_map; do
+    env_name="${pair%%=*}"
+    secret_name="${pair#*=}"
+    value="$(fetch_secret "$token" "$vault" "$secret_name")" || die "could not read secret '$secret_name' from $vault"
+    [[ "$value" != *$'\n'* ]] || die "secret '$secret_name' spans several lines; expected a single line"
+    env_line "$env_name" "$value" >>"$RUN_DIR/secrets.env.tmp"
+  done
+  mv -f "$RUN_DIR/secrets.env.tmp" "$RUN_DIR/secrets.env"
+
+  tls_secret="$(optional_setting TLS_SECRET_NAME)"
+  if [[ -n "$tls_secret" ]]; then
+    value="$(fetch_secret "$token" "$vault" "$tls_secret")" || die "could not read TLS secret '$tls_secret' from $vault"
+    mkdir -p "$RUN_DIR/tls"
+    printf '%s\n' "$value" | awk '/-----BEGIN [A-Z ]*PRIVATE KEY-----/{k=1} k{print} /-----END [A-Z ]*PRIVATE KEY-----/{k=0}' >"$RUN_DIR/tls/key.pem"
+    printf '%s\n' "$value" | awk '/-----BEGIN CERTIFICATE-----/{c=1} c{print} /-----END CERTIFICATE-----/{c=0}' >"$RUN_DIR/tls/cert.pem"
+    [[ -s "$RUN_DIR/tls/key.pem" && -s "$RUN_DIR/tls/cert.pem" ]] ||
+      die "TLS secret '$tls_secret' must hold a PEM private key and certificate chain"
+    # The service reads its own key; nobody else can.
+    chmod 0500 "$RUN_DIR/tls"
+    chmod 0400 "$RUN_DIR/tls/key.pem" "$RUN_DIR/tls/cert.pem"
+    set_owner -R "$SERVICE_USER:$SERVICE_USER" "$RUN_DIR/tls"
+  fi
+  log "secrets loaded from $vault"
+}
+
+# --- main -------------------------------------------------------------------------------------
+
+main() {
+  local command="${1:-}"
+  (($# > 0)) && shift
+  case "$command" in
+    prepare) prepare "$@" ;;
+    deploy) deploy "$@" ;;
+    fetch-secrets) fetch_secrets "$@" ;;
+    *) die "unknown command '$command'; expected prepare, deploy or fetch-secrets" ;;
+  esac
+}
+
+main "$@"
