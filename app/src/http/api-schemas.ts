@@ -1,0 +1,83 @@
+/**
+ * The API's request and response shapes, as zod schemas. The routers validate requests with
+ * them and the OpenAPI document is generated from the very same objects, so the description
+ * served at /openapi.json cannot drift from what the server accepts.
+ */
+import { z } from 'zod';
+
+export const loginRequest = z
+  .object({
+    username: z.string().trim().min(1).max(256).describe('EnOS account name'),
+    password: z.string().min(1).max(1024).describe('EnOS account password'),
+  })
+  .strict();
+
+export const userView = z.object({
+  id: z.string(),
+  name: z.string(),
+  organizationId: z.string(),
+});
+
+export const sessionCreated = z.object({
+  token: z.string().describe('Bearer token for the Authorization header'),
+  expiresAt: z.iso.datetime(),
+  user: userView,
+});
+
+export const exportFormat = z.enum(['csv', 'csv.gz']);
+
+export const createExportRequest = (maxTtlMinutes: number) =>
+  z
+    .object({
+      sql: z.string().min(1).max(100_000).describe('One read-only HiveQL SELECT (WITH … SELECT allowed)'),
+      ttlMinutes: z.number().int().min(5).max(maxTtlMinutes).optional().describe('Lifetime of the download URL'),
+      format: exportFormat.optional().describe('csv (default) or csv.gz'),
+    })
+    .strict();
+
+export const newLinkRequest = (maxTtlMinutes: number) =>
+  z
+    .object({
+      ttlMinutes: z.number().int().min(5).max(maxTtlMinutes).optional(),
+    })
+    .strict();
+
+export const exportView = z.object({
+  id: z.uuid(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']),
+  format: exportFormat,
+  sql: z.string(),
+  ttlMinutes: z.number().int(),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  expiresAt: z.iso.datetime().nullable(),
+  progress: z.object({ rows: z.number().int(), bytes: z.number().int() }),
+  truncated: z.boolean().describe('true when a row or byte cap stopped the export early'),
+  cancelRequested: z.boolean(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  fileName: z.string(),
+  downloadUrl: z.url().nullable().describe('Time-limited URL that needs no further credentials'),
+});
+
+export const exportList = z.object({ exports: z.array(exportView) });
+
+export const catalogView = z.object({
+  organizationId: z.string(),
+  databases: z.array(z.object({ name: z.string(), tables: z.array(z.string()).nullable() })),
+  maxTtlMinutes: z.number().int(),
+  defaultTtlMinutes: z.number().int(),
+  formats: z.array(exportFormat),
+});
+
+export const errorBody = z.object({
+  error: z.looseObject({ code: z.string(), message: z.string() }),
+});
+
+/** Ids are UUIDs; anything else is a 404 before a store is asked. */
+export const EXPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Turns zod issues into one readable sentence naming each bad field. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+}

@@ -1,0 +1,36 @@
+/**
+ * Every /api route except sign-in runs behind this: a Bearer session token, verified and not
+ * revoked, becomes `req.session`. Anything else is the same 401.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import type { Session, SessionTokens } from '../auth/session-tokens.js';
+import { AppError } from '../errors.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    session?: Session;
+  }
+}
+
+export function requireSession(tokens: SessionTokens) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    if (!match) {
+      next(new AppError('unauthorized', 401, 'Sign in first: send the session token as "Authorization: Bearer <token>"'));
+      return;
+    }
+    try {
+      req.session = await tokens.verify(match[1]!);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** The caller, for handlers behind `requireSession`. */
+export function sessionOf(req: Request): Session {
+  if (!req.session) throw new AppError('unauthorized', 401, 'Sign in first');
+  return req.session;
+}
