@@ -1,0 +1,88 @@
+/**
+ * The SQL guard: only a single read-only SELECT over tables the organization may read reaches
+ * Hive. It runs before Hive sees anything and fails closed: what it cannot analyse is refused.
+ *
+ * How: a lexer with Hive's token boundaries (sql-guard-lexer) → one statement, no forbidden
+ * statement, word or function (sql-guard-rules) → a same-length rewrite into node-sql-parser's
+ * Hive dialect (sql-guard-dialect) → its parser must see one SELECT (sql-guard-parse) → every
+ * table from the AST, the parser's table list and the tokens must be readable (sql-guard-tables).
+ *
+ * Decisions:
+ * - Allowed: SELECT and WITH … SELECT with joins, subqueries, UNION/INTERSECT/EXCEPT, window
+ *   functions, hints, and the Hive clauses LATERAL VIEW (explode, posexplode, inline, json_tuple,
+ *   parse_url_tuple, stack only), TABLESAMPLE, DISTRIBUTE/SORT/CLUSTER BY, GROUPING SETS,
+ *   WITH ROLLUP/CUBE — none of them can name a table, and their text is checked for query words.
+ *   Hive syntax node-sql-parser does not know beyond those is refused as a syntax error.
+ * - Refused as statements: everything not starting with SELECT, WITH or '(' — DDL, DML,
+ *   SET/RESET/ADD/DFS/LIST/SOURCE/COMPILE, '!', EXPLAIN, SHOW/DESCRIBE (not data exports),
+ *   and Hive's FROM … SELECT / FROM … INSERT forms (the parser cannot read them).
+ * - Refused anywhere: INSERT, TRANSFORM/MAP/REDUCE … USING, SELECT … INTO; the functions
+ *   reflect, reflect2, java_method, in_file, get_splits, get_llap_splits and xpath*; any
+ *   database-qualified function (a permanent UDF is arbitrary code); ${…} anywhere, even in a
+ *   string or comment, because HiveServer2 substitutes variables before it parses.
+ * - Text: one trailing ';' and trailing comments are allowed (and removed from the SQL sent to
+ *   Hive); nested block comments, backslashes in "…" strings, doubled backticks and characters
+ *   outside Hive's ASCII grammar (look-alike letters, full-width ';', zero-width spaces) are
+ *   refused, because Hive versions or modes disagree on where such tokens end.
+ * - Tables: unqualified names resolve against `defaultDatabase` (refused without one); CTE names
+ *   are not tables within their scope; names must be ASCII letters, digits and underscores, as
+ *   Hive's metastore requires. Views are checked by name like tables: what a view reads is the
+ *   cluster's authorization, not the guard's.
+ */
+import { lexHive } from './sql-guard-lexer.js';
+import { describePosition, sqlRejected } from './sql-guard-errors.js';
+import { checkStatementKind, matchParentheses, singleStatement } from './sql-guard-rules.js';
+import { toParserDialect } from './sql-guard-dialect.js';
+import { parseSelect } from './sql-guard-parse.js';
+import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens } from './sql-guard-tables.js';
+
+export type { TableAccess } from './sql-guard-tables.js';
+import type { TableAccess } from './sql-guard-tables.js';
+
+export interface GuardedQuery {
+  /** What to send to Hive: the caller's statement, trimmed, without the trailing ';' and comments. */
+  sql: string;
+  /** Every table the statement reads, as 'db.table', lowercase, sorted. */
+  tables: string[];
+}
+
+export interface GuardOptions {
+  /** The Hive session's current database, used for unqualified table names. */
+  defaultDatabase?: string;
+  /** Longest accepted query, in UTF-16 code units. @default DEFAULT_MAX_SQL_LENGTH */
+  maxLength?: number;
+}
+
+/** 100 000 characters: far beyond hand-written queries, small enough to parse in milliseconds. */
+export const DEFAULT_MAX_SQL_LENGTH = 100_000;
+
+/**
+ * Returns the statement to run when it is a single read-only SELECT over readable tables;
+ * otherwise throws AppError `sql_rejected` (400, with `details.position` where known) or
+ * `table_forbidden` (403).
+ */
+export function guardSql(sql: string, access: TableAccess, options: GuardOptions = {}): GuardedQuery {
+  if (typeof sql !== 'string') throw sqlRejected(`The query must be a string; got ${typeof sql}`);
+  const maxLength = options.maxLength ?? DEFAULT_MAX_SQL_LENGTH;
+  if (sql.length > maxLength) throw sqlRejected(`The query is ${sql.length} characters long; the limit is ${maxLength}`);
+
+  const { tokens, problem } = lexHive(sql, (offset) => describePosition(sql, offset));
+  const statement = singleStatement(sql, tokens);
+  checkStatementKind(sql, statement.tokens);
+  const variable = sql.indexOf('${');
+  if (variable !== -1) {
+    throw sqlRejected(`Variable substitution (\${…}) is not allowed, not even in strings or comments (at ${describePosition(sql, variable)})`, sql, variable);
+  }
+  const nul = sql.indexOf('\u0000');
+  if (nul !== -1) throw sqlRejected(`NUL characters are not allowed (at ${describePosition(sql, nul)})`, sql, nul);
+  if (problem !== undefined) throw sqlRejected(problem.message, sql, problem.offset);
+
+  const closing = matchParentheses(sql, statement.tokens);
+  const parserText = toParserDialect(sql, tokens, statement, closing);
+  const { ast, tableList } = parseSelect(sql, parserText, statement.tokens);
+
+  const { tables, cteNames } = tablesFromAst(ast);
+  const references = [...tables, ...tablesFromTableList(tableList, cteNames), ...tablesFromTokens(statement.tokens, cteNames)];
+  const readable = authorizeTables(sql, statement.tokens, references, access, options.defaultDatabase?.toLowerCase());
+  return { sql: sql.slice(0, statement.end).trim(), tables: readable };
+}
