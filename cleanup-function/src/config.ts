@@ -1,0 +1,138 @@
+/**
+ * The function's settings, read from the environment (app settings in Azure, `local.settings`
+ * or the shell locally) and checked once against a schema. The only module that reads
+ * process.env. A bad value fails with the setting's name, what arrived and what was expected;
+ * secrets are never echoed.
+ */
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { DEFAULT_CLEANUP_OPTIONS, type CleanupOptions } from './cleanup.js';
+
+/** Every day at 00:00 UTC, in the six-field NCRONTAB form of the Functions timer. */
+export const DEFAULT_SCHEDULE = '0 0 0 * * *';
+
+export type StorageAccess =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; blobEndpoint: string; tableEndpoint?: string; managedIdentityClientId?: string };
+
+export interface CleanupConfig {
+  storage: StorageAccess;
+  container: string;
+  /** The connector's job table when it uses the Table job store; undefined: no job marking. */
+  jobTable?: string;
+  options: CleanupOptions;
+}
+
+type Env = Record<string, string | undefined>;
+
+const SECRET_SETTINGS = new Set(['CLEANUP_STORAGE_CONNECTION_STRING']);
+
+/**
+ * Checks a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week})
+ * with the same parser the local stack schedules with.
+ */
+export function parseSchedule(expression: string): string {
+  const trimmed = expression.trim();
+  const fields = trimmed.split(/\s+/).length;
+  if (fields !== 6) {
+    throw new Error(`CLEANUP_SCHEDULE=${JSON.stringify(expression)} has ${fields} fields; expected six-field NCRONTAB "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "${DEFAULT_SCHEDULE}"`);
+  }
+  try {
+    new Cron(trimmed, { paused: true, mode: '6-part', timezone: 'UTC' }).stop();
+  } catch (error) {
+    throw new Error(`CLEANUP_SCHEDULE=${JSON.stringify(expression)} is not a valid NCRONTAB expression: ${(error as Error).message}`);
+  }
+  return trimmed;
+}
+
+/** Only the schedule: read when the function registers, before any other setting matters. */
+export function loadSchedule(env: Env = process.env): string {
+  return parseSchedule(nonEmpty(env.CLEANUP_SCHEDULE) ?? DEFAULT_SCHEDULE);
+}
+
+const containerName = z
+  .string()
+  .regex(/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/, 'a container name: 3-63 lower-case letters, digits and single hyphens');
+const tableName = z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'a table name: a letter, then 2-62 letters or digits');
+const httpsUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://<account>.blob.core.windows.net' });
+const integer = (min: number, max: number, fallback: number) =>
+  z.coerce.number<string | undefined>({ error: `an integer from ${min} to ${max}` }).int(`an integer from ${min} to ${max}`).min(min, `an integer from ${min} to ${max}`).max(max, `an integer from ${min} to ${max}`).default(fallback);
+
+const defaults = DEFAULT_CLEANUP_OPTIONS;
+const schema = z
+  .object({
+    CLEANUP_STORAGE_CONNECTION_STRING: z.string().includes('AccountName=', { error: 'an Azure Storage connection string' }).optional(),
+    CLEANUP_BLOB_ENDPOINT: httpsUrl.optional(),
+    CLEANUP_TABLE_ENDPOINT: httpsUrl.optional(),
+    CLEANUP_MANAGED_IDENTITY_CLIENT_ID: z.uuid('the client id (a GUID) of a user-assigned managed identity').optional(),
+    CLEANUP_CONTAINER: containerName.default('exports'),
+    CLEANUP_JOB_STORE: z.enum(['none', 'table'], 'one of: none, table').default('none'),
+    CLEANUP_JOB_TABLE: tableName.default('exportjobs'),
+    CLEANUP_TAG_QUERY_SCOPE: z.enum(['container', 'account'], 'one of: container, account').default(defaults.tagQueryScope),
+    CLEANUP_MAX_LIFETIME_MINUTES: integer(1, 366 * 24 * 60, defaults.maxLifetimeMs / 60_000),
+    CLEANUP_FALLBACK_MAX_BLOBS: integer(0, 100_000_000, defaults.fallbackMaxBlobs),
+    CLEANUP_BATCH_SIZE: integer(1, 256, defaults.batchSize),
+    CLEANUP_CONCURRENCY: integer(1, 64, defaults.concurrency),
+    CLEANUP_MAX_ATTEMPTS: integer(1, 20, defaults.retry.maxAttempts),
+    CLEANUP_REQUEST_TIMEOUT_SECONDS: integer(1, 600, defaults.requestTimeoutMs / 1000),
+    CLEANUP_TIME_BUDGET_SECONDS: integer(10, 24 * 3600, defaults.timeBudgetMs / 1000),
+  })
+  .superRefine((env, issues) => {
+    const byString = env.CLEANUP_STORAGE_CONNECTION_STRING !== undefined;
+    const byIdentity = env.CLEANUP_BLOB_ENDPOINT !== undefined;
+    if (byString === byIdentity) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['CLEANUP_STORAGE_CONNECTION_STRING'],
+        message: byString
+          ? 'either a connection string or CLEANUP_BLOB_ENDPOINT (managed identity), not both'
+          : 'a connection string (local) or CLEANUP_BLOB_ENDPOINT (managed identity in Azure); neither is set',
+      });
+    }
+    if (byIdentity && env.CLEANUP_JOB_STORE === 'table' && env.CLEANUP_TABLE_ENDPOINT === undefined) {
+      issues.addIssue({ code: 'custom', path: ['CLEANUP_TABLE_ENDPOINT'], message: 'the Table endpoint, since CLEANUP_JOB_STORE=table' });
+    }
+  });
+
+export function loadCleanupConfig(env: Env = process.env): CleanupConfig {
+  const settings = Object.fromEntries(Object.keys(schema.shape).map((name) => [name, nonEmpty(env[name])]));
+  const parsed = schema.safeParse(settings);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'settings');
+      const value = settings[name];
+      const shown = value === undefined ? 'unset' : SECRET_SETTINGS.has(name) ? '(hidden)' : JSON.stringify(value);
+      return `${name}=${shown}: expected ${issue.message}`;
+    });
+    throw new Error(`cleanup settings are invalid:\n  ${problems.join('\n  ')}`);
+  }
+  const s = parsed.data;
+  const storage: StorageAccess = s.CLEANUP_STORAGE_CONNECTION_STRING
+    ? { kind: 'connectionString', connectionString: s.CLEANUP_STORAGE_CONNECTION_STRING }
+    : {
+        kind: 'identity',
+        blobEndpoint: s.CLEANUP_BLOB_ENDPOINT!,
+        tableEndpoint: s.CLEANUP_TABLE_ENDPOINT,
+        managedIdentityClientId: s.CLEANUP_MANAGED_IDENTITY_CLIENT_ID,
+      };
+  return {
+    storage,
+    container: s.CLEANUP_CONTAINER,
+    jobTable: s.CLEANUP_JOB_STORE === 'table' ? s.CLEANUP_JOB_TABLE : undefined,
+    options: {
+      ...defaults,
+      tagQueryScope: s.CLEANUP_TAG_QUERY_SCOPE,
+      maxLifetimeMs: s.CLEANUP_MAX_LIFETIME_MINUTES * 60_000,
+      fallbackMaxBlobs: s.CLEANUP_FALLBACK_MAX_BLOBS,
+      batchSize: s.CLEANUP_BATCH_SIZE,
+      concurrency: s.CLEANUP_CONCURRENCY,
+      retry: { ...defaults.retry, maxAttempts: s.CLEANUP_MAX_ATTEMPTS },
+      requestTimeoutMs: s.CLEANUP_REQUEST_TIMEOUT_SECONDS * 1000,
+      timeBudgetMs: s.CLEANUP_TIME_BUDGET_SECONDS * 1000,
+    },
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
