@@ -1,0 +1,214 @@
+/**
+ * The composition root: builds every adapter the configuration asks for and wires them into the
+ * use cases and the HTTP app. Tests call `buildConnector` with a config (and, for fault tests,
+ * replacement adapters) and run the real server on port 0.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { TableClient } from '@azure/data-tables';
+import type { Router } from 'express';
+import { createEnosIdentityProvider, type IdentityProvider } from './auth/enos-identity.js';
+import { createLoginThrottle } from './auth/login-throttle.js';
+import { createSqliteRevocationList, createTableRevocationList } from './auth/revocation-stores.js';
+import { createSessionTokens, type RevocationList, type SessionUser } from './auth/session-tokens.js';
+import type { Config } from './config/config.js';
+import { AppError } from './errors.js';
+import { ExportService } from './exports/export-service.js';
+import { JobScheduler } from './exports/job-scheduler.js';
+import { createCatalog, createHiveTableLister } from './hive/catalog.js';
+import { checkHiveReady } from './hive/hive-connection.js';
+import { createQueryRunner, type QueryRunner } from './hive/query-runner.js';
+import { guardSql } from './hive/sql-guard.js';
+import { createApp } from './http/app.js';
+import { catalogRouter } from './http/catalog-router.js';
+import { exportsRouter } from './http/exports-router.js';
+import { openApiRouter } from './http/openapi.js';
+import { startServer, type RunningServer } from './http/server.js';
+import { sessionsRouter } from './http/sessions-router.js';
+import { webRouter } from './http/web-router.js';
+import { createSqliteJobStore } from './jobs/sqlite-job-store.js';
+import { createTableJobStore } from './jobs/table-job-store.js';
+import type { JobStore } from './jobs/job-store.js';
+import { createLogger, type Logger } from './logger.js';
+import { createBlobExportStore } from './storage/blob-export-store.js';
+import type { ExportStore } from './storage/export-store.js';
+import { createDownloadRouter, createLocalExportStore } from './storage/local-export-store.js';
+
+export const VERSION = '0.1.0';
+const REVOCATIONS_TABLE = 'revokedsessions';
+
+/** Adapters a test may replace (e.g. a runner that fails mid-fetch). */
+export interface ConnectorOverrides {
+  logger?: Logger;
+  identity?: IdentityProvider;
+  jobs?: JobStore;
+  store?: ExportStore;
+  runner?: QueryRunner;
+  clock?: () => Date;
+  /** Azure credential for managed-identity access. @default DefaultAzureCredential */
+  azureCredential?: TokenCredential;
+}
+
+export interface Connector {
+  config: Config;
+  logger: Logger;
+  jobs: JobStore;
+  store: ExportStore;
+  scheduler: JobScheduler;
+  /** Recovers interrupted jobs, starts the scheduler and listens. */
+  start(): Promise<RunningServer>;
+  /** Stops listening, stops running jobs (recorded as interrupted), closes stores. */
+  stop(): Promise<void>;
+}
+
+function tableClient(config: { connectionString?: string; accountUrl?: string }, table: string, credential: () => TokenCredential): TableClient {
+  if (config.connectionString) {
+    return TableClient.fromConnectionString(config.connectionString, table, { allowInsecureConnection: config.connectionString.includes('http://127.0.0.1') });
+  }
+  return new TableClient(config.accountUrl!, table, credential());
+}
+
+export function buildConnector(config: Config, overrides: ConnectorOverrides = {}): Connector {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? (() => new Date());
+  let credential: TokenCredential | undefined = overrides.azureCredential;
+  const azureCredential = () => (credential ??= new DefaultAzureCredential());
+
+  // Job store and revocation list live in the same place: one file, or one storage account.
+  let jobs: JobStore;
+  let revocations: RevocationList;
+  let closeRevocations = () => {};
+  const storeConfig = config.jobs.store;
+  if (storeConfig.kind === 'sqlite') {
+    if (storeConfig.file !== ':memory:') mkdirSync(path.dirname(storeConfig.file), { recursive: true });
+    jobs = overrides.jobs ?? createSqliteJobStore({ file: storeConfig.file });
+    const sqliteRevocations = createSqliteRevocationList(storeConfig.file === ':memory:' ? ':memory:' : storeConfig.file, clock);
+    revocations = sqliteRevocations;
+    closeRevocations = () => sqliteRevocations.close();
+  } else {
+    jobs = overrides.jobs ?? createTableJobStore({ client: tableClient(storeConfig, storeConfig.tableName, azureCredential), tableName: storeConfig.tableName });
+    revocations = createTableRevocationList(tableClient(storeConfig, REVOCATIONS_TABLE, azureCredential), clock);
+  }
+
+  const routers: Router[] = [];
+  let store: ExportStore;
+  let onSweep: ((now: Date) => Promise<void>) | undefined;
+  if (config.storage.method === 'blob') {
+    const blob = config.storage.blob;
+    store =
+      overrides.store ??
+      createBlobExportStore({
+        container: blob.container,
+        credential:
+          blob.kind === 'connectionString'
+            ? { kind: 'connectionString', connectionString: blob.connectionString }
+            : { kind: 'tokenCredential', accountUrl: blob.accountUrl, credential: azureCredential() },
+        ...(blob.sasVersion ? { sasVersion: blob.sasVersion } : {}),
+        clock,
+      });
+  } else {
+    const local = createLocalExportStore({
+      dir: config.storage.dir,
+      encryptionKey: config.storage.encryptionKey,
+      urlSigningKey: config.storage.urlSigningKey,
+      publicBaseUrl: config.http.publicBaseUrl ?? `http://${config.http.host}:${config.http.port}`,
+      minFreeBytes: config.storage.minFreeBytes,
+      clock,
+    });
+    store = overrides.store ?? local;
+    routers.push(createDownloadRouter(local));
+    onSweep = async (now) => {
+      await local.sweepExpired(now);
+    };
+  }
+
+  const identity =
+    overrides.identity ??
+    createEnosIdentityProvider({
+      baseUrl: config.enos.baseUrl,
+      ...(config.enos.appKey && config.enos.appSecret ? { appKey: config.enos.appKey, appSecret: config.enos.appSecret } : {}),
+      timeoutMs: config.enos.timeoutMs,
+      maxRetries: config.enos.maxRetries,
+      clock,
+      logger,
+    });
+  const tokens = createSessionTokens({ signingKey: config.auth.sessionSigningKey, ttlMinutes: config.auth.sessionTtlMinutes, revocations, clock });
+  const throttle = createLoginThrottle(config.auth.loginRateLimit);
+  const runner = overrides.runner ?? createQueryRunner(config.hive, logger);
+
+  const accessOf = (user: SessionUser) => {
+    const access = config.auth.orgAccess[user.organizationId];
+    if (!access) throw new AppError('table_forbidden', 403, 'Your organization has no Hive databases it may export from');
+    return access;
+  };
+  const guard = (sql: string, user: SessionUser) =>
+    guardSql(sql, accessOf(user), config.hive.defaultDatabase ? { defaultDatabase: config.hive.defaultDatabase } : {});
+
+  const scheduler = new JobScheduler({
+    jobs,
+    store,
+    runner,
+    limits: { maxRows: config.exports.maxRows, maxBytes: config.exports.maxBytes },
+    instanceId: config.instanceId,
+    maxConcurrent: config.jobs.maxConcurrent,
+    sweepIntervalMs: config.jobs.sweepIntervalMs,
+    logger,
+    clock,
+    ...(onSweep ? { onSweep } : {}),
+  });
+  const service = new ExportService({
+    jobs,
+    store,
+    scheduler,
+    guard,
+    policy: {
+      defaultTtlMinutes: config.exports.defaultTtlMinutes,
+      maxTtlMinutes: config.exports.maxTtlMinutes,
+      maxPerUser: config.jobs.maxPerUser,
+      maxActivePerInstance: config.jobs.maxConcurrent + config.jobs.maxQueued,
+    },
+    instanceId: config.instanceId,
+    logger,
+    clock,
+  });
+  const catalog = createCatalog(createHiveTableLister(config.hive));
+
+  const app = createApp(config, {
+    logger,
+    readiness: {
+      hive: () => checkHiveReady(config.hive),
+      storage: () => store.checkReady(),
+      jobStore: () => jobs.checkReady(),
+      identity: () => identity.checkReady(),
+    },
+    routers: [
+      openApiRouter({ maxTtlMinutes: config.exports.maxTtlMinutes, version: VERSION }),
+      sessionsRouter({ identity, tokens, throttle }),
+      catalogRouter({ tokens, catalog: (user) => catalog(accessOf(user)), exportsConfig: config.exports }),
+      exportsRouter({ service, tokens, maxTtlMinutes: config.exports.maxTtlMinutes }),
+      ...routers,
+      webRouter(),
+    ],
+  });
+
+  let server: RunningServer | undefined;
+  return {
+    config,
+    logger,
+    jobs,
+    store,
+    scheduler,
+    async start() {
+      await scheduler.start();
+      server = await startServer(app, config.http);
+      return server;
+    },
+    async stop() {
+      await server?.stop();
+      await scheduler.stop();
+      await jobs.close();
+      closeRevocations();
+    },
+  };
+}
