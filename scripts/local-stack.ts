@@ -101,6 +101,9 @@ async function main(): Promise<void> {
     const hiveListener = hive.ready.listeners[0]!;
 
     log('Starting the EnOS identity stand-in...');
+    // The stand-in's seed registers a demo application; the connector signs its app token with it.
+    const seed = JSON.parse(await readFile(path.join(ROOT, 'scripts/enos-stand-in/seed.json'), 'utf8')) as { apps: { appKey: string; appSecret: string }[] };
+    const demoApp = seed.apps[0]!;
     const enos = await startChildService({
       name: 'enos',
       command: process.execPath,
@@ -124,6 +127,8 @@ async function main(): Promise<void> {
       HIVE_PASSWORD: secrets.hivePassword,
       HIVE_POLL_INTERVAL_MS: '200',
       ENOS_BASE_URL: enos.ready.url,
+      ENOS_APP_KEY: demoApp.appKey,
+      ENOS_APP_SECRET: demoApp.appSecret,
       SESSION_SIGNING_KEY: secrets.sessionSigningKey,
       ORG_ACCESS: JSON.stringify({ 'demo-org': { databases: ['enos'] }, 'other-org': { databases: ['enos_other'] } }),
       STORAGE_METHOD: storageMethod,
