@@ -103,7 +103,7 @@ describe('SQLite job store on a file', () => {
     );
   });
 
-  it('yields one job when two connections to the same file race creates with one key', async () => {
+  it('shares one idempotency key space between two connections to the same file', async () => {
     const stores = [createSqliteJobStore({ file }), createSqliteJobStore({ file })];
     try {
       const results = await Promise.all(

@@ -38,7 +38,12 @@ describeJobStoreContract('Azure Table Storage (Azurite)', {
     const store = createTableJobStore({ client: tableClient(own.connectionString, tableName, 0), tableName });
     return {
       store,
-      loseBackend: () => own.stop(),
+      async loseBackend() {
+        // Killed outright, like a crashed host: a polite stop waits out the client's keep-alive
+        // connection for the full grace period.
+        process.kill(own.pid, 'SIGKILL');
+        await own.stop();
+      },
       async dispose() {
         await store.close();
         await own.stop();
