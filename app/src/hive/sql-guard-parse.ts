@@ -33,8 +33,10 @@ const pegLocation = (error: unknown): PegLocation | undefined => {
 export function parseSelect(sql: string, parserText: string, tokens: readonly Token[]): ParsedSelect {
   let parsed;
   try {
-    parsed = parser.parse(parserText, { database: 'hive' });
+    // trimQuery: false, or the parser trims leading blanks and its offsets drift from ours.
+    parsed = parser.parse(parserText, { database: 'hive', trimQuery: false });
   } catch (error) {
+    if (error instanceof RangeError) throw sqlRejected('The query is too deeply nested to analyse', undefined, undefined, error);
     const location = pegLocation(error);
     if (location === undefined) throw sqlRejected('Syntax error: the query could not be parsed', undefined, undefined, error);
     const offset = location.start.offset;

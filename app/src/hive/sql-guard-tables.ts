@@ -25,24 +25,29 @@ const NAME = /^[A-Za-z0-9_]+$/;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
-/** Tables named in FROM/JOIN of the AST, with CTE references left out; also every CTE name seen. */
+/**
+ * Tables named in FROM/JOIN of the AST, with CTE references left out; also every CTE name seen.
+ * Iterative: a long OR chain is a left-deep tree thousands of levels deep.
+ */
 export function tablesFromAst(ast: unknown): { tables: TableReference[]; cteNames: Set<string> } {
   const tables: TableReference[] = [];
   const cteNames = new Set<string>();
+  const pending: { node: unknown; scope: ReadonlySet<string> }[] = [{ node: ast, scope: new Set() }];
 
-  const visit = (node: unknown, scope: ReadonlySet<string>): void => {
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const { node, scope } = item;
     if (Array.isArray(node)) {
-      for (const item of node) visit(item, scope);
-      return;
+      for (const child of node) pending.push({ node: child, scope });
+      continue;
     }
-    if (!isRecord(node)) return;
+    if (!isRecord(node)) continue;
 
     let inner = scope;
     if (node.type === 'select' && Array.isArray(node.with)) {
       const local = new Set(scope);
       for (const cte of node.with) {
         // A CTE's body sees the CTEs before it, not itself: Hive has no recursive CTEs.
-        visit(isRecord(cte) ? cte.stmt : cte, new Set(local));
+        pending.push({ node: isRecord(cte) ? cte.stmt : cte, scope: new Set(local) });
         const name = isRecord(cte) ? cteName(cte.name) : undefined;
         if (name === undefined) throw unreadable();
         local.add(name);
@@ -59,15 +64,11 @@ export function tablesFromAst(ast: unknown): { tables: TableReference[]; cteName
           if (reference !== undefined && !(reference.database === undefined && inner.has(reference.table.toLowerCase()))) {
             tables.push(reference);
           }
-          visit(entry, inner);
         }
-      } else {
-        visit(value, inner);
       }
+      pending.push({ node: value, scope: inner });
     }
-  };
-
-  visit(ast, new Set());
+  }
   return { tables, cteNames };
 }
 
