@@ -37,16 +37,18 @@ export function bootstrapScript(): string {
 }
 
 /**
- * systemd EnvironmentFile lines: every value double-quoted with backslash and quote escaped, so
- * JSON (ORG_ACCESS) and URLs survive verbatim. Values may hold Terraform tokens; they contain
- * neither character.
+ * systemd EnvironmentFile lines, every value single-quoted: inside single quotes systemd takes
+ * everything literally, so JSON (ORG_ACCESS) and URLs survive verbatim with no escaping. Values
+ * may hold Terraform references; those contain no quote either.
  */
 export function renderEnvFile(entries: Record<string, string>): string {
   return Object.entries(entries)
     .map(([key, value]) => {
       if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new Error(`renderEnvFile: got key "${key}"; expected UPPER_SNAKE_CASE`);
-      if (/[\r\n]/.test(value)) throw new Error(`renderEnvFile: ${key} spans several lines; expected a single line`);
-      return `${key}="${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"\n`;
+      if (/[\r\n'\\]/.test(value)) {
+        throw new Error(`renderEnvFile: ${key} holds a newline, single quote or backslash; expected a single line without them`);
+      }
+      return `${key}='${value}'\n`;
     })
     .join('');
 }
@@ -56,7 +58,7 @@ export function renderSettingsFile(entries: Record<string, string>): string {
   return Object.entries(entries)
     .map(([key, value]) => {
       if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new Error(`renderSettingsFile: got key "${key}"; expected UPPER_SNAKE_CASE`);
-      if (/[\r\n]/.test(value)) throw new Error(`renderSettingsFile: ${key} spans several lines; expected a single line`);
+      if (/[\r\n\\]/.test(value)) throw new Error(`renderSettingsFile: ${key} holds a newline or backslash; expected a single line without them`);
       return `${key}=${value}\n`;
     })
     .join('');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { Construct } from 'constructs';
-import { Annotations, App, AssetType, Fn, TerraformAsset, TerraformStack } from 'cdktf';
+import { Annotations, App, AssetType, Fn, TerraformAsset, TerraformStack, Token, ref } from 'cdktf';
 
 export interface BuildArtifactProps {
   /** Absolute path of the file `npm run build` produces (e.g. dist/connector.zip). */
@@ -32,7 +32,7 @@ export class BuildArtifact extends Construct {
       this.sha256 = createHash('sha256').update(readFileSync(props.file)).digest('hex');
     } else {
       const stackDir = resolve(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
-      this.path = `\${path.module}/${relative(stackDir, props.file).split('\\').join('/')}`;
+      this.path = Fn.join('/', [Token.asString(ref('path.module', TerraformStack.of(this))), relative(stackDir, props.file).split('\\').join('/')]);
       this.sha256 = Fn.filesha256(this.path);
       Annotations.of(this).addWarning(
         `${props.file} does not exist yet: run \`npm run build\` before \`terraform plan\` (npm run deploy does).`,

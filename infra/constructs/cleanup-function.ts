@@ -1,0 +1,133 @@
+import { Construct } from 'constructs';
+import { FunctionAppFlexConsumption } from '@cdktf/provider-azurerm/lib/function-app-flex-consumption/index.js';
+import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting/index.js';
+import { ServicePlan } from '@cdktf/provider-azurerm/lib/service-plan/index.js';
+import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container/index.js';
+import { SecureStorageAccount } from './secure-storage-account.js';
+
+export interface CleanupFunctionProps {
+  names: { servicePlan: string; functionApp: string; functionStorageAccount: string };
+  resourceGroupName: string;
+  location: string;
+  tags: Record<string, string>;
+  /** Subnet for VNet integration (delegated to Microsoft.App/environments). */
+  subnetId: string;
+  /** Machines that zip-deploy the package: the only sources the SCM site admits. */
+  deployerCidrs: string[];
+  /**
+   * Public network access to the app (the timer function serves no HTTP; the SCM site takes the
+   * zip deploy). @default true - with `false` deploy from inside the VNet
+   */
+  publicNetworkAccess?: boolean;
+  appInsightsConnectionString: string;
+  logAnalyticsWorkspaceId: string;
+  /** The built package (dist/cleanup-function.zip), as Terraform sees it. */
+  packagePath: string;
+  settings: {
+    exportsContainer: string;
+    schedule: string;
+    maxTtlMinutes: number;
+    exportsBlobServiceUrl: string;
+    jobsTableUrl?: string;
+    jobsTableName?: string;
+  };
+}
+
+/**
+ * The daily cleanup: an Azure Functions Flex Consumption app (Node.js 22) whose system-assigned
+ * identity reaches its own runtime storage and the exports account (no keys anywhere), integrated
+ * into its own subnet, HTTPS only with TLS 1.3, basic-auth publishing off, logs to Application
+ * Insights, and the package deployed from the build.
+ */
+export class CleanupFunction extends Construct {
+  readonly app: FunctionAppFlexConsumption;
+  readonly runtimeStorage: SecureStorageAccount['account'];
+  readonly principalId: string;
+
+  constructor(scope: Construct, id: string, props: CleanupFunctionProps) {
+    super(scope, id);
+    const { resourceGroupName, location, tags } = props;
+
+    const storage = new SecureStorageAccount(this, 'runtime_storage', {
+      name: props.names.functionStorageAccount,
+      resourceGroupName,
+      location,
+      tags,
+      replication: 'LRS',
+      network: { defaultAction: 'Deny', ipRules: props.deployerCidrs, subnetIds: [props.subnetId] },
+      logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId,
+    });
+    this.runtimeStorage = storage.account;
+    const packages = new StorageContainer(this, 'packages', {
+      name: 'app-package',
+      storageAccountId: storage.account.id,
+      containerAccessType: 'private',
+    });
+
+    const plan = new ServicePlan(this, 'plan', {
+      name: props.names.servicePlan,
+      resourceGroupName,
+      location,
+      tags,
+      osType: 'Linux',
+      skuName: 'FC1',
+    });
+
+    this.app = new FunctionAppFlexConsumption(this, 'app', {
+      name: props.names.functionApp,
+      resourceGroupName,
+      location,
+      tags,
+      servicePlanId: plan.id,
+      runtimeName: 'node',
+      runtimeVersion: '22',
+      instanceMemoryInMb: 2048,
+      maximumInstanceCount: 40,
+      storageContainerType: 'blobContainer',
+      storageContainerEndpoint: `${storage.account.primaryBlobEndpoint}${packages.name}`,
+      storageAuthenticationType: 'SystemAssignedIdentity',
+      identity: { type: 'SystemAssigned' },
+      httpsOnly: true,
+      publicNetworkAccessEnabled: props.publicNetworkAccess ?? true,
+      webdeployPublishBasicAuthenticationEnabled: false,
+      virtualNetworkSubnetId: props.subnetId,
+      zipDeployFile: props.packagePath,
+      siteConfig: {
+        minimumTlsVersion: '1.3',
+        scmMinimumTlsVersion: '1.3',
+        http2Enabled: true,
+        remoteDebuggingEnabled: false,
+        applicationInsightsConnectionString: props.appInsightsConnectionString,
+        // The function has no HTTP trigger: nobody needs the app's front door.
+        ipRestrictionDefaultAction: 'Deny',
+        scmIpRestrictionDefaultAction: 'Deny',
+        scmUseMainIpRestriction: false,
+        scmIpRestriction: props.deployerCidrs.map((ipAddress, index) => ({
+          name: `deployer-${index}`,
+          action: 'Allow',
+          priority: 100 + index,
+          ipAddress,
+        })),
+      },
+      appSettings: {
+        // Identity-based host storage: the runtime account holds no usable key.
+        AzureWebJobsStorage__accountName: storage.account.name,
+        EXPORTS_CONTAINER: props.settings.exportsContainer,
+        CLEANUP_SCHEDULE: props.settings.schedule,
+        EXPORT_MAX_TTL_MINUTES: String(props.settings.maxTtlMinutes),
+        EXPORTS_BLOB_SERVICE_URL: props.settings.exportsBlobServiceUrl,
+        ...(props.settings.jobsTableUrl !== undefined && props.settings.jobsTableName !== undefined
+          ? { JOBS_TABLE_URL: props.settings.jobsTableUrl, JOBS_TABLE_NAME: props.settings.jobsTableName }
+          : {}),
+      },
+    });
+    this.principalId = this.app.identity.principalId;
+
+    new MonitorDiagnosticSetting(this, 'diagnostics', {
+      name: 'to-log-analytics',
+      targetResourceId: this.app.id,
+      logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId,
+      enabledLog: [{ category: 'FunctionAppLogs' }],
+    });
+  }
+}

@@ -1,0 +1,236 @@
+import { Construct } from 'constructs';
+import { Fn } from 'cdktf';
+import { Lb } from '@cdktf/provider-azurerm/lib/lb/index.js';
+import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-address-pool/index.js';
+import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe/index.js';
+import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule/index.js';
+import { LinuxVirtualMachine } from '@cdktf/provider-azurerm/lib/linux-virtual-machine/index.js';
+import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set/index.js';
+import { NetworkInterface } from '@cdktf/provider-azurerm/lib/network-interface/index.js';
+import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip/index.js';
+import { VirtualMachineExtension } from '@cdktf/provider-azurerm/lib/virtual-machine-extension/index.js';
+import { terraformText } from '../terraform-text.js';
+
+export interface ConnectorHostProps {
+  names: { connector: string; publicIp: string; loadBalancer: string };
+  resourceGroupName: string;
+  location: string;
+  tags: Record<string, string>;
+  subnetId: string;
+  size: string;
+  image: { publisher: string; offer: string; sku: string; version: string };
+  adminUsername: string;
+  sshPublicKeys: string[];
+  osDiskSizeGb: number;
+  /** A public IP with this DNS label (on the VM, or on the load balancer). @default - none: reached through the VNet */
+  publicIp?: { dnsLabel?: string };
+  /** cloud-init, base64. Static per Node.js version and TLS mode; carries no secret. */
+  customData: string;
+  /** The CustomScript extension's script text (may hold Terraform expressions); carries no secret. */
+  extensionScript: string;
+}
+
+/** What the rest of the stack needs from either host shape. */
+export interface ConnectorHostOutputs {
+  /** The system-assigned identity every instance runs as. */
+  readonly principalId: string;
+  /** DNS name (public IP) or private address the API answers on. */
+  readonly address: string;
+}
+
+const CUSTOM_SCRIPT = { publisher: 'Microsoft.Azure.Extensions', type: 'CustomScript', typeHandlerVersion: '2.1' } as const;
+
+/** The script travels gzipped in protected settings: encrypted at rest, not shown in the portal. */
+function extensionSettings(script: string): string {
+  return Fn.jsonencode({ script: Fn.base64gzip(terraformText(script)) });
+}
+
+function adminKeys(props: ConnectorHostProps): { username: string; publicKey: string }[] {
+  return props.sshPublicKeys.map((publicKey) => ({ username: props.adminUsername, publicKey }));
+}
+
+function publicIp(scope: Construct, props: ConnectorHostProps): PublicIp | undefined {
+  if (props.publicIp === undefined) return undefined;
+  return new PublicIp(scope, 'public_ip', {
+    name: props.names.publicIp,
+    resourceGroupName: props.resourceGroupName,
+    location: props.location,
+    tags: props.tags,
+    allocationMethod: 'Static',
+    sku: 'Standard',
+    domainNameLabel: props.publicIp.dnsLabel,
+  });
+}
+
+/**
+ * One connector VM: Ubuntu LTS, SSH keys only, system-assigned identity, encryption at host,
+ * Trusted Launch, boot diagnostics, platform-orchestrated OS patching; cloud-init prepares it once
+ * and the CustomScript extension (re)deploys the connector whenever its script changes.
+ */
+export class ConnectorVm extends Construct implements ConnectorHostOutputs {
+  readonly vm: LinuxVirtualMachine;
+  readonly extension: VirtualMachineExtension;
+  readonly principalId: string;
+  readonly address: string;
+
+  constructor(scope: Construct, id: string, props: ConnectorHostProps) {
+    super(scope, id);
+    const { resourceGroupName, location, tags } = props;
+    const ip = publicIp(this, props);
+    const nic = new NetworkInterface(this, 'nic', {
+      name: `${props.names.connector}-nic`,
+      resourceGroupName,
+      location,
+      tags,
+      ipConfiguration: [
+        { name: 'primary', subnetId: props.subnetId, privateIpAddressAllocation: 'Dynamic', publicIpAddressId: ip?.id },
+      ],
+    });
+    this.vm = new LinuxVirtualMachine(this, 'vm', {
+      name: props.names.connector,
+      resourceGroupName,
+      location,
+      tags,
+      size: props.size,
+      networkInterfaceIds: [nic.id],
+      sourceImageReference: props.image,
+      osDisk: { caching: 'ReadWrite', storageAccountType: 'Premium_LRS', diskSizeGb: props.osDiskSizeGb },
+      adminUsername: props.adminUsername,
+      adminSshKey: adminKeys(props),
+      disablePasswordAuthentication: true,
+      identity: { type: 'SystemAssigned' },
+      encryptionAtHostEnabled: true,
+      secureBootEnabled: true,
+      vtpmEnabled: true,
+      // Managed boot diagnostics storage: no account to secure.
+      bootDiagnostics: {},
+      provisionVmAgent: true,
+      allowExtensionOperations: true,
+      patchMode: 'AutomaticByPlatform',
+      patchAssessmentMode: 'AutomaticByPlatform',
+      rebootSetting: 'IfRequired',
+      customData: props.customData,
+      // Custom data is read on first boot only and replacing it would replace the VM (and the
+      // local exports on its disk); every later change arrives through the extension.
+      lifecycle: { ignoreChanges: ['custom_data'] },
+    });
+    this.extension = new VirtualMachineExtension(this, 'deploy', {
+      name: 'enos-connector-deploy',
+      virtualMachineId: this.vm.id,
+      ...CUSTOM_SCRIPT,
+      autoUpgradeMinorVersion: true,
+      protectedSettings: extensionSettings(props.extensionScript),
+      tags,
+    });
+    this.principalId = this.vm.identity.principalId;
+    this.address = ip ? ip.fqdn : nic.privateIpAddress;
+  }
+}
+
+export interface ConnectorScaleSetProps extends ConnectorHostProps {
+  instanceCount: number;
+}
+
+/**
+ * Several connector instances: a VM scale set behind a Standard Load Balancer that probes
+ * `/readyz` over HTTPS. Model changes (a new bundle hash in the extension) roll out in batches,
+ * gated by the probe; unhealthy instances are repaired and OS images upgraded automatically.
+ */
+export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs {
+  readonly scaleSet: LinuxVirtualMachineScaleSet;
+  readonly loadBalancer: Lb;
+  readonly probe: LbProbe;
+  readonly principalId: string;
+  readonly address: string;
+
+  constructor(scope: Construct, id: string, props: ConnectorScaleSetProps) {
+    super(scope, id);
+    const { resourceGroupName, location, tags } = props;
+    const ip = publicIp(this, props);
+    const frontendName = 'api';
+    this.loadBalancer = new Lb(this, 'lb', {
+      name: props.names.loadBalancer,
+      resourceGroupName,
+      location,
+      tags,
+      sku: 'Standard',
+      frontendIpConfiguration: [
+        ip
+          ? { name: frontendName, publicIpAddressId: ip.id }
+          : { name: frontendName, subnetId: props.subnetId, privateIpAddressAllocation: 'Dynamic' },
+      ],
+    });
+    const pool = new LbBackendAddressPool(this, 'pool', { name: 'connectors', loadbalancerId: this.loadBalancer.id });
+    this.probe = new LbProbe(this, 'readyz', {
+      name: 'readyz',
+      loadbalancerId: this.loadBalancer.id,
+      protocol: 'Https',
+      port: 443,
+      requestPath: '/readyz',
+      intervalInSeconds: 15,
+      numberOfProbes: 2,
+    });
+    new LbRule(this, 'https', {
+      name: 'https',
+      loadbalancerId: this.loadBalancer.id,
+      frontendIpConfigurationName: frontendName,
+      protocol: 'Tcp',
+      frontendPort: 443,
+      backendPort: 443,
+      backendAddressPoolIds: [pool.id],
+      probeId: this.probe.id,
+      // Egress goes through the subnet's NAT gateway, not the frontend.
+      disableOutboundSnat: true,
+      tcpResetEnabled: true,
+    });
+    this.scaleSet = new LinuxVirtualMachineScaleSet(this, 'vmss', {
+      name: props.names.connector,
+      resourceGroupName,
+      location,
+      tags,
+      sku: props.size,
+      instances: props.instanceCount,
+      sourceImageReference: props.image,
+      osDisk: { caching: 'ReadWrite', storageAccountType: 'Premium_LRS', diskSizeGb: props.osDiskSizeGb },
+      adminUsername: props.adminUsername,
+      adminSshKey: adminKeys(props),
+      disablePasswordAuthentication: true,
+      identity: { type: 'SystemAssigned' },
+      encryptionAtHostEnabled: true,
+      secureBootEnabled: true,
+      vtpmEnabled: true,
+      bootDiagnostics: {},
+      provisionVmAgent: true,
+      extensionOperationsEnabled: true,
+      overprovision: false,
+      customData: props.customData,
+      healthProbeId: this.probe.id,
+      upgradeMode: 'Rolling',
+      rollingUpgradePolicy: {
+        maxBatchInstancePercent: 50,
+        maxUnhealthyInstancePercent: 50,
+        maxUnhealthyUpgradedInstancePercent: 50,
+        pauseTimeBetweenBatches: 'PT1M',
+      },
+      automaticOsUpgradePolicy: { enableAutomaticOsUpgrade: true, disableAutomaticRollback: false },
+      automaticInstanceRepair: { enabled: true, gracePeriod: 'PT30M' },
+      networkInterface: [
+        {
+          name: 'primary',
+          primary: true,
+          ipConfiguration: [{ name: 'primary', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: [pool.id] }],
+        },
+      ],
+      extension: [
+        {
+          name: 'enos-connector-deploy',
+          ...CUSTOM_SCRIPT,
+          autoUpgradeMinorVersion: true,
+          protectedSettings: extensionSettings(props.extensionScript),
+        },
+      ],
+    });
+    this.principalId = this.scaleSet.identity.principalId;
+    this.address = ip ? ip.fqdn : this.loadBalancer.privateIpAddress;
+  }
+}

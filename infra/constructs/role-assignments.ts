@@ -1,0 +1,54 @@
+import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment/index.js';
+
+/**
+ * Built-in roles the stack grants, each at the narrowest scope that works. None is Owner,
+ * Contributor or User Access Administrator.
+ */
+export const ROLES = {
+  /** Read the connector bundle. */
+  blobReader: 'Storage Blob Data Reader',
+  /** Upload the connector bundle (the deploying principal). */
+  blobContributor: 'Storage Blob Data Contributor',
+  /**
+   * Read, write, delete, and the blob index tags: `.../blobs/tags/read|write` and
+   * `.../blobs/filter/action` (find by `expiresAt`) exist only in this data role.
+   */
+  blobOwner: 'Storage Blob Data Owner',
+  /** `generateUserDelegationKey`, an account-level action: what a user-delegation SAS is signed with. */
+  blobDelegator: 'Storage Blob Delegator',
+  tableContributor: 'Storage Table Data Contributor',
+  secretsUser: 'Key Vault Secrets User',
+} as const;
+
+export interface Grant {
+  /** Construct id, and the public contract of the assignment. */
+  id: string;
+  principalId: string;
+  role: (typeof ROLES)[keyof typeof ROLES];
+  scope: string;
+  /** Managed identities are service principals; the deploying user may be either. */
+  principalType?: 'ServicePrincipal';
+  /** The scope is a string built from an id; depend on what creates it. */
+  dependsOn?: ITerraformDependable[];
+  /** Why this grant exists, shown in the portal. */
+  description: string;
+}
+
+/** The stack's role assignments, in one place so least privilege can be reviewed at a glance. */
+export class RoleAssignments extends Construct {
+  readonly grants: Grant[] = [];
+
+  grant(grant: Grant): RoleAssignment {
+    this.grants.push(grant);
+    return new RoleAssignment(this, grant.id, {
+      principalId: grant.principalId,
+      roleDefinitionName: grant.role,
+      scope: grant.scope,
+      principalType: grant.principalType,
+      description: grant.description,
+      dependsOn: grant.dependsOn,
+    });
+  }
+}
