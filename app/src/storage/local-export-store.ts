@@ -1,0 +1,434 @@
+/**
+ * The `local` export store: exports stay on the connector VM's disk, encrypted at rest, and the
+ * connector serves them itself at signed URLs (see download-router.ts).
+ *
+ * Layout of `dir`:
+ *   <id>.data          the encrypted export (encrypted-chunk-format.ts)
+ *   <id>.json          its sidecar; renaming it into place is what publishes the export
+ *   .partial/…         exports being written and sidecars being replaced; never served
+ * An export is written under .partial/, fsynced and renamed next to its sidecar only on commit,
+ * so a crash, a full disk or a failed query leaves at most a temp file the sweeper removes.
+ */
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { AppError } from '../errors.js';
+import { EncryptingFileStream, readDecryptedRange } from './encrypted-file.js';
+import { DEFAULT_CHUNK_SIZE, HEADER_BYTES, IntegrityError, assertMasterKey, chunkCipherFromHeader, encryptedSize, newChunkCipher } from './encrypted-chunk-format.js';
+import type { CommittedExport, ExportFormat, ExportStore, ExportTarget, ExportWriter, StoredExportRef } from './export-store.js';
+import { assertValidTarget, contentTypeOf, downloadFileName, isSafeFileName } from './export-naming.js';
+import { isNotFound, readSidecar, writeSidecar, type Sidecar } from './local-sidecar.js';
+import { assertSigningKey, checkGrant, signGrant } from './signed-download-url.js';
+
+/** The router that serves these exports lives in its own module; re-exported for the composition root. */
+export { createDownloadRouter } from './download-router.js';
+
+export interface LocalExportStoreOptions {
+  /** Folder that holds the exports; created (mode 700) when missing. */
+  dir: string;
+  /** 32 bytes; the master key that per-file AES-256-GCM keys derive from. */
+  encryptionKey: Buffer;
+  /** At least 32 bytes; signs download URLs. */
+  urlSigningKey: Buffer;
+  /** Origin (and optional path prefix) under which the download router is mounted, e.g. `https://connector.example.com`. */
+  publicBaseUrl: string;
+  /** `begin` refuses new exports when less disk than this is free; a running export stops below half of it. */
+  minFreeBytes: number;
+  /** @default () => new Date() */
+  clock?: () => Date;
+  /** Temp files untouched this long are leftovers of a crashed export. @default 24 hours */
+  staleAfterMs?: number;
+  /** Plaintext bytes per encrypted chunk. @default 64 KiB */
+  chunkSize?: number;
+}
+
+/** An authorised download, opened: the router turns it into an HTTP answer. */
+export interface LocalDownload {
+  /** The file name a browser saves, with extension. */
+  readonly name: string;
+  readonly format: ExportFormat;
+  readonly contentType: string;
+  /** Plaintext size. */
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly createdAt: Date;
+  /** Plaintext bytes `start..end` inclusive; each chunk is authenticated before it is yielded. */
+  read(start: number, end: number): AsyncGenerator<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface DownloadRequest {
+  id: string;
+  name: string;
+  /** Query values exactly as they arrived (string, array, missing…). */
+  exp: unknown;
+  sig: unknown;
+}
+
+export interface SweepResult {
+  /** Exports whose expiry passed, deleted with their sidecar. */
+  expired: number;
+  /** Temp files of exports that never finished. */
+  staleTemps: number;
+  /** Data files without a sidecar (a crash between the two renames of a commit). */
+  orphans: number;
+}
+
+export interface LocalExportStore extends ExportStore {
+  readonly method: 'local';
+  /** Verifies the signature and expiry of a download request and opens the export. Throws AppError. */
+  openDownload(request: DownloadRequest): Promise<LocalDownload>;
+  /** Deletes expired exports and leftovers of crashed ones; the connector schedules it. */
+  sweepExpired(now?: Date): Promise<SweepResult>;
+}
+
+const EXPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const PARTIAL_DIR = '.partial';
+const SPACE_CHECK_EVERY_BYTES = 64 * 1024 * 1024;
+
+export function isExportId(value: string): boolean {
+  return EXPORT_ID.test(value);
+}
+
+export function createLocalExportStore(options: LocalExportStoreOptions): LocalExportStore {
+  assertMasterKey(options.encryptionKey);
+  assertSigningKey(options.urlSigningKey);
+  if (!Number.isFinite(options.minFreeBytes) || options.minFreeBytes < 0) {
+    throw new Error(`minFreeBytes ${options.minFreeBytes} is invalid; expected a number of bytes ≥ 0`);
+  }
+  const baseUrl = downloadBaseUrl(options.publicBaseUrl);
+  const dir = path.resolve(options.dir);
+  const partialDir = path.join(dir, PARTIAL_DIR);
+  const clock = options.clock ?? (() => new Date());
+  const staleAfterMs = options.staleAfterMs ?? 24 * 3600 * 1000;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const dataPath = (id: string) => path.join(dir, `${id}.data`);
+  const sidecarPath = (id: string) => path.join(dir, `${id}.json`);
+
+  let layout: Promise<void> | undefined;
+  const ensureLayout = () =>
+    (layout ??= mkdir(partialDir, { recursive: true, mode: 0o700 })
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        layout = undefined;
+        throw error;
+      }));
+
+  const freeBytes = async () => {
+    const stats = await statfs(dir);
+    return stats.bavail * stats.bsize;
+  };
+
+  const idOf = (ref: StoredExportRef) => {
+    if (ref.method !== 'local' || !isExportId(ref.location)) {
+      throw new Error(`The local store cannot handle export ref ${ref.method}:${ref.location}; expected local:<uuid>`);
+    }
+    return ref.location;
+  };
+
+  const loadSidecar = async (id: string): Promise<Sidecar | undefined> => {
+    try {
+      return await readSidecar(sidecarPath(id));
+    } catch (error) {
+      throw new AppError('storage_error', 500, 'The stored export is unreadable', { cause: error });
+    }
+  };
+
+  const openVerified = async (sidecar: Sidecar): Promise<LocalDownload> => {
+    let handle: FileHandle;
+    try {
+      handle = await open(dataPath(sidecar.id), 'r');
+    } catch (error) {
+      if (isNotFound(error)) throw new AppError('not_found', 404, 'The export does not exist', { cause: error });
+      throw new AppError('storage_error', 500, 'The stored export is unreadable', { cause: error });
+    }
+    try {
+      const header = Buffer.alloc(HEADER_BYTES);
+      const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
+      const cipher = chunkCipherFromHeader(options.encryptionKey, header.subarray(0, bytesRead));
+      const { size } = await handle.stat();
+      const expected = encryptedSize(sidecar.bytes, cipher.chunkSize);
+      if (size !== expected) throw new IntegrityError(`Stored export has ${size} bytes; ${sidecar.bytes} plaintext bytes need exactly ${expected}`);
+      // An empty export has one empty final chunk: authenticate it now, since no read will.
+      if (sidecar.bytes === 0) await drain(readDecryptedRange(handle, cipher, 0, 0, 0));
+      return {
+        name: downloadFileName(sidecar.fileName, sidecar.format),
+        format: sidecar.format,
+        contentType: contentTypeOf(sidecar.format),
+        bytes: sidecar.bytes,
+        sha256: sidecar.sha256,
+        createdAt: new Date(sidecar.createdAt),
+        read: (start, end) => integrityChecked(readDecryptedRange(handle, cipher, sidecar.bytes, start, end)),
+        close: () => handle.close(),
+      };
+    } catch (error) {
+      await handle.close();
+      throw toIntegrityAppError(error);
+    }
+  };
+
+  return {
+    method: 'local',
+
+    async checkReady() {
+      try {
+        await ensureLayout();
+        await access(partialDir, constants.W_OK);
+        await freeBytes();
+      } catch (error) {
+        throw new AppError('not_ready', 503, 'Export storage is not ready: the export folder is not writable', { cause: error });
+      }
+    },
+
+    async begin(target) {
+      assertValidTarget(target);
+      await ensureLayout();
+      const free = await freeBytes();
+      if (free < options.minFreeBytes) {
+        throw new AppError('insufficient_storage', 507, 'Not enough free disk space for a new export; try again later', {
+          cause: new Error(`${free} bytes free in ${dir}, below the minimum of ${options.minFreeBytes}`),
+        });
+      }
+      const id = randomUUID();
+      const tempPath = path.join(partialDir, `${id}.data.part`);
+      const handle = await open(tempPath, 'wx', 0o600);
+      const stream = new EncryptingFileStream({
+        handle,
+        cipher: newChunkCipher(options.encryptionKey, chunkSize),
+        checkEveryBytes: SPACE_CHECK_EVERY_BYTES,
+        // Stop while half the reserve is left, rather than let the disk fill and take the VM down with it.
+        spaceCheck: async () => {
+          const left = await freeBytes();
+          if (left < options.minFreeBytes / 2) {
+            throw new AppError('insufficient_storage', 507, 'The disk ran low on space while writing the export', {
+              cause: new Error(`${left} bytes free in ${dir}, below half the minimum of ${options.minFreeBytes}`),
+            });
+          }
+        },
+      });
+      return localWriter({ id, target, stream, handle, tempPath, dataPath: dataPath(id), sidecarPath: sidecarPath(id), partialDir, dir, clock });
+    },
+
+    async downloadUrl(ref, target) {
+      const id = idOf(ref);
+      if (target.expiresAt.getTime() <= clock().getTime()) throw new AppError('gone', 410, 'The export has expired');
+      const name = downloadFileName(target.fileName, target.format);
+      const exp = Math.floor(target.expiresAt.getTime() / 1000);
+      const url = new URL(`d/${id}/${encodeURIComponent(name)}`, baseUrl);
+      url.search = new URLSearchParams({ exp: String(exp), sig: signGrant(options.urlSigningKey, { id, name, exp }) }).toString();
+      return url.toString();
+    },
+
+    async extendExpiry(ref, expiresAt) {
+      const id = idOf(ref);
+      const sidecar = await loadSidecar(id);
+      if (!sidecar) throw new AppError('not_found', 404, 'The export no longer exists');
+      try {
+        await writeSidecar(sidecarPath(id), partialDir, { ...sidecar, expiresAt: expiresAt.toISOString() });
+      } catch (error) {
+        throw new AppError('storage_error', 500, 'Could not move the expiry of the export', { cause: error });
+      }
+    },
+
+    async delete(ref) {
+      const id = idOf(ref);
+      // Sidecar first: without it the router answers 404 at once, even if removing the data fails.
+      await removeIfPresent(sidecarPath(id));
+      await removeIfPresent(dataPath(id));
+    },
+
+    async openDownload(request) {
+      if (!isExportId(request.id) || !isSafeDownloadName(request.name)) {
+        throw new AppError('not_found', 404, 'The export does not exist');
+      }
+      const now = clock();
+      const check = checkGrant(options.urlSigningKey, request, now);
+      if (!check.ok) {
+        throw check.reason === 'expired'
+          ? new AppError('gone', 410, 'The download link has expired')
+          : new AppError('bad_signature', 403, 'The download link is not valid');
+      }
+      const sidecar = await loadSidecar(request.id);
+      if (!sidecar || downloadFileName(sidecar.fileName, sidecar.format) !== request.name) {
+        throw new AppError('not_found', 404, 'The export does not exist');
+      }
+      if (Date.parse(sidecar.expiresAt) <= now.getTime()) throw new AppError('gone', 410, 'The export has expired');
+      return openVerified(sidecar);
+    },
+
+    async sweepExpired(now = clock()) {
+      await ensureLayout();
+      const result: SweepResult = { expired: 0, staleTemps: 0, orphans: 0 };
+      const staleBefore = now.getTime() - staleAfterMs;
+      const entries = await readdir(dir);
+      const sidecarIds = new Set(entries.filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -'.json'.length)));
+      for (const id of sidecarIds) {
+        if (!isExportId(id)) continue;
+        const sidecar = await readSidecar(sidecarPath(id)).catch(() => undefined);
+        if (sidecar && Date.parse(sidecar.expiresAt) > now.getTime()) continue;
+        // Unreadable sidecars count as expired only once stale, so a half-written one is never swept.
+        if (!sidecar && (await modifiedAt(sidecarPath(id))) > staleBefore) continue;
+        await removeIfPresent(sidecarPath(id));
+        await removeIfPresent(dataPath(id));
+        result.expired += 1;
+      }
+      for (const name of entries) {
+        const id = name.endsWith('.data') ? name.slice(0, -'.data'.length) : undefined;
+        if (!id || !isExportId(id) || sidecarIds.has(id)) continue;
+        if ((await modifiedAt(dataPath(id))) > staleBefore) continue;
+        await removeIfPresent(dataPath(id));
+        result.orphans += 1;
+      }
+      for (const name of await readdir(partialDir)) {
+        const file = path.join(partialDir, name);
+        if ((await modifiedAt(file)) > staleBefore) continue;
+        await removeIfPresent(file);
+        result.staleTemps += 1;
+      }
+      return result;
+    },
+  };
+}
+
+interface LocalWriterParts {
+  id: string;
+  target: ExportTarget;
+  stream: EncryptingFileStream;
+  handle: FileHandle;
+  tempPath: string;
+  dataPath: string;
+  sidecarPath: string;
+  partialDir: string;
+  dir: string;
+  clock: () => Date;
+}
+
+function localWriter(parts: LocalWriterParts): ExportWriter {
+  const { stream, handle, target } = parts;
+  let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
+
+  const discard = async () => {
+    stream.destroy();
+    await finished(stream).catch(() => undefined);
+    await handle.close().catch(() => undefined);
+    await removeIfPresent(parts.tempPath);
+  };
+
+  return {
+    stream,
+    get bytesWritten() {
+      return stream.bytesWritten;
+    },
+
+    async commit(info): Promise<CommittedExport> {
+      if (state !== 'open') throw new Error(`commit() called on an export that is already ${state}`);
+      if (!stream.writableFinished) throw new Error('commit() called before the stream finished; end the stream and wait for "finish" first');
+      state = 'committing';
+      try {
+        // The stream fsynced the data when it finished; now make both renames durable.
+        await handle.close();
+        await rename(parts.tempPath, parts.dataPath);
+        await writeSidecar(parts.sidecarPath, parts.partialDir, {
+          version: 1,
+          id: parts.id,
+          jobId: target.jobId,
+          ownerId: target.ownerId,
+          fileName: target.fileName,
+          format: target.format,
+          bytes: stream.bytesWritten,
+          sha256: stream.sha256,
+          rows: info.rows,
+          truncated: info.truncated,
+          createdAt: parts.clock().toISOString(),
+          expiresAt: target.expiresAt.toISOString(),
+        });
+        await syncDir(parts.dir);
+      } catch (error) {
+        state = 'aborted';
+        await removeIfPresent(parts.sidecarPath);
+        await removeIfPresent(parts.dataPath);
+        await discard();
+        throw new AppError('storage_error', 500, 'Could not publish the export on disk', { cause: error });
+      }
+      state = 'committed';
+      return { method: 'local', location: parts.id, bytes: stream.bytesWritten, sha256: stream.sha256 };
+    },
+
+    // After a commit the export belongs to the job; removing it is `delete(ref)`.
+    async abort() {
+      if (state !== 'open') return;
+      state = 'aborted';
+      await discard();
+    },
+  };
+}
+
+/** A name in a download path: a safe file name plus one of our extensions. */
+function isSafeDownloadName(name: string): boolean {
+  const base = name.endsWith('.csv.gz') ? name.slice(0, -'.csv.gz'.length) : name.endsWith('.csv') ? name.slice(0, -'.csv'.length) : undefined;
+  return base !== undefined && isSafeFileName(base);
+}
+
+function downloadBaseUrl(publicBaseUrl: string): URL {
+  let url: URL;
+  try {
+    url = new URL(publicBaseUrl);
+  } catch (error) {
+    throw new Error(`publicBaseUrl ${JSON.stringify(publicBaseUrl)} is not a URL; expected e.g. https://connector.example.com`, { cause: error });
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new Error(`publicBaseUrl ${url.origin} would send download URLs in clear text; expected https:// (plain HTTP only on a loopback address)`);
+  }
+  if (url.search || url.hash) throw new Error(`publicBaseUrl ${publicBaseUrl} must not carry a query or fragment`);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
+}
+
+async function drain(chunks: AsyncIterable<Buffer>): Promise<void> {
+  for await (const chunk of chunks) void chunk;
+}
+
+async function* integrityChecked(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* chunks;
+  } catch (error) {
+    throw toIntegrityAppError(error);
+  }
+}
+
+function toIntegrityAppError(error: unknown): unknown {
+  if (error instanceof IntegrityError) {
+    return new AppError('storage_error', 500, 'The stored export failed its integrity check', { cause: error });
+  }
+  return error;
+}
+
+async function removeIfPresent(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+async function modifiedAt(file: string): Promise<number> {
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch (error) {
+    if (isNotFound(error)) return Number.POSITIVE_INFINITY;
+    throw error;
+  }
+}
+
+/** fsync on the directory makes the renames in it survive a power cut. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
