@@ -29,7 +29,7 @@ export const exportFormat = z.enum(['csv', 'csv.gz']);
 export const createExportRequest = (maxTtlMinutes: number) =>
   z
     .object({
-      sql: z.string().min(1).max(100_000).describe('One read-only HiveQL SELECT (WITH … SELECT allowed)'),
+      sql: z.string().min(1).max(30_000).describe('One read-only HiveQL SELECT (WITH … SELECT allowed)'),
       ttlMinutes: z.number().int().min(5).max(maxTtlMinutes).optional().describe('Lifetime of the download URL'),
       format: exportFormat.optional().describe('csv (default) or csv.gz'),
     })
