@@ -6,7 +6,8 @@
  *
  * Fixed points (see DESIGN.md): PORT sets the connector's port (default 8080), every other
  * service takes a free port, HIVE_SEED_ROWS sets the size of enos.measurement, and the ready line
- * is exactly `Connector ready at http://127.0.0.1:<port>`.
+ * is exactly `Connector ready at http://127.0.0.1:<port>`. LOCAL_STACK_DIR moves the data folder
+ * (default .local/), which the end-to-end tests use to start from nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -14,11 +15,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { buildWeb } from './build-web.js';
 import { startAzurite } from './lib/azurite.js';
 import { parseReadyLine, startChildService, tsxArgs, type ChildService } from './lib/child-service.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const LOCAL = path.join(ROOT, '.local');
+/** Where the stack keeps its data; tests point it at a scratch folder. */
+const LOCAL = path.resolve(ROOT, process.env.LOCAL_STACK_DIR ?? '.local');
 const EXPORTS_CONTAINER = 'exports';
 
 interface LocalSecrets {
@@ -76,6 +79,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
+    log('Building the web page...');
+    await buildWeb();
     log('Starting Azurite (blob + table)...');
     const azurite = await startAzurite({ location: path.join(LOCAL, 'azurite') });
     started.push({ name: 'azurite', stop: azurite.stop });

@@ -7,9 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 
-const DEFAULT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** In the deployed bundle the page sits next to server.js; in the repository it is built into dist/web. */
+const CANDIDATES = [path.join(HERE, 'web'), path.resolve(HERE, '../../../dist/web')];
 
-export function webRouter(dir = DEFAULT_DIR): Router {
+export function webRouter(dir = CANDIDATES.find((candidate) => existsSync(path.join(candidate, 'index.html'))) ?? CANDIDATES[1]!): Router {
   const router = Router();
   if (existsSync(path.join(dir, 'index.html'))) {
     router.use(express.static(dir, { index: 'index.html', maxAge: '5m', fallthrough: true }));
