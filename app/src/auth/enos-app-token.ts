@@ -20,6 +20,8 @@ export const TOKEN_REFRESH_PATH = '/apim-token-service/v2.0/token/refresh';
 /** A token this close to expiry is treated as expired: the call it signs still has to travel. */
 const EXPIRY_SKEW_MS = 30_000;
 const REFRESH_AHEAD_MAX_MS = 5 * 60_000;
+/** APIM: "Repeated requests with duplicated encryption". */
+const DUPLICATE_ENCRYPTION = 1001;
 
 /** The token service refused the app credentials (wrong appKey/appSecret, clock far off…). */
 export class AppTokenRejectedError extends Error {
@@ -73,7 +75,7 @@ export function createAppTokenSource(credentials: AppCredentials, transport: Eno
     return lastStamp;
   };
 
-  async function fetchToken(path: string, extra: { accessToken?: string }): Promise<CachedToken> {
+  async function fetchToken(path: string, extra: { accessToken?: string }, collisions = 0): Promise<CachedToken> {
     const reply = await transport.post(path, async () => {
       const timestamp = nextStamp();
       const encryption = sha256Hex(`${credentials.appKey}${timestamp}${credentials.appSecret}`);
@@ -82,6 +84,8 @@ export function createAppTokenSource(credentials: AppCredentials, transport: Eno
     const parsed = tokenReplySchema.safeParse(reply.body);
     const status = parsed.success ? (parsed.data.status ?? parsed.data.stauts) : undefined;
     const data = parsed.success ? parsed.data.data : undefined;
+    // 1001: another client signed with the same millisecond; a fresh timestamp is all it takes.
+    if (status === DUPLICATE_ENCRYPTION && collisions === 0) return fetchToken(path, extra, collisions + 1);
     if (reply.httpStatus < 200 || reply.httpStatus >= 300 || status !== 0 || !data) {
       const msg = parsed.success ? (parsed.data.msg ?? '') : 'unexpected body';
       throw new AppTokenRejectedError(`EnOS ${path} refused the app credentials (HTTP ${reply.httpStatus}, status ${status ?? 'none'}: ${msg})`, status);

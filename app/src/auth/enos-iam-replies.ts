@@ -18,14 +18,18 @@ export const CREDENTIAL_REJECTIONS: ReadonlyMap<number, string> = new Map([
 /** APIM code for an unknown or expired app access token: worth one fresh token and one more try. */
 export const APIM_TOKEN_EXPIRED = 1203;
 
-export const iamEnvelopeSchema = z.object({
-  status: z.number(),
-  message: z.string().nullish(),
-  requestId: z.string().nullish(),
-  success: z.boolean().optional(),
-  successful: z.boolean().optional(),
-  session: z.unknown().optional(),
-});
+// The success flags are what sets an IAM answer apart from a gateway refusal, which also has a
+// numeric `status`: without them the body is not an IAM envelope.
+export const iamEnvelopeSchema = z
+  .object({
+    status: z.number(),
+    message: z.string().nullish(),
+    requestId: z.string().nullish(),
+    success: z.boolean().optional(),
+    successful: z.boolean().optional(),
+    session: z.unknown().optional(),
+  })
+  .refine((envelope) => envelope.success !== undefined || envelope.successful !== undefined, 'expected the IAM success/successful flags');
 export type IamEnvelope = z.infer<typeof iamEnvelopeSchema>;
 
 export const isIamSuccess = (envelope: IamEnvelope): boolean => envelope.status === 0 && envelope.success !== false && envelope.successful !== false;
