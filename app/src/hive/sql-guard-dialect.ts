@@ -14,8 +14,8 @@
  *   because a table can only enter a Hive query through SELECT/FROM/JOIN, and a blanked region
  *   holding any of those words is refused instead;
  * - operators the parser lacks get a same-length stand-in with the same operands: REGEXP becomes
- *   RLIKE, <=> becomes =, INTERSECT/EXCEPT/MINUS become UNION (set semantics do not matter for
- *   finding tables).
+ *   RLIKE, <=> becomes =, INTERSECT/EXCEPT/MINUS become UNION, a RANGE window frame becomes ROWS
+ *   (set and frame semantics do not matter for finding tables).
  */
 import { describePosition, excerpt, sqlRejected } from './sql-guard-errors.js';
 import { identifierName, isSymbol, isWord, type Token } from './sql-guard-lexer.js';
@@ -120,6 +120,9 @@ class ClauseRewrites {
         return this.windowClause(index);
       case 'REGEXP':
         if (!isSymbol(next, '(')) this.text.replace(token.start, ' RLIKE');
+        return index;
+      case 'RANGE':
+        if (isWord(next, 'BETWEEN', 'UNBOUNDED', 'CURRENT')) this.text.replace(token.start, 'ROWS ');
         return index;
       default:
         if (SET_OPERATORS.includes(token.text.toUpperCase()) && (isWord(next, 'SELECT', 'ALL', 'DISTINCT') || isSymbol(next, '('))) {

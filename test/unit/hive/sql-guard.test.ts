@@ -52,6 +52,7 @@ const accepted: Accepted[] = [
   { sql: 'select id, row_number() over (partition by site order by ts desc) as rn from enos.measurement', tables: ['enos.measurement'] },
   { sql: 'select avg(v) over (partition by id order by ts rows between 3 preceding and current row) from enos.measurement', tables: ['enos.measurement'] },
   { sql: 'select id, sum(v) over w from enos.measurement window w as (partition by id order by ts)', tables: ['enos.measurement'] },
+  { sql: 'select sum(v) over (order by ts range between unbounded preceding and current row) from enos.measurement', tables: ['enos.measurement'] },
   { sql: 'select sum(v) over (partition by id sort by ts) from enos.measurement', tables: ['enos.measurement'] },
   { sql: 'select id, tag from enos.asset lateral view explode(tags) t as tag', tables: ['enos.asset'] },
   { sql: 'select id, pos, tag from enos.asset lateral view outer posexplode(tags) t as pos, tag where id > 1', tables: ['enos.asset'] },
