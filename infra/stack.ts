@@ -93,6 +93,7 @@ export class ConnectorStack extends TerraformStack {
     const storage = new ExportStorage(this, 'storage', {
       ...base,
       name: names.storageAccount,
+      exportsContainerName: EXPORTS_CONTAINER,
       replication: config.storage.replication,
       softDeleteDays: config.storage.softDeleteDays,
       maxTtlMinutes: config.exports.maxTtlMinutes,
@@ -105,7 +106,7 @@ export class ConnectorStack extends TerraformStack {
     });
     new ExportLifecyclePolicy(this, 'lifecycle', {
       storageAccountId: storage.account.id,
-      containerName: storage.exportsContainer.name,
+      containerName: EXPORTS_CONTAINER,
       maxTtlMinutes: config.exports.maxTtlMinutes,
     });
 

@@ -24,6 +24,8 @@ export interface ExportStorageProps {
   /** Subnets admitted through their service endpoint (connector, cleanup function). */
   subnetIds: string[];
   logAnalyticsWorkspaceId: string;
+  /** The private container exports are written to. */
+  exportsContainerName: string;
   /** Create the Table job store's table. @default - none (the SQLite job store is used) */
   jobsTableName?: string;
 }
@@ -61,7 +63,7 @@ export class ExportStorage extends Construct {
     // storageAccountId (not the name) makes the provider create containers through ARM, so the
     // data-plane firewall and the disabled shared keys do not get in the way.
     this.exportsContainer = new StorageContainer(this, 'exports', {
-      name: 'exports',
+      name: props.exportsContainerName,
       storageAccountId: this.account.id,
       containerAccessType: 'private',
     });

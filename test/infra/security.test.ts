@@ -1,0 +1,400 @@
+/**
+ * The security properties of the synthesized stack, one named test per property, mirroring the
+ * Checkov rules a scanner would run on this Terraform (the rule ids are in the test names). Every
+ * variant that changes the shape of the stack (network mode, storage method, scale-out, storage
+ * firewall) is synthesized and checked.
+ */
+import { describe, expect, it } from 'vitest';
+import { sasPeriod } from '../../infra/constructs/secure-storage-account.js';
+import { configWith, metadataPath, synthesize, type Json, type Synthesized } from './synth.js';
+
+const variants: [string, () => Synthesized][] = [
+  ['subnet mode, blob storage, one VM, public SAS downloads, Key Vault TLS', () => synthesize(configWith({}))],
+  [
+    'peered VNet, local storage, ACME TLS on a public IP, SSH from admins',
+    () =>
+      synthesize(
+        configWith({
+          network: {
+            mode: 'peered-vnet',
+            vnetAddressSpace: '10.60.0.0/24',
+            connectorSubnet: '10.60.0.0/27',
+            functionSubnet: '10.60.0.32/27',
+            apiAllowedCidrs: ['0.0.0.0/0'],
+            sshAllowedCidrs: ['203.0.113.0/28'],
+            publicIp: { enabled: true, dnsLabel: 'enos-export' },
+          },
+          storage: { method: 'local' },
+          tls: { mode: 'acme', acmeEmail: 'ops@example.com' },
+          exports: { maxTtlMinutes: 20_160 },
+        }),
+      ),
+  ],
+  [
+    'scale set of 3, blob storage behind a firewall, function without public access',
+    () =>
+      synthesize(
+        configWith({
+          vm: { instanceCount: 3 },
+          storage: { downloadAccess: 'cidrs', downloadCidrs: ['198.51.100.0/24', '192.0.2.7/32'] },
+          cleanup: { publicNetworkAccess: false },
+        }),
+      ),
+  ],
+];
+
+const SECRET_VARIABLES = ['var.enos_app_secret', 'var.hive_password', 'var.tls_certificate_pem', 'var.session_signing_key', 'var.url_signing_key', 'var.file_encryption_key'];
+
+function storageAccounts(s: Synthesized): Json[] {
+  return Object.values(s.resources('azurerm_storage_account'));
+}
+
+function nsgRules(s: Synthesized): Json[] {
+  return Object.values(s.resources('azurerm_network_security_rule'));
+}
+
+function sources(rule: Json): string[] {
+  return [rule.source_address_prefix, ...((rule.source_address_prefixes as string[] | undefined) ?? [])].filter((v): v is string => typeof v === 'string');
+}
+function destinations(rule: Json): string[] {
+  return [rule.destination_address_prefix, ...((rule.destination_address_prefixes as string[] | undefined) ?? [])].filter((v): v is string => typeof v === 'string');
+}
+function ports(rule: Json): string[] {
+  return [rule.destination_port_range, ...((rule.destination_port_ranges as string[] | undefined) ?? [])].filter((v): v is string => typeof v === 'string');
+}
+function connectorRules(s: Synthesized): Json[] {
+  return nsgRules(s).filter((rule) => metadataPath(rule).includes('/network/connector_'));
+}
+function hostResource(s: Synthesized): Json {
+  return s.config.vm.instanceCount > 1 ? s.only('azurerm_linux_virtual_machine_scale_set') : s.only('azurerm_linux_virtual_machine');
+}
+function extensionText(s: Synthesized): string {
+  if (s.config.vm.instanceCount > 1) {
+    const [extension] = hostResource(s).extension as Json[];
+    return String(extension?.protected_settings);
+  }
+  return String(s.only('azurerm_virtual_machine_extension').protected_settings);
+}
+function decodedCustomData(s: Synthesized): string {
+  return Buffer.from(String(hostResource(s).custom_data), 'base64').toString('utf8');
+}
+
+describe.each(variants)('%s', (_name, build) => {
+  const s = build();
+  const { config } = s;
+  const exportsAccount = s.at('azurerm_storage_account', 'storage/storage/account');
+
+  describe('storage accounts', () => {
+    it('CKV_AZURE_3: every account accepts HTTPS only', () => {
+      for (const account of storageAccounts(s)) expect(account.https_traffic_only_enabled).toBe(true);
+    });
+    it('CKV_AZURE_44: every account requires TLS 1.2 or later', () => {
+      for (const account of storageAccounts(s)) expect(account.min_tls_version).toBe('TLS1_2');
+    });
+    it('CKV_AZURE_190: no account allows anonymous (nested public) blob access', () => {
+      for (const account of storageAccounts(s)) expect(account.allow_nested_items_to_be_public).toBe(false);
+    });
+    it('CKV_AZURE_35 as configured: the exports firewall denies by default unless public SAS downloads are configured', () => {
+      const rules = exportsAccount.network_rules as Json;
+      if (config.storage.downloadAccess === 'cidrs') {
+        expect(rules.default_action).toBe('Deny');
+        // /32 entries become bare addresses: the storage firewall rejects /31 and /32.
+        expect(rules.ip_rules).toEqual(expect.arrayContaining(['198.51.100.0/24', '192.0.2.7', '203.0.113.10']));
+        expect((rules.virtual_network_subnet_ids as string[]).length).toBe(2);
+      } else {
+        expect(rules.default_action).toBe('Allow');
+        // The SAS is the only key: anonymous access and shared keys stay off.
+        expect(exportsAccount.allow_nested_items_to_be_public).toBe(false);
+        expect(exportsAccount.shared_access_key_enabled).toBe(false);
+      }
+    });
+    it('CKV_AZURE_35: the function runtime account always denies by default', () => {
+      if (config.storage.method !== 'blob') return expect(s.resources('azurerm_function_app_flex_consumption')).toEqual({});
+      const runtime = s.at('azurerm_storage_account', 'cleanup/runtime_storage/account');
+      expect((runtime.network_rules as Json).default_action).toBe('Deny');
+    });
+    it('CKV2_AZURE_40: shared key access is disabled on every account', () => {
+      for (const account of storageAccounts(s)) expect(account.shared_access_key_enabled).toBe(false);
+    });
+    it('CKV2_AZURE_41: the exports account has a SAS expiration policy equal to the maximum export lifetime', () => {
+      expect(exportsAccount.sas_policy).toEqual({ expiration_period: sasPeriod(config.exports.maxTtlMinutes), expiration_action: 'Block' });
+      for (const account of storageAccounts(s)) expect((account.sas_policy as Json).expiration_period).toMatch(/^\d+\.\d\d:\d\d:00$/);
+    });
+    it('CKV2_AZURE_38: blob and container soft delete are on, with the configured window', () => {
+      const blob = exportsAccount.blob_properties as Json;
+      expect(blob.delete_retention_policy).toEqual({ days: config.storage.softDeleteDays });
+      expect(blob.container_delete_retention_policy).toEqual({ days: config.storage.softDeleteDays });
+    });
+    it('infrastructure encryption (double encryption at rest) is on for every account', () => {
+      for (const account of storageAccounts(s)) expect(account.infrastructure_encryption_enabled).toBe(true);
+    });
+    it('cross-tenant replication is off and copies stay within the tenant', () => {
+      for (const account of storageAccounts(s)) {
+        expect(account.cross_tenant_replication_enabled).toBe(false);
+        expect(account.allowed_copy_scope).toBe('AAD');
+      }
+    });
+    it('accounts are StorageV2 and send diagnostics to Log Analytics', () => {
+      const diagnostics = Object.values(s.resources('azurerm_monitor_diagnostic_setting'));
+      for (const account of storageAccounts(s)) {
+        expect(account.account_kind).toBe('StorageV2');
+        const id = Object.entries(s.resources('azurerm_storage_account')).find(([, a]) => a === account)?.[0];
+        const targets = diagnostics.map((d) => String(d.target_resource_id));
+        expect(targets).toContain(`\${azurerm_storage_account.${id}.id}`);
+        expect(targets).toContain(`\${azurerm_storage_account.${id}.id}/blobServices/default`);
+      }
+      for (const setting of diagnostics) expect(String(setting.log_analytics_workspace_id)).toMatch(/^\$\{azurerm_log_analytics_workspace\./);
+    });
+    it('the exports and artifacts containers are private', () => {
+      const containers = Object.values(s.resources('azurerm_storage_container'));
+      expect(containers.map((c) => c.name)).toEqual(expect.arrayContaining(['exports', 'artifacts']));
+      for (const container of containers) expect(container.container_access_type).toBe('private');
+    });
+  });
+
+  describe('lifecycle policy', () => {
+    it('deletes exports older than the maximum lifetime plus one day, snapshots and versions too', () => {
+      const policy = s.only('azurerm_storage_management_policy');
+      const [rule] = policy.rule as Json[];
+      const days = Math.ceil(config.exports.maxTtlMinutes / 1440) + 1;
+      expect(rule?.filters).toEqual({ blob_types: ['blockBlob'], prefix_match: ['exports/'] });
+      expect(rule?.actions).toEqual({
+        base_blob: { delete_after_days_since_creation_greater_than: days },
+        snapshot: { delete_after_days_since_creation_greater_than: days },
+        version: { delete_after_days_since_creation: days },
+      });
+    });
+  });
+
+  describe('network', () => {
+    it('CKV2_AZURE_31: every subnet the stack creates has an NSG', () => {
+      const subnets = Object.keys(s.resources('azurerm_subnet'));
+      const associated = Object.values(s.resources('azurerm_subnet_network_security_group_association')).map((a) => a.subnet_id);
+      expect(subnets.length).toBe(2);
+      for (const id of subnets) expect(associated).toContain(`\${azurerm_subnet.${id}.id}`);
+    });
+    it('CKV_AZURE_10: SSH is never open to the Internet, and only to the admin CIDRs when listed', () => {
+      const ssh = nsgRules(s).filter((rule) => rule.direction === 'Inbound' && rule.access === 'Allow' && (ports(rule).includes('22') || ports(rule).includes('*')));
+      for (const rule of ssh) {
+        for (const source of sources(rule)) expect(['*', '0.0.0.0/0', 'Internet', 'Any']).not.toContain(source);
+      }
+      if (config.network.sshAllowedCidrs.length === 0) expect(ssh).toEqual([]);
+      else expect(ssh.flatMap(sources)).toEqual(config.network.sshAllowedCidrs);
+    });
+    it('inbound HTTPS comes only from the allowed CIDRs (and the load balancer probe when scaled out)', () => {
+      const allowedIn = connectorRules(s).filter((rule) => rule.direction === 'Inbound' && rule.access === 'Allow');
+      const https = allowedIn.filter((rule) => ports(rule).includes('443'));
+      const apiSources = https.filter((rule) => rule.name === 'allow-https-api').flatMap(sources);
+      expect(apiSources).toEqual(config.network.apiAllowedCidrs);
+      const others = https.filter((rule) => rule.name !== 'allow-https-api').flatMap(sources);
+      expect(others).toEqual(config.vm.instanceCount > 1 ? ['AzureLoadBalancer', config.network.connectorSubnet] : [config.network.connectorSubnet]);
+      // Nothing else inbound but SSH.
+      for (const rule of allowedIn) expect(['443', '22']).toContain(ports(rule)[0]);
+    });
+    it('everything else inbound and outbound is denied at the lowest priority', () => {
+      for (const prefix of ['/network/connector_', '/network/function_']) {
+        for (const direction of ['Inbound', 'Outbound']) {
+          const deny = nsgRules(s).find((rule) => metadataPath(rule).includes(prefix) && rule.direction === direction && rule.access === 'Deny');
+          expect(deny).toMatchObject({ priority: 4096, protocol: '*', source_address_prefix: '*', destination_address_prefix: '*', destination_port_range: '*' });
+        }
+      }
+    });
+    it('outbound is allowed to Hive, Azure Storage, Key Vault, Azure AD and the EnOS gateway', () => {
+      const out = connectorRules(s).filter((rule) => rule.direction === 'Outbound' && rule.access === 'Allow');
+      const byName = Object.fromEntries(out.map((rule) => [rule.name as string, rule]));
+      expect(destinations(byName['allow-hive'] as Json)).toEqual([`${config.hadoop.hive.host}/32`]);
+      expect(ports(byName['allow-hive'] as Json)).toEqual([String(config.hadoop.hive.port)]);
+      expect(destinations(byName['allow-storage'] as Json)).toEqual(['Storage']);
+      expect(destinations(byName['allow-keyvault'] as Json)).toEqual([config.network.connectorSubnet]);
+      expect(destinations(byName['allow-azure-ad'] as Json)).toEqual(['AzureActiveDirectory']);
+      expect(destinations(byName['allow-enos-gateway'] as Json)).toEqual(config.enos.gatewayCidrs);
+      expect(Object.keys(byName).sort()).toEqual(
+        ['allow-azure-ad', 'allow-azure-platform', 'allow-enos-gateway', 'allow-hive', 'allow-internet-web', 'allow-keyvault', 'allow-storage'].filter(
+          (name) => name !== 'allow-internet-web' || config.network.allowInternetEgress,
+        ),
+      );
+    });
+    it('the subnets live where the network mode says, and a new VNet is peered both ways', () => {
+      const subnets = Object.values(s.resources('azurerm_subnet'));
+      const peerings = Object.values(s.resources('azurerm_virtual_network_peering'));
+      if (config.network.mode === 'subnet') {
+        for (const subnet of subnets) expect(subnet.virtual_network_name).toBe(config.hadoop.vnet.name);
+        expect(peerings).toEqual([]);
+        expect(s.resources('azurerm_virtual_network')).toEqual({});
+      } else {
+        const vnet = s.only('azurerm_virtual_network');
+        expect(vnet.address_space).toEqual([config.network.vnetAddressSpace]);
+        expect(peerings.map((p) => p.resource_group_name).sort()).toEqual([config.hadoop.vnet.resourceGroupName, '${azurerm_resource_group.resource_group.name}'].sort());
+        const remotes = peerings.map((p) => String(p.remote_virtual_network_id));
+        expect(remotes.filter((id) => id.startsWith('${data.azurerm_virtual_network.network_hadoop_vnet_'))).toHaveLength(1);
+        expect(remotes.filter((id) => id.startsWith('${azurerm_virtual_network.network_connector_vnet_'))).toHaveLength(1);
+      }
+      expect(s.json.data.azurerm_virtual_network).toBeDefined();
+    });
+  });
+
+  describe('connector VM', () => {
+    it('CKV_AZURE_149: password authentication is disabled', () => {
+      expect(hostResource(s).disable_password_authentication).toBe(true);
+      expect(hostResource(s).admin_password).toBeUndefined();
+    });
+    it('CKV_AZURE_178: SSH keys are the only way in', () => {
+      expect(hostResource(s).admin_ssh_key).toEqual(config.vm.sshPublicKeys.map((key) => ({ username: config.vm.adminUsername, public_key: key })));
+    });
+    it('CKV_AZURE_45: no secret in custom data or in the deploy extension', () => {
+      const customData = decodedCustomData(s);
+      expect(customData.startsWith('#cloud-config\n')).toBe(true);
+      expect(customData).not.toMatch(/var\.|random_bytes|SECRET=|PASSWORD=|KEY=|PRIVATE KEY/);
+      const extension = extensionText(s);
+      for (const variable of SECRET_VARIABLES) expect(extension).not.toContain(variable);
+      expect(extension).not.toContain('random_bytes');
+      // Secrets reach Azure only through the Key Vault template deployment.
+      for (const variable of SECRET_VARIABLES) {
+        for (const [type, resources] of Object.entries(s.json.resource)) {
+          for (const resource of Object.values(resources)) {
+            if (JSON.stringify(resource).includes(variable)) expect(type).toBe('azurerm_resource_group_template_deployment');
+          }
+        }
+      }
+    });
+    it('encryption at host, Trusted Launch, boot diagnostics and a system-assigned identity', () => {
+      const host = hostResource(s);
+      expect(host).toMatchObject({ encryption_at_host_enabled: true, secure_boot_enabled: true, vtpm_enabled: true, boot_diagnostics: {}, identity: { type: 'SystemAssigned' } });
+      expect(host.source_image_reference).toEqual(config.vm.image);
+    });
+    it('OS patches are applied automatically', () => {
+      const host = hostResource(s);
+      if (config.vm.instanceCount > 1) {
+        expect(host.automatic_os_upgrade_policy).toEqual({ enable_automatic_os_upgrade: true, disable_automatic_rollback: false });
+      } else {
+        expect(host).toMatchObject({ patch_mode: 'AutomaticByPlatform', patch_assessment_mode: 'AutomaticByPlatform', provision_vm_agent: true });
+      }
+    });
+    it('a public IP exists only when configured', () => {
+      const publicIps = Object.values(s.resources('azurerm_public_ip')).filter((ip) => !metadataPath(ip).includes('/network/nat_ip'));
+      if (config.network.publicIp.enabled) {
+        expect(publicIps).toHaveLength(1);
+        expect(publicIps[0]?.domain_name_label).toBe(config.network.publicIp.dnsLabel);
+      } else {
+        expect(publicIps).toEqual([]);
+      }
+    });
+    it('the bundle hash rolls out through the deploy extension, not through custom data', () => {
+      expect(extensionText(s)).toContain('BUNDLE_SHA256=');
+      expect(decodedCustomData(s)).not.toContain('BUNDLE');
+      if (config.vm.instanceCount === 1) {
+        expect(s.only('azurerm_linux_virtual_machine').lifecycle).toEqual({ ignore_changes: ['custom_data'] });
+      }
+    });
+  });
+
+  describe('Key Vault', () => {
+    const vault = s.only('azurerm_key_vault');
+    it('CKV_AZURE_110: purge protection is on', () => {
+      expect(vault.purge_protection_enabled).toBe(true);
+      expect(vault.soft_delete_retention_days).toBe(90);
+    });
+    it('CKV_AZURE_189: public network access is off; the VMs use a private endpoint', () => {
+      expect(vault.public_network_access_enabled).toBe(false);
+      expect(vault.network_acls).toEqual({ default_action: 'Deny', bypass: 'None', ip_rules: [], virtual_network_subnet_ids: [] });
+      const endpoint = s.only('azurerm_private_endpoint');
+      expect(endpoint.subnet_id).toMatch(/^\$\{azurerm_subnet\.network_connector_subnet_/);
+      expect((endpoint.private_service_connection as Json).subresource_names).toEqual(['vault']);
+    });
+    it('authorization is Azure RBAC, not access policies', () => {
+      expect(vault.rbac_authorization_enabled).toBe(true);
+      expect(s.resources('azurerm_key_vault_access_policy')).toEqual({});
+    });
+    it('holds the EnOS app secret and the three connector keys, generated or supplied, never literal', () => {
+      const deployment = s.at('azurerm_resource_group_template_deployment', 'key_vault/secrets');
+      const template = JSON.parse(String(deployment.template_content)) as { resources: { name: string }[] };
+      const names = template.resources.map((r) => /'([a-z-]+)'\)\]$/.exec(r.name)?.[1]);
+      expect(names).toEqual(expect.arrayContaining(['enos-app-secret', 'session-signing-key', 'url-signing-key', 'file-encryption-key']));
+      const parameters = String(deployment.parameters_content);
+      expect(parameters.startsWith('${sensitive(')).toBe(true);
+      expect(parameters).toContain('var.enos_app_secret');
+      expect(parameters).toContain('random_bytes.secrets_session_signing_key');
+      for (const bytes of Object.values(s.resources('random_bytes'))) expect(bytes.length).toBe(32);
+      for (const variable of Object.values(s.json.variable ?? {})) expect(variable.sensitive).toBe(true);
+    });
+  });
+
+  describe('cleanup function', () => {
+    if (config.storage.method === 'local') {
+      it('is not deployed with local storage (the connector sweeps its own disk)', () => {
+        expect(s.resources('azurerm_function_app_flex_consumption')).toEqual({});
+        expect(s.json.output.function_app_name?.value).toMatch(/^none/);
+      });
+      return;
+    }
+    const app = (): Json => s.only('azurerm_function_app_flex_consumption');
+    it('CKV_AZURE_70: HTTPS only', () => {
+      expect(app().https_only).toBe(true);
+    });
+    it('CKV_AZURE_145: the latest TLS (1.3) for the app and its SCM site', () => {
+      expect(app().site_config).toMatchObject({ minimum_tls_version: '1.3', scm_minimum_tls_version: '1.3' });
+    });
+    it('CKV_AZURE_221 as configured: public network access follows cleanup.publicNetworkAccess', () => {
+      expect(app().public_network_access_enabled).toBe(config.cleanup.publicNetworkAccess);
+      // Either way the app's front door denies by default; the SCM site admits only the deployers.
+      expect(app().site_config).toMatchObject({
+        ip_restriction_default_action: 'Deny',
+        scm_ip_restriction_default_action: 'Deny',
+        scm_ip_restriction: config.network.deployerCidrs.map((ip_address, index) => ({ name: `deployer-${index}`, action: 'Allow', priority: 100 + index, ip_address })),
+      });
+    });
+    it('basic-auth publishing (FTP/WebDeploy) is off', () => {
+      expect(app().webdeploy_publish_basic_authentication_enabled).toBe(false);
+    });
+    it('Flex Consumption, Node.js 22, identity-based storage, VNet-integrated, Application Insights', () => {
+      expect(s.only('azurerm_service_plan')).toMatchObject({ sku_name: 'FC1', os_type: 'Linux' });
+      expect(app()).toMatchObject({
+        runtime_name: 'node',
+        runtime_version: '22',
+        storage_authentication_type: 'SystemAssignedIdentity',
+        identity: { type: 'SystemAssigned' },
+      });
+      expect(String(app().virtual_network_subnet_id)).toMatch(/azurerm_subnet\.network_function_subnet_/);
+      expect(String((app().site_config as Json).application_insights_connection_string)).toMatch(/azurerm_application_insights\./);
+    });
+    it('app settings carry the container, schedule and lifetime (and the job table when shared)', () => {
+      const settings = app().app_settings as Json;
+      expect(settings).toMatchObject({
+        EXPORTS_CONTAINER: 'exports',
+        CLEANUP_SCHEDULE: config.cleanup.schedule,
+        EXPORT_MAX_TTL_MINUTES: String(config.exports.maxTtlMinutes),
+      });
+      expect(String(settings.EXPORTS_BLOB_SERVICE_URL)).toMatch(/primary_blob_endpoint/);
+      if (config.vm.instanceCount > 1) expect(settings).toMatchObject({ JOBS_TABLE_NAME: 'exportjobs' });
+      else expect(settings.JOBS_TABLE_NAME).toBeUndefined();
+    });
+  });
+
+  describe('role assignments', () => {
+    const assignments = Object.values(s.resources('azurerm_role_assignment'));
+    it('nothing is granted Owner, Contributor or User Access Administrator', () => {
+      for (const assignment of assignments) {
+        expect(['Owner', 'Contributor', 'User Access Administrator']).not.toContain(assignment.role_definition_name);
+        expect(assignment.role_definition_name).toMatch(/^(Storage (Blob|Table) Data |Storage Blob Delegator|Key Vault Secrets User)/);
+      }
+    });
+    it('the connector reads only its secrets, its bundle and (blob method) the exports container', () => {
+      const connector = assignments.filter((a) => String(a.principal_id).includes(config.vm.instanceCount > 1 ? 'linux_virtual_machine_scale_set' : 'linux_virtual_machine'));
+      const grants = connector.map((a) => [a.role_definition_name, String(a.scope).replace(/\$\{([a-z_]+)\.([a-z_]+?)_[0-9A-F]{8}\.(\w+)\}/g, '$1.$2.$3')]);
+      const expected: [string, string][] = [
+        ['Storage Blob Data Reader', 'azurerm_storage_container.storage_artifacts.id'],
+        ['Key Vault Secrets User', 'azurerm_key_vault.key_vault.id'],
+      ];
+      if (config.storage.method === 'blob') {
+        expected.push(['Storage Blob Data Owner', 'azurerm_storage_container.storage_exports.id'], ['Storage Blob Delegator', 'azurerm_storage_account.storage_account.id']);
+      }
+      if (config.vm.instanceCount > 1) expected.push(['Storage Table Data Contributor', 'azurerm_storage_account.storage_account.id/tableServices/default/tables/exportjobs']);
+      expect(grants.sort()).toEqual(expected.sort());
+    });
+  });
+
+  it('outputs the API URL, storage account, exports container, function app and Key Vault names', () => {
+    expect(Object.keys(s.json.output).sort()).toEqual(['api_url', 'exports_container', 'function_app_name', 'key_vault_name', 'resource_group_name', 'storage_account']);
+    expect(String(s.json.output.api_url?.value)).toMatch(/^https:\/\//);
+  });
+});
