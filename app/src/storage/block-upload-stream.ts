@@ -130,7 +130,8 @@ export class BlockUploadStream extends Writable {
     this.filled = 0;
     const id = Buffer.from(`${this.idPrefix}-${String(this.ids.length).padStart(6, '0')}`).toString('base64');
     this.ids.push(id);
-    const staged = this.stageBlockFn(id, block, length, this.controller.signal).then(
+    // The SDK sends the whole Buffer it is given, so a short last block must be a view of its length.
+    const staged = this.stageBlockFn(id, block.subarray(0, length), length, this.controller.signal).then(
       () => undefined,
       (error: unknown) => {
         this.stageFailure ??= error instanceof Error ? error : new Error(String(error));

@@ -13,6 +13,8 @@ export interface EncryptingFileStreamOptions {
   /** Called before each `checkEveryBytes` of plaintext goes to disk; throw to stop the export. */
   spaceCheck?: () => Promise<void>;
   checkEveryBytes?: number;
+  /** Turns a failed file operation into the error the stream reports. @default the error as is */
+  describeError?: (error: unknown) => Error;
 }
 
 /**
@@ -24,6 +26,7 @@ export class EncryptingFileStream extends Writable {
   private readonly cipher: ChunkCipher;
   private readonly spaceCheck: (() => Promise<void>) | undefined;
   private readonly checkEveryBytes: number;
+  private readonly describeError: (error: unknown) => Error;
   private readonly hash = createHash('sha256');
   private readonly pending: Buffer;
   private filled = 0;
@@ -41,6 +44,7 @@ export class EncryptingFileStream extends Writable {
     this.cipher = options.cipher;
     this.spaceCheck = options.spaceCheck;
     this.checkEveryBytes = options.checkEveryBytes ?? 64 * 1024 * 1024;
+    this.describeError = options.describeError ?? ((error) => (error instanceof Error ? error : new Error(String(error))));
     this.pending = Buffer.allocUnsafe(options.cipher.chunkSize);
   }
 
@@ -72,7 +76,10 @@ export class EncryptingFileStream extends Writable {
 
   private track(operation: Promise<void>, callback: (error?: Error | null) => void): void {
     this.busy = operation.catch(() => undefined);
-    operation.then(() => callback(), callback);
+    operation.then(
+      () => callback(),
+      (error: unknown) => callback(this.describeError(error)),
+    );
   }
 
   private async finish(): Promise<void> {

@@ -198,6 +198,7 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
         handle,
         cipher: newChunkCipher(options.encryptionKey, chunkSize),
         checkEveryBytes: SPACE_CHECK_EVERY_BYTES,
+        describeError: describeWriteError,
         // Stop while half the reserve is left, rather than let the disk fill and take the VM down with it.
         spaceCheck: async () => {
           const left = await freeBytes();
@@ -363,6 +364,14 @@ function localWriter(parts: LocalWriterParts): ExportWriter {
       await discard();
     },
   };
+}
+
+function describeWriteError(error: unknown): Error {
+  if (error instanceof AppError) return error;
+  if ((error as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC') {
+    return new AppError('insufficient_storage', 507, 'The disk ran out of space while writing the export', { cause: error });
+  }
+  return new AppError('storage_error', 500, 'Writing the export to disk failed', { cause: error });
 }
 
 /** A name in a download path: a safe file name plus one of our extensions. */

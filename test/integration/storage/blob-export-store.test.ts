@@ -1,0 +1,184 @@
+/**
+ * The blob store with an account-key SAS against the shared Azurite: the contract, plus what the
+ * cleanup function and download clients rely on (headers, metadata, the expiresAt tag, SAS scope),
+ * a storage fault mid-upload, and the memory bound of the staged upload.
+ */
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { isAppError } from '../../../app/src/errors.js';
+import { DEFAULT_SAS_VERSION } from '../../../app/src/storage/blob-sas.js';
+import { createBlobExportStore, type BlobExportStoreOptions } from '../../../app/src/storage/blob-export-store.js';
+import { fetchDownload } from './download-client.js';
+import { commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll } from './export-store.contract.js';
+import { startFaultProxy } from './fault-proxy.js';
+
+const azurite = inject('azurite');
+const containerName = `exports-${randomUUID().slice(0, 8)}`;
+let direct: ContainerClient;
+
+const store = (overrides: Partial<BlobExportStoreOptions> = {}) =>
+  createBlobExportStore({
+    container: containerName,
+    credential: { kind: 'connectionString', connectionString: azurite.connectionString },
+    // Small blocks so every test export spans several of them.
+    blockSize: 64 * 1024,
+    uploadConcurrency: 3,
+    ...overrides,
+  });
+
+beforeAll(async () => {
+  await store().ensureContainer();
+  direct = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(containerName);
+});
+
+afterAll(async () => {
+  await direct.deleteIfExists();
+});
+
+describeExportStoreContract('blob, account-key SAS', () => ({
+  download: fetchDownload,
+  async create(clock) {
+    return {
+      store: store({ clock }),
+      async visible(t) {
+        const names: string[] = [];
+        for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/${t.jobId}/` })) names.push(blob.name);
+        return names;
+      },
+      async storedExpiry(ref) {
+        return new Date((await direct.getBlobClient(ref.location).getTags()).tags.expiresAt!);
+      },
+      async cleanup() {},
+    };
+  },
+}));
+
+describe('blob export store', () => {
+  it('commits the name, headers, metadata and the expiresAt tag that the cleanup function queries', async () => {
+    const t = target();
+    const content = csvOf(1_000);
+    const ref = await commitSmall(store(), t, content);
+    expect(ref.location).toBe(`${t.ownerId}/${t.jobId}/${t.fileName}.csv`);
+
+    const blob = direct.getBlobClient(ref.location);
+    const properties = await blob.getProperties();
+    expect(properties.contentType).toBe('text/csv; charset=utf-8');
+    expect(properties.contentDisposition).toBe(`attachment; filename="${t.fileName}.csv"`);
+    expect(properties.contentLength).toBe(content.length);
+    expect(properties.metadata).toEqual({
+      expiresat: t.expiresAt.toISOString(),
+      jobid: t.jobId,
+      owner: t.ownerId,
+      rows: '200',
+      sha256: sha256(content),
+      truncated: 'false',
+    });
+    expect((await blob.getTags()).tags).toEqual({ expiresAt: t.expiresAt.toISOString() });
+
+    const found: string[] = [];
+    const query = `"expiresAt" <= '${new Date(t.expiresAt.getTime() + 1_000).toISOString()}' AND "expiresAt" >= '${t.expiresAt.toISOString()}'`;
+    for await (const item of direct.findBlobsByTags(query)) found.push(item.name);
+    expect(found).toContain(ref.location);
+  });
+
+  it('extendExpiry rewrites the tag and the metadata copy, keeping the rest of the metadata', async () => {
+    const t = target();
+    const ref = await commitSmall(store(), t);
+    const later = new Date(t.expiresAt.getTime() + 24 * 3600 * 1000);
+    await store().extendExpiry(ref, later);
+
+    const blob = direct.getBlobClient(ref.location);
+    expect((await blob.getTags()).tags).toEqual({ expiresAt: later.toISOString() });
+    expect((await blob.getProperties()).metadata).toMatchObject({ expiresat: later.toISOString(), jobid: t.jobId, owner: t.ownerId });
+  });
+
+  it('hands out a read-only SAS for that one blob, pinned version, started a few minutes back', async () => {
+    const t = target();
+    const ref = await commitSmall(store(), t);
+    const before = Date.now();
+    const url = new URL(await store().downloadUrl(ref, t));
+    const params = url.searchParams;
+    expect(params.get('sp')).toBe('r');
+    expect(params.get('sr')).toBe('b');
+    expect(params.get('sv')).toBe(DEFAULT_SAS_VERSION);
+    // Plain HTTP is allowed only because this emulator listens on loopback.
+    expect(params.get('spr')).toBe('https,http');
+    expect(Date.parse(params.get('st')!)).toBeLessThanOrEqual(before - 4 * 60 * 1000);
+    expect(Date.parse(params.get('se')!)).toBe(t.expiresAt.getTime());
+
+    const write = await fetch(url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'overwritten' });
+    expect(write.status).toBe(403);
+    const other = await commitSmall(store(), target());
+    const sideways = new URL(url);
+    sideways.pathname = new URL(direct.getBlobClient(other.location).url).pathname;
+    expect((await fetch(sideways)).status).toBe(403);
+    expect((await fetch(url)).status).toBe(200);
+  });
+
+  it('refuses a link that would outlive the 7-day limit of a user-delegation SAS', async () => {
+    const t = target();
+    const ref = await commitSmall(store(), t);
+    await expect(store().downloadUrl(ref, { ...t, expiresAt: new Date(Date.now() + 8 * 24 * 3600 * 1000) })).rejects.toSatisfy(
+      (error) => isAppError(error) && error.code === 'validation_failed',
+    );
+  });
+
+  it('rejects targets whose ids would escape their place in the container', async () => {
+    await expect(store().begin({ ...target(), ownerId: '../other-owner' })).rejects.toThrow(/ownerId/);
+    await expect(store().begin({ ...target(), jobId: 'a/b' })).rejects.toThrow(/jobId/);
+    await expect(store().begin({ ...target(), fileName: 'a"b' })).rejects.toThrow(/fileName/);
+  });
+
+  it('storage failing mid-upload fails the write with storage_error and publishes nothing', async () => {
+    const endpoint = new URL(azurite.blobEndpoint);
+    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+    try {
+      const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
+      const faulty = store({
+        credential: { kind: 'connectionString', connectionString: viaProxy },
+        retryOptions: { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 },
+      });
+      const t = target();
+      const writer = await faulty.begin(t);
+      proxy.breakAfter(300 * 1024);
+      const content = csvOf(40_000);
+      await expect(writeAll(writer, content, 16 * 1024)).rejects.toSatisfy((error) => isAppError(error) && error.code === 'storage_error');
+      expect(proxy.broken).toBe(true);
+      await writer.abort();
+
+      const names: string[] = [];
+      for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/` })) names.push(blob.name);
+      expect(names).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('keeps upload memory bounded by (concurrency + 1) blocks while the producer writes as fast as it can', async () => {
+    const blockSize = 1024 * 1024;
+    const bounded = store({ blockSize, uploadConcurrency: 2 });
+    const t = target();
+    const writer = await bounded.begin(t);
+    const total = 48 * blockSize + 12_345;
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    const source = Readable.from(
+      (function* () {
+        while (sent < total) {
+          const size = Math.min(piece.length, total - sent);
+          sent += size;
+          yield piece.subarray(0, size);
+        }
+      })(),
+    );
+    await pipeline(source, writer.stream);
+    const ref = await writer.commit({ rows: 1, truncated: false });
+
+    expect(ref.bytes).toBe(total);
+    expect(writer.peakBufferedBytes).toBeLessThanOrEqual(3 * blockSize);
+    expect((await direct.getBlobClient(ref.location).getProperties()).contentLength).toBe(total);
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * The behaviour every ExportStore adapter promises, run by one test file per adapter against the
+ * real backing storage: what a download client sees through the URL, and that nothing partial
+ * is ever readable.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAppError } from '../../../app/src/errors.js';
+import type { ExportFormat, ExportStore, ExportTarget, ExportWriter, StoredExportRef } from '../../../app/src/storage/export-store.js';
+import type { Download } from './download-client.js';
+
+export interface StoreUnderTest {
+  store: ExportStore;
+  /** What a reader could find for this target: committed blobs under its prefix, or files in the store's folder. */
+  visible(target: ExportTarget): Promise<string[]>;
+  /** The expiry the cleanup will honour for a committed export (index tag, sidecar). */
+  storedExpiry(ref: StoredExportRef): Promise<Date>;
+  cleanup(): Promise<void>;
+}
+
+export interface ContractHarness {
+  /** A fresh store whose notion of "now" is `clock`. */
+  create(clock: () => Date): Promise<StoreUnderTest>;
+  download: Download;
+}
+
+const HOUR = 3600 * 1000;
+
+export function describeExportStoreContract(name: string, harness: () => ContractHarness): void {
+  describe(`ExportStore contract: ${name}`, () => {
+    let offsetMs = 0;
+    const clock = () => new Date(Date.now() + offsetMs);
+    const created: StoreUnderTest[] = [];
+
+    const fresh = async () => {
+      offsetMs = 0;
+      const subject = await harness().create(clock);
+      created.push(subject);
+      return subject;
+    };
+
+    afterEach(async () => {
+      await Promise.all(created.splice(0).map((subject) => subject.cleanup()));
+    });
+
+    it('publishes on commit, and the URL returns exactly the bytes written', async () => {
+      const { store } = await fresh();
+      const t = target();
+      const content = csvOf(3_000);
+      const writer = await store.begin(t);
+      await writeAll(writer, content, 7_919);
+      expect(writer.bytesWritten).toBe(content.length);
+      const ref = await writer.commit({ rows: 3_000, truncated: false });
+
+      expect(ref.bytes).toBe(content.length);
+      expect(ref.sha256).toBe(sha256(content));
+      const response = await harness().download(await store.downloadUrl(ref, t));
+      expect(response.status).toBe(200);
+      expect(sha256(response.body)).toBe(ref.sha256);
+      expect(response.body.equals(content)).toBe(true);
+      expect(response.header('content-type')).toBe('text/csv; charset=utf-8');
+      expect(response.header('content-disposition')).toBe(`attachment; filename="${t.fileName}.csv"`);
+    });
+
+    it('serves csv.gz as application/gzip under a .csv.gz name', async () => {
+      const { store } = await fresh();
+      const t = target('csv.gz');
+      const content = csvOf(500);
+      const gzipped = gzipSync(content);
+      const writer = await store.begin(t);
+      await writeAll(writer, gzipped, 1_000);
+      const ref = await writer.commit({ rows: 500, truncated: false });
+
+      const response = await harness().download(await store.downloadUrl(ref, t));
+      expect(response.status).toBe(200);
+      expect(response.header('content-type')).toBe('application/gzip');
+      expect(response.header('content-disposition')).toBe(`attachment; filename="${t.fileName}.csv.gz"`);
+      expect(gunzipSync(response.body).equals(content)).toBe(true);
+    });
+
+    it('stores an empty export as an empty file', async () => {
+      const { store } = await fresh();
+      const t = target();
+      const writer = await store.begin(t);
+      await writeAll(writer, Buffer.alloc(0), 1);
+      const ref = await writer.commit({ rows: 0, truncated: false });
+      expect(ref).toMatchObject({ bytes: 0, sha256: sha256(Buffer.alloc(0)) });
+      const response = await harness().download(await store.downloadUrl(ref, t));
+      expect(response.status).toBe(200);
+      expect(response.body.length).toBe(0);
+    });
+
+    it('shows nothing until commit, even once the stream has finished', async () => {
+      const subject = await fresh();
+      const t = target();
+      const writer = await subject.store.begin(t);
+      await writeAll(writer, csvOf(1_000), 4_096);
+      expect(await subject.visible(t)).toEqual([]);
+      await writer.commit({ rows: 1_000, truncated: false });
+      expect(await subject.visible(t)).toHaveLength(1);
+    });
+
+    it('abort after a partial write leaves nothing, may be repeated, and forbids a later commit', async () => {
+      const subject = await fresh();
+      const t = target();
+      const writer = await subject.store.begin(t);
+      const content = csvOf(2_000);
+      await new Promise<void>((resolve, reject) => writer.stream.write(content.subarray(0, 40_000), (error) => (error ? reject(error) : resolve())));
+      await writer.abort();
+      await writer.abort();
+      expect(await subject.visible(t)).toEqual([]);
+      await expect(writer.commit({ rows: 1, truncated: false })).rejects.toThrow(/aborted/);
+    });
+
+    it('a source failing mid-stream publishes nothing', async () => {
+      const subject = await fresh();
+      const t = target();
+      const writer = await subject.store.begin(t);
+      const content = csvOf(4_000);
+      const failing = Readable.from(
+        (async function* () {
+          yield content.subarray(0, 60_000);
+          yield content.subarray(60_000, 120_000);
+          throw new Error('Hive connection lost');
+        })(),
+      );
+      await expect(pipeline(failing, writer.stream)).rejects.toThrow('Hive connection lost');
+      await writer.abort();
+      expect(await subject.visible(t)).toEqual([]);
+    });
+
+    it('refuses to commit before the stream has finished', async () => {
+      const { store } = await fresh();
+      const writer = await store.begin(target());
+      writer.stream.write(csvOf(10));
+      await expect(writer.commit({ rows: 10, truncated: false })).rejects.toThrow(/before the stream finished/);
+      await writer.abort();
+    });
+
+    it('delete makes the URL fail, removes the export and is idempotent', async () => {
+      const subject = await fresh();
+      const t = target();
+      const ref = await commitSmall(subject.store, t);
+      const url = await subject.store.downloadUrl(ref, t);
+      expect((await harness().download(url)).status).toBe(200);
+
+      await subject.store.delete(ref);
+      const after = await harness().download(url);
+      expect(after.status).toBe(404);
+      expect(after.body.includes(Buffer.from('row-1,'))).toBe(false);
+      expect(await subject.visible(t)).toEqual([]);
+      await expect(subject.store.delete(ref)).resolves.toBeUndefined();
+    });
+
+    it('extendExpiry moves the stored expiry, and a link for the new expiry works', async () => {
+      const subject = await fresh();
+      const t = target();
+      const ref = await commitSmall(subject.store, t);
+      expect((await subject.storedExpiry(ref)).toISOString()).toBe(t.expiresAt.toISOString());
+
+      const later = new Date(t.expiresAt.getTime() + 5 * HOUR);
+      await subject.store.extendExpiry(ref, later);
+      expect((await subject.storedExpiry(ref)).toISOString()).toBe(later.toISOString());
+      const response = await harness().download(await subject.store.downloadUrl(ref, { ...t, expiresAt: later }));
+      expect(response.status).toBe(200);
+    });
+
+    it('extendExpiry of a deleted export is not_found', async () => {
+      const { store } = await fresh();
+      const t = target();
+      const ref = await commitSmall(store, t);
+      await store.delete(ref);
+      await expect(store.extendExpiry(ref, new Date(Date.now() + 2 * HOUR))).rejects.toSatisfy(
+        (error) => isAppError(error) && error.code === 'not_found',
+      );
+    });
+
+    it('a URL stops working once its expiry has passed', async () => {
+      const { store } = await fresh();
+      const t = target();
+      const ref = await commitSmall(store, t);
+      // Issue the URL "two hours ago" for an expiry one hour ago; back in the present it is dead.
+      offsetMs = -2 * HOUR;
+      const url = await store.downloadUrl(ref, { ...t, expiresAt: new Date(Date.now() - HOUR) });
+      offsetMs = 0;
+      const response = await harness().download(url);
+      expect([403, 410]).toContain(response.status);
+      expect(response.body.includes(Buffer.from('row-1,'))).toBe(false);
+    });
+
+    it('refuses a URL for an export that has already expired', async () => {
+      const { store } = await fresh();
+      const t = target();
+      const ref = await commitSmall(store, t);
+      await expect(store.downloadUrl(ref, { ...t, expiresAt: new Date(Date.now() - 1_000) })).rejects.toSatisfy(
+        (error) => isAppError(error) && error.code === 'gone' && error.status === 410,
+      );
+    });
+
+    it('is ready when its storage is reachable', async () => {
+      const { store } = await fresh();
+      await expect(store.checkReady()).resolves.toBeUndefined();
+    });
+  });
+}
+
+export function target(format: ExportFormat = 'csv'): ExportTarget {
+  return {
+    jobId: randomUUID(),
+    ownerId: `owner-${randomBytes(4).toString('hex')}`,
+    fileName: `enos-measurement-${randomBytes(3).toString('hex')}`,
+    format,
+    expiresAt: new Date(Math.ceil((Date.now() + HOUR) / 1000) * 1000),
+  };
+}
+
+/** A CSV with a header row and `rows` lines that differ (so a misplaced block shows up). */
+export function csvOf(rows: number): Buffer {
+  const lines = ['asset_id,ts,value'];
+  for (let i = 1; i <= rows; i += 1) lines.push(`row-${i},2026-11-27T21:${String(i % 60).padStart(2, '0')}:00Z,${(i * 0.37).toFixed(3)}`);
+  return Buffer.from(`${lines.join('\r\n')}\r\n`);
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes `content` in pieces of `pieceSize`, honouring backpressure, then ends the stream. */
+export async function writeAll(writer: ExportWriter, content: Buffer, pieceSize: number): Promise<void> {
+  const pieces = function* () {
+    for (let offset = 0; offset < content.length; offset += pieceSize) yield content.subarray(offset, offset + pieceSize);
+  };
+  await pipeline(Readable.from(pieces(), { objectMode: false }), writer.stream);
+}
+
+export async function commitSmall(store: ExportStore, t: ExportTarget, content = csvOf(200)): Promise<StoredExportRef & { bytes: number; sha256: string }> {
+  const writer = await store.begin(t);
+  await writeAll(writer, content, 1_024);
+  return writer.commit({ rows: 200, truncated: false });
+}

@@ -1,0 +1,75 @@
+/**
+ * A TCP proxy on loopback in front of a real service, for storage faults a test can trigger:
+ * after a given number of request bytes it cuts every connection and refuses new ones, the
+ * way a storage account looks when the network or the service goes away mid-upload.
+ */
+import { createServer, connect, type Socket } from 'node:net';
+
+export interface FaultProxy {
+  /** `http://127.0.0.1:<port>` */
+  origin: string;
+  /** Client-to-service bytes forwarded so far. */
+  readonly forwardedBytes: number;
+  /** Cut everything once this many client-to-service bytes have passed. */
+  breakAfter(bytes: number): void;
+  readonly broken: boolean;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
+  const sockets = new Set<Socket>();
+  let forwarded = 0;
+  let limit = Number.POSITIVE_INFINITY;
+  let broken = false;
+
+  const cutAll = () => {
+    broken = true;
+    for (const socket of sockets) socket.destroy();
+  };
+
+  const server = createServer((client) => {
+    if (broken) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(target.port, target.host);
+    sockets.add(client).add(upstream);
+    const forget = () => {
+      sockets.delete(client);
+      sockets.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', forget).on('error', forget);
+    upstream.on('close', forget).on('error', forget);
+    client.on('data', (data: Buffer) => {
+      forwarded += data.length;
+      if (forwarded >= limit) {
+        cutAll();
+        return;
+      }
+      upstream.write(data);
+    });
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`Fault proxy has no TCP address: ${String(address)}`);
+
+  return {
+    origin: `http://127.0.0.1:${address.port}`,
+    get forwardedBytes() {
+      return forwarded;
+    },
+    breakAfter(bytes) {
+      limit = forwarded + bytes;
+    },
+    get broken() {
+      return broken;
+    },
+    async close() {
+      cutAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
