@@ -81,8 +81,10 @@ const FORBIDDEN_FUNCTIONS: Record<string, string> = {
   reflect2: RUNS_CODE,
   java_method: RUNS_CODE,
   in_file: 'it reads files on the cluster',
-  get_splits: 'it creates temporary tables and splits on the cluster',
-  get_llap_splits: 'it creates temporary tables and splits on the cluster',
+  // These compile a query passed as a string, out of the guard's sight.
+  get_splits: 'it runs a query given as a string',
+  get_llap_splits: 'it runs a query given as a string',
+  get_sql_schema: 'it compiles a query given as a string',
   // XML external entities let older Hive versions read local files (HIVE-18879).
   xpath: 'it can read files through XML entities',
   xpath_string: 'it can read files through XML entities',
@@ -161,6 +163,11 @@ function checkForbiddenWords(sql: string, tokens: readonly Token[]): void {
       const qualifier = tokens[index - 3];
       const qualified = `${qualifier ? (identifierName(qualifier) ?? '') : ''}.${name}`;
       throw sqlRejected(`Database-qualified functions such as ${excerpt(qualified)}() are not allowed: they may be user-defined code`, sql, callee.start);
+    }
+    // Java lowercases function names by the server's locale (a Turkish 'İ' becomes 'i'), so
+    // only ASCII names can be compared with the list below reliably.
+    if (!/^[A-Za-z0-9_]+$/.test(name)) {
+      throw sqlRejected('Function names must be ASCII letters, digits and underscores', sql, callee.start);
     }
     const reason = FORBIDDEN_FUNCTIONS[name.toLowerCase()];
     if (reason !== undefined) throw sqlRejected(`Function ${name.toLowerCase()}() is not allowed: ${reason}`, sql, callee.start);

@@ -133,6 +133,8 @@ const refused: Refused[] = [
   { sql: "select `reflect` /* hidden */ ('java.lang.Runtime', 'getRuntime') from enos.asset", code: 'sql_rejected', message: 'Function reflect() is not allowed' },
   { sql: "select in_file('root', '/etc/passwd') from enos.asset", code: 'sql_rejected', message: 'Function in_file() is not allowed' },
   { sql: "select xpath_string('<a/>', 'a') from enos.asset", code: 'sql_rejected', message: 'Function xpath_string() is not allowed' },
+  { sql: "select * from enos.asset lateral view get_splits('select * from enos_other.site', 1) s as x", code: 'sql_rejected', message: 'Function get_splits() is not allowed: it runs a query given as a string' },
+  { sql: "select `İn_file`('x', '/etc/passwd') from enos.asset", code: 'sql_rejected', message: 'Function names must be ASCII' },
   { sql: 'select enos.my_udf(id) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as enos.my_udf() are not allowed' },
   { sql: "select * from enos.asset lateral view my_udtf(tags) t as x", code: 'sql_rejected', message: 'LATERAL VIEW supports only explode' },
   { sql: 'select * from enos.asset lateral view explode((select collect_list(id) from enos_other.site)) t as x', code: 'sql_rejected', message: 'Subqueries and table references are not supported inside LATERAL VIEW' },
