@@ -341,6 +341,8 @@ fetch_secrets() {
   token="$(identity_token 'https%3A%2F%2Fvault.azure.net')"
   mkdir -p "$RUN_DIR"
   chmod 0700 "$RUN_DIR"
+  # A failed fetch leaves no half-written secrets behind.
+  trap 'rm -f "$RUN_DIR/secrets.env.tmp"' EXIT
   : >"$RUN_DIR/secrets.env.tmp"
   chmod 0600 "$RUN_DIR/secrets.env.tmp"
   for pair in $secret_map; do
