@@ -146,6 +146,14 @@ describe('EnOS identity provider', () => {
       expect(count(PATHS.tokenGet)).toBe(before + 1);
     });
 
+    it('shares one token request between concurrent logins', async () => {
+      const identities = provider();
+      const before = count(PATHS.tokenGet);
+      const identities5 = await Promise.all(['demo', 'other', 'demo', 'other', 'multi'].map((name) => identities.login(name, `${name}-password`)));
+      expect(identities5.map((identity) => identity.userName)).toEqual(['demo', 'other', 'demo', 'other', 'multi']);
+      expect(count(PATHS.tokenGet)).toBe(before + 1);
+    });
+
     it('refreshes the token shortly before it expires', async () => {
       const identities = provider();
       await identities.login('demo', 'demo-password');
