@@ -1,0 +1,59 @@
+/**
+ * Turns DuckDB errors into the errors HiveServer2 reports: compile-time problems (syntax, unknown
+ * table or column) as "Error while compiling statement: FAILED: ParseException/SemanticException"
+ * with SQLSTATE 42000/42S02 and Hive's error codes, run-time problems as "Error while processing
+ * statement: FAILED: Execution Error" with SQLSTATE 08S01. The DuckDB reason is kept in the
+ * message, because it is what tells the user what to fix.
+ */
+
+export class HiveError extends Error {
+  override readonly name = 'HiveError';
+  constructor(
+    message: string,
+    readonly sqlState: string,
+    readonly errorCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** DuckDB: "<Kind> Error: <reason>\n\nLINE 1: <sql>\n          ^" */
+function parseDuckDbError(error: unknown): { kind: string; reason: string; line?: number; column?: number } {
+  const message = error instanceof Error ? error.message : String(error);
+  const [head = '', ...rest] = message.split('\n');
+  const match = /^([A-Za-z ]+?) Error: (.*)$/.exec(head);
+  const kind = match?.[1] ?? 'Unknown';
+  const reason = match?.[2] ?? head;
+  const lineIndex = rest.findIndex((l) => /^LINE \d+: /.test(l));
+  if (lineIndex >= 0) {
+    const lineText = rest[lineIndex]!;
+    const caret = rest[lineIndex + 1]?.indexOf('^') ?? -1;
+    const prefix = /^LINE \d+: /.exec(lineText)![0].length;
+    if (caret >= prefix) return { kind, reason, line: Number(/^LINE (\d+)/.exec(lineText)![1]), column: caret - prefix };
+  }
+  return { kind, reason };
+}
+
+export function compileError(error: unknown): HiveError {
+  const { kind, reason, line, column } = parseDuckDbError(error);
+  const at = line !== undefined ? `Line ${line}:${column} ` : '';
+  if (kind === 'Parser') {
+    return new HiveError(`Error while compiling statement: FAILED: ParseException line ${line ?? 1}:${column ?? 0} ${reason}`, '42000', 40000);
+  }
+  if (kind === 'Catalog' && /^Table with name .* does not exist/.test(reason)) {
+    return new HiveError(`Error while compiling statement: FAILED: SemanticException [Error 10001]: ${at}Table not found: ${reason}`, '42S02', 10001);
+  }
+  if (kind === 'Binder' && /column/i.test(reason)) {
+    return new HiveError(`Error while compiling statement: FAILED: SemanticException [Error 10004]: ${at}Invalid table alias or column reference: ${reason}`, '42000', 10004);
+  }
+  return new HiveError(`Error while compiling statement: FAILED: SemanticException ${at}${reason}`, '42000', 40000);
+}
+
+export function executionError(error: unknown): HiveError {
+  const { reason } = parseDuckDbError(error);
+  return new HiveError(`Error while processing statement: FAILED: Execution Error, return code 2 from org.apache.hadoop.hive.ql.exec.tez.TezTask. ${reason}`, '08S01', 2);
+}
+
+export function isInterrupt(error: unknown): boolean {
+  return error instanceof Error && /^INTERRUPT Error/.test(error.message);
+}

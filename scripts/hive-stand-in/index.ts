@@ -1,0 +1,11 @@
+/**
+ * The HiveServer2 stand-in: the real TCLIService Thrift protocol (binary SASL PLAIN, binary
+ * NOSASL, HTTP) over a seeded DuckDB database. See README.md.
+ */
+export { startHiveStandIn, DEFAULT_SEED_ROWS } from './stand-in.js';
+export type { Auth, HiveStandIn, HiveStandInOptions, ListenerInfo, ListenerOptions, Transport } from './stand-in.js';
+export type { FaultHandle, FaultSpec } from './service/faults.js';
+export type { OperationInfo } from './service/cli-service.js';
+export type { DuckDbActivity } from './service/operation.js';
+export type { QueryResult } from './engine/hive-database.js';
+export { translateHiveQl } from './engine/hiveql.js';

@@ -1,0 +1,97 @@
+/**
+ * CLI for the HiveServer2 stand-in, for the local stack and for tests that run it as a child:
+ *
+ *   tsx scripts/hive-stand-in/main.ts [--port 0] [--auth PLAIN|NOSASL] [--nosasl-port N]
+ *     [--http-port N] [--http-auth PLAIN|NOSASL] [--http-path /cliservice]
+ *     [--user name:password]... [--seed-rows N] [--db-file path] [--admin-port N]
+ *     [--max-fetch-rows N]
+ *
+ * Without --port or --http-port it serves binary PLAIN on a free port. Once listening it prints
+ * one line, `READY {"listeners":[{transport,auth,host,port,path?}],"adminUrl":...,"seedRows":N}`.
+ * SIGTERM and SIGINT close it cleanly.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_SEED_ROWS, startHiveStandIn, type Auth, type ListenerOptions } from './stand-in.js';
+
+function fail(message: string): never {
+  process.stderr.write(`hive-stand-in: ${message}\n`);
+  process.exit(2);
+}
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) fail(`--${flag} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return number;
+}
+
+function auth(flag: string, value: string | undefined): Auth {
+  const upper = (value ?? 'PLAIN').toUpperCase();
+  if (upper !== 'PLAIN' && upper !== 'NOSASL') fail(`--${flag} must be PLAIN or NOSASL, got ${JSON.stringify(value)}`);
+  return upper;
+}
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    auth: { type: 'string' },
+    'nosasl-port': { type: 'string' },
+    'http-port': { type: 'string' },
+    'http-auth': { type: 'string' },
+    'http-path': { type: 'string' },
+    user: { type: 'string', multiple: true },
+    'seed-rows': { type: 'string' },
+    'db-file': { type: 'string' },
+    'admin-port': { type: 'string' },
+    'max-fetch-rows': { type: 'string' },
+  },
+  strict: true,
+});
+
+const listeners: ListenerOptions[] = [];
+const port = integer('port', values.port);
+const httpPort = integer('http-port', values['http-port']);
+const nosaslPort = integer('nosasl-port', values['nosasl-port']);
+if (port !== undefined || (httpPort === undefined && nosaslPort === undefined)) {
+  listeners.push({ transport: 'binary', auth: auth('auth', values.auth), port: port ?? 0 });
+}
+if (nosaslPort !== undefined) listeners.push({ transport: 'binary', auth: 'NOSASL', port: nosaslPort });
+if (httpPort !== undefined) {
+  listeners.push({ transport: 'http', auth: auth('http-auth', values['http-auth']), port: httpPort, ...(values['http-path'] ? { path: values['http-path'] } : {}) });
+}
+
+const users: Record<string, string> = {};
+for (const pair of values.user ?? []) {
+  const colon = pair.indexOf(':');
+  if (colon <= 0) fail(`--user must be name:password, got ${JSON.stringify(pair)}`);
+  users[pair.slice(0, colon)] = pair.slice(colon + 1);
+}
+
+const adminPort = integer('admin-port', values['admin-port']);
+const maxFetchRows = integer('max-fetch-rows', values['max-fetch-rows']);
+const standIn = await startHiveStandIn({
+  listeners,
+  ...(Object.keys(users).length > 0 ? { users } : {}),
+  seedRows: integer('seed-rows', values['seed-rows']) ?? DEFAULT_SEED_ROWS,
+  ...(values['db-file'] ? { dbFile: values['db-file'] } : {}),
+  ...(adminPort !== undefined ? { adminPort } : {}),
+  ...(maxFetchRows !== undefined ? { maxFetchRows } : {}),
+  log: (line) => process.stderr.write(`hive-stand-in: ${line}\n`),
+}).catch((error: unknown) => fail(`could not start: ${(error as Error).message}`));
+
+process.stdout.write(`READY ${JSON.stringify({ listeners: standIn.listeners, adminUrl: standIn.adminUrl, seedRows: standIn.seedRows })}\n`);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  standIn.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`hive-stand-in: close failed: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

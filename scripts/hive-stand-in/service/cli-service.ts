@@ -1,0 +1,341 @@
+/**
+ * TCLIService, the HiveServer2 Thrift service: sessions and operations keyed by their handles,
+ * one method per call. Transports hand it decoded call arguments and a context (who the
+ * transport authenticated, which connection the call came on) and send back what it returns.
+ * Errors follow HiveServer2: a status with ERROR_STATUS, SQLSTATE, error code and message, never
+ * an exception, except for protocol-level problems, which Thrift answers with an EXCEPTION message.
+ */
+import { randomBytes } from 'node:crypto';
+import { duckdbSchemaFor, type HiveDatabase } from '../engine/hive-database.js';
+import { HiveError } from '../engine/hive-errors.js';
+import { translateHiveQl } from '../engine/hiveql.js';
+import { writeTableSchema } from '../rowset/column-plan.js';
+import { ThriftProtocolError, type EncodedMessage, type ThriftStruct } from '../thrift/binary-protocol.js';
+import {
+  executeStatementRequest, fetchResultsRequest, getInfoType, openSessionRequest, operationHandle, requestOf, sessionHandle,
+  type HandleIdentifier,
+} from '../thrift/requests.js';
+import {
+  SUCCESS, TApplicationExceptionType, TOperationState, TStatusCode, applicationException, executeStatementBody, getInfoBody,
+  getQueryIdBody, openSessionBody, operationStatusBody, reply, statusOnly, writeStatus, type InfoValue, type Status,
+} from '../thrift/responses.js';
+import type { FaultRegistry } from './faults.js';
+import { Operation, type DuckDbActivity } from './operation.js';
+
+export interface ServiceSettings {
+  /** Highest protocol the server speaks; OpenSession answers min(client, this). @default 9 (V10, Hive 3) */
+  maxProtocol: number;
+  maxFetchRows: number;
+  /** Longest a GetOperationStatus waits for a running operation (hive.server2.long.polling.timeout). */
+  longPollingMaxMs: number;
+}
+
+/** Sessions opened on one binary connection; HiveServer2 closes them when the connection goes. */
+export class ConnectionScope {
+  readonly sessions = new Set<Session>();
+}
+
+export interface CallContext {
+  /** The user the transport authenticated (SASL PLAIN, HTTP Basic); NOSASL takes the OpenSession username. */
+  user: string | undefined;
+  scope: ConnectionScope | undefined;
+}
+
+export type CallOutcome = { kind: 'reply'; message: EncodedMessage } | { kind: 'drop'; message: EncodedMessage };
+
+export interface OperationInfo {
+  statement: string;
+  user: string;
+  state: string;
+  duckdb: DuckDbActivity;
+  fetchCalls: number;
+  error: string | undefined;
+}
+
+class Session {
+  readonly id: HandleIdentifier = { guid: randomBytes(16), secret: randomBytes(16) };
+  readonly operations = new Set<Operation>();
+  readonly conf = new Map<string, string>();
+
+  constructor(
+    readonly user: string,
+    readonly protocol: number,
+    public database: string,
+  ) {}
+}
+
+const STATE_NAMES = Object.fromEntries(Object.entries(TOperationState).map(([name, code]) => [code, name])) as Record<number, string>;
+const HISTORY = 200;
+
+/** TGetInfoType values HiveServer2 answers, with its answers. */
+const INFO: Record<number, InfoValue> = {
+  13: { stringValue: 'Hive' }, // CLI_SERVER_NAME
+  17: { stringValue: 'Apache Hive' }, // CLI_DBMS_NAME
+  18: { stringValue: '3.1.3' }, // CLI_DBMS_VER
+  30: { lenValue: 128n }, // CLI_MAX_COLUMN_NAME_LEN
+  32: { lenValue: 128n }, // CLI_MAX_SCHEMA_NAME_LEN
+  35: { lenValue: 128n }, // CLI_MAX_TABLE_NAME_LEN
+};
+
+/** Calls the stand-in answers with a clear "not supported" status rather than pretending. */
+const NOT_SUPPORTED = [
+  'GetTypeInfo', 'GetCatalogs', 'GetSchemas', 'GetTables', 'GetTableTypes', 'GetColumns', 'GetFunctions', 'GetPrimaryKeys',
+  'GetCrossReference', 'GetDelegationToken', 'CancelDelegationToken', 'RenewDelegationToken', 'UploadData', 'DownloadData',
+];
+
+const key = (id: HandleIdentifier) => id.guid.toString('hex');
+const sameSecret = (a: HandleIdentifier, b: HandleIdentifier) => a.secret.equals(b.secret);
+const uuid = (guid: Buffer) => {
+  const hex = guid.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+};
+
+/** HiveServer2 statuses carry the Java exception as info messages; clients show them as the stack. */
+export function errorStatus(error: HiveError | string): Status {
+  const hiveError = typeof error === 'string' ? new HiveError(error, '', 0) : error;
+  return {
+    code: TStatusCode.ERROR,
+    ...(hiveError.sqlState ? { sqlState: hiveError.sqlState } : {}),
+    errorCode: hiveError.errorCode,
+    errorMessage: hiveError.message,
+    infoMessages: [`*org.apache.hive.service.cli.HiveSQLException:${hiveError.message}:0:0`],
+  };
+}
+
+export class CliService {
+  private readonly sessions = new Map<string, Session>();
+  private readonly operations = new Map<string, { operation: Operation; session: Session }>();
+  private readonly history: { operation: Operation; session: Session }[] = [];
+
+  constructor(
+    private readonly database: HiveDatabase,
+    private readonly faults: FaultRegistry,
+    private readonly settings: ServiceSettings,
+  ) {}
+
+  async call(method: string, seqid: number, args: ThriftStruct, context: CallContext): Promise<CallOutcome> {
+    const answer = (body: Parameters<typeof reply>[2]): CallOutcome => ({ kind: 'reply', message: reply(method, seqid, body) });
+    try {
+      switch (method) {
+        case 'OpenSession':
+          return answer(await this.openSession(args, context));
+        case 'CloseSession': {
+          const session = this.session(requestOf(args, method), method);
+          if (typeof session === 'string') return answer(statusOnly(errorStatus(session)));
+          this.closeSession(session);
+          context.scope?.sessions.delete(session);
+          return answer(statusOnly(SUCCESS));
+        }
+        case 'GetInfo': {
+          const req = requestOf(args, method);
+          const session = this.session(req, method);
+          if (typeof session === 'string') return answer(getInfoBody(errorStatus(session), { stringValue: '' }));
+          const type = getInfoType(req);
+          const value = INFO[type];
+          return answer(value ? getInfoBody(SUCCESS, value) : getInfoBody(errorStatus(`Unrecognized GetInfoType value: ${type}`), { stringValue: '' }));
+        }
+        case 'ExecuteStatement':
+          return answer(await this.executeStatement(args));
+        case 'GetOperationStatus': {
+          const found = this.operation(requestOf(args, method));
+          if (typeof found === 'string') return answer(operationStatusBody(errorStatus(found)));
+          const { operation } = found;
+          await operation.waitForChange(this.longPollMs(operation));
+          return answer(operationStatusBody(SUCCESS, {
+            state: operation.state,
+            startedMs: operation.startedMs,
+            completedMs: operation.completedMs,
+            hasResultSet: operation.hasResultSet,
+            ...(operation.error ? { sqlState: operation.error.sqlState, errorCode: operation.error.errorCode, errorMessage: operation.error.message } : {}),
+          }));
+        }
+        case 'GetResultSetMetadata': {
+          const found = this.operation(requestOf(args, method));
+          if (typeof found === 'string') return answer(statusOnly(errorStatus(found)));
+          return answer((w) => {
+            writeStatus(w, SUCCESS);
+            writeTableSchema(w, 2, found.operation.columns);
+            w.stop();
+          });
+        }
+        case 'FetchResults': {
+          const req = fetchResultsRequest(requestOf(args, method));
+          const found = this.operation(requestOf(args, method));
+          if (typeof found === 'string') return answer(statusOnly(errorStatus(found)));
+          const outcome = await found.operation.fetch(req);
+          if (outcome.kind === 'error') return answer(statusOnly(errorStatus(outcome.error)));
+          outcome.message.bytes.writeInt32BE(seqid, outcome.message.seqidOffset);
+          return outcome;
+        }
+        case 'CancelOperation': {
+          const found = this.operation(requestOf(args, method));
+          if (typeof found === 'string') return answer(statusOnly(errorStatus(found)));
+          found.operation.cancel();
+          return answer(statusOnly(SUCCESS));
+        }
+        case 'CloseOperation': {
+          const found = this.operation(requestOf(args, method));
+          if (typeof found === 'string') return answer(statusOnly(errorStatus(found)));
+          this.closeOperation(found.operation, found.session);
+          return answer(statusOnly(SUCCESS));
+        }
+        case 'GetQueryId': {
+          const found = this.operation(requestOf(args, method));
+          if (typeof found === 'string') return { kind: 'reply', message: applicationException(method, seqid, TApplicationExceptionType.INTERNAL_ERROR, found) };
+          return answer(getQueryIdBody(`hive_${new Date(found.operation.startedMs).toISOString().replace(/\D/g, '').slice(0, 14)}_${uuid(found.operation.id.guid)}`));
+        }
+        case 'SetClientInfo': {
+          const session = this.session(requestOf(args, method), method);
+          return answer(statusOnly(typeof session === 'string' ? errorStatus(session) : SUCCESS));
+        }
+        default:
+          if (NOT_SUPPORTED.includes(method)) {
+            return answer(statusOnly(errorStatus(new HiveError(`${method} is not supported by the HiveServer2 stand-in (only statements run through ExecuteStatement are)`, 'HYC00', 0))));
+          }
+          return { kind: 'reply', message: applicationException(method, seqid, TApplicationExceptionType.UNKNOWN_METHOD, `Invalid method name: '${method}'`) };
+      }
+    } catch (error) {
+      if (error instanceof ThriftProtocolError) {
+        return { kind: 'reply', message: applicationException(method, seqid, TApplicationExceptionType.PROTOCOL_ERROR, error.message) };
+      }
+      throw error;
+    }
+  }
+
+  private async openSession(args: ThriftStruct, context: CallContext) {
+    const req = openSessionRequest(requestOf(args, 'OpenSession'));
+    const protocol = Math.min(req.clientProtocol, this.settings.maxProtocol);
+    const user = context.user ?? req.username ?? 'anonymous';
+    let database = 'default';
+    const conf = new Map<string, string>();
+    for (const [name, value] of req.configuration) {
+      if (name === 'use:database') database = value;
+      else conf.set(name.replace(/^set:(hiveconf|hivevar|system):/, ''), value);
+    }
+    if (!(await this.database.databaseExists(duckdbSchemaFor(database)))) {
+      return openSessionBody(errorStatus(new HiveError(`Failed to open new session: org.apache.hadoop.hive.ql.metadata.HiveException: Database does not exist: ${database}`, '42000', 10072)), protocol);
+    }
+    const session = new Session(user, protocol, database);
+    for (const [name, value] of conf) session.conf.set(name, value);
+    this.sessions.set(key(session.id), session);
+    context.scope?.sessions.add(session);
+    return openSessionBody(SUCCESS, protocol, session.id);
+  }
+
+  private async executeStatement(args: ThriftStruct) {
+    const req = executeStatementRequest(requestOf(args, 'ExecuteStatement'));
+    const session = this.session(requestOf(args, 'ExecuteStatement'), 'ExecuteStatement');
+    if (typeof session === 'string') return executeStatementBody(errorStatus(session));
+    let operation: Operation;
+    try {
+      operation = await this.prepare(session, req.statement);
+    } catch (error) {
+      if (error instanceof HiveError) return executeStatementBody(errorStatus(error));
+      throw error;
+    }
+    session.operations.add(operation);
+    this.operations.set(key(operation.id), { operation, session });
+    this.history.push({ operation, session });
+    if (this.history.length > HISTORY) this.history.shift();
+
+    const running = operation.start();
+    if (!req.runAsync) {
+      await running;
+      if (operation.state === TOperationState.ERROR) return executeStatementBody(errorStatus(operation.error!));
+      if (operation.state === TOperationState.CANCELED) return executeStatementBody(errorStatus(new HiveError('Query was cancelled', '01000', 0)));
+    }
+    return executeStatementBody(SUCCESS, { id: operation.id, hasResultSet: operation.hasResultSet });
+  }
+
+  /** SET and USE change the session, as in Hive; anything else is compiled on DuckDB. */
+  private async prepare(session: Session, statement: string): Promise<Operation> {
+    const settings = { maxFetchRows: this.settings.maxFetchRows };
+    const schema = duckdbSchemaFor(session.database);
+    const assignment = /^\s*set\s+([^\s=]+)\s*=\s*(.*?)\s*;?\s*$/is.exec(statement);
+    if (assignment) {
+      session.conf.set(assignment[1]!.replace(/^(hiveconf|hivevar|system):/, ''), assignment[2]!);
+      return Operation.immediate(statement, settings);
+    }
+    const lookup = /^\s*set(?:\s+([^\s=;]+))?\s*;?\s*$/is.exec(statement);
+    if (lookup) {
+      const name = lookup[1];
+      const lines = name === undefined ? [...session.conf].map(([k, v]) => `${k}=${v}`) : [session.conf.has(name) ? `${name}=${session.conf.get(name)}` : `${name} is undefined`];
+      const values = lines.length ? lines.map((l) => `('${l.replaceAll("'", "''")}')`).join(', ') : '(NULL)';
+      const sql = `SELECT "set" FROM (VALUES ${values}) AS t("set") WHERE "set" IS NOT NULL`;
+      return Operation.compile(this.database, schema, statement, sql, () => this.faults.claim(statement), settings);
+    }
+    const use = /^\s*use\s+`?([A-Za-z0-9_]+)`?\s*;?\s*$/i.exec(statement);
+    if (use) {
+      const database = use[1]!;
+      if (!(await this.database.databaseExists(duckdbSchemaFor(database)))) {
+        throw new HiveError(`Error while compiling statement: FAILED: SemanticException [Error 10072]: Database does not exist: ${database}`, '42000', 10072);
+      }
+      session.database = database;
+      return Operation.immediate(statement, settings);
+    }
+    return Operation.compile(this.database, schema, statement, translateHiveQl(statement), () => this.faults.claim(statement), settings);
+  }
+
+  /** HiveServer2's step function: 500 ms more every 10 s the operation has run, up to the maximum. */
+  private longPollMs(operation: Operation): number {
+    const elapsed = Date.now() - operation.startedMs;
+    return Math.min(this.settings.longPollingMaxMs, (Math.floor(elapsed / 10_000) + 1) * 500);
+  }
+
+  private session(req: Parameters<typeof sessionHandle>[0], method: string): Session | string {
+    const id = sessionHandle(req);
+    const session = this.sessions.get(key(id));
+    if (!session || !sameSecret(session.id, id)) return `Invalid SessionHandle: SessionHandle [${uuid(id.guid)}] (${method})`;
+    return session;
+  }
+
+  private operation(req: Parameters<typeof operationHandle>[0]): { operation: Operation; session: Session } | string {
+    const id = operationHandle(req);
+    const found = this.operations.get(key(id));
+    if (!found || !sameSecret(found.operation.id, id)) {
+      return `Invalid OperationHandle: OperationHandle [opType=EXECUTE_STATEMENT, getHandleIdentifier()=${uuid(id.guid)}]`;
+    }
+    return found;
+  }
+
+  private closeOperation(operation: Operation, session: Session): void {
+    operation.close();
+    session.operations.delete(operation);
+    this.operations.delete(key(operation.id));
+  }
+
+  private closeSession(session: Session): void {
+    for (const operation of session.operations) this.closeOperation(operation, session);
+    this.sessions.delete(key(session.id));
+  }
+
+  /** The connection a scope belongs to has gone: its sessions and their queries go with it. */
+  closeScope(scope: ConnectionScope): void {
+    for (const session of scope.sessions) this.closeSession(session);
+    scope.sessions.clear();
+  }
+
+  /** Closes every session; resolves once every DuckDB connection is closed. */
+  async closeAll(): Promise<void> {
+    const operations = [...this.operations.values()].map((entry) => entry.operation);
+    for (const session of [...this.sessions.values()]) this.closeSession(session);
+    await Promise.all(operations.map((operation) => operation.released));
+  }
+
+  /** Recent operations, newest last, including closed ones, for tests and the admin listener. */
+  inspect(): OperationInfo[] {
+    return this.history.map(({ operation, session }) => ({
+      statement: operation.statement,
+      user: session.user,
+      state: STATE_NAMES[operation.state] ?? String(operation.state),
+      duckdb: operation.duckdb,
+      fetchCalls: operation.fetchCalls,
+      error: operation.error?.message,
+    }));
+  }
+
+  /** Open sessions, for tests that check a dropped connection took its sessions with it. */
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+}

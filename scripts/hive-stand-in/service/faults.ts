@@ -1,0 +1,123 @@
+/**
+ * Fault hooks for tests: make operations whose SQL matches slow, failing, or cut off mid-fetch.
+ * Faults are claimed by an operation when it is created (so removing a fault never changes an
+ * operation already running), and `times` limits how many operations one fault affects.
+ * The same specs arrive as JSON through the admin listener, with `match` as a regex source.
+ */
+import { randomUUID } from 'node:crypto';
+
+interface FaultBase {
+  /** Which statements: a RegExp, or a regex source matched case-insensitively. @default - every statement */
+  match?: RegExp | string;
+  /** How many operations this fault affects. @default - unlimited */
+  times?: number;
+}
+
+export type FaultSpec = FaultBase &
+  (
+    | {
+        /** The operation stays RUNNING this long before DuckDB starts ('execute'), or every FetchResults waits this long ('fetch'). */
+        kind: 'delay';
+        ms: number;
+        during?: 'execute' | 'fetch';
+      }
+    | {
+        /**
+         * The operation fails: at execution (ERROR state, or ERROR_STATUS for a synchronous
+         * ExecuteStatement), or — with `afterFetches` — on the FetchResults call after that many.
+         */
+        kind: 'fail';
+        message?: string;
+        sqlState?: string;
+        errorCode?: number;
+        afterFetches?: number;
+      }
+    | {
+        /** After `afterFetches` FetchResults calls (default 1), the next one gets half a reply and a reset connection. */
+        kind: 'drop-during-fetch';
+        afterFetches?: number;
+      }
+  );
+
+export interface FaultHandle {
+  readonly id: string;
+  readonly spec: FaultSpec;
+  /** Operations this fault has affected so far. */
+  readonly hits: number;
+  remove(): void;
+}
+
+export const DEFAULT_FAIL = {
+  message: 'Error while processing statement: FAILED: Execution Error, return code 2 from org.apache.hadoop.hive.ql.exec.tez.TezTask. Vertex failed (injected fault)',
+  sqlState: '08S01',
+  errorCode: 2,
+};
+
+interface Registered {
+  handle: FaultHandle & { hits: number };
+  pattern: RegExp | undefined;
+}
+
+export class FaultRegistry {
+  private readonly faults = new Map<string, Registered>();
+
+  add(spec: FaultSpec): FaultHandle {
+    validate(spec);
+    const id = randomUUID();
+    const handle = { id, spec, hits: 0, remove: () => void this.faults.delete(id) };
+    const pattern = spec.match === undefined ? undefined : typeof spec.match === 'string' ? new RegExp(spec.match, 'i') : spec.match;
+    this.faults.set(id, { handle, pattern });
+    return handle;
+  }
+
+  remove(id: string): boolean {
+    return this.faults.delete(id);
+  }
+
+  clear(): void {
+    this.faults.clear();
+  }
+
+  list(): FaultHandle[] {
+    return [...this.faults.values()].map((f) => f.handle);
+  }
+
+  /** The faults a new operation running `sql` is subject to; counts it against each fault's `times`. */
+  claim(sql: string): FaultSpec[] {
+    const claimed: FaultSpec[] = [];
+    for (const { handle, pattern } of this.faults.values()) {
+      if (pattern) {
+        pattern.lastIndex = 0;
+        if (!pattern.test(sql)) continue;
+      }
+      if (handle.spec.times !== undefined && handle.hits >= handle.spec.times) continue;
+      handle.hits++;
+      claimed.push(handle.spec);
+    }
+    return claimed;
+  }
+}
+
+function validate(spec: FaultSpec): void {
+  const kinds = ['delay', 'fail', 'drop-during-fetch'];
+  if (!kinds.includes(spec.kind)) throw new Error(`fault kind must be one of ${kinds.join(', ')}, got ${JSON.stringify(spec.kind)}`);
+  if (spec.match !== undefined && !(spec.match instanceof RegExp) && typeof spec.match !== 'string') {
+    throw new Error(`fault match must be a RegExp or a regex source string, got ${typeof spec.match}`);
+  }
+  if (typeof spec.match === 'string') new RegExp(spec.match); // throws a SyntaxError naming the problem
+  const nonNegative = (name: string, value: unknown) => {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
+      throw new Error(`fault ${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+    }
+  };
+  nonNegative('times', spec.times);
+  if (spec.kind === 'delay') {
+    if (spec.ms === undefined) throw new Error('a delay fault needs ms');
+    nonNegative('ms', spec.ms);
+    if (spec.during !== undefined && spec.during !== 'execute' && spec.during !== 'fetch') {
+      throw new Error(`delay fault during must be 'execute' or 'fetch', got ${JSON.stringify(spec.during)}`);
+    }
+  } else {
+    nonNegative('afterFetches', spec.afterFetches);
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * One ExecuteStatement operation: compiled synchronously (as HiveServer2 compiles even async
+ * statements before answering, so syntax and unknown-table errors come back from
+ * ExecuteStatement), executed on its own DuckDB connection, in the background when runAsync,
+ * then fetched batch by batch. Cancel interrupts the DuckDB connection, so the query really
+ * stops. While the client decodes one batch, the next is already being encoded.
+ */
+import { randomBytes } from 'node:crypto';
+import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import type { HiveDatabase } from '../engine/hive-database.js';
+import { HiveError, compileError, executionError, isInterrupt } from '../engine/hive-errors.js';
+import { planColumn, type ColumnPlan } from '../rowset/column-plan.js';
+import { ResultCursor, type Batch } from '../rowset/result-cursor.js';
+import { encodeEmptyLogReply, encodeFetchReply } from '../rowset/rowset-encoder.js';
+import type { EncodedMessage } from '../thrift/binary-protocol.js';
+import type { FetchResultsRequest, HandleIdentifier } from '../thrift/requests.js';
+import { TOperationState, type OperationStateCode } from '../thrift/responses.js';
+import { DEFAULT_FAIL, type FaultSpec } from './faults.js';
+
+/** What the DuckDB side of an operation is doing, for tests that must see a query really stop. */
+export type DuckDbActivity = 'idle' | 'executing' | 'streaming' | 'done' | 'interrupted' | 'failed';
+
+export type FetchOutcome =
+  | { kind: 'reply'; message: EncodedMessage }
+  | { kind: 'error'; error: HiveError }
+  /** Send part of `message`, then reset the connection (a drop-during-fetch fault). */
+  | { kind: 'drop'; message: EncodedMessage };
+
+const FETCH_NEXT = 0;
+const FETCH_FIRST = 4;
+const ORIENTATIONS = ['FETCH_NEXT', 'FETCH_PRIOR', 'FETCH_RELATIVE', 'FETCH_ABSOLUTE', 'FETCH_FIRST', 'FETCH_LAST'];
+const STATE_NAMES = Object.fromEntries(Object.entries(TOperationState).map(([name, code]) => [code, name])) as Record<number, string>;
+const RESULT_STATEMENTS = new Set([StatementType.SELECT, StatementType.EXPLAIN, StatementType.PRAGMA, StatementType.CALL]);
+const TERMINAL = new Set<OperationStateCode>([TOperationState.CANCELED, TOperationState.CLOSED, TOperationState.ERROR]);
+
+export interface OperationSettings {
+  /** Rows per FetchResults at most, whatever the client asks (hive.server2.thrift.resultset.max.fetch.size). */
+  maxFetchRows: number;
+}
+
+interface Encoded {
+  batch: Batch;
+  message: EncodedMessage;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class Operation {
+  readonly id: HandleIdentifier = { guid: randomBytes(16), secret: randomBytes(16) };
+  readonly startedMs = Date.now();
+  completedMs: number | undefined;
+  state: OperationStateCode = TOperationState.INITIALIZED;
+  error: HiveError | undefined;
+  duckdb: DuckDbActivity = 'idle';
+  fetchCalls = 0;
+
+  private cursor: ResultCursor | undefined;
+  private prefetched: { maxRows: number; promise: Promise<Encoded> } | undefined;
+  /** The latest batch being read from DuckDB, which must settle before the connection closes. */
+  private reading: Promise<unknown> | undefined;
+  private bytesPerRow = 64;
+  private execution: Promise<void> | undefined;
+  private readonly waiters = new Set<() => void>();
+  private readonly aborted = new AbortController();
+  private dropped = false;
+  /** Settles once the DuckDB connection is closed. */
+  released: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly statement: string,
+    readonly columns: ColumnPlan[],
+    readonly hasResultSet: boolean,
+    private readonly faults: readonly FaultSpec[],
+    private readonly settings: OperationSettings,
+    private readonly connection: DuckDBConnection | undefined,
+    private readonly prepared: DuckDBPreparedStatement | undefined,
+  ) {}
+
+  /**
+   * Compiles `sql` (DuckDB SQL) on a fresh connection whose default schema is `schema`; throws
+   * HiveError. `statement` is what the client sent: what faults match and inspection shows.
+   */
+  static async compile(database: HiveDatabase, schema: string, statement: string, sql: string, claimFaults: () => FaultSpec[], settings: OperationSettings): Promise<Operation> {
+    const connection = await database.connect(schema);
+    let prepared: DuckDBPreparedStatement;
+    try {
+      if (sql.trim() === '') throw new Error("Parser Error: cannot recognize input near '<EOF>'");
+      prepared = await connection.prepare(sql);
+    } catch (error) {
+      connection.closeSync();
+      throw compileError(error);
+    }
+    const columns = Array.from({ length: prepared.columnCount }, (_, i) => planColumn(prepared.columnName(i), i, prepared.columnType(i)));
+    const hasResultSet = RESULT_STATEMENTS.has(prepared.statementType) && columns.length > 0;
+    // Claimed only now, so a statement that does not compile uses up no fault.
+    return new Operation(statement, hasResultSet ? columns : [], hasResultSet, claimFaults(), settings, connection, prepared);
+  }
+
+  /** An operation with nothing to run on DuckDB (SET, USE): finished as soon as it starts. */
+  static immediate(statement: string, settings: OperationSettings): Operation {
+    return new Operation(statement, [], false, [], settings, undefined, undefined);
+  }
+
+  /** Runs the statement; resolves when it has FINISHED, failed or been cancelled. */
+  start(): Promise<void> {
+    this.execution ??= this.run();
+    return this.execution;
+  }
+
+  private setState(state: OperationStateCode): void {
+    this.state = state;
+    if (TERMINAL.has(state) || state === TOperationState.FINISHED) this.completedMs ??= Date.now();
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  /** Long polling, as HiveServer2 does it: wait up to `ms` for the state to change. */
+  waitForChange(ms: number): Promise<void> {
+    if (this.state !== TOperationState.RUNNING && this.state !== TOperationState.INITIALIZED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        resolve();
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.add(wake);
+    });
+  }
+
+  private async run(): Promise<void> {
+    this.setState(TOperationState.RUNNING);
+    try {
+      for (const fault of this.faults) {
+        if (fault.kind === 'delay' && (fault.during ?? 'execute') === 'execute') await sleep(fault.ms, this.aborted.signal);
+      }
+      if (this.state !== TOperationState.RUNNING) return;
+      const failure = this.faults.find((f) => f.kind === 'fail' && f.afterFetches === undefined);
+      if (failure?.kind === 'fail') throw injectedError(failure);
+      if (this.prepared) {
+        this.duckdb = 'executing';
+        if (this.hasResultSet) {
+          const result = await this.prepared.stream();
+          if (this.state !== TOperationState.RUNNING) {
+            this.duckdb = 'interrupted'; // cancelled just as the first chunk was ready
+            return;
+          }
+          this.cursor = new ResultCursor(result, this.columns);
+          this.duckdb = 'streaming';
+        } else {
+          await this.prepared.run();
+          this.duckdb = 'done';
+        }
+      }
+      if (this.state === TOperationState.RUNNING) this.setState(TOperationState.FINISHED);
+    } catch (error) {
+      if (this.state !== TOperationState.RUNNING) {
+        if (isInterrupt(error)) this.duckdb = 'interrupted';
+        return;
+      }
+      this.duckdb = error instanceof HiveError ? this.duckdb : 'failed';
+      this.error = error instanceof HiveError ? error : executionError(error);
+      this.setState(TOperationState.ERROR);
+    }
+  }
+
+  async fetch(request: FetchResultsRequest): Promise<FetchOutcome> {
+    if (request.fetchType === 1) return { kind: 'reply', message: encodeEmptyLogReply() };
+    if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
+    if (request.orientation !== FETCH_NEXT && request.orientation !== FETCH_FIRST) {
+      const name = ORIENTATIONS[request.orientation] ?? String(request.orientation);
+      return { kind: 'error', error: new HiveError(`The fetch type ${name} is not supported for this resultset`, 'HY106', 0) };
+    }
+    this.fetchCalls++;
+    for (const fault of this.faults) {
+      if (fault.kind === 'delay' && fault.during === 'fetch') await sleep(fault.ms, this.aborted.signal);
+      if (fault.kind === 'fail' && fault.afterFetches !== undefined && this.fetchCalls > fault.afterFetches) {
+        this.error = injectedError(fault);
+        this.setState(TOperationState.ERROR);
+        return { kind: 'error', error: this.error };
+      }
+    }
+    // A cancel or close may have arrived while a fetch delay was running.
+    if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
+    if (!this.cursor) return { kind: 'reply', message: encodeFetchReply([], [], 0, 0) };
+    if (request.orientation === FETCH_FIRST && this.cursor.rowsServed > 0) await this.restart();
+
+    const maxRows = Math.max(0, Math.min(request.maxRows, this.settings.maxFetchRows));
+    let encoded: Encoded;
+    try {
+      encoded = await this.nextBatch(maxRows);
+    } catch (error) {
+      if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
+      this.error = executionError(error);
+      this.duckdb = 'failed';
+      this.setState(TOperationState.ERROR);
+      return { kind: 'error', error: this.error };
+    }
+    // An interrupted stream ends early and looks like the end of the result: it is not.
+    if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
+    this.cursor.commit(encoded.batch);
+    if (encoded.batch.rows > 0) this.prefetch(maxRows);
+    else this.duckdb = 'done';
+
+    const drop = this.faults.find((f) => f.kind === 'drop-during-fetch' && this.fetchCalls > (f.afterFetches ?? 1));
+    if (drop && !this.dropped) {
+      this.dropped = true;
+      return { kind: 'drop', message: encoded.message };
+    }
+    return { kind: 'reply', message: encoded.message };
+  }
+
+  private notFinished(): HiveError {
+    return new HiveError(`Expected state FINISHED, but found ${STATE_NAMES[this.state]}`, 'HY010', 0);
+  }
+
+  /** The batch for `maxRows`: the one encoded ahead if it was for the same size, else a fresh one. */
+  private async nextBatch(maxRows: number): Promise<Encoded> {
+    const ahead = this.prefetched;
+    this.prefetched = undefined;
+    if (ahead) {
+      const encoded = await ahead.promise;
+      if (ahead.maxRows === maxRows) return encoded;
+    }
+    return this.encode(maxRows);
+  }
+
+  private encode(maxRows: number): Promise<Encoded> {
+    const encoding = this.encodeNow(maxRows);
+    this.reading = encoding.catch(() => undefined);
+    return encoding;
+  }
+
+  private async encodeNow(maxRows: number): Promise<Encoded> {
+    const batch = await this.cursor!.peek(maxRows);
+    const message = encodeFetchReply(this.columns, batch.slices, batch.rows, batch.startRow, Math.ceil(batch.rows * this.bytesPerRow * 1.1) + 1024);
+    if (batch.rows > 0) this.bytesPerRow = message.bytes.length / batch.rows;
+    return { batch, message };
+  }
+
+  /** Encodes the next batch while this one travels; a failure surfaces when that batch is asked for. */
+  private prefetch(maxRows: number): void {
+    const promise = this.encode(maxRows);
+    promise.catch(() => undefined);
+    this.prefetched = { maxRows, promise };
+  }
+
+  /** FETCH_FIRST after rows were served: HiveServer2 re-reads the result from the start. */
+  private async restart(): Promise<void> {
+    await this.prefetched?.promise.catch(() => undefined);
+    this.prefetched = undefined;
+    this.cursor = new ResultCursor(await this.prepared!.stream(), this.columns);
+    this.duckdb = 'streaming';
+  }
+
+  /** Stops the query: no-op once the operation has ended. */
+  cancel(): void {
+    if (TERMINAL.has(this.state)) return;
+    this.setState(TOperationState.CANCELED);
+    this.stopDuckDb();
+  }
+
+  close(): void {
+    if (this.state === TOperationState.CLOSED) return;
+    this.setState(TOperationState.CLOSED);
+    this.stopDuckDb();
+  }
+
+  private stopDuckDb(): void {
+    this.aborted.abort();
+    if (!this.connection) return;
+    const active = this.duckdb === 'executing' || this.duckdb === 'streaming';
+    if (active) {
+      this.connection.interrupt();
+      if (this.duckdb === 'streaming') this.duckdb = 'interrupted';
+    }
+    // Close only once nothing of ours is still using the connection.
+    const connection = this.connection;
+    this.released = Promise.allSettled([this.execution, this.reading]).then(() => connection.closeSync());
+  }
+}
+
+function injectedError(fault: Extract<FaultSpec, { kind: 'fail' }>): HiveError {
+  return new HiveError(fault.message ?? DEFAULT_FAIL.message, fault.sqlState ?? DEFAULT_FAIL.sqlState, fault.errorCode ?? DEFAULT_FAIL.errorCode);
+}
