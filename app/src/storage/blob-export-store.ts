@@ -21,6 +21,7 @@ import {
   MAX_SAS_LIFETIME_MS,
   createAccountKeySigner,
   createUserDelegationSigner,
+  floorToSecond,
   sasProtocolFor,
   type BlobSasSigner,
 } from './blob-sas.js';
@@ -124,9 +125,9 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
       }
       // At the 7-day limit the token may end up to a few minutes before `expiresAt`: the
       // delegation key behind it cannot outlive 7 days from the moment it was issued.
-      const expiresOn = new Date(Math.min(target.expiresAt.getTime(), signer.latestExpiry(now).getTime()));
+      const expiresOn = floorToSecond(Math.min(target.expiresAt.getTime(), signer.latestExpiry(now).getTime()));
       try {
-        const sas = await signer.sign(ref.location, { startsOn: new Date(now.getTime() - CLOCK_SKEW_MS), expiresOn });
+        const sas = await signer.sign(ref.location, { startsOn: floorToSecond(now.getTime() - CLOCK_SKEW_MS), expiresOn });
         return `${blob.url}?${sas}`;
       } catch (error) {
         throw storageError('sign a download URL', error);

@@ -37,6 +37,12 @@ export interface BlobSasSigner {
 
 const READ_ONLY = BlobSASPermissions.parse('r');
 
+/** SAS tokens and delegation keys carry whole seconds; compare and request in the same unit. */
+export function floorToSecond(date: Date | number): Date {
+  const ms = typeof date === 'number' ? date : date.getTime();
+  return new Date(Math.floor(ms / 1000) * 1000);
+}
+
 /**
  * HTTPS only, except for an emulator on this machine that only speaks HTTP: a SAS is a bearer
  * capability, so it must never travel in clear text across a network.
@@ -66,7 +72,7 @@ export function createAccountKeySigner(credential: StorageSharedKeyCredential, o
         { containerName: options.container, blobName, permissions: READ_ONLY, ...window, protocol: options.protocol, version: options.version },
         credential,
       ).toString(),
-    latestExpiry: (now) => new Date(now.getTime() + MAX_SAS_LIFETIME_MS),
+    latestExpiry: (now) => floorToSecond(now.getTime() + MAX_SAS_LIFETIME_MS),
   };
 }
 
@@ -88,7 +94,7 @@ export function createUserDelegationSigner(
 
   const fetchKey = async (): Promise<UserDelegationKey> => {
     const now = options.clock().getTime();
-    const response = await service.getUserDelegationKey(new Date(now - CLOCK_SKEW_MS), new Date(now + MAX_SAS_LIFETIME_MS - CLOCK_SKEW_MS));
+    const response = await service.getUserDelegationKey(floorToSecond(now - CLOCK_SKEW_MS), floorToSecond(now + MAX_SAS_LIFETIME_MS - CLOCK_SKEW_MS));
     return {
       signedObjectId: response.signedObjectId,
       signedTenantId: response.signedTenantId,
@@ -129,6 +135,6 @@ export function createUserDelegationSigner(
         service.accountName,
       ).toString();
     },
-    latestExpiry: (now) => new Date(now.getTime() + MAX_SAS_LIFETIME_MS - CLOCK_SKEW_MS),
+    latestExpiry: (now) => floorToSecond(now.getTime() + MAX_SAS_LIFETIME_MS - CLOCK_SKEW_MS),
   };
 }
