@@ -49,8 +49,7 @@ export async function startChildService<T>(options: ChildServiceOptions<T>): Pro
   const child = spawn(options.command, [...options.args], {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    // stdin is a pipe we never write to: see exit-with-parent.cjs.
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
