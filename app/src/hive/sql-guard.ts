@@ -34,10 +34,9 @@ import { describePosition, sqlRejected } from './sql-guard-errors.js';
 import { checkStatementKind, matchParentheses, singleStatement } from './sql-guard-rules.js';
 import { toParserDialect } from './sql-guard-dialect.js';
 import { parseSelect } from './sql-guard-parse.js';
-import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens } from './sql-guard-tables.js';
+import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens, type TableAccess } from './sql-guard-tables.js';
 
-export type { TableAccess } from './sql-guard-tables.js';
-import type { TableAccess } from './sql-guard-tables.js';
+export type { TableAccess };
 
 export interface GuardedQuery {
   /** What to send to Hive: the caller's statement, trimmed, without the trailing ';' and comments. */

@@ -271,3 +271,31 @@ describe('guardSql, configuration', () => {
     expect(guardSql(deep, access, options).tables).toEqual(['enos.asset']);
   });
 });
+
+describe('guardSql, comments and line breaks between tokens', () => {
+  const outcome = (sql: string): unknown => {
+    try {
+      return guardSql(sql, access, options).tables;
+    } catch (error) {
+      if (isAppError(error)) return error.code;
+      throw error;
+    }
+  };
+  const separators = [' /* c; */ ', '\n', ' -- c;\n', '\t\r\n', ' /*+ MAPJOIN(a) */ '];
+  const samples: [string, unknown][] = [
+    ['select * from enos . asset a join enos . power_load p on a . id = p . id', ['enos.asset', 'enos.power_load']],
+    ['select * from enos . asset a , enos_other . site s', 'table_forbidden'],
+    ['select id from enos . asset lateral view explode ( tags ) t as x , enos_other . site', 'table_forbidden'],
+    ['select id from enos . asset where id in ( select id from enos_other . site )', 'table_forbidden'],
+    ['select reflect ( 1 ) from enos . asset', 'sql_rejected'],
+    ['drop table enos . asset', 'sql_rejected'],
+    ['with site as ( select id from enos . asset ) select * from site', ['enos.asset']],
+  ];
+
+  it.each(samples)('answers %s the same whatever separates its tokens', (sample, expected) => {
+    const parts = sample.split(' ');
+    expect(outcome(sample)).toEqual(expected);
+    // A hint is only valid right after SELECT; elsewhere it must not change the answer either.
+    for (const separator of separators) expect(outcome(parts.join(separator))).toEqual(expected);
+  });
+});
