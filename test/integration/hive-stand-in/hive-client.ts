@@ -1,0 +1,125 @@
+/**
+ * hive-driver as the stand-in's tests use it: connect over a listener's transport and auth, run
+ * statements, fetch row sets. Every wait is bounded, because hive-driver leaves a call pending
+ * forever when its connection dies; `connection.broken` turns that into an error instead.
+ */
+import hive from 'hive-driver';
+import type { ListenerInfo } from '../../../scripts/hive-stand-in/index.js';
+
+export const { TCLIService, TCLIService_types } = hive.thrift;
+export const TStatusCode = TCLIService_types.TStatusCode as Record<string, number>;
+export const TOperationState = TCLIService_types.TOperationState as Record<string, number>;
+export const TTypeId = TCLIService_types.TTypeId as Record<string, number>;
+export const TGetInfoType = TCLIService_types.TGetInfoType as Record<string, number>;
+export const PROTOCOL_V10 = TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 as number;
+
+type Client = InstanceType<typeof hive.HiveClient>;
+export type Session = Awaited<ReturnType<Client['openSession']>>;
+export type Operation = Awaited<ReturnType<Session['executeStatement']>>;
+export type RowSet = ReturnType<Operation['getData']>[number];
+export type Schema = NonNullable<ReturnType<Operation['getSchema']>>;
+
+export interface Connection {
+  client: Client;
+  /** The raw Thrift calls, for responses hive-driver's session API does not show. */
+  driver: InstanceType<typeof hive.HiveDriver>;
+  utils: InstanceType<typeof hive.HiveUtils>;
+  /** Rejects with the first connection-level error or close. */
+  broken: Promise<never>;
+  /** Resolves `promise`, or rejects when the connection breaks or `ms` pass. */
+  bounded<T>(promise: Promise<T>, what: string, ms?: number): Promise<T>;
+  close(): void;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export const DEFAULT_CREDENTIALS: Credentials = { username: 'hive', password: 'hive' };
+
+export async function connect(listener: ListenerInfo, credentials: Credentials = DEFAULT_CREDENTIALS): Promise<Connection> {
+  const client = new hive.HiveClient(TCLIService, TCLIService_types);
+  let fail!: (error: Error) => void;
+  const broken = new Promise<never>((_, reject) => (fail = reject));
+  broken.catch(() => undefined);
+  client.on('error', (error: Error) => fail(error));
+  client.on('close', () => fail(new Error('connection closed')));
+
+  const http = listener.transport === 'http';
+  const auth =
+    listener.auth === 'NOSASL'
+      ? new hive.auth.NoSaslAuthentication()
+      : http
+        ? new hive.auth.PlainHttpAuthentication(credentials)
+        : new hive.auth.PlainTcpAuthentication(credentials);
+  const connection = http ? new hive.connections.HttpConnection() : new hive.connections.TcpConnection();
+  const bounded = <T>(promise: Promise<T>, what: string, ms = 30_000): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+    });
+    return Promise.race([promise, broken, timeout]).finally(() => clearTimeout(timer));
+  };
+  await bounded(client.connect({ host: listener.host, port: listener.port, options: http ? { path: listener.path } : {} }, connection, auth), 'connect');
+  return {
+    client,
+    driver: new hive.HiveDriver(TCLIService_types, client.getClient()),
+    utils: new hive.HiveUtils(TCLIService_types),
+    broken,
+    bounded,
+    close: () => {
+      client.removeAllListeners('close');
+      client.on('error', () => undefined);
+      client.close();
+    },
+  };
+}
+
+export async function openSession(connection: Connection, configuration?: Record<string, string>): Promise<Session> {
+  return connection.bounded(connection.client.openSession({ client_protocol: PROTOCOL_V10, ...(configuration ? { configuration } : {}) }), 'OpenSession');
+}
+
+/** Runs a statement to completion and returns every row set (hive-driver's raw TRowSets) and the schema. */
+export async function fetchRowSets(connection: Connection, session: Session, sql: string, maxRows = 10_000): Promise<{ schema: Schema; rowSets: RowSet[] }> {
+  const operation = await connection.bounded(session.executeStatement(sql, { runAsync: true }), 'ExecuteStatement');
+  await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady');
+  operation.setMaxRows(maxRows);
+  const rowSets: RowSet[] = [];
+  for (;;) {
+    await connection.bounded(operation.fetch(), 'FetchResults');
+    rowSets.push(...operation.getData());
+    operation.flush();
+    if (!operation.hasMoreRows()) break;
+  }
+  const schema = operation.getSchema()!;
+  await connection.bounded(operation.close(), 'CloseOperation');
+  return { schema, rowSets };
+}
+
+/** Rows as hive-driver's JsonResult makes them (BIGINT through Number, DECIMAL through Number). */
+export async function fetchJsonRows(connection: Connection, session: Session, sql: string): Promise<Record<string, unknown>[]> {
+  const operation = await connection.bounded(session.executeStatement(sql, { runAsync: true }), 'ExecuteStatement');
+  await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady');
+  await connection.bounded(connection.utils.fetchAll(operation), 'fetchAll');
+  const rows = connection.utils.getResult(operation).getValue() as Record<string, unknown>[];
+  await connection.bounded(operation.close(), 'CloseOperation');
+  return rows;
+}
+
+/** The one TColumn member a column arrived in. */
+export function columnValues(rowSet: RowSet, index: number): { kind: string; values: unknown[]; nulls: Buffer } {
+  const column = (rowSet.columns ?? [])[index] as unknown as Record<string, { values: unknown[]; nulls: Buffer } | null | undefined>;
+  const kind = Object.keys(column).find((name) => column[name]);
+  if (!kind) throw new Error(`column ${index} has no value member`);
+  return { kind, ...column[kind]! };
+}
+
+export function isNull(nulls: Buffer, row: number): boolean {
+  return ((nulls[row >> 3] ?? 0) & (1 << (row & 7))) !== 0;
+}
+
+/** node-int64 values (what thrift decodes an i64 into) as exact BigInts. */
+export function int64(value: unknown): bigint {
+  return BigInt.asIntN(64, BigInt(`0x${(value as { toOctetString(): string }).toOctetString()}`));
+}

@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHiveStandIn, type HiveStandIn, type ListenerInfo } from '../../../scripts/hive-stand-in/index.js';
+import {
+  TGetInfoType, TStatusCode, TTypeId, columnValues, connect, fetchJsonRows, fetchRowSets, int64, isNull, openSession,
+  type Connection, type Session,
+} from './hive-client.js';
+
+// The TCLIService calls over every transport, with hive-driver as the client, and the type probe
+// checked cell by cell against DuckDB: values, defaults in null slots and Hive's null bitmaps.
+let standIn: HiveStandIn;
+
+beforeAll(async () => {
+  standIn = await startHiveStandIn({
+    seedRows: 5_000,
+    listeners: [{ transport: 'binary', auth: 'PLAIN' }, { transport: 'binary', auth: 'NOSASL' }, { transport: 'http', auth: 'PLAIN' }],
+  });
+});
+
+afterAll(async () => {
+  await standIn?.close();
+});
+
+const listener = (transport: string, auth: string): ListenerInfo => standIn.listeners.find((l) => l.transport === transport && l.auth === auth)!;
+
+describe.each([
+  ['binary', 'PLAIN'],
+  ['binary', 'NOSASL'],
+  ['http', 'PLAIN'],
+])('over %s %s', (transport, auth) => {
+  let connection: Connection;
+  let session: Session;
+
+  beforeAll(async () => {
+    connection = await connect(listener(transport, auth));
+    session = await openSession(connection);
+  });
+
+  afterAll(async () => {
+    await connection?.bounded(session.close(), 'CloseSession');
+    connection?.close();
+  });
+
+  it('answers GetInfo as HiveServer2 does', async () => {
+    const info = async (type: string) => (await connection.bounded(session.getInfo(TGetInfoType[type]!), 'GetInfo')).getValue();
+    expect(await info('CLI_DBMS_NAME')).toBe('Apache Hive');
+    expect(await info('CLI_SERVER_NAME')).toBe('Hive');
+    expect(await info('CLI_DBMS_VER')).toMatch(/^\d+\.\d+\.\d+$/);
+    await expect(connection.bounded(session.getInfo(TGetInfoType.CLI_TXN_CAPABLE!), 'GetInfo')).rejects.toMatchObject({
+      message: expect.stringContaining('Unrecognized GetInfoType value'),
+    });
+  });
+
+  it('runs a query and returns its rows and schema', async () => {
+    const rows = await fetchJsonRows(connection, session, "SELECT asset_id, asset_type, capacity_kw FROM enos.asset WHERE asset_id IN ('WTG-00003', 'MTR-00002') ORDER BY asset_id");
+    const expected = await standIn.query("SELECT asset_id, asset_type, capacity_kw FROM enos.asset WHERE asset_id IN ('WTG-00003', 'MTR-00002') ORDER BY asset_id");
+    expect(rows).toEqual(expected.rows.map((r) => ({ ...r, capacity_kw: r.capacity_kw === null ? null : Number(r.capacity_kw) })));
+    expect(rows.map((r) => r.asset_type)).toEqual(['meter', 'wind_turbine']);
+  });
+
+  it('reports bad SQL as an error status with an SQLSTATE', async () => {
+    const failure = await connection.bounded(session.executeStatement('SELEC 1', { runAsync: true }), 'ExecuteStatement').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ name: 'Status Error', message: expect.stringMatching(/^Error while compiling statement: FAILED: ParseException line 1:\d+ /) });
+  });
+
+  it('serves the type probe cell by cell, with Hive null bitmaps', async () => {
+    const { schema, rowSets } = await fetchRowSets(connection, session, 'SELECT * FROM enos.type_probe ORDER BY id');
+    const expected = (await standIn.query('SELECT *, hex(c_binary) AS binary_hex FROM enos.type_probe ORDER BY id')).rows;
+    const rowSet = rowSets[0]!;
+    expect(rowSets.slice(1).every((r) => columnValues(r, 0).values.length === 0)).toBe(true); // then the empty end
+    const names = schema.columns.map((c) => c.columnName);
+    expect(names).toEqual(['id', 'c_boolean', 'c_tinyint', 'c_smallint', 'c_int', 'c_bigint', 'c_float', 'c_double', 'c_decimal', 'c_decimal_wide', 'c_string', 'c_long_string', 'c_date', 'c_timestamp', 'c_binary']);
+
+    const wire: Record<string, [string, number]> = {
+      id: ['i32Val', TTypeId.INT_TYPE!], c_boolean: ['boolVal', TTypeId.BOOLEAN_TYPE!], c_tinyint: ['byteVal', TTypeId.TINYINT_TYPE!],
+      c_smallint: ['i16Val', TTypeId.SMALLINT_TYPE!], c_int: ['i32Val', TTypeId.INT_TYPE!], c_bigint: ['i64Val', TTypeId.BIGINT_TYPE!],
+      c_float: ['doubleVal', TTypeId.FLOAT_TYPE!], c_double: ['doubleVal', TTypeId.DOUBLE_TYPE!], c_decimal: ['stringVal', TTypeId.DECIMAL_TYPE!],
+      c_decimal_wide: ['stringVal', TTypeId.DECIMAL_TYPE!], c_string: ['stringVal', TTypeId.STRING_TYPE!], c_long_string: ['stringVal', TTypeId.STRING_TYPE!],
+      c_date: ['stringVal', TTypeId.DATE_TYPE!], c_timestamp: ['stringVal', TTypeId.TIMESTAMP_TYPE!], c_binary: ['binaryVal', TTypeId.BINARY_TYPE!],
+    };
+    const decimal = schema.columns[8]!.typeDesc.types[0]!.primitiveEntry.typeQualifiers!.qualifiers as unknown as Record<string, { i32Value: number }>;
+    expect([decimal.precision!.i32Value, decimal.scale!.i32Value]).toEqual([10, 2]);
+
+    names.forEach((name, c) => {
+      const { kind, values, nulls } = columnValues(rowSet, c);
+      expect([kind, schema.columns[c]!.typeDesc.types[0]!.primitiveEntry.type], name).toEqual(wire[name]);
+      expect(values, name).toHaveLength(expected.length);
+      let highestNull = -1;
+      expected.forEach((row, r) => {
+        const want = row[name];
+        const got = values[r];
+        expect(isNull(nulls, r), `${name}[${r}] null bit`).toBe(want === null);
+        if (want === null) {
+          highestNull = r;
+          // Hive's ColumnBuffer puts defaults in null slots: false→true for booleans, 0, "".
+          const fill = kind === 'boolVal' ? true : kind === 'stringVal' ? '' : kind === 'binaryVal' ? Buffer.alloc(0) : kind === 'i64Val' ? 0n : 0;
+          expect(kind === 'i64Val' ? int64(got) : got, `${name}[${r}] null fill`).toEqual(fill);
+          return;
+        }
+        if (kind === 'i64Val') expect(int64(got), `${name}[${r}]`).toBe(BigInt(want as string));
+        else if (kind === 'binaryVal') expect((got as Buffer).toString('hex').toUpperCase(), `${name}[${r}]`).toBe(row.binary_hex);
+        else if (name === 'c_float') expect(Math.fround(got as number), `${name}[${r}]`).toBe(Math.fround(want as number));
+        else expect(got, `${name}[${r}]`).toEqual(want);
+      });
+      expect(nulls.length, `${name} null bitmap length`).toBe(1 + ((highestNull + 1) >> 3));
+    });
+
+    // Hive's own text forms and number forms, independent of DuckDB's JSON.
+    const cell = (name: string, id: number) => columnValues(rowSet, names.indexOf(name)).values[id - 1];
+    expect(int64(cell('c_bigint', 1))).toBe(9007199254740993n);
+    expect(int64(cell('c_bigint', 3))).toBe(-9223372036854775808n);
+    expect(int64(cell('c_bigint', 4))).toBe(9223372036854775807n);
+    expect(cell('c_float', 4)).toBe(3.4e38);
+    expect([cell('c_decimal', 1), cell('c_decimal', 3), cell('c_decimal', 7)]).toEqual(['12.50', '-0.05', '0.00']);
+    expect(cell('c_decimal_wide', 3)).toBe('-12345678901234567890123456789012.123456');
+    expect([cell('c_timestamp', 1), cell('c_timestamp', 3), cell('c_timestamp', 6), cell('c_timestamp', 7), cell('c_timestamp', 11)]).toEqual([
+      '2024-02-29 23:59:59.123', '1970-01-01 00:00:00', '2000-01-01 12:00:00.5', '1899-12-31 23:59:59', '2024-01-11 11:11:11.000011',
+    ]);
+    expect([cell('c_date', 1), cell('c_date', 4)]).toEqual(['2024-02-29', '9999-12-31']);
+    expect(cell('c_string', 4)).toBe('Zürich ⚡ 風力');
+  });
+
+  it('honours maxRows and ends with an empty row set', async () => {
+    const { rowSets } = await fetchRowSets(connection, session, 'SELECT asset_id, ts FROM enos.measurement LIMIT 2500', 1_000);
+    expect(rowSets.map((r) => columnValues(r, 0).values.length)).toEqual([1000, 1000, 500, 0]);
+    expect(rowSets.map((r) => Number(int64(r.startRowOffset)))).toEqual([0, 1000, 2000, 2500]);
+  });
+});
+
+describe('sessions', () => {
+  let connection: Connection;
+
+  beforeAll(async () => {
+    connection = await connect(listener('binary', 'PLAIN'));
+  });
+
+  afterAll(() => connection?.close());
+
+  it('negotiates the protocol down to V10', async () => {
+    for (const [asked, answered] of [[10, 9], [9, 9], [7, 7]]) {
+      const response = await connection.bounded(connection.driver.openSession({ client_protocol: asked }), 'OpenSession');
+      expect(response.status.statusCode).toBe(TStatusCode.SUCCESS_STATUS);
+      expect(response.serverProtocolVersion).toBe(answered);
+      await connection.bounded(connection.driver.closeSession({ sessionHandle: response.sessionHandle }), 'CloseSession');
+    }
+  });
+
+  it('keeps use:database and set:hiveconf from the session configuration', async () => {
+    const session = await openSession(connection, { 'use:database': 'enos', 'set:hiveconf:hive.exec.parallel': 'true' });
+    expect(await fetchJsonRows(connection, session, 'SELECT count(*) AS n FROM asset')).toEqual([{ n: 1000 }]);
+    expect(await fetchJsonRows(connection, session, 'SET hive.exec.parallel')).toEqual([{ set: 'hive.exec.parallel=true' }]);
+    await connection.bounded(session.executeStatement('SET hive.exec.parallel=false'), 'SET');
+    expect(await fetchJsonRows(connection, session, 'SET hive.exec.parallel')).toEqual([{ set: 'hive.exec.parallel=false' }]);
+    await connection.bounded(session.executeStatement('USE enos_other'), 'USE');
+    expect(await fetchJsonRows(connection, session, 'SELECT count(*) AS n FROM site')).toEqual([{ n: 7 }]);
+    await connection.bounded(session.close(), 'CloseSession');
+  });
+
+  it('refuses a session on a database that does not exist', async () => {
+    await expect(openSession(connection, { 'use:database': 'no_such_db' })).rejects.toMatchObject({
+      message: expect.stringContaining('Database does not exist: no_such_db'),
+    });
+  });
+
+  it('answers unknown session and operation handles with an error status', async () => {
+    const session = await openSession(connection);
+    const handle = (session as unknown as { sessionHandle: { sessionId: { guid: Buffer; secret: Buffer } } }).sessionHandle;
+    await connection.bounded(session.close(), 'CloseSession');
+    const closed = await connection.bounded(connection.driver.executeStatement({ sessionHandle: handle, statement: 'SELECT 1' }), 'ExecuteStatement');
+    expect(closed.status).toMatchObject({ statusCode: TStatusCode.ERROR_STATUS, errorMessage: expect.stringContaining('Invalid SessionHandle') });
+    const fake = { operationId: { guid: Buffer.alloc(16, 7), secret: Buffer.alloc(16, 7) }, operationType: 0, hasResultSet: true };
+    const status = await connection.bounded(connection.driver.getOperationStatus({ operationHandle: fake }), 'GetOperationStatus');
+    expect(status.status).toMatchObject({ statusCode: TStatusCode.ERROR_STATUS, errorMessage: expect.stringContaining('Invalid OperationHandle') });
+  });
+
+  it('answers metadata calls it does not implement with a clear not-supported status', async () => {
+    const session = await openSession(connection);
+    await expect(connection.bounded(session.getTables({ schemaName: 'enos' }), 'GetTables')).rejects.toMatchObject({
+      message: expect.stringContaining('GetTables is not supported by the HiveServer2 stand-in'),
+    });
+    await connection.bounded(session.close(), 'CloseSession');
+  });
+});
+
+describe('HiveQL and errors', () => {
+  let connection: Connection;
+  let session: Session;
+
+  beforeAll(async () => {
+    connection = await connect(listener('binary', 'NOSASL'));
+    session = await openSession(connection);
+  });
+
+  afterAll(() => connection?.close());
+
+  it('runs HiveQL as written: backticks, double-quoted strings, Hive functions, SORT BY', async () => {
+    const rows = await fetchJsonRows(
+      connection,
+      session,
+      "SELECT `a`.`asset_id`, \"it's\" AS quote, nvl(`a`.capacity_kw, 0) AS cap, pmod(-7, 3) AS m FROM `enos`.`asset` `a` WHERE a.asset_type = \"meter\" SORT BY `a`.`asset_id` LIMIT 2",
+    );
+    expect(rows).toEqual([
+      { asset_id: 'MTR-00002', quote: "it's", cap: 0, m: 2 },
+      { asset_id: 'MTR-00005', quote: "it's", cap: 0, m: 2 },
+    ]);
+  });
+
+  it('names unaliased expressions _c<n> and lower-cases names, as Hive does', async () => {
+    const { schema } = await fetchRowSets(connection, session, 'SELECT count(*), max(asset_id) AS LastAsset FROM enos.asset');
+    expect(schema.columns.map((c) => c.columnName)).toEqual(['_c0', 'lastasset']);
+  });
+
+  it('reports a missing table with SQLSTATE 42S02 and Hive error 10001', async () => {
+    const response = await connection.bounded(
+      connection.driver.executeStatement({ sessionHandle: (session as unknown as { sessionHandle: unknown }).sessionHandle, statement: 'SELECT * FROM enos.nope', runAsync: true }),
+      'ExecuteStatement',
+    );
+    expect(response.status).toMatchObject({
+      statusCode: TStatusCode.ERROR_STATUS,
+      sqlState: '42S02',
+      errorCode: 10001,
+      errorMessage: expect.stringMatching(/^Error while compiling statement: FAILED: SemanticException \[Error 10001\]: .*nope/),
+    });
+  });
+
+  it('reports a run-time failure of an async query through the operation state', async () => {
+    const operation = await connection.bounded(session.executeStatement("SELECT CAST(asset_id AS INT) FROM enos.asset", { runAsync: true }), 'ExecuteStatement');
+    const failure = await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady').then(
+      () => undefined,
+      (error: unknown) => error as { message: string; response: { errorMessage: string; sqlState: string } },
+    );
+    expect(failure?.message).toBe('The operation failed due to an error');
+    expect(failure?.response).toMatchObject({ sqlState: '08S01', errorMessage: expect.stringContaining('Error while processing statement: FAILED: Execution Error') });
+  });
+});
