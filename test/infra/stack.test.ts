@@ -1,0 +1,176 @@
+/**
+ * The stack's shape beyond the security rules: build artifacts with and without a build,
+ * bundle-hash rollouts, scale-out behind the load balancer, the provider and backend blocks,
+ * the import discipline that keeps synth fast, and the `npm run synth` entry point itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configWith, merge, exampleConfig, synthesize, type Json } from './synth.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'infra-stack-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function artifacts(connector: string, cleanup: string): { connectorZip: string; cleanupZip: string } {
+  const dir = join(scratch, `dist-${connector.length}-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'connector.zip'), connector);
+  writeFileSync(join(dir, 'cleanup-function.zip'), cleanup);
+  return { connectorZip: join(dir, 'connector.zip'), cleanupZip: join(dir, 'cleanup-function.zip') };
+}
+
+function extensionOf(resource: Json): string {
+  return String(resource.protected_settings);
+}
+
+describe('build artifacts', () => {
+  it('a fresh clone synthesizes without dist/: Terraform hashes the bundle at plan time', () => {
+    const s = synthesize(configWith({}));
+    const blob = s.only('azurerm_storage_blob');
+    expect(String(blob.name)).toMatch(/^connector\/\$\{filesha256\(join\("\/", \[path\.module, ".*missing\/connector\.zip"\]\)\)\}\.zip$/);
+    expect(String(s.only('azurerm_function_app_flex_consumption').zip_deploy_file)).toMatch(/path\.module, ".*missing\/cleanup-function\.zip"/);
+    expect(extensionOf(s.only('azurerm_virtual_machine_extension'))).toContain('BUNDLE_SHA256=", filesha256(');
+  });
+
+  it('with a build, the bundle is named by its SHA-256 and the function package is a content-addressed asset', () => {
+    const files = artifacts('connector bundle v1', 'cleanup v1');
+    const s = synthesize(configWith({}), files);
+    const expectedSha = createHash('sha256').update('connector bundle v1').digest('hex');
+    const blobName = String(s.only('azurerm_storage_blob').name);
+    expect(blobName).toBe(`connector/${expectedSha}.zip`);
+    expect(s.only('azurerm_storage_blob').lifecycle).toEqual({ create_before_destroy: true });
+    expect(String(s.only('azurerm_storage_blob').source)).toMatch(/^assets\/.+\/connector\.zip$/);
+    expect(String(s.only('azurerm_function_app_flex_consumption').zip_deploy_file)).toMatch(/^assets\/.+\/cleanup-function\.zip$/);
+    expect(extensionOf(s.only('azurerm_virtual_machine_extension'))).toContain(`BUNDLE_SHA256=${expectedSha}\\n`);
+  });
+
+  it('a new bundle changes the deploy extension (the rollout) and nothing that replaces the VM', () => {
+    const one = synthesize(configWith({}), artifacts('connector bundle v1', 'cleanup v1'));
+    const two = synthesize(configWith({}), artifacts('connector bundle v2', 'cleanup v2'));
+    expect(extensionOf(two.only('azurerm_virtual_machine_extension'))).not.toBe(extensionOf(one.only('azurerm_virtual_machine_extension')));
+    const vm = (s: typeof one): Json => {
+      const { ['//']: _meta, ...rest } = s.only('azurerm_linux_virtual_machine');
+      return rest;
+    };
+    expect(vm(two)).toEqual(vm(one));
+    expect(two.only('azurerm_function_app_flex_consumption').zip_deploy_file).not.toBe(one.only('azurerm_function_app_flex_consumption').zip_deploy_file);
+  });
+});
+
+describe('scale-out', () => {
+  const s = synthesize(configWith({ vm: { instanceCount: 3 } }));
+
+  it('runs a scale set behind a Standard Load Balancer probing /readyz over HTTPS', () => {
+    expect(s.resources('azurerm_linux_virtual_machine')).toEqual({});
+    const vmss = s.only('azurerm_linux_virtual_machine_scale_set');
+    expect(vmss.instances).toBe(3);
+    expect(s.only('azurerm_lb').sku).toBe('Standard');
+    expect(s.only('azurerm_lb_probe')).toMatchObject({ protocol: 'Https', port: 443, request_path: '/readyz' });
+    expect(s.only('azurerm_lb_rule')).toMatchObject({ protocol: 'Tcp', frontend_port: 443, backend_port: 443 });
+    expect(String(vmss.health_probe_id)).toMatch(/^\$\{azurerm_lb_probe\./);
+  });
+
+  it('rolls model changes out in batches gated by the probe, and repairs unhealthy instances', () => {
+    const vmss = s.only('azurerm_linux_virtual_machine_scale_set');
+    expect(vmss.upgrade_mode).toBe('Rolling');
+    expect(vmss.rolling_upgrade_policy).toMatchObject({ max_batch_instance_percent: 50 });
+    expect(vmss.automatic_instance_repair).toEqual({ enabled: true, grace_period: 'PT30M' });
+  });
+
+  it('uses the Table job store, whose table exists before anyone is granted access to it', () => {
+    const extension = String(((s.only('azurerm_linux_virtual_machine_scale_set').extension as Json[])[0] as Json).protected_settings);
+    expect(extension).toContain("JOB_STORE='table'");
+    expect(extension).toContain("JOBS_TABLE_NAME='exportjobs'");
+    expect(extension).not.toContain('SQLITE_FILE');
+    const table = s.at('azurerm_resource_group_template_deployment', 'storage/jobs_table');
+    expect(String(table.template_content)).toContain('Microsoft.Storage/storageAccounts/tableServices/tables');
+    const tableGrants = Object.values(s.resources('azurerm_role_assignment')).filter((a) => a.role_definition_name === 'Storage Table Data Contributor');
+    expect(tableGrants).toHaveLength(2);
+    for (const grant of tableGrants) expect(grant.depends_on).toEqual([expect.stringMatching(/^azurerm_resource_group_template_deployment\.storage_jobs_table_/)]);
+  });
+
+  it('one VM keeps the embedded SQLite job store', () => {
+    const single = synthesize(configWith({}));
+    const extension = extensionOf(single.only('azurerm_virtual_machine_extension'));
+    expect(extension).toContain("JOB_STORE='sqlite'");
+    expect(single.resources('azurerm_lb')).toEqual({});
+  });
+});
+
+describe('providers and state', () => {
+  it('configures azurerm with features [{}] and Azure AD for data-plane calls, pinned by the bindings', () => {
+    const s = synthesize(configWith({}));
+    const provider = (s.json as unknown as { provider: { azurerm: Json[] } }).provider.azurerm[0];
+    expect(provider).toMatchObject({ features: [{}], storage_use_azuread: true });
+    const required = (s.json as unknown as { terraform: { required_providers: Record<string, { version: string }> } }).terraform.required_providers;
+    expect(required.azurerm?.version).toMatch(/^4\.\d+\.\d+$/);
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(pkg.dependencies.cdktf).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pkg.devDependencies['cdktf-cli']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pkg.dependencies['@cdktf/provider-azurerm']).toMatch(/^14\.\d+\.\d+$/);
+  });
+
+  it('uses the remote azurerm backend with Azure AD auth when configured', () => {
+    const backend = { type: 'azurerm', resourceGroupName: 'rg-tfstate', storageAccountName: 'sttfstate', containerName: 'tfstate', key: 'enos.tfstate' };
+    const s = synthesize(configWith({ backend }));
+    expect((s.json as unknown as { terraform: { backend: Json } }).terraform.backend).toEqual({
+      azurerm: { resource_group_name: 'rg-tfstate', storage_account_name: 'sttfstate', container_name: 'tfstate', key: 'enos.tfstate', use_azuread_auth: true },
+    });
+  });
+});
+
+describe('import discipline', () => {
+  const sources = (dir: string): string[] =>
+    readdirSync(join(REPO, dir), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+      .map((entry) => join(entry.parentPath, entry.name));
+
+  it('infra uses deep provider imports, never the barrel (~6 s of load per synth)', () => {
+    for (const file of [...sources('infra'), ...sources('test/infra')]) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, relative(REPO, file)).not.toMatch(/from '@cdktf\/provider-(azurerm|random)'/);
+    }
+  });
+
+  it('no cdktf, constructs or @cdktf import outside infra/ and test/infra/', () => {
+    for (const dir of ['app', 'cleanup-function', 'scripts']) {
+      for (const file of sources(dir)) {
+        expect(readFileSync(file, 'utf8'), relative(REPO, file)).not.toMatch(/from '(cdktf|constructs|@cdktf\/[^']+)'/);
+      }
+    }
+  });
+});
+
+describe('npm run synth entry point', () => {
+  function synthCli(args: string[], outdir: string): { status: number | null; stderr: string } {
+    // tsx resolved from here: the child runs in a scratch directory, as a platform engineer would.
+    const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO, 'infra/main.ts'), ...args], {
+      cwd: scratch,
+      env: { ...process.env, CDKTF_OUTDIR: outdir, DEPLOY_CONFIG: '' },
+      encoding: 'utf8',
+    });
+    return { status: result.status, stderr: result.stderr };
+  }
+
+  it('writes plain Terraform JSON for the example config, offline', () => {
+    const outdir = join(scratch, 'cdktf.out');
+    const result = synthCli([], outdir);
+    expect(result.stderr).toMatch(/synth: .*deploy\.config\.example\.json \(from the committed example/);
+    expect(result.status).toBe(0);
+    const json = JSON.parse(readFileSync(join(outdir, 'stacks/enosaml-prod/cdk.tf.json'), 'utf8')) as { resource: Record<string, unknown> };
+    expect(Object.keys(json.resource)).toContain('azurerm_linux_virtual_machine');
+  });
+
+  it('exits 2 with the problems of a bad config', () => {
+    const file = join(scratch, 'bad.json');
+    writeFileSync(file, JSON.stringify(merge(exampleConfig(), { network: { mode: 'vnet' } })));
+    const result = synthCli(['--config', file], join(scratch, 'bad.out'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`Invalid deploy config ${file}:\n  - network.mode: got "vnet"; expected one of "subnet", "peered-vnet"`);
+  });
+});
