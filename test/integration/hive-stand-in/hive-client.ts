@@ -123,3 +123,10 @@ export function isNull(nulls: Buffer, row: number): boolean {
 export function int64(value: unknown): bigint {
   return BigInt.asIntN(64, BigInt(`0x${(value as { toOctetString(): string }).toOctetString()}`));
 }
+
+type SessionHandle = Parameters<Connection['driver']['closeSession']>[0]['sessionHandle'];
+
+/** The Thrift handle behind a hive-driver session (private in its typings), for raw calls. */
+export function sessionHandleOf(session: Session): SessionHandle {
+  return (session as unknown as { sessionHandle: SessionHandle }).sessionHandle;
+}

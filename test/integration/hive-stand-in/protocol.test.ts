@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHiveStandIn, type HiveStandIn, type ListenerInfo } from '../../../scripts/hive-stand-in/index.js';
 import {
   TGetInfoType, TStatusCode, TTypeId, columnValues, connect, fetchJsonRows, fetchRowSets, int64, isNull, openSession,
-  type Connection, type Session,
+  sessionHandleOf, type Connection, type Session,
 } from './hive-client.js';
 
 // The TCLIService calls over every transport, with hive-driver as the client, and the type probe
@@ -139,7 +139,7 @@ describe('sessions', () => {
   afterAll(() => connection?.close());
 
   it('negotiates the protocol down to V10', async () => {
-    for (const [asked, answered] of [[10, 9], [9, 9], [7, 7]]) {
+    for (const [asked, answered] of [[10, 9], [9, 9], [7, 7]] as const) {
       const response = await connection.bounded(connection.driver.openSession({ client_protocol: asked }), 'OpenSession');
       expect(response.status.statusCode).toBe(TStatusCode.SUCCESS_STATUS);
       expect(response.serverProtocolVersion).toBe(answered);
@@ -166,7 +166,7 @@ describe('sessions', () => {
 
   it('answers unknown session and operation handles with an error status', async () => {
     const session = await openSession(connection);
-    const handle = (session as unknown as { sessionHandle: { sessionId: { guid: Buffer; secret: Buffer } } }).sessionHandle;
+    const handle = sessionHandleOf(session);
     await connection.bounded(session.close(), 'CloseSession');
     const closed = await connection.bounded(connection.driver.executeStatement({ sessionHandle: handle, statement: 'SELECT 1' }), 'ExecuteStatement');
     expect(closed.status).toMatchObject({ statusCode: TStatusCode.ERROR_STATUS, errorMessage: expect.stringContaining('Invalid SessionHandle') });
@@ -214,7 +214,7 @@ describe('HiveQL and errors', () => {
 
   it('reports a missing table with SQLSTATE 42S02 and Hive error 10001', async () => {
     const response = await connection.bounded(
-      connection.driver.executeStatement({ sessionHandle: (session as unknown as { sessionHandle: unknown }).sessionHandle, statement: 'SELECT * FROM enos.nope', runAsync: true }),
+      connection.driver.executeStatement({ sessionHandle: sessionHandleOf(session), statement: 'SELECT * FROM enos.nope', runAsync: true }),
       'ExecuteStatement',
     );
     expect(response.status).toMatchObject({
