@@ -34,7 +34,17 @@ async function serveDownload(store: Pick<LocalExportStore, 'openDownload'>, req:
       throw new AppError('bad_request', 416, `The requested range is outside the file of ${download.bytes} bytes`);
     }
 
+    const { start, end } = range.kind === 'partial' ? range : { start: 0, end: download.bytes - 1 };
+    const sendsBody = req.method !== 'HEAD' && end >= start;
+    // Decrypt the first chunk before any header is set: a wrong key or a tampered file then
+    // becomes a clean JSON 500, not a 200 that breaks off after the headers.
+    const chunks = sendsBody ? download.read(start, end) : undefined;
+    const first = chunks ? await chunks.next() : undefined;
+
+    res.status(range.kind === 'partial' ? 206 : 200);
     res.setHeader('Content-Type', download.contentType);
+    res.setHeader('Content-Length', String(end - start + 1));
+    if (range.kind === 'partial') res.setHeader('Content-Range', `bytes ${start}-${end}/${download.bytes}`);
     res.setHeader('Content-Disposition', `attachment; filename="${download.name}"`);
     res.setHeader('Cache-Control', 'private, no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -42,20 +52,10 @@ async function serveDownload(store: Pick<LocalExportStore, 'openDownload'>, req:
     res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('ETag', etag);
     res.setHeader('Last-Modified', download.createdAt.toUTCString());
-    const { start, end } = range.kind === 'partial' ? range : { start: 0, end: download.bytes - 1 };
-    const status = range.kind === 'partial' ? 206 : 200;
-    if (range.kind === 'partial') res.setHeader('Content-Range', `bytes ${start}-${end}/${download.bytes}`);
-    res.setHeader('Content-Length', String(end - start + 1));
-
-    if (req.method === 'HEAD' || end < start) {
-      res.status(status).end();
+    if (!chunks || !first) {
+      res.end();
       return;
     }
-    // Decrypt the first chunk before committing to a status: a wrong key or a tampered file
-    // then becomes a clean 500, not a 200 that breaks off after the headers.
-    const chunks = download.read(start, end);
-    const first = await chunks.next();
-    res.status(status);
     try {
       await pipeline(Readable.from(prepend(first, chunks)), res);
     } catch (error) {
