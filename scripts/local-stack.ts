@@ -55,6 +55,7 @@ function positiveInt(name: string, fallback: number): number {
 
 interface HiveReady {
   listeners: { transport: string; auth: string; host: string; port: number }[];
+  adminUrl?: string;
 }
 
 async function main(): Promise<void> {
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
         '--user', `connector:${secrets.hivePassword}`,
         '--seed-rows', String(seedRows),
         '--db-file', path.join(LOCAL, `hive-${seedRows}.duckdb`),
+        '--admin-port', '0',
       ),
       readyWhen: (line) => parseReadyLine<HiveReady>(line),
       timeoutMs: 600_000,
@@ -169,7 +171,9 @@ async function main(): Promise<void> {
     log(`Connector ready at ${connector.ready.url}`);
     log(`  Sign in as demo / demo-password (organization demo-org, may read database enos)`);
     log(`  or other / other-password (organization other-org, may read database enos_other)`);
-    log(`  Storage: ${storageMethod}; data under .local/. Press Ctrl-C to stop everything.`);
+    log(`  Storage: ${storageMethod}; data under ${path.relative(ROOT, LOCAL) || LOCAL}/. API docs: ${connector.ready.url}/docs`);
+    log(`  Hive stand-in fault hooks (for trying failures): ${hive.ready.adminUrl ?? 'off'}`);
+    log('  Press Ctrl-C to stop everything.');
   } catch (error) {
     log(`Local stack failed to start: ${error instanceof Error ? error.message : String(error)}`);
     await stopAll(1);
