@@ -1,0 +1,148 @@
+/**
+ * The real connector for integration tests: the HiveServer2 stand-in and the EnOS stand-in in
+ * this process (so tests can inject faults), the shared Azurite from the global setup, and the
+ * connector built from a plain env object by the same `loadConfig` + `buildConnector` that
+ * production uses, listening on a free port. Everything a test talks to goes over real HTTP.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { inject } from 'vitest';
+import { buildConnector, type Connector, type ConnectorOverrides } from '../../app/src/composition.js';
+import { loadConfig } from '../../app/src/config/config.js';
+import { startEnosStandIn, type EnosStandIn } from '../../scripts/enos-stand-in/index.js';
+import { startHiveStandIn, type HiveStandIn } from '../../scripts/hive-stand-in/index.js';
+
+export interface StackOptions {
+  storage: 'blob' | 'local';
+  jobStore?: 'sqlite' | 'table';
+  seedRows?: number;
+  /** Extra connector settings (env-style keys), e.g. `JOBS_MAX_QUEUED`. */
+  env?: Record<string, string>;
+  overrides?: ConnectorOverrides;
+  /** Reuse stand-ins across stacks in one file. */
+  hive?: HiveStandIn;
+  enos?: EnosStandIn;
+}
+
+export interface ConnectorStack {
+  url: string;
+  connector: Connector;
+  hive: HiveStandIn;
+  enos: EnosStandIn;
+  container: string;
+  dataDir: string;
+  /** Env used to build the connector (for restarting it as another process). */
+  env: Record<string, string>;
+  signIn(username?: string, password?: string): Promise<string>;
+  api(token: string | undefined, method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
+  waitFor(token: string, id: string, done?: (job: any) => boolean, timeoutMs?: number): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export const HIVE_USER = { name: 'connector', password: 'hive-test-password' };
+
+export async function startHiveForTests(seedRows = 10_000): Promise<HiveStandIn> {
+  return startHiveStandIn({ users: { [HIVE_USER.name]: HIVE_USER.password }, seedRows, listeners: [{ transport: 'binary', auth: 'PLAIN' }] });
+}
+
+export async function startConnectorStack(options: StackOptions): Promise<ConnectorStack> {
+  const azurite = inject('azurite');
+  const hive = options.hive ?? (await startHiveForTests(options.seedRows));
+  const enos = options.enos ?? (await startEnosStandIn());
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'connector-'));
+  const container = `exports-${randomUUID().slice(0, 8)}`;
+  await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container).createIfNotExists();
+  const listener = hive.listeners[0]!;
+  const app = enos.apps[0]!;
+  const env: Record<string, string> = {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    INSTANCE_ID: `test-${randomUUID().slice(0, 8)}`,
+    HIVE_HOST: listener.host,
+    HIVE_PORT: String(listener.port),
+    HIVE_AUTH: 'PLAIN',
+    HIVE_USERNAME: HIVE_USER.name,
+    HIVE_PASSWORD: HIVE_USER.password,
+    HIVE_POLL_INTERVAL_MS: '50',
+    HIVE_FETCH_SIZE: '5000',
+    ENOS_BASE_URL: enos.url,
+    ENOS_APP_KEY: app.appKey,
+    ENOS_APP_SECRET: app.appSecret,
+    SESSION_SIGNING_KEY: randomBytes(32).toString('base64'),
+    ORG_ACCESS: JSON.stringify({ 'demo-org': { databases: ['enos'] }, 'other-org': { databases: ['enos_other'] } }),
+    STORAGE_METHOD: options.storage,
+    BLOB_CONNECTION_STRING: azurite.connectionString,
+    BLOB_CONTAINER: container,
+    LOCAL_EXPORT_DIR: path.join(dataDir, 'exports'),
+    LOCAL_MIN_FREE_MB: '1',
+    FILE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    URL_SIGNING_KEY: randomBytes(32).toString('base64'),
+    JOB_STORE: options.jobStore ?? 'sqlite',
+    SQLITE_FILE: path.join(dataDir, 'jobs.sqlite'),
+    TABLE_CONNECTION_STRING: azurite.connectionString,
+    JOBS_TABLE_NAME: `jobs${randomUUID().replaceAll('-', '').slice(0, 12)}`,
+    ...options.env,
+  };
+  // Local-method download URLs embed the public base URL, so the port must be known up front.
+  if (env.PORT === '0') env.PORT = String(await freePort());
+  const connector = buildConnector(loadConfig(env), options.overrides);
+  const server = await connector.start();
+  const url = server.url;
+
+  const api: ConnectorStack['api'] = async (token, method, route, body, headers = {}) => {
+    const response = await fetch(`${url}${route}`, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+  };
+
+  return {
+    url,
+    connector,
+    hive,
+    enos,
+    container,
+    dataDir,
+    env,
+    api,
+    async signIn(username = 'demo', password = `${username}-password`) {
+      const response = await api(undefined, 'POST', '/api/v1/sessions', { username, password });
+      if (response.status !== 201) throw new Error(`sign-in as ${username} failed: ${response.status} ${JSON.stringify(response.json)}`);
+      return response.json.token as string;
+    },
+    async waitFor(token, id, done = (job) => !['queued', 'running'].includes(job.status), timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { json } = await api(token, 'GET', `/api/v1/exports/${id}`);
+        if (done(json)) return json;
+        if (Date.now() > deadline) throw new Error(`export ${id} still ${json.status} after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async stop() {
+      await connector.stop();
+      if (!options.hive) await hive.close();
+      if (!options.enos) await enos.close();
+    },
+  };
+}
