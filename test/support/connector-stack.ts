@@ -23,6 +23,8 @@ export interface StackOptions {
   /** Extra connector settings (env-style keys), e.g. `JOBS_MAX_QUEUED`. */
   env?: Record<string, string>;
   overrides?: ConnectorOverrides;
+  /** Blob container (created if missing). @default a fresh unique name */
+  container?: string;
   /** Reuse stand-ins across stacks in one file. */
   hive?: HiveStandIn;
   enos?: EnosStandIn;
@@ -62,7 +64,7 @@ export async function startConnectorStack(options: StackOptions): Promise<Connec
   const hive = options.hive ?? (await startHiveForTests(options.seedRows));
   const enos = options.enos ?? (await startEnosStandIn());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'connector-'));
-  const container = `exports-${randomUUID().slice(0, 8)}`;
+  const container = options.container ?? `exports-${randomUUID().slice(0, 8)}`;
   await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container).createIfNotExists();
   const listener = hive.listeners[0]!;
   const app = enos.apps[0]!;
