@@ -184,8 +184,13 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
 
     async begin(target) {
       assertValidTarget(target);
-      await ensureLayout();
-      const free = await freeBytes();
+      let free: number;
+      try {
+        await ensureLayout();
+        free = await freeBytes();
+      } catch (error) {
+        throw new AppError('storage_error', 500, 'The export folder is not usable', { cause: error });
+      }
       if (free < options.minFreeBytes) {
         throw new AppError('insufficient_storage', 507, 'Not enough free disk space for a new export; try again later', {
           cause: new Error(`${free} bytes free in ${dir}, below the minimum of ${options.minFreeBytes}`),
@@ -193,7 +198,9 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
       }
       const id = randomUUID();
       const tempPath = path.join(partialDir, `${id}.data.part`);
-      const handle = await open(tempPath, 'wx', 0o600);
+      const handle = await open(tempPath, 'wx', 0o600).catch((error: unknown) => {
+        throw describeWriteError(error);
+      });
       const stream = new EncryptingFileStream({
         handle,
         cipher: newChunkCipher(options.encryptionKey, chunkSize),
