@@ -157,6 +157,30 @@ describe('blob export store', () => {
     }
   });
 
+  it('storage going away just before the commit fails the commit and publishes nothing', async () => {
+    const endpoint = new URL(azurite.blobEndpoint);
+    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+    try {
+      const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
+      const faulty = store({
+        credential: { kind: 'connectionString', connectionString: viaProxy },
+        retryOptions: { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 },
+      });
+      const t = target();
+      const writer = await faulty.begin(t);
+      await writeAll(writer, csvOf(5_000), 8 * 1024);
+      proxy.breakAfter(0);
+      await expect(writer.commit({ rows: 5_000, truncated: false })).rejects.toSatisfy((error) => isAppError(error) && error.code === 'storage_error');
+      await writer.abort();
+
+      const names: string[] = [];
+      for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/` })) names.push(blob.name);
+      expect(names).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('keeps upload memory bounded by (concurrency + 1) blocks while the producer writes as fast as it can', async () => {
     const blockSize = 1024 * 1024;
     const bounded = store({ blockSize, uploadConcurrency: 2 });
