@@ -114,7 +114,7 @@ function floats(w: ThriftWriter, column: RawColumn, start: number, end: number, 
 }
 
 /** VARCHAR and BLOB: DuckDB string_t is 16 bytes, length then 12 inline bytes or a prefix and a pointer. */
-function strings(w: ThriftWriter, column: RawColumn, start: number, end: number, base: number, nulls: NullMask): void {
+function strings(w: ThriftWriter, chunk: RawChunk, column: RawColumn, start: number, end: number, base: number, nulls: NullMask): void {
   const { data, view, validity } = column;
   for (let row = start; row < end; row++) {
     if (validity && !isValid(validity, row)) {
@@ -133,7 +133,7 @@ function strings(w: ThriftWriter, column: RawColumn, start: number, end: number,
     if (length <= 12) {
       for (let k = 0; k < length; k++) buf[at + k] = data[offset + 4 + k]!;
     } else {
-      buf.set(RawChunk.pointedBytes(column, offset, length), at);
+      buf.set(chunk.longString(column, offset, length), at);
     }
     w.pos = at + length;
   }
@@ -213,7 +213,7 @@ function writeValues(w: ThriftWriter, plan: ColumnPlan, slice: Slice, columnInde
       return floats(w, column, start, end, base, nulls);
     case 'varchar':
     case 'blob':
-      return strings(w, column, start, end, base, nulls);
+      return strings(w, chunk, column, start, end, base, nulls);
     case 'text':
       return texts(w, chunk, columnIndex, start, end, base, nulls);
     default:

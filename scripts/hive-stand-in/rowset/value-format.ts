@@ -31,15 +31,23 @@ function put2(buf: Buffer, pos: number, value: number): void {
   buf[pos + 1] = 48 + (value % 10);
 }
 
+/** Time series repeat the same day row after row: the last day's text is kept and copied. */
+let cachedDays = Number.NaN;
+const cachedDate = Buffer.alloc(10);
+
 function putDate(buf: Buffer, pos: number, days: number): boolean {
-  const [year, month, day] = civilFromDays(days);
-  if (year < 0 || year > 9999) return false;
-  put2(buf, pos, Math.floor(year / 100));
-  put2(buf, pos + 2, year % 100);
-  buf[pos + 4] = 45; // -
-  put2(buf, pos + 5, month);
-  buf[pos + 7] = 45;
-  put2(buf, pos + 8, day);
+  if (days !== cachedDays) {
+    const [year, month, day] = civilFromDays(days);
+    if (year < 0 || year > 9999) return false;
+    put2(cachedDate, 0, Math.floor(year / 100));
+    put2(cachedDate, 2, year % 100);
+    cachedDate[4] = 45; // -
+    put2(cachedDate, 5, month);
+    cachedDate[7] = 45;
+    put2(cachedDate, 8, day);
+    cachedDays = days;
+  }
+  for (let i = 0; i < 10; i++) buf[pos + i] = cachedDate[i]!;
   return true;
 }
 
