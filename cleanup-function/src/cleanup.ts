@@ -2,8 +2,9 @@
  * One cleanup run: the plain function behind the timer, the CLI and the local stack's schedule.
  * It takes its clients, clock and options as arguments, so tests call it against Azurite.
  *
- * Order: the tag query (exports with an `expiresAt` tag before now), the bounded fallback listing
- * (blobs without the tag), the batch deletes both feed, then, with a Table job store, the jobs.
+ * Order: the tag query (exports with an `expiresAt` tag before now) and its batch deletes, the
+ * bounded fallback listing (blobs without the tag) and its deletes, then, with a Table job
+ * store, the jobs.
  * Each pass that fails is recorded and the next one still runs; nothing is deleted without a
  * condition that re-checks, on the blob itself, that it is still expired. Running it again right
  * after finds nothing: every run is idempotent.
@@ -88,6 +89,8 @@ export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = DE
   await runPass(ctx, 'tag query', () =>
     deleteExpiredByTag(ctx, { scope: options.tagQueryScope, container: deps.container, service: deps.service }),
   );
+  // Finish the tag pass's deletes first: the listing then walks a container without them.
+  await runPass(ctx, 'batch deletes', () => ctx.deleter.drain());
   await runPass(ctx, 'fallback listing', () =>
     deleteExpiredUntagged(ctx, deps.container, { maxBlobs: options.fallbackMaxBlobs, maxLifetimeMs: options.maxLifetimeMs }),
   );
