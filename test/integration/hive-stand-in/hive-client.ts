@@ -130,3 +130,10 @@ type SessionHandle = Parameters<Connection['driver']['closeSession']>[0]['sessio
 export function sessionHandleOf(session: Session): SessionHandle {
   return (session as unknown as { sessionHandle: SessionHandle }).sessionHandle;
 }
+
+type OperationHandle = Parameters<Connection['driver']['fetchResults']>[0]['operationHandle'];
+
+/** The Thrift handle behind a hive-driver operation (private in its typings), for raw calls. */
+export function operationHandleOf(operation: Operation): OperationHandle {
+  return (operation as unknown as { operationHandle: OperationHandle }).operationHandle;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHiveStandIn, type HiveStandIn, type ListenerInfo, type OperationInfo } from '../../../scripts/hive-stand-in/index.js';
-import { TOperationState, TStatusCode, columnValues, connect, fetchRowSets, openSession, sessionHandleOf, type Connection, type Session } from './hive-client.js';
+import { TOperationState, TStatusCode, columnValues, connect, fetchRowSets, openSession, operationHandleOf, sessionHandleOf, type Connection, type Session } from './hive-client.js';
 
 // Operation lifecycle over the real protocol: async execution, cancel (with DuckDB really
 // interrupted), injected faults, dropped connections and rejected logins. Every wait is bounded.
@@ -81,7 +81,7 @@ describe('operations', () => {
     expect(status.operationState).toBe(TOperationState.CANCELED_STATE);
     // Without the interrupt DuckDB would keep scanning for minutes; with it the query ends.
     expect(await operationState('cancel-marker', (op) => op.duckdb === 'interrupted')).toMatchObject({ state: 'CANCELED' });
-    const handle = (operation as unknown as { operationHandle: unknown }).operationHandle;
+    const handle = operationHandleOf(operation);
     const fetched = await connection.bounded(connection.driver.fetchResults({ operationHandle: handle, orientation: 0, maxRows: 10 }), 'FetchResults');
     expect(fetched.status).toMatchObject({ statusCode: TStatusCode.ERROR_STATUS, errorMessage: 'Expected state FINISHED, but found CANCELED' });
     await connection.bounded(operation.close(), 'CloseOperation');
@@ -124,7 +124,7 @@ describe('operations', () => {
   it('re-reads the result from the start on FETCH_FIRST and refuses scrolling backwards', async () => {
     const operation = await connection.bounded(session.executeStatement('SELECT asset_id FROM enos.asset ORDER BY asset_id', { runAsync: true }), 'ExecuteStatement');
     await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady');
-    const handle = (operation as unknown as { operationHandle: unknown }).operationHandle;
+    const handle = operationHandleOf(operation);
     const fetch = (orientation: number) => connection.bounded(connection.driver.fetchResults({ operationHandle: handle, orientation, maxRows: 3 }), 'FetchResults');
     const first = await fetch(4);
     const second = await fetch(0);
