@@ -17,6 +17,10 @@ export function createDownloadRouter(store: Pick<LocalExportStore, 'openDownload
   router.get('/d/:id/:name', (req: Request, res: Response, next: NextFunction) => {
     serveDownload(store, req, res).catch(next);
   });
+  // Express reports a path it cannot percent-decode as a bare URIError; it is the caller's fault.
+  router.use('/d', (error: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    next(error instanceof URIError ? new AppError('bad_request', 400, 'The download path is not valid', { cause: error }) : error);
+  });
   return router;
 }
 

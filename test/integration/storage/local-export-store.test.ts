@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../app/src/errors.js';
-import { errorMiddleware } from '../../../app/src/http/error-middleware.js';
+import { errorMiddleware, notFoundHandler } from '../../../app/src/http/error-middleware.js';
 import { createDownloadRouter } from '../../../app/src/storage/download-router.js';
 import { HEADER_BYTES, TAG_BYTES } from '../../../app/src/storage/encrypted-chunk-format.js';
 import { createLocalExportStore, type LocalExportStore, type LocalExportStoreOptions } from '../../../app/src/storage/local-export-store.js';
@@ -49,6 +49,7 @@ const published = async (dir: string) => (await readdir(dir)).filter((name) => n
 beforeAll(async () => {
   const app = express();
   app.use(createDownloadRouter({ openDownload: (request) => current!.openDownload(request) }));
+  app.use(notFoundHandler);
   app.use(errorMiddleware);
   server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -292,10 +293,13 @@ describe('local export store: downloads', () => {
       `/d/${ref.location.toUpperCase()}/x.csv`,
       `/d/${ref.location}/x.csv%00.csv`,
       `/d/.partial/x.csv`,
+      `/d/%E0%A4%A/x.csv`,
+      `/d/${ref.location}/%ZZ.csv`,
     ];
     for (const trick of tricks) {
       const response = await fetch(`${origin}${trick}${query}`);
       expect([400, 403, 404], trick).toContain(response.status);
+      expect(((await response.clone().json()) as { error: { code: string } }).error.code, trick).toMatch(/^(bad_request|bad_signature|not_found)$/);
       const body = await response.text();
       expect(body, trick).not.toContain('top secret');
       expect(body, trick).not.toContain('asset_id');
