@@ -1,0 +1,102 @@
+/**
+ * `npm run cleanup`: one cleanup run, now, then the summary line on stdout. The same code the
+ * daily timer runs. Operators use it for a manual sweep of any account:
+ *
+ *   npm run cleanup -- --connection-string "<cs>" --container exports
+ *   npm run cleanup -- --blob-endpoint https://<account>.blob.core.windows.net   (az login)
+ *
+ * Without flags it reads the function's own CLEANUP_* settings from the environment.
+ * Exit code: 0 clean run, 1 the run left failures for the next one, 2 bad usage or settings.
+ */
+import { parseArgs } from 'node:util';
+import { DefaultAzureCredential } from '@azure/identity';
+import { runCleanup } from '../cleanup-function/src/cleanup.js';
+import { createCleanupRuntime } from '../cleanup-function/src/clients.js';
+import { loadCleanupConfig } from '../cleanup-function/src/config.js';
+import type { CleanupLog } from '../cleanup-function/src/log.js';
+import { formatSummary, hasFailures } from '../cleanup-function/src/summary.js';
+
+const USAGE = `Usage: npm run cleanup -- [options]
+
+Deletes expired exports once and prints one summary line.
+
+  --connection-string <cs>     the storage account, by connection string (Azurite, or keys enabled)
+  --blob-endpoint <url>        the storage account, by Entra ID (az login, environment, managed identity)
+  --table-endpoint <url>       the Table endpoint, with --blob-endpoint and --job-table
+  --container <name>           the exports container (default: exports)
+  --job-table <name>           also mark expired jobs in this Table job store table
+  --tag-query-scope <scope>    container (default) or account
+  --max-lifetime-minutes <n>   the connector's maximum export lifetime (default: 10080)
+  --fallback-max-blobs <n>     blobs the untagged-blob listing may visit (default: 100000; 0 = off)
+  --help                       this text
+
+Without flags, the CLEANUP_* settings of the function are read from the environment
+(see cleanup-function/README.md).
+`;
+
+/** Flag → the function's setting it overrides, so both go through one validated schema. */
+const SETTING_OF_FLAG = {
+  'connection-string': 'CLEANUP_STORAGE_CONNECTION_STRING',
+  'blob-endpoint': 'CLEANUP_BLOB_ENDPOINT',
+  'table-endpoint': 'CLEANUP_TABLE_ENDPOINT',
+  container: 'CLEANUP_CONTAINER',
+  'job-table': 'CLEANUP_JOB_TABLE',
+  'tag-query-scope': 'CLEANUP_TAG_QUERY_SCOPE',
+  'max-lifetime-minutes': 'CLEANUP_MAX_LIFETIME_MINUTES',
+  'fallback-max-blobs': 'CLEANUP_FALLBACK_MAX_BLOBS',
+} as const;
+
+type Flag = keyof typeof SETTING_OF_FLAG;
+
+function settingsFrom(args: string[], env: NodeJS.ProcessEnv): Record<string, string | undefined> | 'help' {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      ...Object.fromEntries(Object.keys(SETTING_OF_FLAG).map((flag) => [flag, { type: 'string' as const }])),
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return 'help';
+  const settings: Record<string, string | undefined> = { ...env };
+  // A storage flag replaces whatever account the environment names.
+  if (values['connection-string'] !== undefined || values['blob-endpoint'] !== undefined) {
+    delete settings.CLEANUP_STORAGE_CONNECTION_STRING;
+    delete settings.CLEANUP_BLOB_ENDPOINT;
+  }
+  for (const [flag, setting] of Object.entries(SETTING_OF_FLAG) as Array<[Flag, string]>) {
+    const value = values[flag];
+    if (typeof value === 'string') settings[setting] = value;
+  }
+  if (values['job-table'] !== undefined) settings.CLEANUP_JOB_STORE = 'table';
+  return settings;
+}
+
+async function main(): Promise<number> {
+  let settings: ReturnType<typeof settingsFrom>;
+  let config: ReturnType<typeof loadCleanupConfig>;
+  try {
+    settings = settingsFrom(process.argv.slice(2), process.env);
+    if (settings === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    config = loadCleanupConfig(settings);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  // Progress on stderr, the summary alone on stdout: `npm run cleanup -s | tee` keeps the result.
+  const log: CleanupLog = {
+    log: (...args) => process.stderr.write(`${args.join(' ')}\n`),
+    warn: (...args) => process.stderr.write(`${args.join(' ')}\n`),
+    error: (...args) => process.stderr.write(`${args.join(' ')}\n`),
+  };
+  const credential = config.storage.kind === 'identity' ? new DefaultAzureCredential() : undefined;
+  const { deps, options } = createCleanupRuntime(config, credential);
+  const summary = await runCleanup({ ...deps, log }, options);
+  process.stdout.write(`${formatSummary(summary)}\n`);
+  return hasFailures(summary) ? 1 : 0;
+}
+
+process.exitCode = await main();
