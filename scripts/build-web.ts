@@ -27,7 +27,7 @@ export async function buildWeb(outDir = path.join(ROOT, 'dist/web')): Promise<bo
     target: ['chrome120', 'firefox120', 'safari16'],
     logLevel: 'warning',
   });
-  for (const file of ['index.html', 'styles.css']) {
+  for (const file of ['index.html', 'styles.css', 'favicon.svg']) {
     if (existsSync(path.join(WEB, file))) await copyFile(path.join(WEB, file), path.join(outDir, file));
   }
   return true;

@@ -16,6 +16,9 @@ function fromBodyParser(error: unknown): AppError | undefined {
   if (type === 'entity.too.large') return new AppError('payload_too_large', 413, 'The request body is too large');
   if (type === 'entity.parse.failed') return new AppError('bad_request', 400, 'The request body is not valid JSON');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('bad_request', 415, 'Unsupported request encoding');
+  // Express's own client errors (e.g. a path it cannot decode) carry a 4xx status.
+  const status = (error as BodyParserError | undefined)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return new AppError('bad_request', status, 'The request could not be understood');
   return undefined;
 }
 

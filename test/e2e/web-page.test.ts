@@ -1,0 +1,200 @@
+/**
+ * The web page the way a person uses it: Debian's Chromium driven by playwright-core against
+ * the real local stack (`npm start`'s script, in a scratch data folder on free ports). Sign in,
+ * run a query, watch it finish, copy the URL and download it with a plain GET, see a refused
+ * query's reason, cancel a long query, delete an export, sign out — with no console errors and
+ * no Content-Security-Policy violations. Screenshots of the main screens go to
+ * test-results/screenshots/ (git-ignored; CI keeps them as artifacts).
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChildService, tsxArgs, type ChildService } from '../../scripts/lib/child-service.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = path.join(ROOT, 'test-results/screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+
+interface StackReady {
+  url: string;
+  adminUrl: string;
+}
+
+let stack: ChildService<StackReady>;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  let url: string | undefined;
+  stack = await startChildService<StackReady>({
+    name: 'local-stack',
+    command: process.execPath,
+    args: tsxArgs(path.join(ROOT, 'scripts/local-stack.ts')),
+    env: {
+      ...process.env,
+      PORT: '0',
+      HIVE_SEED_ROWS: '20000',
+      LOCAL_STACK_DIR: mkdtempSync(path.join(tmpdir(), 'e2e-stack-')),
+      LOG_LEVEL: 'warn',
+    },
+    timeoutMs: 180_000,
+    readyWhen: (line) => {
+      const ready = /^Connector ready at (http:\/\/\S+)$/.exec(line);
+      if (ready) url = ready[1];
+      const admin = /fault hooks.*: (http:\/\/\S+)$/.exec(line);
+      return url && admin ? { url, adminUrl: admin[1]! } : undefined;
+    },
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.ready.url });
+  page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' || /Content.Security.Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  // Record CSP violations from inside the page too: they are events, not always console lines.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** Expected 4xx answers show up as console errors of failed fetches; they are part of the flow. */
+function unexpectedProblems(): string[] {
+  return problems.filter((line) => !/Failed to load resource: the server responded with a status of (400|401|403)/.test(line));
+}
+
+describe('the web page', () => {
+  it('refuses a wrong password with the generic message, then signs in', async () => {
+    await page.goto(stack.ready.url);
+    await expect.poll(() => page.locator('#sign-in').isVisible()).toBe(true);
+    await shot('01-sign-in');
+    await page.getByLabel('EnOS account', { exact: true }).fill('demo');
+    await page.getByLabel('Password', { exact: true }).fill('wrong-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('#sign-in-error').textContent()).toMatch(/Invalid username or password/);
+    expect(await page.locator('#password').getAttribute('type')).toBe('password');
+
+    await page.getByLabel('Password', { exact: true }).fill('demo-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('#workspace').isVisible()).toBe(true);
+    await expect.poll(() => page.locator('#user-label').textContent()).toContain('demo');
+    await expect.poll(() => page.locator('#catalog').textContent()).toContain('enos');
+  });
+
+  it('runs a query from the keyboard, shows progress to success, and the copied URL downloads the CSV', async () => {
+    const sql = page.getByLabel(/Hive query/);
+    await sql.fill('SELECT asset_id, name, asset_type FROM enos.asset ORDER BY asset_id LIMIT 25');
+    await sql.press('Control+Enter');
+    await expect.poll(() => page.locator('#current').isVisible()).toBe(true);
+    await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 30_000 }).toBe('Ready');
+    expect(await page.locator('#current-rows').textContent()).toBe('25');
+    await shot('02-export-ready');
+
+    const url = await page.locator('#download-url').inputValue();
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
+    await expect.poll(() => page.locator('#copy-feedback').textContent()).toMatch(/Copied/);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+    expect(await page.locator('#aml-snippet').textContent()).toContain(`Input(type="uri_file", path=${JSON.stringify(url)})`);
+    expect(await page.locator('#countdown').textContent()).toMatch(/^in \d+ h/);
+
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    const records = parse(await response.text()) as string[][];
+    expect(records[0]).toEqual(['asset_id', 'name', 'asset_type']);
+    expect(records).toHaveLength(26);
+  });
+
+  it("shows the SQL guard's reason for a refused query", async () => {
+    await page.getByLabel(/Hive query/).fill('DROP TABLE enos.asset');
+    await page.getByRole('button', { name: 'Run export' }).click();
+    await expect.poll(() => page.locator('#export-error').textContent()).toMatch(/not allowed|only/i);
+    await shot('03-refused-query');
+    await page.getByLabel(/Hive query/).fill('SELECT * FROM enos_other.site');
+    await page.getByRole('button', { name: 'Run export' }).click();
+    await expect.poll(() => page.locator('#export-error').textContent()).toMatch(/enos_other\.site/);
+  });
+
+  it('cancels a long query', async () => {
+    const fault = await fetch(`${stack.ready.adminUrl}/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'delay', match: 'slow_e2e', ms: 60_000, during: 'execute' }),
+    });
+    expect(fault.status).toBe(201);
+    await page.getByLabel(/Hive query/).fill("SELECT *, 'slow_e2e' AS tag FROM enos.asset");
+    await page.getByRole('button', { name: 'Run export' }).click();
+    await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 15_000 }).toMatch(/Running/);
+    await shot('04-running');
+    await page.getByRole('button', { name: 'Cancel export', exact: true }).click();
+    await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 15_000 }).toBe('Cancelled');
+    await fetch(`${stack.ready.adminUrl}/faults`, { method: 'DELETE' });
+  });
+
+  it('lists my exports and deletes one after confirmation, which kills its URL', async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const rows = page.locator('#exports-body tr');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(2);
+    await shot('05-my-exports');
+    const ready = rows.filter({ hasText: 'Ready' }).first();
+    await ready.getByRole('button', { name: /^Open/ }).click();
+    const url = await page.locator('#download-url').inputValue();
+    const before = await rows.count();
+
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await ready.getByRole('button', { name: /^Delete/ }).click();
+    expect(await rows.count()).toBe(before);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await ready.getByRole('button', { name: /^Delete/ }).click();
+    await expect.poll(() => rows.count()).toBe(before - 1);
+    expect((await fetch(url)).status).toBe(404);
+  });
+
+  it('works at phone width without horizontal scrolling, with visible keyboard focus', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.keyboard.press('Tab');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const focusOutline = await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement | null;
+      return element ? getComputedStyle(element).outlineStyle : 'none';
+    });
+    expect(focusOutline).not.toBe('none');
+    await shot('06-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('signs out, and the old token stops working', async () => {
+    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('enos-aml-connector.session') ?? '{}').token as string);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.locator('#sign-in').isVisible()).toBe(true);
+    const response = await fetch(`${stack.ready.url}/api/v1/exports`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(401);
+  });
+
+  it('raised no console errors and no CSP violations', () => {
+    if (unexpectedProblems().length > 0) process.stderr.write(`${unexpectedProblems().join('\n')}\n`);
+    expect(unexpectedProblems()).toEqual([]);
+  });
+});
