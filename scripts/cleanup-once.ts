@@ -48,15 +48,21 @@ const SETTING_OF_FLAG = {
 
 type Flag = keyof typeof SETTING_OF_FLAG;
 
+const STRING: { type: 'string' } = { type: 'string' };
+const OPTIONS = {
+  'connection-string': STRING,
+  'blob-endpoint': STRING,
+  'table-endpoint': STRING,
+  container: STRING,
+  'job-table': STRING,
+  'tag-query-scope': STRING,
+  'max-lifetime-minutes': STRING,
+  'fallback-max-blobs': STRING,
+  help: { type: 'boolean' },
+} as const satisfies Record<Flag | 'help', { type: 'string' | 'boolean' }>;
+
 function settingsFrom(args: string[], env: NodeJS.ProcessEnv): Record<string, string | undefined> | 'help' {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      ...Object.fromEntries(Object.keys(SETTING_OF_FLAG).map((flag) => [flag, { type: 'string' as const }])),
-      help: { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ args, strict: true, options: OPTIONS });
   if (values.help) return 'help';
   const settings: Record<string, string | undefined> = { ...env };
   // A storage flag replaces whatever account the environment names.
