@@ -83,7 +83,10 @@ class LongStrings {
       pointers[row] = view.getUint32(row * 16 + 12, true) * 4_294_967_296 + view.getUint32(row * 16 + 8, true);
       rows.push(row);
     }
-    rows.sort((a, b) => pointers[a]! - pointers[b]!);
+    // Usually already in address order, as DuckDB wrote them; sorting is for the other cases.
+    let sorted = true;
+    for (let i = 1; i < rows.length && sorted; i++) sorted = pointers[rows[i]!]! >= pointers[rows[i - 1]!]!;
+    if (!sorted) rows.sort((a, b) => pointers[a]! - pointers[b]!);
     const runs: Uint8Array[] = [];
     const runOf = new Int32Array(rowCount).fill(-1);
     const offsetInRun = new Float64Array(rowCount);

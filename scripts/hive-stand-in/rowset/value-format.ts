@@ -150,9 +150,20 @@ export function exactInt64(low: number, high: number): number | undefined {
  */
 export function floatAsHiveDouble(value: number): number {
   if (!Number.isFinite(value) || value === 0) return value;
+  const known = shortestFloats.get(value);
+  if (known !== undefined) return known;
+  let shortest = value;
   for (let precision = 1; precision <= 9; precision++) {
     const candidate = Number(value.toPrecision(precision));
-    if (Math.fround(candidate) === value) return candidate;
+    if (Math.fround(candidate) === value) {
+      shortest = candidate;
+      break;
+    }
   }
-  return value;
+  // Columns repeat values; the search costs up to nine toPrecision calls, so remember some.
+  if (shortestFloats.size >= 65_536) shortestFloats.clear();
+  shortestFloats.set(value, shortest);
+  return shortest;
 }
+
+const shortestFloats = new Map<number, number>();

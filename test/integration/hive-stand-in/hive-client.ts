@@ -80,20 +80,26 @@ export async function openSession(connection: Connection, configuration?: Record
   return connection.bounded(connection.client.openSession({ client_protocol: PROTOCOL_V10, ...(configuration ? { configuration } : {}) }), 'OpenSession');
 }
 
-/** Runs a statement to completion and returns every row set (hive-driver's raw TRowSets) and the schema. */
-export async function fetchRowSets(connection: Connection, session: Session, sql: string, maxRows = 10_000): Promise<{ schema: Schema; rowSets: RowSet[] }> {
+/** Runs a statement to completion, handing each row set (hive-driver's raw TRowSet) over as it arrives. */
+export async function streamRowSets(connection: Connection, session: Session, sql: string, maxRows: number, onRowSet: (rowSet: RowSet) => void): Promise<Schema> {
   const operation = await connection.bounded(session.executeStatement(sql, { runAsync: true }), 'ExecuteStatement');
   await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady');
   operation.setMaxRows(maxRows);
-  const rowSets: RowSet[] = [];
   for (;;) {
     await connection.bounded(operation.fetch(), 'FetchResults');
-    rowSets.push(...operation.getData());
+    for (const rowSet of operation.getData()) onRowSet(rowSet);
     operation.flush();
     if (!operation.hasMoreRows()) break;
   }
   const schema = operation.getSchema()!;
   await connection.bounded(operation.close(), 'CloseOperation');
+  return schema;
+}
+
+/** Runs a statement to completion and returns every row set and the schema. */
+export async function fetchRowSets(connection: Connection, session: Session, sql: string, maxRows = 10_000): Promise<{ schema: Schema; rowSets: RowSet[] }> {
+  const rowSets: RowSet[] = [];
+  const schema = await streamRowSets(connection, session, sql, maxRows, (rowSet) => rowSets.push(rowSet));
   return { schema, rowSets };
 }
 
@@ -119,9 +125,10 @@ export function isNull(nulls: Buffer, row: number): boolean {
   return ((nulls[row >> 3] ?? 0) & (1 << (row & 7))) !== 0;
 }
 
-/** node-int64 values (what thrift decodes an i64 into) as exact BigInts. */
+/** node-int64 values (what thrift decodes an i64 into: 8 big-endian bytes) as exact BigInts. */
 export function int64(value: unknown): bigint {
-  return BigInt.asIntN(64, BigInt(`0x${(value as { toOctetString(): string }).toOctetString()}`));
+  const { buffer, offset } = value as { buffer: Buffer; offset: number };
+  return buffer.readBigInt64BE(offset);
 }
 
 type SessionHandle = Parameters<Connection['driver']['closeSession']>[0]['sessionHandle'];
