@@ -7,7 +7,7 @@
  *     [--max-fetch-rows N]
  *
  * Without --port or --http-port it serves binary PLAIN on a free port. Once listening it prints
- * one line, `READY {"listeners":[{transport,auth,host,port,path?}],"adminUrl":...,"seedRows":N}`.
+ * one line, `READY {"listeners":[{transport,auth,host,port,path?}],"adminUrl":...,"seedRows":N,"reusedDbFile":bool}`.
  * SIGTERM and SIGINT close it cleanly.
  */
 import { parseArgs } from 'node:util';
@@ -79,7 +79,8 @@ const standIn = await startHiveStandIn({
   log: (line) => process.stderr.write(`hive-stand-in: ${line}\n`),
 }).catch((error: unknown) => fail(`could not start: ${(error as Error).message}`));
 
-process.stdout.write(`READY ${JSON.stringify({ listeners: standIn.listeners, adminUrl: standIn.adminUrl, seedRows: standIn.seedRows })}\n`);
+const ready = { listeners: standIn.listeners, adminUrl: standIn.adminUrl, seedRows: standIn.seedRows, reusedDbFile: standIn.reusedDbFile };
+process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
 
 let stopping = false;
 const stop = () => {

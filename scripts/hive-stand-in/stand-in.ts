@@ -60,6 +60,8 @@ export interface HiveStandIn {
   /** The admin listener's base URL, when `adminPort` was given. */
   readonly adminUrl: string | undefined;
   readonly seedRows: number;
+  /** Whether `dbFile` already held this seed and was used as it was. */
+  readonly reusedDbFile: boolean;
   readonly faults: FaultRegistry;
   /** Runs SQL directly on DuckDB (no HiveQL translation), for tests to compare against. */
   query(sql: string): Promise<QueryResult>;
@@ -121,6 +123,7 @@ export async function startHiveStandIn(options: HiveStandInOptions = {}): Promis
     listeners,
     adminUrl,
     seedRows,
+    reusedDbFile: database.seeded.reused,
     faults,
     query: (sql) => database.query(sql),
     operations: () => service.inspect(),
