@@ -195,10 +195,10 @@ export class CliService {
           return { kind: 'reply', message: applicationException(method, seqid, TApplicationExceptionType.UNKNOWN_METHOD, `Invalid method name: '${method}'`) };
       }
     } catch (error) {
-      if (error instanceof ThriftProtocolError) {
-        return { kind: 'reply', message: applicationException(method, seqid, TApplicationExceptionType.PROTOCOL_ERROR, error.message) };
-      }
-      throw error;
+      // What the client sent cannot be read, or the stand-in itself failed: either way the
+      // client gets a Thrift exception that says so rather than a silent hang-up.
+      const type = error instanceof ThriftProtocolError ? TApplicationExceptionType.PROTOCOL_ERROR : TApplicationExceptionType.INTERNAL_ERROR;
+      return { kind: 'reply', message: applicationException(method, seqid, type, `${method}: ${(error as Error).message}`) };
     }
   }
 

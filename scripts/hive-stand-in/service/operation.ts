@@ -74,6 +74,7 @@ export class Operation {
   private readonly waiters = new Set<() => void>();
   private readonly aborted = new AbortController();
   private dropped = false;
+  private stopping = false;
   /** Settles once the DuckDB connection is closed. */
   released: Promise<void> = Promise.resolve();
 
@@ -281,7 +282,9 @@ export class Operation {
 
   private stopDuckDb(): void {
     this.aborted.abort();
-    if (!this.connection) return;
+    // Cancel then close both come here; the connection is interrupted and closed once.
+    if (!this.connection || this.stopping) return;
+    this.stopping = true;
     const active = this.duckdb === 'executing' || this.duckdb === 'streaming';
     if (active) {
       this.connection.interrupt();
@@ -289,7 +292,11 @@ export class Operation {
     }
     // Close only once nothing of ours is still using the connection.
     const connection = this.connection;
-    this.released = Promise.allSettled([this.execution, this.reading]).then(() => connection.closeSync());
+    this.released = Promise.allSettled([this.execution, this.reading]).then(() => {
+      // Drop the chunks too: inspection keeps ended operations around, not their rows.
+      this.cursor = undefined;
+      connection.closeSync();
+    });
   }
 }
 
