@@ -126,16 +126,23 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         const schema = op.getSchema() as ThriftTableSchema | null;
         if (!schema) throw new AppError('hive_error', 422, 'The statement returned no result set');
 
+        const fetchNext = () =>
+          connection.call('FetchResults', () => op.fetch(FETCH_NEXT)).catch((error: unknown) => {
+            throw abort.aborted ? abortError() : toAppError(error, 'FetchResults');
+          });
         async function* rowSets(): AsyncGenerator<ThriftRowSet> {
           for (;;) {
             const batch = op.getData() as ThriftRowSet[];
             op.flush();
+            const more = op.hasMoreRows();
+            if (more && abort.aborted) throw abortError();
+            // Ask for the next batch before handing this one out, so the server prepares it
+            // while we encode and upload (one request in flight, so memory stays bounded).
+            const next = more ? fetchNext() : undefined;
+            next?.catch(() => undefined);
             for (const rowSet of batch) yield rowSet;
-            if (!op.hasMoreRows()) return;
-            if (abort.aborted) throw abortError();
-            await connection.call('FetchResults', () => op.fetch(FETCH_NEXT)).catch((error: unknown) => {
-              throw abort.aborted ? abortError() : toAppError(error, 'FetchResults');
-            });
+            if (!next) return;
+            await next;
           }
         }
         return {
