@@ -58,7 +58,7 @@ export function seedStatements(measurementRows: number): string[] {
        ${sqlList(POINTS)}[k * 4 + CAST(step % 4 AS INTEGER) + 1] AS point,
        CASE WHEN h % 50 = 0 THEN NULL ELSE round(CAST(h % 1000000 AS DOUBLE) / 1000, 3) END AS value,
        CAST(CASE WHEN h % 97 = 0 THEN NULL WHEN h % 20 = 0 THEN 1 ELSE 0 END AS INTEGER) AS quality
-     FROM base ORDER BY i`,
+     FROM base`,
 
     // Hourly load per region over 2023-2024 for forecasting: daily and yearly cycles, holiday
     // dips, temperature with sensor gaps (NULL).
