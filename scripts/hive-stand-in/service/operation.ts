@@ -285,14 +285,18 @@ export class Operation {
     // Cancel then close both come here; the connection is interrupted and closed once.
     if (!this.connection || this.stopping) return;
     this.stopping = true;
-    const active = this.duckdb === 'executing' || this.duckdb === 'streaming';
-    if (active) {
-      this.connection.interrupt();
+    const connection = this.connection;
+    const settled = Promise.allSettled([this.execution, this.reading]);
+    if (this.duckdb === 'executing' || this.duckdb === 'streaming') {
       if (this.duckdb === 'streaming') this.duckdb = 'interrupted';
+      // DuckDB starts a statement on a worker thread and clears the interrupt flag when it does,
+      // so an interrupt that lands just before the start is lost: repeat it until the work ends.
+      connection.interrupt();
+      const again = setInterval(() => connection.interrupt(), 50);
+      void settled.then(() => clearInterval(again));
     }
     // Close only once nothing of ours is still using the connection.
-    const connection = this.connection;
-    this.released = Promise.allSettled([this.execution, this.reading]).then(() => {
+    this.released = settled.then(() => {
       // Drop the chunks too: inspection keeps ended operations around, not their rows.
       this.cursor = undefined;
       connection.closeSync();
