@@ -75,6 +75,7 @@ export class Operation {
   private readonly aborted = new AbortController();
   private dropped = false;
   private stopping = false;
+  private fetchQueue: Promise<unknown> = Promise.resolve();
   /** Settles once the DuckDB connection is closed. */
   released: Promise<void> = Promise.resolve();
 
@@ -178,7 +179,14 @@ export class Operation {
     }
   }
 
-  async fetch(request: FetchResultsRequest): Promise<FetchOutcome> {
+  /** One fetch at a time per operation, whichever connections (or HTTP requests) they come on. */
+  fetch(request: FetchResultsRequest): Promise<FetchOutcome> {
+    const result = this.fetchQueue.then(() => this.fetchNow(request));
+    this.fetchQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async fetchNow(request: FetchResultsRequest): Promise<FetchOutcome> {
     if (request.fetchType === 1) return { kind: 'reply', message: encodeEmptyLogReply() };
     if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
     if (request.orientation !== FETCH_NEXT && request.orientation !== FETCH_FIRST) {
