@@ -92,7 +92,7 @@ export function duckdbSchemaFor(database: string): string {
   return database.toLowerCase() === 'default' ? 'main' : database;
 }
 
-export function quoteIdentifier(name: string): string {
+function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 

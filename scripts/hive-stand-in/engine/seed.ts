@@ -7,7 +7,7 @@
 /** Bump when the generated data changes, so persisted database files are re-seeded. */
 export const SEED_VERSION = 1;
 
-export const ASSET_COUNT = 1000;
+const ASSET_COUNT = 1000;
 
 /** Points per asset type (wind turbine, PV inverter, meter), four each, indexed 1-based in SQL. */
 const POINTS = [

@@ -7,7 +7,7 @@
  */
 import { MessageType, TType, ThriftWriter, finishMessage, type EncodedMessage } from '../thrift/binary-protocol.js';
 import { SUCCESS, writeStatus } from '../thrift/responses.js';
-import { WIRE, type ColumnPlan } from './column-plan.js';
+import { TTypeId, WIRE, type ColumnPlan } from './column-plan.js';
 import { RawChunk, type RawColumn } from './raw-chunk.js';
 import {
   decimalRoom, exactInt64, floatAsHiveDouble, formatDecimalBigInt, writeDate, writeDecimalNumber, writeTimestampMicros,
@@ -269,6 +269,6 @@ export function encodeFetchReply(plans: readonly ColumnPlan[], slices: readonly 
 
 /** The operation log (fetchType 1): the stand-in keeps none, so one empty string column. */
 export function encodeEmptyLogReply(): EncodedMessage {
-  const plan: ColumnPlan = { name: 'operation_log', typeId: 7, source: 'text', wire: 'stringVal', width: 0 };
+  const plan: ColumnPlan = { name: 'operation_log', typeId: TTypeId.STRING, source: 'text', wire: 'stringVal', width: 0 };
   return encodeFetchReply([plan], [], 0, 0);
 }

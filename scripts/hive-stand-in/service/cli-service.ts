@@ -10,7 +10,7 @@ import { duckdbSchemaFor, type HiveDatabase } from '../engine/hive-database.js';
 import { HiveError } from '../engine/hive-errors.js';
 import { translateHiveQl } from '../engine/hiveql.js';
 import { writeTableSchema } from '../rowset/column-plan.js';
-import { ThriftProtocolError, type EncodedMessage, type ThriftStruct } from '../thrift/binary-protocol.js';
+import { ThriftProtocolError, setSeqid, type EncodedMessage, type ThriftStruct } from '../thrift/binary-protocol.js';
 import {
   executeStatementRequest, fetchResultsRequest, getInfoType, openSessionRequest, operationHandle, requestOf, sessionHandle,
   type HandleIdentifier,
@@ -159,12 +159,12 @@ export class CliService {
           });
         }
         case 'FetchResults': {
-          const req = fetchResultsRequest(requestOf(args, method));
-          const found = this.operation(requestOf(args, method));
+          const req = requestOf(args, method);
+          const found = this.operation(req);
           if (typeof found === 'string') return answer(statusOnly(errorStatus(found)));
-          const outcome = await found.operation.fetch(req);
+          const outcome = await found.operation.fetch(fetchResultsRequest(req));
           if (outcome.kind === 'error') return answer(statusOnly(errorStatus(outcome.error)));
-          outcome.message.bytes.writeInt32BE(seqid, outcome.message.seqidOffset);
+          setSeqid(outcome.message, seqid); // it may have been encoded before this request came
           return outcome;
         }
         case 'CancelOperation': {
