@@ -94,7 +94,10 @@ export class Operation {
    * HiveError. `statement` is what the client sent: what faults match and inspection shows.
    */
   static async compile(database: HiveDatabase, schema: string, statement: string, sql: string, claimFaults: () => FaultSpec[], settings: OperationSettings): Promise<Operation> {
-    const connection = await database.connect(schema);
+    // The session's database may have been dropped since: that is the statement's error too.
+    const connection = await database.connect(schema).catch((error: unknown) => {
+      throw compileError(error);
+    });
     let prepared: DuckDBPreparedStatement;
     try {
       if (sql.trim() === '') throw new Error("Parser Error: cannot recognize input near '<EOF>'");
