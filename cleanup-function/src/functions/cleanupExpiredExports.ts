@@ -8,7 +8,7 @@ import { createCleanupRuntime } from '../clients.js';
 import { loadCleanupConfig, loadSchedule } from '../config.js';
 import { createCleanupHandler } from '../handler.js';
 
-export const FUNCTION_NAME = 'cleanupExpiredExports';
+const FUNCTION_NAME = 'cleanupExpiredExports';
 
 export const cleanupExpiredExports = createCleanupHandler(() => createCleanupRuntime(loadCleanupConfig()));
 

@@ -156,6 +156,24 @@ describe('cleanup paging and bounds', () => {
     await container.delete();
   });
 
+  it('stops at the time budget without failing, and the next run does the rest', async () => {
+    const container = await createContainer(azurite.connectionString);
+    const past = new Date(Date.now() - HOUR).toISOString();
+    await seed(container, [...blobs(20, () => ({ tag: past })), ...blobs(10, () => ({ metadata: past }))]);
+    const run = (timeBudgetMs: number) => {
+      const { deps, options } = runtimeFor(azurite.connectionString, container, { timeBudgetMs });
+      return runCleanup({ ...deps, log: memoryLog() }, options);
+    };
+
+    const outOfTime = await run(-1);
+    expect(outOfTime).toMatchObject({ found: 0, deleted: 0, failed: 0, errors: [], complete: false });
+    expect((await names(container)).size).toBe(30);
+
+    const next = await run(60_000);
+    expect(next).toMatchObject({ found: 30, deleted: 30, complete: true });
+    await container.delete();
+  });
+
   it('judges untagged blobs without metadata by creation time plus the maximum lifetime', async () => {
     const container = await createContainer(azurite.connectionString);
     const bare = blobs(30, () => ({}));
