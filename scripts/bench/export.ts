@@ -35,6 +35,15 @@ interface HiveReady {
   listeners: { host: string; port: number }[];
 }
 
+/** The fields of the API's answers this benchmark reads. */
+interface ApiAnswer {
+  token: string;
+  id: string;
+  status: string;
+  error: unknown;
+  progress: { rows: number; bytes: number };
+}
+
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 const rate = (rows: number, s: number) => Math.round(rows / s);
 const fmt = (n: number) => n.toLocaleString('en');
@@ -153,13 +162,13 @@ async function endToEnd(listener: HiveReady['listeners'][number], enosUrl: strin
             headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
             ...(body ? { body: JSON.stringify(body) } : {}),
           });
-          return (await response.json()) as Record<string, any>;
+          return (await response.json()) as ApiAnswer;
         };
         const { token } = await call('POST', '/api/v1/sessions', undefined, { username: 'demo', password: 'demo-password' });
         const baseline = peakRssMb(connector.child.pid!);
         const start = process.hrtime.bigint();
         const { id } = await call('POST', '/api/v1/exports', token, { sql: SQL(rows) });
-        let job: Record<string, any>;
+        let job: ApiAnswer;
         for (;;) {
           job = await call('GET', `/api/v1/exports/${id}`, token);
           if (!['queued', 'running'].includes(job.status)) break;
