@@ -5,7 +5,7 @@
  *   npm run cleanup -- --connection-string "<cs>" --container exports
  *   npm run cleanup -- --blob-endpoint https://<account>.blob.core.windows.net   (az login)
  *
- * Without flags it reads the function's own CLEANUP_* settings from the environment.
+ * Without flags it reads the function's own settings from the environment.
  * Exit code: 0 clean run, 1 the run left failures for the next one, 2 bad usage or settings.
  */
 import { parseArgs } from 'node:util';
@@ -30,19 +30,19 @@ Deletes expired exports once and prints one summary line.
   --fallback-max-blobs <n>     blobs the untagged-blob listing may visit (default: 100000; 0 = off)
   --help                       this text
 
-Without flags, the CLEANUP_* settings of the function are read from the environment
-(see cleanup-function/README.md).
+Without flags, the function's own settings are read from the environment
+(CLEANUP_STORAGE_CONNECTION_STRING, EXPORTS_CONTAINER, ...; see cleanup-function/README.md).
 `;
 
 /** Flag → the function's setting it overrides, so both go through one validated schema. */
 const SETTING_OF_FLAG = {
   'connection-string': 'CLEANUP_STORAGE_CONNECTION_STRING',
-  'blob-endpoint': 'CLEANUP_BLOB_ENDPOINT',
-  'table-endpoint': 'CLEANUP_TABLE_ENDPOINT',
-  container: 'CLEANUP_CONTAINER',
-  'job-table': 'CLEANUP_JOB_TABLE',
+  'blob-endpoint': 'EXPORTS_BLOB_SERVICE_URL',
+  'table-endpoint': 'JOBS_TABLE_URL',
+  container: 'EXPORTS_CONTAINER',
+  'job-table': 'JOBS_TABLE_NAME',
   'tag-query-scope': 'CLEANUP_TAG_QUERY_SCOPE',
-  'max-lifetime-minutes': 'CLEANUP_MAX_LIFETIME_MINUTES',
+  'max-lifetime-minutes': 'EXPORT_MAX_TTL_MINUTES',
   'fallback-max-blobs': 'CLEANUP_FALLBACK_MAX_BLOBS',
 } as const;
 
@@ -68,13 +68,12 @@ function settingsFrom(args: string[], env: NodeJS.ProcessEnv): Record<string, st
   // A storage flag replaces whatever account the environment names.
   if (values['connection-string'] !== undefined || values['blob-endpoint'] !== undefined) {
     delete settings.CLEANUP_STORAGE_CONNECTION_STRING;
-    delete settings.CLEANUP_BLOB_ENDPOINT;
+    delete settings.EXPORTS_BLOB_SERVICE_URL;
   }
   for (const [flag, setting] of Object.entries(SETTING_OF_FLAG) as Array<[Flag, string]>) {
     const value = values[flag];
     if (typeof value === 'string') settings[setting] = value;
   }
-  if (values['job-table'] !== undefined) settings.CLEANUP_JOB_STORE = 'table';
   return settings;
 }
 

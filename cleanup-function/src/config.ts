@@ -2,7 +2,8 @@
  * The function's settings, read from the environment (app settings in Azure, `local.settings`
  * or the shell locally) and checked once against a schema. The only module that reads
  * process.env. A bad value fails with the setting's name, what arrived and what was expected;
- * secrets are never echoed.
+ * secrets are never echoed. The names shared with the infrastructure (EXPORTS_*, JOBS_TABLE_*,
+ * EXPORT_MAX_TTL_MINUTES, CLEANUP_SCHEDULE) are the ones infra/constructs/cleanup-function.ts sets.
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
@@ -22,6 +23,9 @@ export interface CleanupConfig {
   jobTable?: string;
   options: CleanupOptions;
 }
+
+const LOCAL_STORAGE = 'CLEANUP_STORAGE_CONNECTION_STRING';
+const BLOB_SERVICE = 'EXPORTS_BLOB_SERVICE_URL';
 
 type Env = Record<string, string | undefined>;
 
@@ -61,15 +65,14 @@ const integer = (min: number, max: number, fallback: number) =>
 const defaults = DEFAULT_CLEANUP_OPTIONS;
 const schema = z
   .object({
-    CLEANUP_STORAGE_CONNECTION_STRING: z.string().includes('AccountName=', { error: 'an Azure Storage connection string' }).optional(),
-    CLEANUP_BLOB_ENDPOINT: httpsUrl.optional(),
-    CLEANUP_TABLE_ENDPOINT: httpsUrl.optional(),
+    [LOCAL_STORAGE]: z.string().includes('AccountName=', { error: 'an Azure Storage connection string' }).optional(),
+    [BLOB_SERVICE]: httpsUrl.optional(),
+    JOBS_TABLE_URL: httpsUrl.optional(),
+    JOBS_TABLE_NAME: tableName.optional(),
     CLEANUP_MANAGED_IDENTITY_CLIENT_ID: z.uuid('the client id (a GUID) of a user-assigned managed identity').optional(),
-    CLEANUP_CONTAINER: containerName.default('exports'),
-    CLEANUP_JOB_STORE: z.enum(['none', 'table'], 'one of: none, table').default('none'),
-    CLEANUP_JOB_TABLE: tableName.default('exportjobs'),
+    EXPORTS_CONTAINER: containerName.default('exports'),
+    EXPORT_MAX_TTL_MINUTES: integer(1, 366 * 24 * 60, defaults.maxLifetimeMs / 60_000),
     CLEANUP_TAG_QUERY_SCOPE: z.enum(['container', 'account'], 'one of: container, account').default(defaults.tagQueryScope),
-    CLEANUP_MAX_LIFETIME_MINUTES: integer(1, 366 * 24 * 60, defaults.maxLifetimeMs / 60_000),
     CLEANUP_FALLBACK_MAX_BLOBS: integer(0, 100_000_000, defaults.fallbackMaxBlobs),
     CLEANUP_BATCH_SIZE: integer(1, 256, defaults.batchSize),
     CLEANUP_CONCURRENCY: integer(1, 64, defaults.concurrency),
@@ -78,19 +81,22 @@ const schema = z
     CLEANUP_TIME_BUDGET_SECONDS: integer(10, 24 * 3600, defaults.timeBudgetMs / 1000),
   })
   .superRefine((env, issues) => {
-    const byString = env.CLEANUP_STORAGE_CONNECTION_STRING !== undefined;
-    const byIdentity = env.CLEANUP_BLOB_ENDPOINT !== undefined;
+    const byString = env[LOCAL_STORAGE] !== undefined;
+    const byIdentity = env[BLOB_SERVICE] !== undefined;
     if (byString === byIdentity) {
       issues.addIssue({
         code: 'custom',
-        path: ['CLEANUP_STORAGE_CONNECTION_STRING'],
+        path: [LOCAL_STORAGE],
         message: byString
-          ? 'either a connection string or CLEANUP_BLOB_ENDPOINT (managed identity), not both'
-          : 'a connection string (local) or CLEANUP_BLOB_ENDPOINT (managed identity in Azure); neither is set',
+          ? `either a connection string or ${BLOB_SERVICE} (managed identity), not both`
+          : `a connection string (local) or ${BLOB_SERVICE} (managed identity in Azure); neither is set`,
       });
     }
-    if (byIdentity && env.CLEANUP_JOB_STORE === 'table' && env.CLEANUP_TABLE_ENDPOINT === undefined) {
-      issues.addIssue({ code: 'custom', path: ['CLEANUP_TABLE_ENDPOINT'], message: 'the Table endpoint, since CLEANUP_JOB_STORE=table' });
+    if (byIdentity && env.JOBS_TABLE_NAME !== undefined && env.JOBS_TABLE_URL === undefined) {
+      issues.addIssue({ code: 'custom', path: ['JOBS_TABLE_URL'], message: 'the Table service URL, since JOBS_TABLE_NAME is set' });
+    }
+    if (env.JOBS_TABLE_URL !== undefined && env.JOBS_TABLE_NAME === undefined) {
+      issues.addIssue({ code: 'custom', path: ['JOBS_TABLE_NAME'], message: 'the job table name, since JOBS_TABLE_URL is set' });
     }
   });
 
@@ -107,22 +113,23 @@ export function loadCleanupConfig(env: Env = process.env): CleanupConfig {
     throw new Error(`cleanup settings are invalid:\n  ${problems.join('\n  ')}`);
   }
   const s = parsed.data;
-  const storage: StorageAccess = s.CLEANUP_STORAGE_CONNECTION_STRING
-    ? { kind: 'connectionString', connectionString: s.CLEANUP_STORAGE_CONNECTION_STRING }
+  const connectionString = s[LOCAL_STORAGE];
+  const storage: StorageAccess = connectionString
+    ? { kind: 'connectionString', connectionString }
     : {
         kind: 'identity',
-        blobEndpoint: s.CLEANUP_BLOB_ENDPOINT!,
-        tableEndpoint: s.CLEANUP_TABLE_ENDPOINT,
+        blobEndpoint: s[BLOB_SERVICE]!,
+        tableEndpoint: s.JOBS_TABLE_URL,
         managedIdentityClientId: s.CLEANUP_MANAGED_IDENTITY_CLIENT_ID,
       };
   return {
     storage,
-    container: s.CLEANUP_CONTAINER,
-    jobTable: s.CLEANUP_JOB_STORE === 'table' ? s.CLEANUP_JOB_TABLE : undefined,
+    container: s.EXPORTS_CONTAINER,
+    jobTable: s.JOBS_TABLE_NAME,
     options: {
       ...defaults,
       tagQueryScope: s.CLEANUP_TAG_QUERY_SCOPE,
-      maxLifetimeMs: s.CLEANUP_MAX_LIFETIME_MINUTES * 60_000,
+      maxLifetimeMs: s.EXPORT_MAX_TTL_MINUTES * 60_000,
       fallbackMaxBlobs: s.CLEANUP_FALLBACK_MAX_BLOBS,
       batchSize: s.CLEANUP_BATCH_SIZE,
       concurrency: s.CLEANUP_CONCURRENCY,

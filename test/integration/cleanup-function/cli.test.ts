@@ -45,6 +45,6 @@ describe('npm run cleanup', () => {
     const failure = await cleanupOnce(['--connection-string', azurite.connectionString, '--container', 'Not_A_Container']).catch(
       (error: { code: number; stderr: string }) => error,
     );
-    expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining('CLEANUP_CONTAINER="Not_A_Container": expected a container name') });
+    expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining('EXPORTS_CONTAINER="Not_A_Container": expected a container name') });
   });
 });

@@ -74,12 +74,12 @@ describe('cleanup timer handler', () => {
     let attempts = 0;
     const handler = createCleanupHandler(() => {
       attempts++;
-      throw new Error('cleanup settings are invalid: CLEANUP_CONTAINER="Bad_Name"');
+      throw new Error('cleanup settings are invalid: EXPORTS_CONTAINER="Bad_Name"');
     });
     const first = invocation();
-    await expect(handler(timer(false), first.context)).rejects.toThrow(/CLEANUP_CONTAINER/);
-    expect(first.logs.at(-1)).toEqual({ level: 'error', text: expect.stringContaining('CLEANUP_CONTAINER="Bad_Name"') });
-    await expect(handler(timer(false), invocation().context)).rejects.toThrow(/CLEANUP_CONTAINER/);
+    await expect(handler(timer(false), first.context)).rejects.toThrow(/EXPORTS_CONTAINER/);
+    expect(first.logs.at(-1)).toEqual({ level: 'error', text: expect.stringContaining('EXPORTS_CONTAINER="Bad_Name"') });
+    await expect(handler(timer(false), invocation().context)).rejects.toThrow(/EXPORTS_CONTAINER/);
     expect(attempts).toBe(2);
   });
 });

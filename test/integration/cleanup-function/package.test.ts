@@ -148,7 +148,7 @@ describe('the cleanup function zip', () => {
     const result = await load({
       RUN_HANDLER: '1',
       CLEANUP_STORAGE_CONNECTION_STRING: azurite.connectionString,
-      CLEANUP_CONTAINER: container.containerName,
+      EXPORTS_CONTAINER: container.containerName,
     });
 
     expect(result.invocation).toContainEqual(expect.stringMatching(/^cleanup summary: found=20 deleted=20 alreadyGone=0 failed=0 skipped=0 /));

@@ -11,38 +11,50 @@ describe('cleanup settings', () => {
     expect(config.options).toMatchObject({ tagQueryScope: 'container', batchSize: 256, fallbackMaxBlobs: 100_000, maxLifetimeMs: 7 * 24 * 3600 * 1000 });
   });
 
-  it('uses the managed identity with an endpoint, and the Table job store when asked', () => {
+  it('reads the app settings the infrastructure sets: managed identity, exports container, job table', () => {
     const config = loadCleanupConfig({
-      CLEANUP_BLOB_ENDPOINT: 'https://acct.blob.core.windows.net',
-      CLEANUP_TABLE_ENDPOINT: 'https://acct.table.core.windows.net',
+      EXPORTS_BLOB_SERVICE_URL: 'https://acct.blob.core.windows.net/',
+      EXPORTS_CONTAINER: 'exports',
+      EXPORT_MAX_TTL_MINUTES: '1440',
+      JOBS_TABLE_URL: 'https://acct.table.core.windows.net/',
+      JOBS_TABLE_NAME: 'exportjobs',
+      CLEANUP_SCHEDULE: '0 0 0 * * *',
       CLEANUP_MANAGED_IDENTITY_CLIENT_ID: '6f1c3a52-1f36-4a3e-9d0e-3a2b1c0d9e8f',
-      CLEANUP_JOB_STORE: 'table',
-      CLEANUP_MAX_LIFETIME_MINUTES: '1440',
       CLEANUP_TAG_QUERY_SCOPE: 'account',
     });
     expect(config).toMatchObject({
-      storage: { kind: 'identity', blobEndpoint: 'https://acct.blob.core.windows.net', managedIdentityClientId: '6f1c3a52-1f36-4a3e-9d0e-3a2b1c0d9e8f' },
+      storage: {
+        kind: 'identity',
+        blobEndpoint: 'https://acct.blob.core.windows.net/',
+        tableEndpoint: 'https://acct.table.core.windows.net/',
+        managedIdentityClientId: '6f1c3a52-1f36-4a3e-9d0e-3a2b1c0d9e8f',
+      },
+      container: 'exports',
       jobTable: 'exportjobs',
       options: { maxLifetimeMs: 24 * 3600 * 1000, tagQueryScope: 'account' },
     });
   });
 
   it('names each bad setting, what arrived and what was expected', () => {
-    expect(() => loadCleanupConfig({ CLEANUP_STORAGE_CONNECTION_STRING: LOCAL, CLEANUP_BATCH_SIZE: '300', CLEANUP_CONTAINER: 'Exports' })).toThrow(
-      /CLEANUP_CONTAINER="Exports": expected a container name.*\n.*CLEANUP_BATCH_SIZE="300": expected an integer from 1 to 256/,
+    expect(() => loadCleanupConfig({ CLEANUP_STORAGE_CONNECTION_STRING: LOCAL, CLEANUP_BATCH_SIZE: '300', EXPORTS_CONTAINER: 'Exports' })).toThrow(
+      /EXPORTS_CONTAINER="Exports": expected a container name.*\n.*CLEANUP_BATCH_SIZE="300": expected an integer from 1 to 256/,
     );
   });
 
   it('needs exactly one way to reach storage, and never echoes the connection string', () => {
-    expect(() => loadCleanupConfig({})).toThrow(/CLEANUP_STORAGE_CONNECTION_STRING=unset: expected a connection string .* or CLEANUP_BLOB_ENDPOINT/);
-    const both = () => loadCleanupConfig({ CLEANUP_STORAGE_CONNECTION_STRING: LOCAL, CLEANUP_BLOB_ENDPOINT: 'https://a.blob.core.windows.net' });
-    expect(both).toThrow(/CLEANUP_STORAGE_CONNECTION_STRING=\(hidden\): expected either a connection string or CLEANUP_BLOB_ENDPOINT/);
+    expect(() => loadCleanupConfig({})).toThrow(/CLEANUP_STORAGE_CONNECTION_STRING=unset: expected a connection string .* or EXPORTS_BLOB_SERVICE_URL/);
+    const both = () => loadCleanupConfig({ CLEANUP_STORAGE_CONNECTION_STRING: LOCAL, EXPORTS_BLOB_SERVICE_URL: 'https://a.blob.core.windows.net' });
+    expect(both).toThrow(/CLEANUP_STORAGE_CONNECTION_STRING=\(hidden\): expected either a connection string or EXPORTS_BLOB_SERVICE_URL/);
     expect(both).not.toThrow(/AccountKey/);
   });
 
-  it('needs the Table endpoint for the Table job store under managed identity', () => {
-    expect(() => loadCleanupConfig({ CLEANUP_BLOB_ENDPOINT: 'https://a.blob.core.windows.net', CLEANUP_JOB_STORE: 'table' })).toThrow(
-      /CLEANUP_TABLE_ENDPOINT=unset: expected the Table endpoint/,
+  it('marks jobs only with a job table, and needs its URL under managed identity', () => {
+    expect(loadCleanupConfig({ CLEANUP_STORAGE_CONNECTION_STRING: LOCAL, JOBS_TABLE_NAME: 'exportjobs' }).jobTable).toBe('exportjobs');
+    expect(() => loadCleanupConfig({ EXPORTS_BLOB_SERVICE_URL: 'https://a.blob.core.windows.net', JOBS_TABLE_NAME: 'exportjobs' })).toThrow(
+      /JOBS_TABLE_URL=unset: expected the Table service URL, since JOBS_TABLE_NAME is set/,
+    );
+    expect(() => loadCleanupConfig({ EXPORTS_BLOB_SERVICE_URL: 'https://a.blob.core.windows.net', JOBS_TABLE_URL: 'https://a.table.core.windows.net' })).toThrow(
+      /JOBS_TABLE_NAME=unset: expected the job table name/,
     );
   });
 });
