@@ -5,9 +5,13 @@
  *   npm run cleanup -- --connection-string "<cs>" --container exports
  *   npm run cleanup -- --blob-endpoint https://<account>.blob.core.windows.net   (az login)
  *
- * Without flags it reads the function's own settings from the environment.
+ * Without flags it reads the function's own settings from the environment, or, when those name
+ * no account either, the running local stack's Azurite (.local/stack.json).
  * Exit code: 0 clean run, 1 the run left failures for the next one, 2 bad usage or settings.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultAzureCredential } from '@azure/identity';
 import { runCleanup } from '../cleanup-function/src/cleanup.js';
@@ -31,7 +35,8 @@ Deletes expired exports once and prints one summary line.
   --help                       this text
 
 Without flags, the function's own settings are read from the environment
-(CLEANUP_STORAGE_CONNECTION_STRING, EXPORTS_CONTAINER, ...; see cleanup-function/README.md).
+(CLEANUP_STORAGE_CONNECTION_STRING, EXPORTS_CONTAINER, ...; see cleanup-function/README.md);
+when they name no account, the running local stack's Azurite is used.
 `;
 
 /** Flag → the function's setting it overrides, so both go through one validated schema. */
@@ -77,11 +82,23 @@ function settingsFrom(args: string[], env: NodeJS.ProcessEnv): Record<string, st
   return settings;
 }
 
+/**
+ * With no account named by flags or environment, a running local stack (`npm start`) is the
+ * account: it leaves its Azurite connection string in .local/stack.json.
+ */
+function withLocalStack(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.CLEANUP_STORAGE_CONNECTION_STRING || env.EXPORTS_BLOB_SERVICE_URL) return env;
+  const file = path.resolve(fileURLToPath(new URL('..', import.meta.url)), env.LOCAL_STACK_DIR ?? '.local', 'stack.json');
+  if (!existsSync(file)) return env;
+  const stack = JSON.parse(readFileSync(file, 'utf8')) as { storageConnectionString: string; container: string };
+  return { ...env, CLEANUP_STORAGE_CONNECTION_STRING: stack.storageConnectionString, EXPORTS_CONTAINER: env.EXPORTS_CONTAINER ?? stack.container };
+}
+
 async function main(): Promise<number> {
   let settings: ReturnType<typeof settingsFrom>;
   let config: ReturnType<typeof loadCleanupConfig>;
   try {
-    settings = settingsFrom(process.argv.slice(2), process.env);
+    settings = settingsFrom(process.argv.slice(2), withLocalStack(process.env));
     if (settings === 'help') {
       process.stdout.write(USAGE);
       return 0;

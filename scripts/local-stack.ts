@@ -11,10 +11,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { createCleanupRuntime } from '../cleanup-function/src/clients.js';
+import { loadCleanupConfig } from '../cleanup-function/src/config.js';
+import { startCleanupSchedule } from '../cleanup-function/src/local-schedule.js';
 import { buildWeb } from './build-web.js';
 import { startAzurite } from './lib/azurite.js';
 import { parseReadyLine, startChildService, tsxArgs, type ChildService } from './lib/child-service.js';
@@ -23,6 +26,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the stack keeps its data; tests point it at a scratch folder. */
 const LOCAL = path.resolve(ROOT, process.env.LOCAL_STACK_DIR ?? '.local');
 const EXPORTS_CONTAINER = 'exports';
+/** Where a running stack says how to reach it (npm run cleanup reads it); removed on stop. */
+const STACK_FILE = path.join(LOCAL, 'stack.json');
 
 interface LocalSecrets {
   sessionSigningKey: string;
@@ -158,6 +163,19 @@ async function main(): Promise<void> {
     });
     started.push(connector);
 
+    // The same cleanup the Function App runs daily, on the same NCRONTAB schedule, against Azurite.
+    const cleanupSchedule = process.env.CLEANUP_SCHEDULE ?? '0 0 0 * * *';
+    const cleanup = startCleanupSchedule({
+      runtime: createCleanupRuntime(
+        loadCleanupConfig({ CLEANUP_STORAGE_CONNECTION_STRING: azurite.connectionString, EXPORTS_CONTAINER, CLEANUP_SCHEDULE: cleanupSchedule }),
+      ),
+      schedule: cleanupSchedule,
+      log: { log: (...args) => log(`[cleanup] ${args.join(' ')}`), warn: (...args) => log(`[cleanup] ${args.join(' ')}`), error: (...args) => log(`[cleanup] ${args.join(' ')}`) },
+    });
+    started.push({ name: 'cleanup schedule', stop: async () => cleanup.stop() });
+    await writeFile(STACK_FILE, JSON.stringify({ connectorUrl: connector.ready.url, storageConnectionString: azurite.connectionString, container: EXPORTS_CONTAINER, hiveAdminUrl: hive.ready.adminUrl }, null, 2));
+    started.push({ name: 'stack file', stop: () => rm(STACK_FILE, { force: true }) });
+
     const readyUrl = `${connector.ready.url}/readyz`;
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -173,6 +191,7 @@ async function main(): Promise<void> {
     log(`  or other / other-password (organization other-org, may read database enos_other)`);
     log(`  Storage: ${storageMethod}; data under ${path.relative(ROOT, LOCAL) || LOCAL}/. API docs: ${connector.ready.url}/docs`);
     log(`  Hive stand-in fault hooks (for trying failures): ${hive.ready.adminUrl ?? 'off'}`);
+    log(`  Cleanup of expired exports: ${cleanupSchedule} (UTC; next ${cleanup.nextRun()?.toISOString() ?? 'never'}); run it now with npm run cleanup`);
     log('  Press Ctrl-C to stop everything.');
   } catch (error) {
     log(`Local stack failed to start: ${error instanceof Error ? error.message : String(error)}`);
