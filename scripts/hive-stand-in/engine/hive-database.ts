@@ -21,7 +21,8 @@ export interface QueryResult {
   rows: Record<string, Json>[];
 }
 
-const MARKER_TABLE = 'main.stand_in_seed';
+/** Records which seed a database file holds; not a Hive table, so metadata calls hide it. */
+export const MARKER_TABLE = 'main.stand_in_seed';
 
 export class HiveDatabase {
   private constructor(

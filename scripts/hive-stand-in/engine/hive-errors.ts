@@ -54,6 +54,14 @@ export function executionError(error: unknown): HiveError {
   return new HiveError(`Error while processing statement: FAILED: Execution Error, return code 2 from org.apache.hadoop.hive.ql.exec.tez.TezTask. ${reason}`, '08S01', 2);
 }
 
+/**
+ * A metadata call that fails: HiveServer2 wraps the metastore's exception, so the message is
+ * its toString and there is no SQLSTATE.
+ */
+export function metadataError(error: unknown): HiveError {
+  return new HiveError(`MetaException(message:${parseDuckDbError(error).reason})`, '', 0);
+}
+
 export function isInterrupt(error: unknown): boolean {
   return error instanceof Error && /^INTERRUPT Error/.test(error.message);
 }

@@ -44,6 +44,8 @@ export interface ColumnPlan {
   /** Bytes per value in the DuckDB vector (0 for 'text', read through the node-api vector). */
   width: number;
   decimal?: { precision: number; scale: number };
+  /** TColumnDesc.comment: metadata results describe their columns; statement results have none. */
+  comment?: string;
 }
 
 type Mapping = Pick<ColumnPlan, 'typeId' | 'source' | 'wire' | 'width'>;
@@ -127,6 +129,10 @@ export function writeTableSchema(w: ThriftWriter, fieldId: number, columns: read
     w.stop(); // TTypeDesc
     w.field(TType.I32, 3);
     w.i32(i + 1);
+    if (column.comment !== undefined) {
+      w.field(TType.STRING, 4);
+      w.string(column.comment);
+    }
     w.stop(); // TColumnDesc
   });
   w.stop(); // TTableSchema

@@ -9,15 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { duckdbSchemaFor, type HiveDatabase } from '../engine/hive-database.js';
 import { HiveError } from '../engine/hive-errors.js';
 import { translateHiveQl } from '../engine/hiveql.js';
+import { getCatalogsQuery, getSchemasQuery, getTableTypesQuery, getTablesQuery, type MetadataQuery } from '../engine/metadata-queries.js';
 import { writeTableSchema } from '../rowset/column-plan.js';
 import { ThriftProtocolError, setSeqid, type EncodedMessage, type ThriftStruct } from '../thrift/binary-protocol.js';
 import {
-  executeStatementRequest, fetchResultsRequest, getInfoType, openSessionRequest, operationHandle, requestOf, sessionHandle,
-  type HandleIdentifier,
+  executeStatementRequest, fetchResultsRequest, getInfoType, getSchemasRequest, getTablesRequest, openSessionRequest, operationHandle, requestOf,
+  sessionHandle, type HandleIdentifier, type StructView,
 } from '../thrift/requests.js';
 import {
-  SUCCESS, TApplicationExceptionType, TOperationState, TStatusCode, applicationException, executeStatementBody, getInfoBody,
-  getQueryIdBody, openSessionBody, operationStatusBody, reply, statusOnly, writeStatus, type InfoValue, type Status,
+  SUCCESS, TApplicationExceptionType, TOperationState, TOperationType, TStatusCode, applicationException, getInfoBody, getQueryIdBody,
+  openSessionBody, operationBody, operationStatusBody, reply, statusOnly, writeStatus, type InfoValue, type OperationTypeCode, type Status,
 } from '../thrift/responses.js';
 import type { FaultRegistry } from './faults.js';
 import { Operation, type DuckDbActivity } from './operation.js';
@@ -79,8 +80,8 @@ const INFO: Record<number, InfoValue> = {
 
 /** Calls the stand-in answers with a clear "not supported" status rather than pretending. */
 const NOT_SUPPORTED = [
-  'GetTypeInfo', 'GetCatalogs', 'GetSchemas', 'GetTables', 'GetTableTypes', 'GetColumns', 'GetFunctions', 'GetPrimaryKeys',
-  'GetCrossReference', 'GetDelegationToken', 'CancelDelegationToken', 'RenewDelegationToken', 'UploadData', 'DownloadData',
+  'GetTypeInfo', 'GetColumns', 'GetFunctions', 'GetPrimaryKeys', 'GetCrossReference', 'GetDelegationToken', 'CancelDelegationToken',
+  'RenewDelegationToken', 'UploadData', 'DownloadData',
 ];
 
 const key = (id: HandleIdentifier) => id.guid.toString('hex');
@@ -136,6 +137,14 @@ export class CliService {
         }
         case 'ExecuteStatement':
           return answer(await this.executeStatement(args));
+        case 'GetCatalogs':
+          return answer(await this.runMetadata(args, method, TOperationType.GET_CATALOGS, getCatalogsQuery));
+        case 'GetSchemas':
+          return answer(await this.runMetadata(args, method, TOperationType.GET_SCHEMAS, (req) => getSchemasQuery(getSchemasRequest(req))));
+        case 'GetTables':
+          return answer(await this.runMetadata(args, method, TOperationType.GET_TABLES, (req) => getTablesQuery(getTablesRequest(req))));
+        case 'GetTableTypes':
+          return answer(await this.runMetadata(args, method, TOperationType.GET_TABLE_TYPES, getTableTypesQuery));
         case 'GetOperationStatus': {
           const found = this.operation(requestOf(args, method));
           if (typeof found === 'string') return answer(operationStatusBody(errorStatus(found)));
@@ -190,7 +199,7 @@ export class CliService {
         }
         default:
           if (NOT_SUPPORTED.includes(method)) {
-            return answer(statusOnly(errorStatus(new HiveError(`${method} is not supported by the HiveServer2 stand-in (only statements run through ExecuteStatement are)`, 'HYC00', 0))));
+            return answer(statusOnly(errorStatus(new HiveError(`${method} is not supported by the HiveServer2 stand-in (it answers ExecuteStatement, GetCatalogs, GetSchemas, GetTables and GetTableTypes)`, 'HYC00', 0))));
           }
           return { kind: 'reply', message: applicationException(method, seqid, TApplicationExceptionType.UNKNOWN_METHOD, `Invalid method name: '${method}'`) };
       }
@@ -225,26 +234,59 @@ export class CliService {
   private async executeStatement(args: ThriftStruct) {
     const req = executeStatementRequest(requestOf(args, 'ExecuteStatement'));
     const session = this.session(requestOf(args, 'ExecuteStatement'), 'ExecuteStatement');
-    if (typeof session === 'string') return executeStatementBody(errorStatus(session));
+    if (typeof session === 'string') return operationBody(errorStatus(session));
     let operation: Operation;
     try {
       operation = await this.prepare(session, req.statement);
     } catch (error) {
-      if (error instanceof HiveError) return executeStatementBody(errorStatus(error));
+      if (error instanceof HiveError) return operationBody(errorStatus(error));
       throw error;
     }
-    session.operations.add(operation);
-    this.operations.set(key(operation.id), { operation, session });
-    this.history.push({ operation, session });
-    if (this.history.length > HISTORY) this.history.shift();
+    this.register(operation, session);
 
     const running = operation.start();
     if (!req.runAsync) {
       await running;
-      if (operation.state === TOperationState.ERROR) return executeStatementBody(errorStatus(operation.error!));
-      if (operation.state === TOperationState.CANCELED) return executeStatementBody(errorStatus(new HiveError('Query was cancelled', '01000', 0)));
+      if (operation.state === TOperationState.ERROR) return operationBody(errorStatus(operation.error!));
+      if (operation.state === TOperationState.CANCELED) return operationBody(errorStatus(new HiveError('Query was cancelled', '01000', 0)));
     }
-    return executeStatementBody(SUCCESS, { id: operation.id, hasResultSet: operation.hasResultSet });
+    return operationBody(SUCCESS, { id: operation.id, type: operation.type, hasResultSet: operation.hasResultSet });
+  }
+
+  /**
+   * GetCatalogs, GetSchemas, GetTables, GetTableTypes. HiveServer2 runs metadata operations
+   * before it answers the call, so the handle comes back FINISHED (clients still poll
+   * GetOperationStatus before fetching); a failure is the call's error status, and the failed
+   * operation is closed, as HiveSessionImpl does.
+   */
+  private async runMetadata(args: ThriftStruct, method: string, type: OperationTypeCode, query: (req: StructView) => MetadataQuery) {
+    const req = requestOf(args, method);
+    const session = this.session(req, method);
+    if (typeof session === 'string') return operationBody(errorStatus(session));
+    const metadata = query(req);
+    let operation: Operation;
+    try {
+      operation = await Operation.metadata(this.database, type, metadata, () => this.faults.claim(metadata.description), { maxFetchRows: this.settings.maxFetchRows });
+    } catch (error) {
+      if (error instanceof HiveError) return operationBody(errorStatus(error));
+      throw error;
+    }
+    this.register(operation, session);
+    await operation.start();
+    if (operation.state !== TOperationState.FINISHED) {
+      // ERROR, or CLOSED when the session went while it ran.
+      const error = operation.error ?? new HiveError(`${method} was closed before it finished`, 'HY010', 0);
+      this.closeOperation(operation, session);
+      return operationBody(errorStatus(error));
+    }
+    return operationBody(SUCCESS, { id: operation.id, type: operation.type, hasResultSet: operation.hasResultSet });
+  }
+
+  private register(operation: Operation, session: Session): void {
+    session.operations.add(operation);
+    this.operations.set(key(operation.id), { operation, session });
+    this.history.push({ operation, session });
+    if (this.history.length > HISTORY) this.history.shift();
   }
 
   /** SET and USE change the session, as in Hive; anything else is compiled on DuckDB. */

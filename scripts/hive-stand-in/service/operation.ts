@@ -4,17 +4,20 @@
  * ExecuteStatement), executed on its own DuckDB connection, in the background when runAsync,
  * then fetched batch by batch. Cancel interrupts the DuckDB connection, so the query really
  * stops. While the client decodes one batch, the next is already being encoded.
+ * Metadata calls (GetSchemas, GetTables …) are operations of the same kind: a parameterised
+ * query over DuckDB's catalog, fetched the same way.
  */
 import { randomBytes } from 'node:crypto';
-import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
-import type { HiveDatabase } from '../engine/hive-database.js';
-import { HiveError, compileError, executionError, isInterrupt } from '../engine/hive-errors.js';
+import { LIST, StatementType, VARCHAR, listValue, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { duckdbSchemaFor, type HiveDatabase } from '../engine/hive-database.js';
+import { HiveError, compileError, executionError, isInterrupt, metadataError } from '../engine/hive-errors.js';
+import type { MetadataQuery } from '../engine/metadata-queries.js';
 import { planColumn, type ColumnPlan } from '../rowset/column-plan.js';
 import { ResultCursor, type Batch } from '../rowset/result-cursor.js';
 import { encodeEmptyLogReply, encodeFetchReply } from '../rowset/rowset-encoder.js';
 import type { EncodedMessage } from '../thrift/binary-protocol.js';
 import type { FetchResultsRequest, HandleIdentifier } from '../thrift/requests.js';
-import { TOperationState, type OperationStateCode } from '../thrift/responses.js';
+import { TOperationState, TOperationType, type OperationStateCode, type OperationTypeCode } from '../thrift/responses.js';
 import { DEFAULT_FAIL, type FaultSpec } from './faults.js';
 
 /** What the DuckDB side of an operation is doing, for tests that must see a query really stop. */
@@ -80,6 +83,7 @@ export class Operation {
   released: Promise<void> = Promise.resolve();
 
   private constructor(
+    readonly type: OperationTypeCode,
     readonly statement: string,
     readonly columns: ColumnPlan[],
     readonly hasResultSet: boolean,
@@ -87,6 +91,8 @@ export class Operation {
     private readonly settings: OperationSettings,
     private readonly connection: DuckDBConnection | undefined,
     private readonly prepared: DuckDBPreparedStatement | undefined,
+    /** How a DuckDB failure while running reads to the client. */
+    private readonly failure: (error: unknown) => HiveError = executionError,
   ) {}
 
   /**
@@ -94,27 +100,41 @@ export class Operation {
    * HiveError. `statement` is what the client sent: what faults match and inspection shows.
    */
   static async compile(database: HiveDatabase, schema: string, statement: string, sql: string, claimFaults: () => FaultSpec[], settings: OperationSettings): Promise<Operation> {
+    if (sql.trim() === '') throw compileError(new Error("Parser Error: cannot recognize input near '<EOF>'"));
     // The session's database may have been dropped since: that is the statement's error too.
-    const connection = await database.connect(schema).catch((error: unknown) => {
-      throw compileError(error);
-    });
-    let prepared: DuckDBPreparedStatement;
-    try {
-      if (sql.trim() === '') throw new Error("Parser Error: cannot recognize input near '<EOF>'");
-      prepared = await connection.prepare(sql);
-    } catch (error) {
-      connection.closeSync();
-      throw compileError(error);
-    }
+    const { connection, prepared } = await prepareOn(database, schema, sql, compileError);
     const columns = Array.from({ length: prepared.columnCount }, (_, i) => planColumn(prepared.columnName(i), i, prepared.columnType(i)));
     const hasResultSet = RESULT_STATEMENTS.has(prepared.statementType) && columns.length > 0;
     // Claimed only now, so a statement that does not compile uses up no fault.
-    return new Operation(statement, hasResultSet ? columns : [], hasResultSet, claimFaults(), settings, connection, prepared);
+    return new Operation(TOperationType.EXECUTE_STATEMENT, statement, hasResultSet ? columns : [], hasResultSet, claimFaults(), settings, connection, prepared);
+  }
+
+  /**
+   * A metadata call's query, prepared and bound: its columns carry the names and comments Hive
+   * declares (upper case, unlike statement results). Faults match `query.description`.
+   */
+  static async metadata(database: HiveDatabase, type: OperationTypeCode, query: MetadataQuery, claimFaults: () => FaultSpec[], settings: OperationSettings): Promise<Operation> {
+    const { connection, prepared } = await prepareOn(database, duckdbSchemaFor('default'), query.sql, metadataError);
+    try {
+      if (prepared.columnCount !== query.columns.length) {
+        throw new Error(`${query.description}: the query has ${prepared.columnCount} columns, Hive's result set ${query.columns.length}`);
+      }
+      const params = Object.entries(query.params);
+      prepared.bind(
+        Object.fromEntries(params.map(([name, values]) => [name, values === null ? null : listValue([...values])])),
+        Object.fromEntries(params.map(([name]) => [name, LIST(VARCHAR)])),
+      );
+    } catch (error) {
+      connection.closeSync();
+      throw error;
+    }
+    const columns = query.columns.map((column, i) => ({ ...planColumn(column.name, i, prepared.columnType(i)), name: column.name, comment: column.comment }));
+    return new Operation(type, query.description, columns, true, claimFaults(), settings, connection, prepared, metadataError);
   }
 
   /** An operation with nothing to run on DuckDB (SET, USE): finished as soon as it starts. */
   static immediate(statement: string, settings: OperationSettings): Operation {
-    return new Operation(statement, [], false, [], settings, undefined, undefined);
+    return new Operation(TOperationType.EXECUTE_STATEMENT, statement, [], false, [], settings, undefined, undefined);
   }
 
   /** Runs the statement; resolves when it has FINISHED, failed or been cancelled. */
@@ -177,7 +197,7 @@ export class Operation {
         return;
       }
       this.duckdb = error instanceof HiveError ? this.duckdb : 'failed';
-      this.error = error instanceof HiveError ? error : executionError(error);
+      this.error = error instanceof HiveError ? error : this.failure(error);
       this.setState(TOperationState.ERROR);
     }
   }
@@ -216,7 +236,7 @@ export class Operation {
       encoded = await this.nextBatch(maxRows);
     } catch (error) {
       if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
-      this.error = executionError(error);
+      this.error = this.failure(error);
       this.duckdb = 'failed';
       this.setState(TOperationState.ERROR);
       return { kind: 'error', error: this.error };
@@ -312,6 +332,19 @@ export class Operation {
       this.cursor = undefined;
       connection.closeSync();
     });
+  }
+}
+
+/** A fresh connection whose default schema is `schema`, and `sql` prepared on it; throws what `failure` makes of a DuckDB error. */
+async function prepareOn(database: HiveDatabase, schema: string, sql: string, failure: (error: unknown) => HiveError) {
+  const connection = await database.connect(schema).catch((error: unknown) => {
+    throw failure(error);
+  });
+  try {
+    return { connection, prepared: await connection.prepare(sql) };
+  } catch (error) {
+    connection.closeSync();
+    throw failure(error);
   }
 }
 

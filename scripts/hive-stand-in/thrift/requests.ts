@@ -63,6 +63,13 @@ class StructView {
     return this.wrong(id, field, 'struct', value);
   }
 
+  stringList(id: number, field: string): string[] | undefined {
+    const value = this.get(id, field, false);
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) return this.wrong(id, field, 'list<string>', value);
+    return value.map((entry) => (Buffer.isBuffer(entry) ? entry.toString('utf8') : this.wrong(id, field, 'list<string>', value)));
+  }
+
   stringMap(id: number, field: string): Map<string, string> {
     const value = this.get(id, field, false);
     if (value === undefined) return new Map();
@@ -146,6 +153,20 @@ export function fetchResultsRequest(req: StructView): FetchResultsRequest {
     // Anything beyond 2^31 rows is "as many as you like"; clamp before it becomes a Number.
     maxRows: maxRows > 0x7fffffffn ? 0x7fffffff : Number(maxRows),
     fetchType: req.int(4, 'fetchType', false) ?? 0,
+  };
+}
+
+/** TGetSchemasReq { 1: sessionHandle, 2: catalogName, 3: schemaName }; the catalog is ignored, as Hive does. */
+export function getSchemasRequest(req: StructView): { schemaName: string | undefined } {
+  return { schemaName: req.string(3, 'schemaName', false) };
+}
+
+/** TGetTablesReq { 1: sessionHandle, 2: catalogName, 3: schemaName, 4: tableName, 5: tableTypes }. */
+export function getTablesRequest(req: StructView): { schemaName: string | undefined; tableName: string | undefined; tableTypes: string[] | undefined } {
+  return {
+    schemaName: req.string(3, 'schemaName', false),
+    tableName: req.string(4, 'tableName', false),
+    tableTypes: req.stringList(5, 'tableTypes'),
   };
 }
 

@@ -20,7 +20,8 @@ export const TOperationState = {
   TIMEDOUT: 8,
 } as const;
 export type OperationStateCode = (typeof TOperationState)[keyof typeof TOperationState];
-export const TOperationType = { EXECUTE_STATEMENT: 0 } as const;
+export const TOperationType = { EXECUTE_STATEMENT: 0, GET_CATALOGS: 2, GET_SCHEMAS: 3, GET_TABLES: 4, GET_TABLE_TYPES: 5 } as const;
+export type OperationTypeCode = (typeof TOperationType)[keyof typeof TOperationType];
 export const TApplicationExceptionType = { UNKNOWN_METHOD: 1, PROTOCOL_ERROR: 7, INTERNAL_ERROR: 6 } as const;
 
 export interface Status {
@@ -121,6 +122,7 @@ export function openSessionBody(status: Status, protocol: number, session?: Hand
 
 export interface OperationHandleOut {
   id: HandleIdentifier;
+  type: OperationTypeCode;
   hasResultSet: boolean;
 }
 
@@ -129,13 +131,14 @@ function writeOperationHandle(w: ThriftWriter, fieldId: number, handle: Operatio
   w.field(TType.STRUCT, 1);
   writeHandleIdentifier(w, handle.id);
   w.field(TType.I32, 2);
-  w.i32(TOperationType.EXECUTE_STATEMENT);
+  w.i32(handle.type);
   w.field(TType.BOOL, 3);
   w.bool(handle.hasResultSet);
   w.stop();
 }
 
-export function executeStatementBody(status: Status, handle?: OperationHandleOut): BodyWriter {
+/** ExecuteStatement and the metadata calls (GetSchemas, GetTables …) all answer `{1: status, 2: operationHandle}`. */
+export function operationBody(status: Status, handle?: OperationHandleOut): BodyWriter {
   return (w) => {
     writeStatus(w, status);
     if (handle) writeOperationHandle(w, 2, handle);

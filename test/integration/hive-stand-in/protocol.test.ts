@@ -177,8 +177,8 @@ describe('sessions', () => {
 
   it('answers metadata calls it does not implement with a clear not-supported status', async () => {
     const session = await openSession(connection);
-    await expect(connection.bounded(session.getTables({ schemaName: 'enos' }), 'GetTables')).rejects.toMatchObject({
-      message: expect.stringContaining('GetTables is not supported by the HiveServer2 stand-in'),
+    await expect(connection.bounded(session.getColumns({ schemaName: 'enos', tableName: 'asset' }), 'GetColumns')).rejects.toMatchObject({
+      message: expect.stringContaining('GetColumns is not supported by the HiveServer2 stand-in'),
     });
     await connection.bounded(session.close(), 'CloseSession');
   });
