@@ -1,0 +1,89 @@
+/**
+ * What the connector says about itself: JSON logs with a request id and without secrets (the
+ * password, session tokens, URL signatures), security headers on every answer, and an OpenAPI
+ * 3.1 document plus a docs page that describe the routes that really exist.
+ */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../app/src/logger.js';
+import { startConnectorStack, type ConnectorStack } from '../../support/connector-stack.js';
+
+const lines: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, callback) {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    callback();
+  },
+});
+
+let stack: ConnectorStack;
+beforeAll(async () => {
+  stack = await startConnectorStack({ storage: 'local', seedRows: 2_000, env: { LOG_LEVEL: 'debug' }, overrides: { logger: createLogger('debug', sink) } });
+});
+afterAll(async () => stack?.stop());
+
+describe('logs', () => {
+  it('are JSON with a request id, and never carry the password, the token or a URL signature', async () => {
+    const password = 'demo-password';
+    const token = await stack.signIn('demo', password);
+    await stack.api(undefined, 'POST', '/api/v1/sessions', { username: 'demo', password: 'a-wrong-password-123' });
+    const job = await stack.waitFor(token, (await stack.api(token, 'POST', '/api/v1/exports', { sql: 'SELECT * FROM enos.asset LIMIT 3' }, { 'x-request-id': 'trace-me-42' })).json.id);
+    const download = await fetch(job.downloadUrl);
+    expect(download.status).toBe(200);
+    const signature = new URL(job.downloadUrl).searchParams.get('sig')!;
+
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.length).toBeGreaterThan(3);
+    expect(records.some((record) => record.reqId === 'trace-me-42' && record.msg === 'request')).toBe(true);
+    expect(records.some((record) => typeof record.url === 'string' && record.url.startsWith('/d/') && record.url.includes('sig=[REDACTED]'))).toBe(true);
+    const all = lines.join('\n');
+    for (const secret of [password, 'a-wrong-password-123', token, token.split('.')[2]!, signature, stack.env.HIVE_PASSWORD!, stack.env.SESSION_SIGNING_KEY!]) {
+      expect(all).not.toContain(secret);
+    }
+  });
+});
+
+describe('HTTP surface', () => {
+  it('sends security headers and a strict Content-Security-Policy', async () => {
+    const response = await fetch(`${stack.url}/healthz`);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-powered-by')).toBeNull();
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers unknown routes with the JSON error shape', async () => {
+    const response = await stack.api(undefined, 'GET', '/api/v1/nothing-here');
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  it('reports readiness of every dependency', async () => {
+    const ready = await stack.api(undefined, 'GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.json).toEqual({ status: 'ready', checks: { hive: 'ok', storage: 'ok', jobStore: 'ok', identity: 'ok' } });
+  });
+
+  it('describes the API as OpenAPI 3.1 generated from the request schemas, with a docs page', async () => {
+    const { status, json } = await stack.api(undefined, 'GET', '/openapi.json');
+    expect(status).toBe(200);
+    expect(json.openapi).toBe('3.1.0');
+    expect(Object.keys(json.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/sessions', '/api/v1/sessions/current', '/api/v1/exports', '/api/v1/exports/{id}', '/api/v1/exports/{id}/cancel', '/api/v1/exports/{id}/link', '/healthz', '/readyz']),
+    );
+    const create = json.paths['/api/v1/exports'].post.requestBody.content['application/json'].schema;
+    expect(create.required).toEqual(['sql']);
+    expect(create.additionalProperties).toBe(false);
+    expect(create.properties.ttlMinutes.maximum).toBe(10080);
+    expect(create.properties.format.enum).toEqual(['csv', 'csv.gz']);
+
+    const docs = await fetch(`${stack.url}/docs`);
+    expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await docs.text();
+    expect(html).toContain('/api/v1/exports/{id}/link');
+    expect(html).not.toMatch(/<script|style=/);
+  });
+});
