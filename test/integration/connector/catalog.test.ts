@@ -14,6 +14,10 @@ describe('GET /api/v1/catalog', () => {
   afterAll(async () => stack?.stop());
 
   it("lists each organization's databases with the tables Hive reports, and only those", async () => {
+    // GetTables takes a JDBC pattern, where `enos_other` also matches this database of nobody's.
+    await stack.hive.query('CREATE SCHEMA enos1other');
+    await stack.hive.query('CREATE TABLE enos1other.not_yours AS SELECT 1 AS x');
+
     const demo = await stack.api(await stack.signIn('demo'), 'GET', '/api/v1/catalog');
     expect(demo.status).toBe(200);
     expect(demo.json.organizationId).toBe('demo-org');
