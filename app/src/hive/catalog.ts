@@ -28,11 +28,19 @@ export function createHiveTableLister(config: HiveConfig): TableLister {
   return async (database) => {
     const connection = await openHiveConnection(config);
     try {
-      const operation = await connection.call('GetTables', () => connection.session.getTables({ schemaName: database }));
+      // schemaName is a JDBC pattern: escape `\`, `_` and `%` so that `enos_other` means that database only.
+      const schemaName = database.replace(/[\\_%]/g, (c) => `\\${c}`);
+      const operation = await connection.call('GetTables', () => connection.session.getTables({ schemaName }));
+      // hive-driver's fetch returns nothing until GetOperationStatus has said FINISHED.
+      await connection.call('GetOperationStatus', () => utils.waitUntilReady(operation, false, () => undefined));
       await connection.call('FetchResults', () => utils.fetchAll(operation));
-      const rows = utils.getResult(operation).getValue() as { TABLE_NAME?: string; table_name?: string }[];
+      const rows = (utils.getResult(operation).getValue() ?? []) as { TABLE_SCHEM?: string; TABLE_NAME?: string }[];
       await connection.call('CloseOperation', () => operation.close()).catch(() => undefined);
-      return rows.map((row) => String(row.TABLE_NAME ?? row.table_name ?? '')).filter(Boolean).sort();
+      return rows
+        .filter((row) => row.TABLE_SCHEM?.toLowerCase() === database.toLowerCase())
+        .map((row) => String(row.TABLE_NAME ?? ''))
+        .filter(Boolean)
+        .sort();
     } finally {
       await connection.close();
     }
