@@ -100,7 +100,9 @@ describe('the web page', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('#workspace').isVisible()).toBe(true);
     await expect.poll(() => page.locator('#user-label').textContent()).toContain('demo');
-    await expect.poll(() => page.locator('#catalog').textContent()).toContain('enos');
+    await expect.poll(() => page.locator('#catalog').textContent()).toContain('measurement');
+    await page.getByRole('button', { name: 'Query enos.power_load' }).click();
+    expect(await page.getByLabel(/Hive query/).inputValue()).toBe('SELECT * FROM enos.power_load LIMIT 1000');
   });
 
   it('runs a query from the keyboard, shows progress to success, and the copied URL downloads the CSV', async () => {
