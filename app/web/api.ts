@@ -3,23 +3,10 @@
  * sessionStorage (gone when the tab closes; never a cookie, so no CSRF surface). Errors carry the
  * API's `{error: {code, message}}` so the page can show the server's own words.
  */
-export interface ExportView {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
-  format: 'csv' | 'csv.gz';
-  sql: string;
-  ttlMinutes: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  expiresAt: string | null;
-  progress: { rows: number; bytes: number };
-  truncated: boolean;
-  cancelRequested: boolean;
-  error: { code: string; message: string } | null;
-  fileName: string;
-  downloadUrl: string | null;
-}
+// Type-only: esbuild erases it, so the page bundles no server code but cannot drift from the API.
+import type { ExportView } from '../src/exports/export-service.js';
+
+export type { ExportView };
 
 export interface Catalog {
   organizationId: string;

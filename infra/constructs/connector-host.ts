@@ -63,6 +63,27 @@ function publicIp(scope: Construct, props: ConnectorHostProps): PublicIp | undef
 }
 
 /**
+ * What a single VM and a scale set share: Ubuntu image, SSH keys only, system-assigned identity,
+ * encryption at host, Trusted Launch (secure boot + vTPM), managed boot diagnostics.
+ */
+function hardenedHost(props: ConnectorHostProps) {
+  return {
+    sourceImageReference: props.image,
+    osDisk: { caching: 'ReadWrite', storageAccountType: 'Premium_LRS', diskSizeGb: props.osDiskSizeGb },
+    adminUsername: props.adminUsername,
+    adminSshKey: adminKeys(props),
+    disablePasswordAuthentication: true,
+    identity: { type: 'SystemAssigned' },
+    encryptionAtHostEnabled: true,
+    secureBootEnabled: true,
+    vtpmEnabled: true,
+    // Managed boot diagnostics storage: no account to secure.
+    bootDiagnostics: {},
+    provisionVmAgent: true,
+  };
+}
+
+/**
  * One connector VM: Ubuntu LTS, SSH keys only, system-assigned identity, encryption at host,
  * Trusted Launch, boot diagnostics, platform-orchestrated OS patching; cloud-init prepares it once
  * and the CustomScript extension (re)deploys the connector whenever its script changes.
@@ -93,18 +114,7 @@ export class ConnectorVm extends Construct implements ConnectorHostOutputs {
       tags,
       size: props.size,
       networkInterfaceIds: [nic.id],
-      sourceImageReference: props.image,
-      osDisk: { caching: 'ReadWrite', storageAccountType: 'Premium_LRS', diskSizeGb: props.osDiskSizeGb },
-      adminUsername: props.adminUsername,
-      adminSshKey: adminKeys(props),
-      disablePasswordAuthentication: true,
-      identity: { type: 'SystemAssigned' },
-      encryptionAtHostEnabled: true,
-      secureBootEnabled: true,
-      vtpmEnabled: true,
-      // Managed boot diagnostics storage: no account to secure.
-      bootDiagnostics: {},
-      provisionVmAgent: true,
+      ...hardenedHost(props),
       allowExtensionOperations: true,
       patchMode: 'AutomaticByPlatform',
       patchAssessmentMode: 'AutomaticByPlatform',
@@ -190,17 +200,7 @@ export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs
       tags,
       sku: props.size,
       instances: props.instanceCount,
-      sourceImageReference: props.image,
-      osDisk: { caching: 'ReadWrite', storageAccountType: 'Premium_LRS', diskSizeGb: props.osDiskSizeGb },
-      adminUsername: props.adminUsername,
-      adminSshKey: adminKeys(props),
-      disablePasswordAuthentication: true,
-      identity: { type: 'SystemAssigned' },
-      encryptionAtHostEnabled: true,
-      secureBootEnabled: true,
-      vtpmEnabled: true,
-      bootDiagnostics: {},
-      provisionVmAgent: true,
+      ...hardenedHost(props),
       extensionOperationsEnabled: true,
       overprovision: false,
       customData: props.customData,
