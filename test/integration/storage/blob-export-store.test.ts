@@ -12,7 +12,7 @@ import { isAppError } from '../../../app/src/errors.js';
 import { DEFAULT_SAS_VERSION } from '../../../app/src/storage/blob-sas.js';
 import { createBlobExportStore, type BlobExportStoreOptions } from '../../../app/src/storage/blob-export-store.js';
 import { fetchDownload } from './download-client.js';
-import { commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll } from './export-store.contract.js';
+import { commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll, blobContainerProbe } from './export-store.contract.js';
 import { startFaultProxy } from './fault-proxy.js';
 
 const azurite = inject('azurite');
@@ -41,18 +41,7 @@ afterAll(async () => {
 describeExportStoreContract('blob, account-key SAS', () => ({
   download: fetchDownload,
   async create(clock) {
-    return {
-      store: store({ clock }),
-      async visible(t) {
-        const names: string[] = [];
-        for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/${t.jobId}/` })) names.push(blob.name);
-        return names;
-      },
-      async storedExpiry(ref) {
-        return new Date((await direct.getBlobClient(ref.location).getTags()).tags.expiresAt!);
-      },
-      async cleanup() {},
-    };
+    return { store: store({ clock }), ...blobContainerProbe(direct) };
   },
 }));
 

@@ -12,7 +12,7 @@ import { startAzurite, type RunningAzurite } from '../../../scripts/lib/azurite.
 import { DEFAULT_SAS_VERSION } from '../../../app/src/storage/blob-sas.js';
 import { createBlobExportStore } from '../../../app/src/storage/blob-export-store.js';
 import { httpsDownload } from './download-client.js';
-import { commitSmall, describeExportStoreContract, target } from './export-store.contract.js';
+import { commitSmall, describeExportStoreContract, target, blobContainerProbe } from './export-store.contract.js';
 import { fakeEntraCredential } from './fake-entra-credential.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -48,18 +48,7 @@ afterAll(async () => {
 describeExportStoreContract('blob, user-delegation SAS over HTTPS', () => ({
   download: httpsDownload(azurite.caCertPem!),
   async create(clock) {
-    return {
-      store: store(clock),
-      async visible(t) {
-        const names: string[] = [];
-        for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/${t.jobId}/` })) names.push(blob.name);
-        return names;
-      },
-      async storedExpiry(ref) {
-        return new Date((await direct.getBlobClient(ref.location).getTags()).tags.expiresAt!);
-      },
-      async cleanup() {},
-    };
+    return { store: store(clock), ...blobContainerProbe(direct) };
   },
 }));
 

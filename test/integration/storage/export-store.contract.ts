@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { ContainerClient } from '@azure/storage-blob';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../app/src/errors.js';
 import type { ExportFormat, ExportStore, ExportTarget, ExportWriter, StoredExportRef } from '../../../app/src/storage/export-store.js';
@@ -19,6 +20,21 @@ export interface StoreUnderTest {
   /** The expiry the cleanup will honour for a committed export (index tag, sidecar). */
   storedExpiry(ref: StoredExportRef): Promise<Date>;
   cleanup(): Promise<void>;
+}
+
+/** How the blob adapters' contract runs look into their container: listings and index tags. */
+export function blobContainerProbe(direct: ContainerClient): Omit<StoreUnderTest, 'store'> {
+  return {
+    async visible(t) {
+      const names: string[] = [];
+      for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/${t.jobId}/` })) names.push(blob.name);
+      return names;
+    },
+    async storedExpiry(ref) {
+      return new Date((await direct.getBlobClient(ref.location).getTags()).tags.expiresAt!);
+    },
+    async cleanup() {},
+  };
 }
 
 export interface ContractHarness {
