@@ -81,7 +81,8 @@ set_owner() { chown "$@"; }
 
 install_packages() {
   local tls_mode="$1"
-  local packages=(ca-certificates curl python3 xz-utils)
+  # make + g++: better-sqlite3 compiles itself when no prebuilt binary matches this Node.js.
+  local packages=(ca-certificates curl python3 xz-utils make g++)
   [[ "$tls_mode" == acme ]] && packages+=(caddy)
   DEBIAN_FRONTEND=noninteractive apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
@@ -180,6 +181,7 @@ install_bundle() {
       mv "$release.tmp.inner" "$release.tmp"
     fi
     [[ -f "$release.tmp/server.js" ]] || die "bundle $sha has no server.js; expected the dist/connector layout"
+    install_native_dependencies "$release.tmp"
     # Code is root-owned and read-only for the service.
     chmod -R a+rX,go-w "$release.tmp"
     mv -T "$release.tmp" "$release"
@@ -188,6 +190,17 @@ install_bundle() {
   ln -sfn "$release" "$APP_DIR/current.tmp"
   mv -Tf "$APP_DIR/current.tmp" "$APP_DIR/current"
   prune_releases "$sha"
+}
+
+# The bundle is one JavaScript file plus the native modules it names in package.json
+# (better-sqlite3): those must match this VM's Node.js ABI, so they are installed here, once per
+# release, with the npm that came with that Node.js.
+install_native_dependencies() {
+  local dir="$1" node_bin
+  grep -q '"dependencies"' "$dir/package.json" 2>/dev/null || return 0
+  node_bin="$(dirname "$(readlink -f "$ROOT/usr/local/bin/node")")"
+  (cd "$dir" && PATH="$node_bin:$PATH" "$node_bin/npm" install --omit=dev --no-audit --no-fund --no-package-lock) ||
+    die "could not install the bundle's native dependencies (npm install in $dir)"
 }
 
 prune_releases() {

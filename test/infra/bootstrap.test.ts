@@ -110,6 +110,12 @@ function makeScratch(): Scratch {
   const stage = join(dir, 'stage');
   mkdirSync(join(stage, release, 'bin'), { recursive: true });
   writeFileSync(join(stage, release, 'bin', 'node'), `#!/bin/sh\necho v${NODE_VERSION}\n`, { mode: 0o755 });
+  // npm as the tarball ships it; the stub logs its arguments and lays out the native module.
+  writeFileSync(
+    join(stage, release, 'bin', 'npm'),
+    `#!/bin/sh\necho "npm $* (in $PWD)" >>"${log}"\nmkdir -p node_modules/better-sqlite3 && echo '{}' >node_modules/better-sqlite3/package.json\n`,
+    { mode: 0o755 },
+  );
   execFileSync('tar', ['-cJf', join(fixtures, 'node.tar.xz'), '-C', stage, release]);
   const tarSha = createHash('sha256').update(readFileSync(join(fixtures, 'node.tar.xz'))).digest('hex');
   writeFileSync(join(fixtures, 'SHASUMS256.txt'), `${'0'.repeat(64)}  node-v${NODE_VERSION}-darwin-arm64.tar.gz\n${tarSha}  ${release}.tar.xz\n`);
@@ -117,7 +123,7 @@ function makeScratch(): Scratch {
   // The connector bundle as `npm run build` lays it out: connector/server.js inside the zip.
   mkdirSync(join(stage, 'connector'), { recursive: true });
   writeFileSync(join(stage, 'connector', 'server.js'), "console.log('connector');\n");
-  writeFileSync(join(stage, 'connector', 'package.json'), '{"type":"module"}\n');
+  writeFileSync(join(stage, 'connector', 'package.json'), '{"type":"module","dependencies":{"better-sqlite3":"12.11.1"}}\n');
   execFileSync('python3', ['-m', 'zipfile', '-c', join(dir, 'connector.zip'), join(stage, 'connector')]);
   const bundle = readFileSync(join(dir, 'connector.zip'));
   const bundleSha = createHash('sha256').update(bundle).digest('hex');
@@ -225,7 +231,7 @@ describe('VM bootstrap script', () => {
       expect(link).toBe(join(scratch.root, `opt/nodejs/v${NODE_VERSION}/bin/node`));
       expect(execFileSync(link, { encoding: 'utf8' }).trim()).toBe(`v${NODE_VERSION}`);
       const log = readFileSync(scratch.log, 'utf8');
-      expect(log).toMatch(/^apt-get install -y -q --no-install-recommends ca-certificates curl python3 xz-utils$/m);
+      expect(log).toMatch(/^apt-get install -y -q --no-install-recommends ca-certificates curl python3 xz-utils make g\+\+$/m);
       expect(log).toMatch(/^useradd --system .* enos-connector$/m);
     });
 
@@ -235,6 +241,12 @@ describe('VM bootstrap script', () => {
       expect(readFileSync(join(current, 'server.js'), 'utf8')).toContain("console.log('connector')");
       // Code is not writable by the service (or anyone but root).
       expect(statSync(join(current, 'server.js')).mode & 0o022).toBe(0);
+    });
+
+    it("installs the bundle's native dependency for this VM's Node.js with the npm that came with it", () => {
+      const current = readlinkSync(join(scratch.root, 'opt/enos-connector/current'));
+      expect(readFileSync(join(current, 'node_modules/better-sqlite3/package.json'), 'utf8')).toBe('{}\n');
+      expect(readFileSync(scratch.log, 'utf8')).toMatch(/^npm install --omit=dev --no-audit --no-fund --no-package-lock \(in .*releases\/[0-9a-f]{64}\.tmp\)$/m);
     });
 
     it('writes a hardened systemd unit that fetches secrets before each start', () => {
