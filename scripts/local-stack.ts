@@ -76,9 +76,11 @@ async function main(): Promise<void> {
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    log('Stopping...');
     for (const service of started.reverse()) {
       await service.stop().catch((error: unknown) => log(`could not stop ${service.name}: ${String(error)}`));
     }
+    log('Stopped.');
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -101,11 +103,12 @@ async function main(): Promise<void> {
         path.join(ROOT, 'scripts/hive-stand-in/main.ts'),
         '--port', '0',
         '--auth', 'PLAIN',
-        '--user', `connector:${secrets.hivePassword}`,
         '--seed-rows', String(seedRows),
         '--db-file', path.join(LOCAL, `hive-${seedRows}.duckdb`),
         '--admin-port', '0',
       ),
+      // The password goes through the environment, not the command line that `ps` shows.
+      env: { ...process.env, HIVE_STAND_IN_USERS: `connector:${secrets.hivePassword}` },
       readyWhen: (line) => parseReadyLine<HiveReady>(line),
       timeoutMs: 600_000,
     });

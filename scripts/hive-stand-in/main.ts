@@ -4,6 +4,9 @@
  *   tsx scripts/hive-stand-in/main.ts [--port 0] [--auth PLAIN|NOSASL] [--nosasl-port N]
  *     [--http-port N] [--http-auth PLAIN|NOSASL] [--http-path /cliservice]
  *     [--user name:password]... [--seed-rows N] [--db-file path] [--admin-port N]
+ *
+ * Accounts may also come from HIVE_STAND_IN_USERS (name:password, comma-separated), which keeps
+ * passwords out of the process list (`ps` shows arguments to every local user).
  *     [--max-fetch-rows N]
  *
  * Without --port or --http-port it serves binary PLAIN on a free port. Once listening it prints
@@ -61,7 +64,8 @@ if (httpPort !== undefined) {
 }
 
 const users: Record<string, string> = {};
-for (const pair of values.user ?? []) {
+const fromEnv = (process.env.HIVE_STAND_IN_USERS ?? '').split(',').filter(Boolean);
+for (const pair of [...fromEnv, ...(values.user ?? [])]) {
   const colon = pair.indexOf(':');
   if (colon <= 0) fail(`--user must be name:password, got ${JSON.stringify(pair)}`);
   users[pair.slice(0, colon)] = pair.slice(colon + 1);
