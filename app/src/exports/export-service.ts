@@ -170,6 +170,10 @@ export class ExportService {
   async newLink(user: SessionUser, id: string, ttlMinutes?: number): Promise<ExportJob> {
     const job = await this.get(user, id);
     const now = this.now();
+    if (job.status === 'expired' || (job.status === 'succeeded' && job.expiresAt && job.expiresAt <= now)) {
+      // Past its expiry the cleanup may delete the file at any moment: never hand out a URL to it.
+      throw new AppError('gone', 410, 'This export has expired; run it again for a new file');
+    }
     if (job.status !== 'succeeded' || !job.result) {
       throw new AppError('conflict', 409, `Only a finished export has a download link (this one is ${job.status})`);
     }
