@@ -157,7 +157,11 @@ export class JobScheduler implements Scheduler {
         },
       });
       await pendingProgress.catch(() => undefined);
-      if (controller.signal.aborted) throw new AppError('conflict', 409, 'The export was cancelled');
+      if (controller.signal.aborted) {
+        // Cancelled while the file was being committed: it must not outlive the cancellation.
+        await store.delete(outcome.committed);
+        throw new AppError('conflict', 409, 'The export was cancelled');
+      }
       const finishedAt = this.now();
       const done = await jobs.update(
         job.ownerId,

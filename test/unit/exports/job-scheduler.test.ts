@@ -1,0 +1,180 @@
+/**
+ * The job scheduler's state rules with in-memory fakes (the adapters have their own suites
+ * against real parts): a job is claimed once, ends in exactly one final state, and a file
+ * committed while the job was cancelled or deleted never outlives it.
+ */
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../../app/src/errors.js';
+import { ExportService } from '../../../app/src/exports/export-service.js';
+import { JobScheduler } from '../../../app/src/exports/job-scheduler.js';
+import type { QueryRunner, RunningQuery } from '../../../app/src/hive/query-runner.js';
+import { createMemoryJobStore } from '../../../app/src/jobs/memory-job-store.js';
+import { createLogger } from '../../../app/src/logger.js';
+import type { CommittedExport, ExportStore, StoredExportRef } from '../../../app/src/storage/export-store.js';
+
+const user = { userId: 'u-1', userName: 'Demo', organizationId: 'org-1' };
+const schema = { columns: [{ columnName: 'n', typeDesc: { types: [{ primitiveEntry: { type: 3 } }] } }] };
+
+/** A runner whose query yields `batches` row sets of 1,000 INT rows each. */
+function fakeRunner(batches: number, options: { failAt?: number } = {}): QueryRunner {
+  return {
+    async start(_sql, { signal }): Promise<RunningQuery> {
+      return {
+        schema,
+        async *rowSets() {
+          for (let b = 0; b < batches; b++) {
+            if (signal.aborted) throw new AppError('conflict', 409, 'The export was cancelled');
+            if (b === options.failAt) throw new AppError('hive_error', 422, 'FAILED: injected');
+            yield { columns: [{ i32Val: { values: Array.from({ length: 1000 }, (_, i) => b * 1000 + i), nulls: Buffer.alloc(0) } }] };
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        },
+        close: async () => {},
+      };
+    },
+  };
+}
+
+/** A store in memory; `commitGate` lets a test act while a commit is in flight. */
+function fakeStore() {
+  const committed = new Map<string, Buffer>();
+  let sequence = 0;
+  let commitGate: Promise<void> = Promise.resolve();
+  let onCommit = () => {};
+  const store: ExportStore = {
+    method: 'blob',
+    checkReady: async () => {},
+    async begin() {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk);
+          bytes += chunk.length;
+          callback();
+        },
+      });
+      return {
+        stream,
+        get bytesWritten() {
+          return bytes;
+        },
+        async commit(): Promise<CommittedExport> {
+          onCommit();
+          await commitGate;
+          const location = `blob-${++sequence}`;
+          const body = Buffer.concat(chunks);
+          committed.set(location, body);
+          return { method: 'blob', location, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+        },
+        abort: async () => {},
+      };
+    },
+    downloadUrl: async (ref: StoredExportRef) => `https://example.invalid/${ref.location}`,
+    extendExpiry: async () => {},
+    async delete(ref) {
+      committed.delete(ref.location);
+    },
+  };
+  return {
+    store,
+    committed,
+    /** Holds the next commit until the returned release function is called; resolves `reached` when it starts. */
+    holdNextCommit() {
+      let release!: () => void;
+      commitGate = new Promise<void>((resolve) => (release = resolve));
+      const reached = new Promise<void>((resolve) => (onCommit = resolve));
+      return { reached, release };
+    },
+  };
+}
+
+function setup(runner: QueryRunner) {
+  const jobs = createMemoryJobStore();
+  const storage = fakeStore();
+  const logger = createLogger('silent');
+  const scheduler = new JobScheduler({
+    jobs,
+    store: storage.store,
+    runner,
+    limits: { maxRows: 1e9, maxBytes: 1e12 },
+    instanceId: 'i-1',
+    maxConcurrent: 2,
+    sweepIntervalMs: 60_000,
+    progressIntervalMs: 0,
+    logger,
+  });
+  const service = new ExportService({
+    jobs,
+    store: storage.store,
+    scheduler,
+    guard: (sql) => ({ sql }),
+    policy: { defaultTtlMinutes: 60, maxTtlMinutes: 600, maxPerUser: 5, maxActivePerInstance: 10 },
+    instanceId: 'i-1',
+    logger,
+  });
+  return { jobs, storage, scheduler, service };
+}
+
+describe('job scheduler', () => {
+  it('runs a job to success with its rows, bytes and file', async () => {
+    const { storage, scheduler, service } = setup(fakeRunner(5));
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await scheduler.whenIdle();
+    const done = await service.get(user, job.id);
+    expect(done).toMatchObject({ status: 'succeeded', rows: 5000, truncated: false });
+    expect(storage.committed.get(done.result!.location)!.toString().split('\r\n')).toHaveLength(5002);
+    await scheduler.stop();
+  });
+
+  it('records a Hive failure as failed with the readable reason, and commits nothing', async () => {
+    const { storage, scheduler, service } = setup(fakeRunner(5, { failAt: 2 }));
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await scheduler.whenIdle();
+    expect(await service.get(user, job.id)).toMatchObject({ status: 'failed', error: { code: 'hive_error', message: 'FAILED: injected' } });
+    expect(storage.committed.size).toBe(0);
+    await scheduler.stop();
+  });
+
+  it('deletes a file committed while its job was being cancelled', async () => {
+    const { storage, scheduler, service } = setup(fakeRunner(3));
+    const hold = storage.holdNextCommit();
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await hold.reached;
+    await service.cancel(user, job.id);
+    hold.release();
+    await scheduler.whenIdle();
+    expect((await service.get(user, job.id)).status).toBe('cancelled');
+    expect(storage.committed.size).toBe(0);
+    await scheduler.stop();
+  });
+
+  it('deletes a file committed while its job was being deleted', async () => {
+    const { jobs, storage, scheduler, service } = setup(fakeRunner(3));
+    const hold = storage.holdNextCommit();
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await hold.reached;
+    await service.remove(user, job.id);
+    hold.release();
+    await scheduler.whenIdle();
+    expect(await jobs.get(job.ownerId, job.id)).toBeUndefined();
+    expect(storage.committed.size).toBe(0);
+    await scheduler.stop();
+  });
+
+  it('records jobs stopped by a shutdown as interrupted, not lost', async () => {
+    const { storage, scheduler, service } = setup(fakeRunner(1_000));
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.stop();
+    expect(await service.get(user, job.id)).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
+    expect(storage.committed.size).toBe(0);
+  });
+});
