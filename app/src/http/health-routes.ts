@@ -1,20 +1,26 @@
 /**
  * /healthz answers while the process runs; /readyz checks every dependency the connector needs
  * to serve an export (Hive, storage, the job store, the identity service) in parallel, each with
- * its own time budget, and reports which one is failing without leaking why.
+ * its own time budget, and reports which one is failing without leaking why. A load balancer
+ * probes /readyz every few seconds, so each answer is reused for `cacheMs`: the probe must not
+ * open a HiveServer2 session per instance every five seconds. Failing answers are kept for a
+ * second only, so recovery shows at once.
  */
 import { Router } from 'express';
 import type { Logger } from '../logger.js';
 
 export type ReadinessCheck = () => Promise<void>;
 
-export function healthRoutes(checks: Record<string, ReadinessCheck>, logger: Logger, timeoutMs = 8_000): Router {
+export function healthRoutes(checks: Record<string, ReadinessCheck>, logger: Logger, options: { timeoutMs?: number; cacheMs?: number } = {}): Router {
+  const timeoutMs = options.timeoutMs ?? 8_000;
+  const cacheMs = options.cacheMs ?? 10_000;
+  let cached: { at: number; ttl: number; answer: Promise<readonly (readonly [string, 'ok' | 'failing'])[]> } | undefined;
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
+  const runChecks = () =>
+    Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         let timer: NodeJS.Timeout | undefined;
         try {
@@ -33,7 +39,13 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, logger: Log
         }
       }),
     );
+  router.get('/readyz', async (_req, res) => {
+    if (!cached || Date.now() - cached.at >= cached.ttl) cached = { at: Date.now(), ttl: cacheMs, answer: runChecks() };
+    const entry = cached;
+    const results = await entry.answer;
     const ready = results.every(([, state]) => state === 'ok');
+    // A failing answer is re-checked soon, so recovery shows without waiting out the cache.
+    if (!ready) entry.ttl = Math.min(cacheMs, 1_000);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
   });
   return router;

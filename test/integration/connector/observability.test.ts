@@ -87,3 +87,22 @@ describe('HTTP surface', () => {
     expect(html).not.toMatch(/<script|style=/);
   });
 });
+
+describe('readiness', () => {
+  it('says which dependency is failing when Hive goes away, and nothing more', async () => {
+    const own = await startConnectorStack({ storage: 'blob', seedRows: 1_000 });
+    try {
+      const listener = own.hive.listeners[0]!;
+      await own.hive.close();
+      const down = await own.api(undefined, 'GET', '/readyz');
+      expect(down.status).toBe(503);
+      expect(down.json).toEqual({ status: 'not_ready', checks: { hive: 'failing', storage: 'ok', jobStore: 'ok', identity: 'ok' } });
+      expect(JSON.stringify(down.json)).not.toContain(String(listener.port));
+      // Healthz is about the process only.
+      expect((await own.api(undefined, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await own.connector.stop();
+      await own.enos.close();
+    }
+  });
+});
