@@ -70,7 +70,11 @@ export const deployConfigSchema = z.strictObject({
       host: nonEmpty.pipe(singleLine),
       port: z.number().int().min(1, 'a TCP port (1-65535)').max(65535, 'a TCP port (1-65535)').default(10000),
       transport: z.enum(['binary', 'http']).default('binary'),
-      httpPath: singleLine.default('cliservice'),
+      /**
+       * The HTTP transport's path. Hive's own setting (hive.server2.thrift.http.path) has no
+       * leading slash; an HTTP request target needs one, so it is added.
+       */
+      httpPath: singleLine.transform((path) => (path.startsWith('/') ? path : `/${path}`)).default('/cliservice'),
       auth: z.enum(['PLAIN', 'NOSASL', 'KERBEROS']).default('PLAIN'),
       username: singleLine.optional(),
       /**
@@ -138,7 +142,8 @@ export const deployConfigSchema = z.strictObject({
   exports: z
     .strictObject({
       defaultTtlMinutes: z.number().int().min(5, 'at least 5 minutes').default(1440),
-      maxTtlMinutes: z.number().int().min(5, 'at least 5 minutes').max(525_600, 'at most 525600 minutes (365 days)').default(10_080),
+      /** At most 7 days: the longest a user-delegation SAS lives, and the most the connector accepts. */
+      maxTtlMinutes: z.number().int().min(5, 'at least 5 minutes').max(10_080, 'at most 10080 minutes (7 days, the most the connector accepts)').default(10_080),
     })
     .default({ defaultTtlMinutes: 1440, maxTtlMinutes: 10_080 }),
 
@@ -361,13 +366,14 @@ function crossFieldProblems(config: DeployConfig): string[] {
   if (config.exports.defaultTtlMinutes > config.exports.maxTtlMinutes) {
     problems.push(`exports.defaultTtlMinutes: got ${config.exports.defaultTtlMinutes}; expected at most exports.maxTtlMinutes (${config.exports.maxTtlMinutes})`);
   }
-  if (config.storage.method === 'blob' && config.exports.maxTtlMinutes > 10_080) {
-    problems.push(`exports.maxTtlMinutes: got ${config.exports.maxTtlMinutes}; expected at most 10080 with storage.method "blob" (a user-delegation SAS lives at most 7 days)`);
-  }
   if (config.storage.downloadAccess === 'public' && config.storage.downloadCidrs.length > 0) {
     problems.push(`storage.downloadCidrs: got ${show(config.storage.downloadCidrs)}; expected an empty list with storage.downloadAccess "public" (set downloadAccess to "cidrs" to restrict downloads)`);
   }
 
+  // Off loopback the connector builds local download URLs only from an explicit public https name.
+  if (config.storage.method === 'local' && network.apiHostname === undefined && !network.publicIp.enabled) {
+    problems.push('network.apiHostname: got nothing; expected the host name the API certificate is for with storage.method "local" (download URLs are built from it), or a public IP');
+  }
   if (config.vm.instanceCount > 1 && config.storage.method === 'local') {
     problems.push(`vm.instanceCount: got ${config.vm.instanceCount}; expected 1 with storage.method "local" (exports on one VM's disk cannot be served by the others; use storage.method "blob" to scale out)`);
   }

@@ -3,6 +3,14 @@ import { ResourceGroupTemplateDeployment } from '@cdktf/provider-azurerm/lib/res
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container/index.js';
 import { SecureStorageAccount, sasPeriod } from './secure-storage-account.js';
 
+/**
+ * The connector starts every SAS this far in the past, for clients whose clock runs behind
+ * (CLOCK_SKEW_MS in app/src/storage/blob-sas.ts). Azure measures a SAS from its start to its
+ * expiry, so the expiration policy (action Block) must allow the lifetime plus this margin, or a
+ * link for a full-lifetime export is refused.
+ */
+export const SAS_START_SKEW_MINUTES = 5;
+
 export interface ExportStorageProps {
   name: string;
   resourceGroupName: string;
@@ -10,7 +18,7 @@ export interface ExportStorageProps {
   tags: Record<string, string>;
   replication: 'LRS' | 'ZRS' | 'GRS' | 'GZRS';
   softDeleteDays: number;
-  /** The longest an export lives; also the SAS expiration policy. */
+  /** The longest an export lives; with SAS_START_SKEW_MINUTES, the SAS expiration policy. */
   maxTtlMinutes: number;
   /**
    * `public`: SAS downloads from anywhere (Azure ML has no fixed egress addresses).
@@ -52,7 +60,7 @@ export class ExportStorage extends Construct {
       tags: props.tags,
       replication: props.replication,
       softDeleteDays: props.softDeleteDays,
-      sasExpirationPeriod: sasPeriod(props.maxTtlMinutes),
+      sasExpirationPeriod: sasPeriod(props.maxTtlMinutes + SAS_START_SKEW_MINUTES),
       network: restricted
         ? { defaultAction: 'Deny', ipRules: [...(props.downloadCidrs ?? []), ...props.deployerCidrs], subnetIds: props.subnetIds }
         : { defaultAction: 'Allow', subnetIds: props.subnetIds },

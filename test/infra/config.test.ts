@@ -86,7 +86,17 @@ describe('deploy config', () => {
     [
       'a maximum lifetime a user-delegation SAS cannot reach',
       { exports: { maxTtlMinutes: 20_160 } },
-      'exports.maxTtlMinutes: got 20160; expected at most 10080 with storage.method "blob"',
+      'exports.maxTtlMinutes: got 20160; expected at most 10080 minutes (7 days, the most the connector accepts)',
+    ],
+    [
+      'a maximum lifetime the connector refuses, with local storage too',
+      { storage: { method: 'local' }, exports: { maxTtlMinutes: 20_160 } },
+      'exports.maxTtlMinutes: got 20160; expected at most 10080 minutes',
+    ],
+    [
+      'local storage with no name to build download URLs from',
+      { storage: { method: 'local' }, network: { apiHostname: undefined } },
+      'network.apiHostname: got nothing; expected the host name the API certificate is for with storage.method "local"',
     ],
     [
       'ACME without a public IP',

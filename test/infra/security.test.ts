@@ -5,6 +5,7 @@
  * firewall) is synthesized and checked.
  */
 import { describe, expect, it } from 'vitest';
+import { SAS_START_SKEW_MINUTES } from '../../infra/constructs/export-storage.js';
 import { sasPeriod } from '../../infra/constructs/secure-storage-account.js';
 import { configWith, metadataPath, synthesize, type Json, type Synthesized } from './synth.js';
 
@@ -26,7 +27,7 @@ const variants: [string, () => Synthesized][] = [
           },
           storage: { method: 'local' },
           tls: { mode: 'acme', acmeEmail: 'ops@example.com' },
-          exports: { maxTtlMinutes: 20_160 },
+          exports: { maxTtlMinutes: 4320 },
         }),
       ),
   ],
@@ -116,8 +117,11 @@ describe.each(variants)('%s', (_name, build) => {
     it('CKV2_AZURE_40: shared key access is disabled on every account', () => {
       for (const account of storageAccounts(s)) expect(account.shared_access_key_enabled).toBe(false);
     });
-    it('CKV2_AZURE_41: the exports account has a SAS expiration policy equal to the maximum export lifetime', () => {
-      expect(exportsAccount.sas_policy).toEqual({ expiration_period: sasPeriod(config.exports.maxTtlMinutes), expiration_action: 'Block' });
+    it('CKV2_AZURE_41: the exports account blocks SAS longer than the maximum export lifetime (plus the start-time skew)', () => {
+      expect(exportsAccount.sas_policy).toEqual({
+        expiration_period: sasPeriod(config.exports.maxTtlMinutes + SAS_START_SKEW_MINUTES),
+        expiration_action: 'Block',
+      });
       for (const account of storageAccounts(s)) expect((account.sas_policy as Json).expiration_period).toMatch(/^\d+\.\d\d:\d\d:00$/);
     });
     it('CKV2_AZURE_38: blob and container soft delete are on, with the configured window', () => {
