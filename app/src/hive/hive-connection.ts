@@ -5,6 +5,7 @@
  * otherwise leave the pending call hanging, so every connection gets a listener that fails the
  * connection's pending work instead.
  */
+import http from 'node:http';
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
@@ -25,7 +26,7 @@ export interface HiveConnection {
 /** Protocol version we ask for; the server negotiates down and hive-driver copes with older. */
 const CLIENT_PROTOCOL = TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 as number;
 
-function authProviderFor(config: HiveConfig): unknown {
+function authProviderFor(config: HiveConfig): DriverAuth {
   switch (config.auth) {
     case 'NOSASL':
       return new hive.auth.NoSaslAuthentication();
@@ -38,6 +39,42 @@ function authProviderFor(config: HiveConfig): unknown {
       // keytab-initialised ticket cache on the host; see app/README.md.
       throw new AppError('hive_unavailable', 503, 'Kerberos authentication to Hive is not available in this build');
   }
+}
+
+/** hive-driver's transport as its auth providers see it: TcpTransport hands out its net.Socket. */
+interface DriverTransport {
+  getTransport(): unknown;
+}
+interface DriverAuth {
+  authenticate(transport: DriverTransport): Promise<DriverTransport>;
+}
+
+/**
+ * The sockets behind one connection. hive-driver's close() only ends a TCP connection whose
+ * handshake finished, and thrift's HTTP client has no close at all, so a handshake or call that
+ * never answers would keep its socket open for good: one leaked descriptor per failed readiness
+ * probe or export. The auth provider sees the TCP transport first, and HTTP calls go through an
+ * agent of our own, so `destroy` can reach every socket on every way out.
+ */
+function socketsOf(config: HiveConfig) {
+  let transport: DriverTransport | undefined;
+  const agent = config.transport === 'http' ? new http.Agent({ keepAlive: true }) : undefined;
+  return {
+    agent,
+    track(auth: DriverAuth): DriverAuth {
+      return {
+        authenticate(candidate) {
+          transport = candidate;
+          return auth.authenticate(candidate);
+        },
+      };
+    },
+    destroy(): void {
+      agent?.destroy();
+      const socket = transport?.getTransport() as { destroy?: unknown } | undefined;
+      if (typeof socket?.destroy === 'function') (socket as { destroy(): void }).destroy();
+    },
+  };
 }
 
 export function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number, extra?: Promise<never>): Promise<T> {
@@ -60,12 +97,18 @@ export async function openHiveConnection(config: HiveConfig): Promise<HiveConnec
   client.on('close', () => failBroken(new AppError('hive_unavailable', 503, 'The connection to Hive was closed')));
   client.on('timeout', () => failBroken(new AppError('hive_unavailable', 503, 'The connection to Hive timed out')));
 
+  const sockets = socketsOf(config);
   const connectionProvider =
     config.transport === 'http' ? new hive.connections.HttpConnection() : new hive.connections.TcpConnection();
   const options =
     config.transport === 'http'
-      ? { host: config.host, port: config.port, options: { path: config.httpPath } }
+      ? { host: config.host, port: config.port, options: { path: config.httpPath, nodeOptions: { agent: sockets.agent } } }
       : { host: config.host, port: config.port };
+  const release = () => {
+    client.on('error', () => undefined); // late socket errors after close are expected
+    client.close();
+    sockets.destroy();
+  };
 
   const call = <T>(what: string, fn: () => Promise<T>, timeoutMs = config.callTimeoutMs) =>
     withTimeout(what, fn(), timeoutMs, broken);
@@ -73,7 +116,7 @@ export async function openHiveConnection(config: HiveConfig): Promise<HiveConnec
   try {
     await withTimeout(
       'the connection',
-      client.connect(options, connectionProvider as never, authProviderFor(config) as never).catch((error: unknown) => {
+      client.connect(options, connectionProvider as never, sockets.track(authProviderFor(config)) as never).catch((error: unknown) => {
         throw new AppError('hive_unavailable', 503, 'Could not connect to Hive', { cause: error });
       }),
       config.callTimeoutMs,
@@ -94,13 +137,11 @@ export async function openHiveConnection(config: HiveConfig): Promise<HiveConnec
       async close() {
         await withTimeout('CloseSession', session.close(), Math.min(config.callTimeoutMs, 10_000), broken).catch(() => undefined);
         client.removeListener('error', onError);
-        client.on('error', () => undefined); // late socket errors after close are expected
-        client.close();
+        release();
       },
     };
   } catch (error) {
-    client.on('error', () => undefined);
-    client.close();
+    release();
     throw error;
   }
 }
