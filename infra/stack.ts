@@ -30,6 +30,8 @@ import { ROLES, RoleAssignments, type Grant } from './constructs/role-assignment
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXPORTS_CONTAINER = 'exports';
 const JOBS_TABLE = 'exportjobs';
+/** The connector keeps revoked sessions beside its jobs (REVOCATIONS_TABLE in app/src/composition.ts). */
+const REVOCATIONS_TABLE = 'revokedsessions';
 
 export interface ConnectorStackProps {
   config: DeployConfig;
@@ -102,7 +104,7 @@ export class ConnectorStack extends TerraformStack {
       deployerCidrs: config.network.deployerCidrs,
       subnetIds: [network.connectorSubnet.id, network.functionSubnet.id],
       logAnalyticsWorkspaceId: monitoring.workspace.id,
-      jobsTableName: scaleOut ? JOBS_TABLE : undefined,
+      tableNames: scaleOut ? [JOBS_TABLE, REVOCATIONS_TABLE] : undefined,
     });
     new ExportLifecyclePolicy(this, 'lifecycle', {
       storageAccountId: storage.account.id,
@@ -250,15 +252,17 @@ export class ConnectorStack extends TerraformStack {
         },
       );
     }
-    if (storage.jobsTable) {
+    if (storage.tables) {
       grants.push({
         id: 'connector_jobs_table',
         principalId: host.principalId,
         role: ROLES.tableContributor,
-        scope: storage.jobsTable.id,
+        // The table service, not one table: the connector opens the job table and the revocation
+        // list, and its stores call Create Table (an account-level request) before first use.
+        scope: storage.tables.serviceId,
         principalType: 'ServicePrincipal',
-        dependsOn: [storage.jobsTable.deployment],
-        description: 'Every connector instance reads and writes the shared job table.',
+        dependsOn: [storage.tables.deployment],
+        description: 'Every connector instance reads and writes the shared job table and revoked sessions.',
       });
     }
 
@@ -279,7 +283,7 @@ export class ConnectorStack extends TerraformStack {
           schedule: config.cleanup.schedule,
           maxTtlMinutes: config.exports.maxTtlMinutes,
           exportsBlobServiceUrl: storage.account.primaryBlobEndpoint,
-          ...(storage.jobsTable ? { jobsTableUrl: storage.account.primaryTableEndpoint, jobsTableName: JOBS_TABLE } : {}),
+          ...(storage.tables ? { jobsTableUrl: storage.account.primaryTableEndpoint, jobsTableName: JOBS_TABLE } : {}),
         },
       });
       functionAppName = cleanup.app.name;
@@ -301,14 +305,14 @@ export class ConnectorStack extends TerraformStack {
           description: 'The cleanup finds expired exports by index tag and deletes them, in the exports container only.',
         },
       );
-      if (storage.jobsTable) {
+      if (storage.tables) {
         grants.push({
           id: 'cleanup_jobs_table',
           principalId: cleanup.principalId,
           role: ROLES.tableContributor,
-          scope: storage.jobsTable.id,
+          scope: storage.tables.idOf(JOBS_TABLE),
           principalType: 'ServicePrincipal',
-          dependsOn: [storage.jobsTable.deployment],
+          dependsOn: [storage.tables.deployment],
           description: 'The cleanup marks jobs of deleted exports as expired.',
         });
       }

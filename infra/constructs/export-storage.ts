@@ -34,21 +34,27 @@ export interface ExportStorageProps {
   logAnalyticsWorkspaceId: string;
   /** The private container exports are written to. */
   exportsContainerName: string;
-  /** Create the Table job store's table. @default - none (the SQLite job store is used) */
-  jobsTableName?: string;
+  /**
+   * Tables of the Table job store: the job table and the session revocation list beside it.
+   * @default - none (the SQLite job store is used)
+   */
+  tableNames?: string[];
 }
 
 /**
  * The exports account: the private `exports` container the connector writes CSVs to, the
  * `artifacts` container the VMs install the connector bundle from, and (with several instances)
- * the job table.
+ * the Table job store's tables.
  */
 export class ExportStorage extends Construct {
   readonly account: SecureStorageAccount['account'];
   readonly exportsContainer: StorageContainer;
   readonly artifactsContainer: StorageContainer;
-  /** The job table: its ARM id (role scope) and the deployment that creates it (to depend on). */
-  readonly jobsTable?: { name: string; id: string; deployment: ResourceGroupTemplateDeployment };
+  /**
+   * The Table job store's tables: their names, the ARM id of each table and of the account's table
+   * service (role scopes), and the deployment that creates them (to depend on).
+   */
+  readonly tables?: { names: string[]; idOf(name: string): string; serviceId: string; deployment: ResourceGroupTemplateDeployment };
 
   constructor(scope: Construct, id: string, props: ExportStorageProps) {
     super(scope, id);
@@ -81,36 +87,34 @@ export class ExportStorage extends Construct {
       containerAccessType: 'private',
     });
 
-    if (props.jobsTableName !== undefined) {
+    if (props.tableNames !== undefined && props.tableNames.length > 0) {
       // Created through ARM for the same reason as the containers: azurerm_storage_table would go
-      // through the data plane with a shared key.
-      const table = new ResourceGroupTemplateDeployment(this, 'jobs_table', {
+      // through the data plane with a shared key. The construct id keeps its first name.
+      const deployment = new ResourceGroupTemplateDeployment(this, 'jobs_table', {
         name: `${props.name}-jobs-table`,
         resourceGroupName: props.resourceGroupName,
         deploymentMode: 'Incremental',
         templateContent: JSON.stringify({
           $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
           contentVersion: '1.0.0.0',
-          parameters: { accountName: { type: 'string' }, tableName: { type: 'string' } },
+          parameters: { accountName: { type: 'string' }, tableNames: { type: 'array' } },
           resources: [
             {
               type: 'Microsoft.Storage/storageAccounts/tableServices/tables',
               apiVersion: '2023-05-01',
-              name: "[format('{0}/default/{1}', parameters('accountName'), parameters('tableName'))]",
+              name: "[format('{0}/default/{1}', parameters('accountName'), parameters('tableNames')[copyIndex()])]",
+              copy: { name: 'tables', count: "[length(parameters('tableNames'))]" },
             },
           ],
         }),
         parametersContent: JSON.stringify({
           accountName: { value: this.account.name },
-          tableName: { value: props.jobsTableName },
+          tableNames: { value: props.tableNames },
         }),
         dependsOn: [this.account],
       });
-      this.jobsTable = {
-        name: props.jobsTableName,
-        id: `${this.account.id}/tableServices/default/tables/${props.jobsTableName}`,
-        deployment: table,
-      };
+      const serviceId = `${this.account.id}/tableServices/default`;
+      this.tables = { names: [...props.tableNames], idOf: (name) => `${serviceId}/tables/${name}`, serviceId, deployment };
     }
   }
 }

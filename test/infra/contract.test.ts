@@ -7,6 +7,8 @@
  * value the other side refuses fails here instead of in a crash loop on the VM.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../app/src/config/config.js';
 import { envSchema } from '../../app/src/config/schema.js';
@@ -206,5 +208,33 @@ describe('the cleanup function starts with its app settings', () => {
     expect(config.container).toBe('exports');
     expect(config.options.maxLifetimeMs).toBe(s.config.exports.maxTtlMinutes * 60_000);
     expect(config.jobTable).toBe(s.config.vm.instanceCount > 1 ? 'exportjobs' : undefined);
+  });
+});
+
+describe('the Table job store the scaled-out connector opens', () => {
+  const s = synthesize(configWith({ vm: { instanceCount: 3 } }));
+  // The revocation list's table is a constant of the composition root, beside the job table.
+  const composition = readFileSync(fileURLToPath(new URL('../../app/src/composition.ts', import.meta.url)), 'utf8');
+  const revocations = /const REVOCATIONS_TABLE = '([A-Za-z][A-Za-z0-9]{2,62})';/.exec(composition)?.[1];
+  const tables = (): string[] => {
+    const { env } = connectorStart(s);
+    if (revocations === undefined) throw new Error('app/src/composition.ts no longer declares REVOCATIONS_TABLE; update this test to where the table name lives');
+    return [env.JOBS_TABLE_NAME ?? '', revocations];
+  };
+
+  it('creates every table the connector opens (jobs and revoked sessions)', () => {
+    const deployment = s.at('azurerm_resource_group_template_deployment', 'storage/jobs_table');
+    const parameters = JSON.parse(String(deployment.parameters_content)) as { tableNames?: { value: string[] } };
+    expect(parameters.tableNames?.value.sort()).toEqual(tables().sort());
+  });
+
+  it("grants the connector's identity Table data access to every table it opens", () => {
+    const grants = Object.values(s.resources('azurerm_role_assignment')).filter(
+      (assignment) => assignment.role_definition_name === 'Storage Table Data Contributor' && String(assignment.principal_id).includes('linux_virtual_machine_scale_set'),
+    );
+    for (const table of tables()) {
+      const covered = grants.some((grant) => String(grant.scope).endsWith('/tableServices/default') || String(grant.scope).endsWith(`/tables/${table}`));
+      expect(covered, `no Table data grant of the connector covers table ${table}`).toBe(true);
+    }
   });
 });
