@@ -35,6 +35,11 @@ export async function streamExport(options: {
   format: ExportFormat;
   limits: ExportLimits;
   onProgress?: (progress: ExportProgress) => void;
+  /**
+   * Cancellation, shutdown or timeout. It must reach the streams themselves: while the store
+   * holds back a write, the row source is not asked for more and never gets to see the abort.
+   */
+  signal?: AbortSignal;
 }): Promise<ExportOutcome> {
   const { query, writer, limits } = options;
   const types = columnTypes(query.schema);
@@ -81,8 +86,9 @@ export async function streamExport(options: {
 
   try {
     const source = Readable.from(csvChunks(), { objectMode: false });
-    if (options.format === 'csv.gz') await pipeline(source, createGzip({ level: 6 }), writer.stream);
-    else await pipeline(source, writer.stream);
+    const streamOptions = options.signal ? { signal: options.signal } : {};
+    if (options.format === 'csv.gz') await pipeline(source, createGzip({ level: 6 }), writer.stream, streamOptions);
+    else await pipeline(source, writer.stream, streamOptions);
     const committed = await writer.commit({ rows, truncated });
     options.onProgress?.({ rows, bytes: committed.bytes });
     return { rows, truncated, committed };

@@ -145,6 +145,7 @@ export class JobScheduler implements Scheduler {
         writer,
         format: job.format,
         limits: this.options.limits,
+        signal: controller.signal,
         onProgress: ({ rows, bytes }) => {
           const now = this.now();
           if (now.getTime() - lastProgress < progressEvery) return;

@@ -16,18 +16,24 @@ import type { CommittedExport, ExportStore, StoredExportRef } from '../../../app
 
 const user = { userId: 'u-1', userName: 'Demo', organizationId: 'org-1' };
 const schema = { columns: [{ columnName: 'n', typeDesc: { types: [{ primitiveEntry: { type: 3 } }] } }] };
+const wideSchema = { columns: [{ columnName: 's', typeDesc: { types: [{ primitiveEntry: { type: 7 } }] } }] };
 
-/** A runner whose query yields `batches` row sets of 1,000 INT rows each. */
-function fakeRunner(batches: number, options: { failAt?: number } = {}): QueryRunner {
+/**
+ * A runner whose query yields `batches` row sets of 1,000 INT rows each, or with `wideRows` of
+ * 1,000 rows of 200 characters (one batch then fills every stream buffer, as real batches do).
+ */
+function fakeRunner(batches: number, options: { failAt?: number; wideRows?: boolean; onBatch?: (index: number) => void } = {}): QueryRunner {
   return {
     async start(_sql, { signal }): Promise<RunningQuery> {
       return {
-        schema,
+        schema: options.wideRows ? wideSchema : schema,
         async *rowSets() {
           for (let b = 0; b < batches; b++) {
             if (signal.aborted) throw new AppError('conflict', 409, 'The export was cancelled');
             if (b === options.failAt) throw new AppError('hive_error', 422, 'FAILED: injected');
-            yield { columns: [{ i32Val: { values: Array.from({ length: 1000 }, (_, i) => b * 1000 + i), nulls: Buffer.alloc(0) } }] };
+            options.onBatch?.(b);
+            if (options.wideRows) yield { columns: [{ stringVal: { values: Array.from({ length: 1000 }, () => 'x'.repeat(200)), nulls: Buffer.alloc(0) } }] };
+            else yield { columns: [{ i32Val: { values: Array.from({ length: 1000 }, (_, i) => b * 1000 + i), nulls: Buffer.alloc(0) } }] };
             await new Promise((resolve) => setImmediate(resolve));
           }
         },
@@ -37,12 +43,18 @@ function fakeRunner(batches: number, options: { failAt?: number } = {}): QueryRu
   };
 }
 
-/** A store in memory; `commitGate` lets a test act while a commit is in flight. */
-function fakeStore() {
+/**
+ * A store in memory; `commitGate` lets a test act while a commit is in flight. With `stallWrites`
+ * its stream takes the first chunk and never acknowledges it, like an upload whose connection hangs.
+ */
+function fakeStore(options: { stallWrites?: boolean } = {}) {
   const committed = new Map<string, Buffer>();
   let sequence = 0;
   let commitGate: Promise<void> = Promise.resolve();
   let onCommit = () => {};
+  let onStall = () => {};
+  const stalled = new Promise<void>((resolve) => (onStall = resolve));
+  let aborts = 0;
   const store: ExportStore = {
     method: 'blob',
     checkReady: async () => {},
@@ -51,6 +63,10 @@ function fakeStore() {
       let bytes = 0;
       const stream = new Writable({
         write(chunk: Buffer, _encoding, callback) {
+          if (options.stallWrites) {
+            onStall();
+            return;
+          }
           chunks.push(chunk);
           bytes += chunk.length;
           callback();
@@ -69,7 +85,9 @@ function fakeStore() {
           committed.set(location, body);
           return { method: 'blob', location, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
         },
-        abort: async () => {},
+        abort: async () => {
+          aborts += 1;
+        },
       };
     },
     downloadUrl: async (ref: StoredExportRef) => `https://example.invalid/${ref.location}`,
@@ -81,6 +99,11 @@ function fakeStore() {
   return {
     store,
     committed,
+    /** Resolves once a stalling stream has taken its first chunk. */
+    stalled,
+    get aborts() {
+      return aborts;
+    },
     /** Holds the next commit until the returned release function is called; resolves `reached` when it starts. */
     holdNextCommit() {
       let release!: () => void;
@@ -91,9 +114,9 @@ function fakeStore() {
   };
 }
 
-function setup(runner: QueryRunner) {
+function setup(runner: QueryRunner, storeOptions: { stallWrites?: boolean } = {}) {
   const jobs = createMemoryJobStore();
-  const storage = fakeStore();
+  const storage = fakeStore(storeOptions);
   const logger = createLogger('silent');
   const scheduler = new JobScheduler({
     jobs,
@@ -173,6 +196,47 @@ describe('job scheduler', () => {
     await scheduler.start();
     const { job } = await service.submit(user, { sql: 'SELECT n' });
     await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.stop();
+    expect(await service.get(user, job.id)).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
+    expect(storage.committed.size).toBe(0);
+  });
+
+  // Without the signal reaching the pipeline, a write that never settles kept the job running
+  // (and cancel, stop and the query timeout powerless) for as long as the upload hung.
+  /**
+   * A runner of wide batches and a store that stalls: `stuck` resolves once the first write hangs
+   * and the second batch is being handed out, after which every stream buffer is full and the
+   * runner is not asked again (so it cannot notice an abort itself).
+   */
+  function stalledExport() {
+    let secondBatch!: () => void;
+    const handedOut = new Promise<void>((resolve) => (secondBatch = resolve));
+    const parts = setup(fakeRunner(10, { wideRows: true, onBatch: (index) => index === 1 && secondBatch() }), { stallWrites: true });
+    const stuck = async () => {
+      await Promise.all([parts.storage.stalled, handedOut]);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { ...parts, stuck };
+  }
+
+  it('cancels a job whose upload hangs, and discards what was written', { timeout: 10_000 }, async () => {
+    const { storage, scheduler, service, stuck } = stalledExport();
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await stuck();
+    await service.cancel(user, job.id);
+    await scheduler.whenIdle();
+    expect((await service.get(user, job.id)).status).toBe('cancelled');
+    expect(storage.aborts).toBeGreaterThan(0);
+    expect(storage.committed.size).toBe(0);
+    await scheduler.stop();
+  });
+
+  it('stops a job whose upload hangs on shutdown and records it as interrupted', { timeout: 10_000 }, async () => {
+    const { storage, scheduler, service, stuck } = stalledExport();
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await stuck();
     await scheduler.stop();
     expect(await service.get(user, job.id)).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
     expect(storage.committed.size).toBe(0);
