@@ -17,15 +17,15 @@ export function sessionsRouter(deps: { identity: IdentityProvider; tokens: Sessi
     const parsed = loginRequest.safeParse(req.body);
     if (!parsed.success) throw new AppError('validation_failed', 400, describeIssues(parsed.error));
     const { username, password } = parsed.data;
-    await deps.throttle.beforeAttempt(req.ip ?? 'unknown', username);
+    const attempt = await deps.throttle.beforeAttempt(req.ip ?? 'unknown', username);
     let identity;
     try {
       identity = await deps.identity.login(username, password);
     } catch (error) {
-      if (error instanceof AppError && error.code === 'invalid_credentials') await deps.throttle.afterFailure(username);
+      if (!(error instanceof AppError && error.code === 'invalid_credentials')) await attempt.undecided();
       throw error;
     }
-    await deps.throttle.afterSuccess(username);
+    await attempt.succeeded();
     void deps.identity.logout(identity);
     const { token, session } = await deps.tokens.issue({
       userId: identity.userId,
