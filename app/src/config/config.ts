@@ -40,7 +40,8 @@ export interface Config {
     port: number;
     publicBaseUrl?: string;
     tls?: { certFile: string; keyFile: string };
-    trustProxy: string;
+    /** Express `trust proxy`: a hop count, or a list of trusted proxy addresses. */
+    trustProxy: string | number;
     bodyLimit: string;
   };
   hive: HiveConfig;

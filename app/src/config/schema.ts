@@ -4,6 +4,7 @@
  * transform at the end builds the nested, typed `Config` the rest of the code reads.
  * Every key is documented in app/README.md; keep the two in step.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -45,6 +46,38 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     return result.data;
   });
 
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1', '[::1]'];
+
+/** An https:// URL, or http:// to a loopback host (the local stack's stand-ins). */
+const secureUrl = (why: string) =>
+  z.url().refine((value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname));
+  }, `expected an https:// URL (http:// only to a loopback host): ${why}`);
+
+/**
+ * Express `trust proxy`, restricted to what Express reads the way it looks: a hop count, or
+ * addresses, CIDR ranges and the names loopback/linklocal/uniquelocal. Express takes any other
+ * word for an IP address (and throws only when the app is built), and reads the string "1" as
+ * the address 0.0.0.1; `true` is refused because it trusts every client's X-Forwarded-For.
+ */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyEntry = (entry: string): boolean => {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+};
+const trustProxy = z
+  .string()
+  .trim()
+  .refine(
+    (value) => /^\d{1,2}$/.test(value) || value.split(',').every((entry) => isProxyEntry(entry.trim())),
+    'expected a hop count or a comma-separated list of loopback, linklocal, uniquelocal, IP addresses and CIDR ranges',
+  )
+  .transform((value): string | number => (/^\d+$/.test(value) ? Number(value) : value));
+
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Hive identifier');
 const orgAccessSchema = z.record(
   z.string().min(1),
@@ -60,12 +93,15 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     HOST: z.string().default('127.0.0.1'),
     PORT: int(0, 65535).default(8080),
-    PUBLIC_BASE_URL: z.url().optional(),
+    PUBLIC_BASE_URL: secureUrl('download URLs are bearer grants').optional(),
     TLS_CERT_FILE: optionalString,
     TLS_KEY_FILE: optionalString,
-    TRUST_PROXY: z.string().default('loopback'),
+    TRUST_PROXY: trustProxy.default('loopback'),
     INSTANCE_ID: optionalString,
-    BODY_LIMIT: z.string().default('64kb'),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'expected a size such as 64kb, 1mb or a number of bytes')
+      .default('64kb'),
 
     HIVE_HOST: z.string().min(1),
     HIVE_PORT: int(1, 65535).default(10000),
@@ -82,7 +118,7 @@ export const envSchema = z
     HIVE_CALL_TIMEOUT_MS: int(1_000, 600_000).default(60_000),
     HIVE_QUERY_TIMEOUT_MINUTES: int(1, 24 * 60).default(120),
 
-    ENOS_BASE_URL: z.url(),
+    ENOS_BASE_URL: secureUrl('users\' passwords are sent there'),
     ENOS_APP_KEY: optionalString,
     ENOS_APP_SECRET: optionalString,
     ENOS_TIMEOUT_MS: int(100, 60_000).default(5_000),

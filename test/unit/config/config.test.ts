@@ -77,4 +77,32 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ ...minimal, PORT: '' }).http.port).toBe(8080);
   });
+
+  it('reads TRUST_PROXY as Express would apply it, and refuses values Express would misread', () => {
+    expect(loadConfig(minimal).http.trustProxy).toBe('loopback');
+    expect(loadConfig({ ...minimal, TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ ...minimal, TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).http.trustProxy).toBe('loopback, 10.0.0.0/8,fd00::1');
+    // 'true' trusts every client's X-Forwarded-For (login throttling keyed on a forged address);
+    // Express reads other words as IP addresses and fails only when the app is built.
+    for (const value of ['true', 'garbage', '10.0.0.0/33', 'loopback,']) {
+      const problems = problemsOf({ ...minimal, TRUST_PROXY: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^TRUST_PROXY: expected a hop count or a comma-separated list of/);
+    }
+  });
+
+  it('refuses a BODY_LIMIT the body parser cannot read (it would stop the start with its own TypeError)', () => {
+    expect(loadConfig({ ...minimal, BODY_LIMIT: '1mb' }).http.bodyLimit).toBe('1mb');
+    expect(loadConfig({ ...minimal, BODY_LIMIT: '65536' }).http.bodyLimit).toBe('65536');
+    expect(problemsOf({ ...minimal, BODY_LIMIT: 'sixty-four kb' })[0]).toMatch(/^BODY_LIMIT: expected a size such as 64kb/);
+  });
+
+  it('refuses plain-HTTP URLs off loopback for the EnOS gateway (passwords travel there) and for download links', () => {
+    expect(problemsOf({ ...minimal, ENOS_BASE_URL: 'http://apim.example.com' })[0]).toMatch(/^ENOS_BASE_URL: expected an https:\/\/ URL/);
+    expect(loadConfig({ ...minimal, ENOS_BASE_URL: 'http://127.0.0.1:4000' }).enos.baseUrl).toBe('http://127.0.0.1:4000');
+    const local = { ...minimal, STORAGE_METHOD: 'local', FILE_ENCRYPTION_KEY: key, URL_SIGNING_KEY: key, HOST: '0.0.0.0' };
+    expect(problemsOf({ ...local, PUBLIC_BASE_URL: 'http://connector.example.com' })[0]).toMatch(/^PUBLIC_BASE_URL: expected an https:\/\/ URL/);
+    expect(loadConfig({ ...local, PUBLIC_BASE_URL: 'https://connector.example.com' }).http.publicBaseUrl).toBe('https://connector.example.com');
+    expect(loadConfig({ ...local, PUBLIC_BASE_URL: 'http://localhost:8080' }).http.publicBaseUrl).toBe('http://localhost:8080');
+  });
 });
