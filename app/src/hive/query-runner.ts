@@ -90,6 +90,8 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
       abort.addEventListener('abort', onAbort, { once: true });
 
       try {
+        // A cancel that came while the connection opened fired no listener: don't submit the query.
+        if (abort.aborted) throw abortError();
         operation = await connection
           .call('ExecuteStatement', () => connection.session.executeStatement(sql, { runAsync: true }))
           .catch((error: unknown) => {

@@ -106,6 +106,15 @@ describe('query runner failures', () => {
     }
   });
 
+  it('does not submit the query when the export is cancelled while the connection opens', async () => {
+    const runner = createQueryRunner(configFor(listenerOf('binary', 'PLAIN')), logger);
+    const controller = new AbortController();
+    const started = runner.start("SELECT 'cancelled_while_connecting' AS x", { signal: controller.signal });
+    controller.abort(); // start() is now waiting for the connection
+    await expectAppError(started, 'conflict', /cancelled/);
+    expect(hive.operations().filter((op) => op.statement.includes('cancelled_while_connecting'))).toEqual([]);
+  });
+
   it('fails fast when nothing listens', async () => {
     const runner = createQueryRunner(configFor({ ...listenerOf('binary', 'PLAIN'), port: 1 }, { callTimeoutMs: 3_000 }), logger);
     await expectAppError(runner.start('SELECT 1', { signal: new AbortController().signal }), 'hive_unavailable');
