@@ -48,6 +48,12 @@ export interface BlobExportStoreOptions {
   uploadConcurrency?: number;
   /** Retries of every storage call. @default the SDK's policy (exponential, 4 tries) */
   retryOptions?: StorageRetryOptions;
+  /**
+   * The most one storage call may take, retries included. The SDK sets no client-side timeout
+   * (its `tryTimeoutInMs` only asks the service to give up), so without this a connection that
+   * stops answering would hold an export `running` forever. @default 5 minutes
+   */
+  operationTimeoutMs?: number;
   /** Agent for HTTPS calls, e.g. one trusting a private CA (Azurite over HTTPS). @default Node's global agent */
   httpsAgent?: Agent;
 }
@@ -68,6 +74,7 @@ export interface BlobExportStore extends ExportStore {
 const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
 const DEFAULT_UPLOAD_CONCURRENCY = 4;
 const MAX_BLOCK_SIZE = 100 * 1024 * 1024;
+const DEFAULT_OPERATION_TIMEOUT_MS = 5 * 60 * 1000;
 
 export function createBlobExportStore(options: BlobExportStoreOptions): BlobExportStore {
   const containerName = options.container ?? 'exports';
@@ -80,6 +87,11 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new Error(`uploadConcurrency ${concurrency} is invalid; expected an integer from 1 to 64`);
   }
+  const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+  if (!Number.isInteger(operationTimeoutMs) || operationTimeoutMs < 1) {
+    throw new Error(`operationTimeoutMs ${operationTimeoutMs} is invalid; expected a positive integer of milliseconds`);
+  }
+  const deadline = (): AbortSignal => AbortSignal.timeout(operationTimeoutMs);
 
   // `agent` is not in StoragePipelineOptions' type, but the SDK hands every pipeline option to
   // core-rest-pipeline, whose agent policy uses it; the HTTPS test against Azurite proves it.
@@ -87,7 +99,7 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
     ...(options.retryOptions ? { retryOptions: options.retryOptions } : {}),
     ...(options.httpsAgent ? { agent: options.httpsAgent } : {}),
   };
-  const { service, signer } = connect(options, containerName, pipelineOptions, clock);
+  const { service, signer } = connect(options, containerName, pipelineOptions, clock, deadline);
   const container = service.getContainerClient(containerName);
 
   return {
@@ -95,14 +107,14 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
     containerName,
 
     async ensureContainer() {
-      await container.createIfNotExists().catch((error: unknown) => {
+      await container.createIfNotExists({ abortSignal: deadline() }).catch((error: unknown) => {
         throw storageError(`create container ${containerName}`, error);
       });
     },
 
     async checkReady() {
       try {
-        await container.getProperties();
+        await container.getProperties({ abortSignal: deadline() });
       } catch (error) {
         const reason = statusOf(error) === 404 ? `container ${containerName} does not exist` : 'blob storage is unreachable';
         throw new AppError('not_ready', 503, `Export storage is not ready: ${reason}`, { cause: error });
@@ -111,7 +123,7 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
 
     async begin(target) {
       assertValidTarget(target);
-      return beginUpload(container, target, { blockSize, concurrency });
+      return beginUpload(container, target, { blockSize, concurrency }, deadline);
     },
 
     async downloadUrl(ref, target) {
@@ -139,9 +151,9 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
       const iso = expiresAt.toISOString();
       try {
         // Tag first: it is what the cleanup function acts on; the metadata copy is for people.
-        await blob.setTags({ expiresAt: iso });
-        const properties = await blob.getProperties();
-        await blob.setMetadata({ ...properties.metadata, expiresat: iso }, { conditions: { ifMatch: properties.etag } });
+        await blob.setTags({ expiresAt: iso }, { abortSignal: deadline() });
+        const properties = await blob.getProperties({ abortSignal: deadline() });
+        await blob.setMetadata({ ...properties.metadata, expiresat: iso }, { conditions: { ifMatch: properties.etag }, abortSignal: deadline() });
       } catch (error) {
         if (statusOf(error) === 404) throw new AppError('not_found', 404, 'The export no longer exists', { cause: error });
         throw storageError('move the expiry of an export', error);
@@ -150,7 +162,7 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
 
     async delete(ref) {
       try {
-        await blobClientFor(container, ref).deleteIfExists({ deleteSnapshots: 'include' });
+        await blobClientFor(container, ref).deleteIfExists({ deleteSnapshots: 'include', abortSignal: deadline() });
       } catch (error) {
         throw storageError('delete an export', error);
       }
@@ -163,6 +175,7 @@ function connect(
   containerName: string,
   pipelineOptions: StoragePipelineOptions,
   clock: () => Date,
+  deadline: () => AbortSignal,
 ): { service: BlobServiceClient; signer: BlobSasSigner } {
   const version = options.sasVersion ?? DEFAULT_SAS_VERSION;
   if (options.credential.kind === 'connectionString') {
@@ -174,22 +187,28 @@ function connect(
     return { service, signer };
   }
   const service = new BlobServiceClient(options.credential.accountUrl, options.credential.credential, pipelineOptions);
-  const signer = createUserDelegationSigner(service, { container: containerName, version, protocol: sasProtocolFor(service.url), clock });
+  const signer = createUserDelegationSigner(service, { container: containerName, version, protocol: sasProtocolFor(service.url), clock, deadline });
   return { service, signer };
 }
 
-function beginUpload(container: ContainerClient, target: ExportTarget, sizing: { blockSize: number; concurrency: number }): BlobExportWriter {
+function beginUpload(
+  container: ContainerClient,
+  target: ExportTarget,
+  sizing: { blockSize: number; concurrency: number },
+  deadline: () => AbortSignal,
+): BlobExportWriter {
   const blobName = `${target.ownerId}/${target.jobId}/${downloadFileName(target.fileName, target.format)}`;
   const blob = container.getBlockBlobClient(blobName);
   const stream = new BlockUploadStream({
     blockSize: sizing.blockSize,
     concurrency: sizing.concurrency,
     stageBlock: (id, body, length, signal) =>
-      blob.stageBlock(id, body, length, { abortSignal: signal }).catch((error: unknown) => {
+      blob.stageBlock(id, body, length, { abortSignal: AbortSignal.any([signal, deadline()]) }).catch((error: unknown) => {
         throw storageError('upload part of an export', error);
       }),
   });
-  let state: 'open' | 'committed' | 'aborted' = 'open';
+  // `unsettled`: the commit failed, but the service may have applied it before the answer was lost.
+  let state: 'open' | 'unsettled' | 'committed' | 'aborted' = 'open';
 
   return {
     stream,
@@ -220,8 +239,10 @@ function beginUpload(container: ContainerClient, target: ExportTarget, sizing: {
             truncated: String(info.truncated),
           },
           tags: { expiresAt },
+          abortSignal: deadline(),
         });
       } catch (error) {
+        state = 'unsettled';
         throw storageError('publish an export', error);
       }
       state = 'committed';
@@ -231,6 +252,14 @@ function beginUpload(container: ContainerClient, target: ExportTarget, sizing: {
     // After a commit the export belongs to the job; removing it is `delete(ref)`, so a
     // `finally { abort() }` in the pipeline can never unpublish a finished export.
     async abort() {
+      if (state === 'unsettled') {
+        state = 'aborted';
+        // The name is this job's alone, so deleting it can only remove what this writer published.
+        // Best effort, like all of abort(): if storage is still unreachable, the blob carries its
+        // expiresAt tag and the cleanup function deletes it then (no job points at it meanwhile).
+        await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: deadline() }).catch(() => undefined);
+        return;
+      }
       if (state !== 'open') return;
       state = 'aborted';
       await stream.cancel();

@@ -84,7 +84,7 @@ export function createAccountKeySigner(credential: StorageSharedKeyCredential, o
  */
 export function createUserDelegationSigner(
   service: BlobServiceClient,
-  options: SignerOptions & { clock: () => Date },
+  options: SignerOptions & { clock: () => Date; deadline?: () => AbortSignal },
 ): BlobSasSigner {
   let cached: UserDelegationKey | undefined;
   let pending: Promise<UserDelegationKey> | undefined;
@@ -94,7 +94,12 @@ export function createUserDelegationSigner(
 
   const fetchKey = async (): Promise<UserDelegationKey> => {
     const now = options.clock().getTime();
-    const response = await service.getUserDelegationKey(floorToSecond(now - CLOCK_SKEW_MS), floorToSecond(now + MAX_SAS_LIFETIME_MS - CLOCK_SKEW_MS));
+    const abortSignal = options.deadline?.();
+    const response = await service.getUserDelegationKey(
+      floorToSecond(now - CLOCK_SKEW_MS),
+      floorToSecond(now + MAX_SAS_LIFETIME_MS - CLOCK_SKEW_MS),
+      abortSignal ? { abortSignal } : {},
+    );
     return {
       signedObjectId: response.signedObjectId,
       signedTenantId: response.signedTenantId,

@@ -170,6 +170,44 @@ describe('blob export store', () => {
     }
   });
 
+  it('gives up on a storage call that never answers, so an upload cannot hang its export forever', async () => {
+    const endpoint = new URL(azurite.blobEndpoint);
+    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+    try {
+      const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
+      const hanging = store({ credential: { kind: 'connectionString', connectionString: viaProxy }, operationTimeoutMs: 500 });
+      const writer = await hanging.begin(target());
+      proxy.swallowResponses(true);
+      await expect(writeAll(writer, csvOf(5_000), 8 * 1024)).rejects.toSatisfy((error) => isAppError(error) && error.code === 'storage_error');
+      await writer.abort();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('removes the blob of a commit whose answer was lost, when the export is aborted', async () => {
+    const endpoint = new URL(azurite.blobEndpoint);
+    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+    try {
+      const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
+      const faulty = store({ credential: { kind: 'connectionString', connectionString: viaProxy }, operationTimeoutMs: 1_000 });
+      const t = target();
+      const writer = await faulty.begin(t);
+      await writeAll(writer, csvOf(5_000), 8 * 1024);
+      // The service commits, but the connector never hears so: the job will be recorded failed.
+      proxy.swallowResponses(true);
+      await expect(writer.commit({ rows: 5_000, truncated: false })).rejects.toSatisfy((error) => isAppError(error) && error.code === 'storage_error');
+      proxy.swallowResponses(false);
+      await writer.abort();
+
+      const names: string[] = [];
+      for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/` })) names.push(blob.name);
+      expect(names).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('keeps upload memory bounded by (concurrency + 1) blocks while the producer writes as fast as it can', async () => {
     const blockSize = 1024 * 1024;
     const bounded = store({ blockSize, uploadConcurrency: 2 });

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy on loopback in front of a real service, for storage faults a test can trigger:
  * after a given number of request bytes it cuts every connection and refuses new ones, the
- * way a storage account looks when the network or the service goes away mid-upload.
+ * way a storage account looks when the network or the service goes away mid-upload; or it
+ * keeps forwarding requests but swallows the answers, the way a half-dead connection hangs.
  */
 import { createServer, connect, type Socket } from 'node:net';
 
@@ -13,6 +14,8 @@ export interface FaultProxy {
   /** Cut everything once this many client-to-service bytes have passed. */
   breakAfter(bytes: number): void;
   readonly broken: boolean;
+  /** While on, requests still reach the service but no answer comes back. */
+  swallowResponses(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +24,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   let forwarded = 0;
   let limit = Number.POSITIVE_INFINITY;
   let broken = false;
+  let swallowing = false;
 
   const cutAll = () => {
     broken = true;
@@ -50,7 +54,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       }
       upstream.write(data);
     });
-    upstream.pipe(client);
+    upstream.on('data', (data: Buffer) => {
+      if (!swallowing) client.write(data);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -66,6 +72,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     get broken() {
       return broken;
+    },
+    swallowResponses(on) {
+      swallowing = on;
     },
     async close() {
       cutAll();
