@@ -19,6 +19,7 @@ import { CleanupFunction } from './constructs/cleanup-function.js';
 import { ConnectorScaleSet, ConnectorVm, type ConnectorHostProps } from './constructs/connector-host.js';
 import { ConnectorRelease } from './constructs/connector-release.js';
 import { ConnectorSecrets } from './constructs/connector-secrets.js';
+import { FunctionPackageDeployment } from './constructs/function-package-deployment.js';
 import { BuildArtifact } from './constructs/build-artifact.js';
 import { ExportStorage } from './constructs/export-storage.js';
 import { ConnectorKeyVault } from './constructs/key-vault.js';
@@ -277,7 +278,6 @@ export class ConnectorStack extends TerraformStack {
         publicNetworkAccess: config.cleanup.publicNetworkAccess,
         appInsightsConnectionString: monitoring.appInsights.connectionString,
         logAnalyticsWorkspaceId: monitoring.workspace.id,
-        packagePath: cleanupPackage.path,
         settings: {
           exportsContainer: EXPORTS_CONTAINER,
           schedule: config.cleanup.schedule,
@@ -287,15 +287,23 @@ export class ConnectorStack extends TerraformStack {
         },
       });
       functionAppName = cleanup.app.name;
+      const runtimeStorage = roles.grant({
+        id: 'cleanup_runtime_storage',
+        principalId: cleanup.principalId,
+        role: ROLES.blobOwner,
+        scope: cleanup.runtimeStorage.id,
+        principalType: 'ServicePrincipal',
+        description: 'The Functions host keeps its leases and package in its own account.',
+      });
+      new FunctionPackageDeployment(this, 'cleanup_package_deploy', {
+        resourceGroupName,
+        functionAppName: cleanup.app.name,
+        functionAppId: cleanup.app.id,
+        packagePath: cleanupPackage.path,
+        packageSha256: cleanupPackage.sha256,
+        dependsOn: [cleanup.app, runtimeStorage],
+      });
       grants.push(
-        {
-          id: 'cleanup_runtime_storage',
-          principalId: cleanup.principalId,
-          role: ROLES.blobOwner,
-          scope: cleanup.runtimeStorage.id,
-          principalType: 'ServicePrincipal',
-          description: 'The Functions host keeps its leases and package in its own account.',
-        },
         {
           id: 'cleanup_exports_owner',
           principalId: cleanup.principalId,

@@ -21,8 +21,6 @@ export interface CleanupFunctionProps {
   publicNetworkAccess?: boolean;
   appInsightsConnectionString: string;
   logAnalyticsWorkspaceId: string;
-  /** The built package (dist/cleanup-function.zip), as Terraform sees it. */
-  packagePath: string;
   settings: {
     exportsContainer: string;
     schedule: string;
@@ -37,7 +35,8 @@ export interface CleanupFunctionProps {
  * The daily cleanup: an Azure Functions Flex Consumption app (Node.js 22) whose system-assigned
  * identity reaches its own runtime storage and the exports account (no keys anywhere), integrated
  * into its own subnet, HTTPS only with TLS 1.3, basic-auth publishing off, logs to Application
- * Insights, and the package deployed from the build.
+ * Insights. The package is deployed by FunctionPackageDeployment, once the app's identity may
+ * write to its deployment container.
  */
 export class CleanupFunction extends Construct {
   readonly app: FunctionAppFlexConsumption;
@@ -91,7 +90,6 @@ export class CleanupFunction extends Construct {
       publicNetworkAccessEnabled: props.publicNetworkAccess ?? true,
       webdeployPublishBasicAuthenticationEnabled: false,
       virtualNetworkSubnetId: props.subnetId,
-      zipDeployFile: props.packagePath,
       siteConfig: {
         minimumTlsVersion: '1.3',
         scmMinimumTlsVersion: '1.3',

@@ -33,7 +33,7 @@ describe('build artifacts', () => {
     const s = synthesize(configWith({}));
     const blob = s.only('azurerm_storage_blob');
     expect(String(blob.name)).toMatch(/^connector\/\$\{filesha256\(join\("\/", \[path\.module, ".*missing\/connector\.zip"\]\)\)\}\.zip$/);
-    expect(String(s.only('azurerm_function_app_flex_consumption').zip_deploy_file)).toMatch(/path\.module, ".*missing\/cleanup-function\.zip"/);
+    expect(String(functionDeploy(s).PACKAGE)).toMatch(/path\.module, ".*missing\/cleanup-function\.zip"/);
     expect(extensionOf(s.only('azurerm_virtual_machine_extension'))).toContain('BUNDLE_SHA256=", filesha256(');
   });
 
@@ -45,7 +45,7 @@ describe('build artifacts', () => {
     expect(blobName).toBe(`connector/${expectedSha}.zip`);
     expect(s.only('azurerm_storage_blob').lifecycle).toEqual({ create_before_destroy: true });
     expect(String(s.only('azurerm_storage_blob').source)).toMatch(/^assets\/.+\/connector\.zip$/);
-    expect(String(s.only('azurerm_function_app_flex_consumption').zip_deploy_file)).toMatch(/^assets\/.+\/cleanup-function\.zip$/);
+    expect(String(functionDeploy(s).PACKAGE)).toMatch(/^assets\/.+\/cleanup-function\.zip$/);
     expect(extensionOf(s.only('azurerm_virtual_machine_extension'))).toContain(`BUNDLE_SHA256=${expectedSha}\\n`);
   });
 
@@ -58,7 +58,77 @@ describe('build artifacts', () => {
       return rest;
     };
     expect(vm(two)).toEqual(vm(one));
-    expect(two.only('azurerm_function_app_flex_consumption').zip_deploy_file).not.toBe(one.only('azurerm_function_app_flex_consumption').zip_deploy_file);
+    expect(functionDeploy(two).PACKAGE).not.toBe(functionDeploy(one).PACKAGE);
+    expect(two.only('terraform_data').triggers_replace).not.toEqual(one.only('terraform_data').triggers_replace);
+  });
+});
+
+/** The local-exec environment of the cleanup package deployment. */
+function functionDeploy(s: ReturnType<typeof synthesize>): Record<string, string> {
+  const provisioner = (s.only('terraform_data').provisioner as Json[])[0] as { 'local-exec': { environment: Record<string, string> } };
+  return provisioner['local-exec'].environment;
+}
+
+describe('cleanup package deployment', () => {
+  const files = artifacts('connector bundle v1', 'cleanup v1');
+  const s = synthesize(configWith({}), files);
+  const deploy = s.only('terraform_data');
+  const exec = ((deploy.provisioner as Json[])[0] as { 'local-exec': { command: string; interpreter?: string[]; environment: Record<string, string> } })['local-exec'];
+
+  it("does not use zip_deploy_file: the provider posts it to /api/zipdeploy with basic auth, which this app has off and Flex Consumption does not serve", () => {
+    const app = s.only('azurerm_function_app_flex_consumption');
+    expect(app.zip_deploy_file).toBeUndefined();
+    expect(app.webdeploy_publish_basic_authentication_enabled).toBe(false);
+  });
+
+  it('deploys with the Azure CLI (OneDeploy with Entra ID), again whenever the package or the app changes', () => {
+    expect(exec.command).toContain('az functionapp deployment source config-zip --resource-group "$RESOURCE_GROUP" --name "$FUNCTION_APP" --src "$PACKAGE"');
+    expect(exec.environment.FUNCTION_APP).toMatch(/^\$\{azurerm_function_app_flex_consumption\.cleanup_app_[0-9A-F]{8}\.name\}$/);
+    expect(exec.environment.RESOURCE_GROUP).toMatch(/^\$\{azurerm_resource_group\./);
+    expect(deploy.triggers_replace).toEqual({
+      package_sha256: createHash('sha256').update('cleanup v1').digest('hex'),
+      function_app_id: expect.stringMatching(/^\$\{azurerm_function_app_flex_consumption\.cleanup_app_[0-9A-F]{8}\.id\}$/),
+    });
+  });
+
+  it("runs once the app's identity may write its package to the deployment container", () => {
+    const runtimeGrant = Object.entries(s.resources('azurerm_role_assignment')).find(([id]) => id.startsWith('roles_cleanup_runtime_storage_'))?.[0];
+    expect(runtimeGrant).toBeDefined();
+    expect(deploy.depends_on).toEqual(expect.arrayContaining([`azurerm_role_assignment.${runtimeGrant}`]));
+  });
+
+  it('the command retries while a fresh role assignment is not yet in force, then gives up with a failure', () => {
+    const bin = join(scratch, `bin-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(bin);
+    const log = join(bin, 'calls.log');
+    // az fails until its call count reaches $AZ_OK_AT; sleep only logs (no real waiting here).
+    writeFileSync(join(bin, 'az'), `#!/bin/sh\necho "az $*" >>"${log}"\n[ "$(grep -c '^az ' "${log}")" -ge "$AZ_OK_AT" ]\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'sleep'), `#!/bin/sh\necho "sleep $*" >>"${log}"\n`, { mode: 0o755 });
+    const runWith = (okAt: number) => {
+      writeFileSync(log, '');
+      const result = spawnSync(exec.interpreter?.[0] ?? '/bin/sh', [...(exec.interpreter?.slice(1) ?? ['-c']), exec.command], {
+        env: { PATH: `${bin}:/usr/bin:/bin`, AZ_OK_AT: String(okAt), RESOURCE_GROUP: 'rg-x', FUNCTION_APP: 'func-x', PACKAGE: 'assets/pkg/cleanup-function.zip' },
+        encoding: 'utf8',
+      });
+      return { status: result.status, calls: readFileSync(log, 'utf8').trim().split('\n') };
+    };
+    const retried = runWith(3);
+    expect(retried.status).toBe(0);
+    expect(retried.calls).toEqual([
+      'az functionapp deployment source config-zip --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
+      'sleep 60',
+      'az functionapp deployment source config-zip --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
+      'sleep 60',
+      'az functionapp deployment source config-zip --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
+    ]);
+    const failed = runWith(99);
+    expect(failed.status).toBe(1);
+    expect(failed.calls.filter((call) => call.startsWith('az '))).toHaveLength(5);
+    expect(failed.calls.filter((call) => call.startsWith('sleep '))).toHaveLength(4);
+  });
+
+  it('is not there with the local method (no function app)', () => {
+    expect(synthesize(configWith({ storage: { method: 'local' } })).resources('terraform_data')).toEqual({});
   });
 });
 
