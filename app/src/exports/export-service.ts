@@ -195,11 +195,14 @@ export class ExportService {
   }
 
   async remove(user: SessionUser, id: string): Promise<void> {
-    const job = await this.get(user, id);
+    let job = await this.get(user, id);
     const now = this.now();
     if (job.status === 'queued' || job.status === 'running') {
-      await this.deps.jobs.update(job.ownerId, id, { cancelRequested: true }, now, ['queued', 'running']);
+      const requested = await this.deps.jobs.update(job.ownerId, id, { cancelRequested: true }, now, ['queued', 'running']);
       this.deps.scheduler.abortLocal(id);
+      // Still active: its runner sees the request at its final write and removes its own file.
+      // No longer active: it finished since we read it, and its file is on the record now.
+      job = requested ?? (await this.deps.jobs.get(job.ownerId, id)) ?? job;
     }
     // Data first: if deleting the record failed after, the user can retry; the reverse would
     // leave an unreachable file behind until the sweeper finds it.

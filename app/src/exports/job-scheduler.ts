@@ -186,6 +186,16 @@ export class JobScheduler implements Scheduler {
         log.info('export cancelled at commit; file removed');
         return;
       }
+      if (done.cancelRequested) {
+        // A cancel (or a delete, which cancels first) was accepted after our last look but before
+        // this write: honour it. Record first, then remove the file, so the job never claims a
+        // file that is gone; a delete racing this reads the result from the record and removes it too.
+        const cancelledAt = this.now();
+        await jobs.update(job.ownerId, job.id, { status: 'cancelled', finishedAt: cancelledAt }, cancelledAt, ['succeeded']);
+        await store.delete(outcome.committed);
+        log.info('export cancelled as it finished; file removed');
+        return;
+      }
       log.info({ rows: outcome.rows, bytes: outcome.committed.bytes, truncated: outcome.truncated }, 'export succeeded');
     } catch (error) {
       await pendingProgress.catch(() => undefined);

@@ -10,6 +10,7 @@ import { AppError } from '../../../app/src/errors.js';
 import { ExportService } from '../../../app/src/exports/export-service.js';
 import { JobScheduler } from '../../../app/src/exports/job-scheduler.js';
 import type { QueryRunner, RunningQuery } from '../../../app/src/hive/query-runner.js';
+import type { JobPatch, JobStore } from '../../../app/src/jobs/job-store.js';
 import { createMemoryJobStore } from '../../../app/src/jobs/memory-job-store.js';
 import { createLogger } from '../../../app/src/logger.js';
 import type { CommittedExport, ExportStore, StoredExportRef } from '../../../app/src/storage/export-store.js';
@@ -114,8 +115,54 @@ function fakeStore(options: { stallWrites?: boolean } = {}) {
   };
 }
 
+interface Gate {
+  /** Resolves when a matching call arrives (and is held). */
+  reached: Promise<void>;
+  /** Lets the held call go on. */
+  release(): void;
+  /** Resolves once the released call has taken effect. */
+  applied: Promise<void>;
+}
+
+/**
+ * The in-memory store with gates: a test holds the next update (or delete) that matches, to
+ * interleave the scheduler and the API the way two instances on the Table store can.
+ */
+function gatedJobStore(inner: JobStore) {
+  const gates: { kind: 'update' | 'delete'; match: (patch: JobPatch) => boolean; open: Promise<void>; arrive(): void; done(): void }[] = [];
+  const pass = async <T>(kind: 'update' | 'delete', patch: JobPatch, call: () => Promise<T>): Promise<T> => {
+    const index = gates.findIndex((gate) => gate.kind === kind && gate.match(patch));
+    if (index < 0) return call();
+    const [gate] = gates.splice(index, 1);
+    gate!.arrive();
+    await gate!.open;
+    try {
+      return await call();
+    } finally {
+      gate!.done();
+    }
+  };
+  const store: JobStore = {
+    ...inner,
+    update: (ownerId, id, patch, now, onlyIf) => pass('update', patch, () => inner.update(ownerId, id, patch, now, onlyIf)),
+    delete: (ownerId, id) => pass('delete', {}, () => inner.delete(ownerId, id)),
+  };
+  const hold = (kind: 'update' | 'delete', match: (patch: JobPatch) => boolean = () => true): Gate => {
+    let arrive!: () => void;
+    let release!: () => void;
+    let done!: () => void;
+    const reached = new Promise<void>((resolve) => (arrive = resolve));
+    const open = new Promise<void>((resolve) => (release = resolve));
+    const applied = new Promise<void>((resolve) => (done = resolve));
+    gates.push({ kind, match, open, arrive, done });
+    return { reached, release, applied };
+  };
+  return { store, hold };
+}
+
 function setup(runner: QueryRunner, storeOptions: { stallWrites?: boolean } = {}) {
-  const jobs = createMemoryJobStore();
+  const gated = gatedJobStore(createMemoryJobStore());
+  const jobs = gated.store;
   const storage = fakeStore(storeOptions);
   const logger = createLogger('silent');
   const scheduler = new JobScheduler({
@@ -138,7 +185,7 @@ function setup(runner: QueryRunner, storeOptions: { stallWrites?: boolean } = {}
     instanceId: 'i-1',
     logger,
   });
-  return { jobs, storage, scheduler, service };
+  return { jobs, storage, scheduler, service, hold: gated.hold };
 }
 
 describe('job scheduler', () => {
@@ -240,5 +287,61 @@ describe('job scheduler', () => {
     await scheduler.stop();
     expect(await service.get(user, job.id)).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
     expect(storage.committed.size).toBe(0);
+  });
+
+  // The races below need a job store that answers asynchronously (Table Storage, two instances):
+  // each interleaving is forced with gates on the store's writes.
+  const succeeded = (patch: JobPatch) => patch.status === 'succeeded';
+
+  it('deletes the file when the export finished between a delete reading the job and asking to cancel it', async () => {
+    const { jobs, storage, scheduler, service, hold } = setup(fakeRunner(3));
+    const finish = hold('update', succeeded);
+    const cancelRequest = hold('update', (patch) => patch.cancelRequested === true);
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await finish.reached;
+    const removal = service.remove(user, job.id);
+    await cancelRequest.reached;
+    finish.release();
+    await finish.applied;
+    cancelRequest.release();
+    await removal;
+    await scheduler.whenIdle();
+    expect(await jobs.get(job.ownerId, job.id)).toBeUndefined();
+    expect(storage.committed.size).toBe(0);
+    await scheduler.stop();
+  });
+
+  it('deletes the file when the export finished between a delete asking to cancel it and removing the record', async () => {
+    const { jobs, storage, scheduler, service, hold } = setup(fakeRunner(3));
+    const finish = hold('update', succeeded);
+    const removeRecord = hold('delete');
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await finish.reached;
+    const removal = service.remove(user, job.id);
+    await removeRecord.reached;
+    finish.release();
+    await finish.applied;
+    removeRecord.release();
+    await removal;
+    await scheduler.whenIdle();
+    expect(await jobs.get(job.ownerId, job.id)).toBeUndefined();
+    expect(storage.committed.size).toBe(0);
+    await scheduler.stop();
+  });
+
+  it('honours a cancel accepted just before the export recorded its success', async () => {
+    const { storage, scheduler, service, hold } = setup(fakeRunner(3));
+    const finish = hold('update', succeeded);
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await finish.reached;
+    expect(await service.cancel(user, job.id)).toMatchObject({ status: 'running', cancelRequested: true });
+    finish.release();
+    await scheduler.whenIdle();
+    expect((await service.get(user, job.id)).status).toBe('cancelled');
+    expect(storage.committed.size).toBe(0);
+    await scheduler.stop();
   });
 });
