@@ -16,12 +16,24 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(app: Express, config: Config['http']): Promise<RunningServer> {
+export interface ServerLimits {
+  /**
+   * Time a client has to send a whole request, headers and body (Node's `requestTimeout`); it
+   * does not limit the answer, so long downloads are unaffected. Without it a client could hold a
+   * socket open forever by trickling a request body. @default 60 s (tests shorten it)
+   */
+  requestTimeoutMs?: number;
+}
+
+export async function startServer(app: Express, config: Config['http'], limits: ServerLimits = {}): Promise<RunningServer> {
+  const requestTimeout = limits.requestTimeoutMs ?? 60_000;
+  // Node enforces the request timeout when it sweeps its connections, every 30 s by default.
+  const serverOptions = { connectionsCheckingInterval: Math.min(30_000, requestTimeout) };
   const server = config.tls
-    ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.2' }, app)
-    : http.createServer(app);
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // downloads of large exports may legitimately take long
+    ? https.createServer({ ...serverOptions, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.2' }, app)
+    : http.createServer(serverOptions, app);
+  server.requestTimeout = requestTimeout;
+  server.headersTimeout = Math.min(30_000, requestTimeout);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
