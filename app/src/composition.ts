@@ -83,7 +83,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   if (storeConfig.kind === 'sqlite') {
     if (storeConfig.file !== ':memory:') mkdirSync(path.dirname(storeConfig.file), { recursive: true });
     jobs = overrides.jobs ?? createSqliteJobStore({ file: storeConfig.file });
-    const sqliteRevocations = createSqliteRevocationList(storeConfig.file === ':memory:' ? ':memory:' : storeConfig.file, clock);
+    const sqliteRevocations = createSqliteRevocationList(storeConfig.file, clock);
     revocations = sqliteRevocations;
     closeRevocations = () => sqliteRevocations.close();
   } else {

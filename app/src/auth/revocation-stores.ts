@@ -1,8 +1,9 @@
 /**
  * Durable revocation lists for session tokens, kept next to the jobs: SQLite when the connector
  * runs alone (survives a restart, so a logged-out token does not come back to life), Azure Table
- * Storage when several instances must agree. Entries are kept until the token would have expired
- * anyway, then pruned.
+ * Storage when several instances must agree. An entry matters only until the token would have
+ * expired anyway: lookups ignore older ones, SQLite prunes them on each revoke, and the Table
+ * keeps them (one small row per sign-out, only ever read by key).
  */
 import Database from 'better-sqlite3';
 import { RestError, type TableClient } from '@azure/data-tables';

@@ -177,7 +177,7 @@ export const envSchema = z
       need('FILE_ENCRYPTION_KEY', 'when STORAGE_METHOD is local');
       need('URL_SIGNING_KEY', 'when STORAGE_METHOD is local');
       // Download URLs must be HTTPS off loopback; only an explicit public URL can say what that is.
-      if (!['127.0.0.1', 'localhost', '::1'].includes(env.HOST)) need('PUBLIC_BASE_URL', 'when STORAGE_METHOD is local and HOST is not loopback');
+      if (!LOOPBACK_HOSTS.includes(env.HOST)) need('PUBLIC_BASE_URL', 'when STORAGE_METHOD is local and HOST is not loopback');
     }
     if (env.JOB_STORE === 'table' && !env.TABLE_CONNECTION_STRING && !env.TABLE_ACCOUNT_URL) {
       ctx.addIssue({ code: 'custom', path: ['TABLE_ACCOUNT_URL'], message: 'required when JOB_STORE is table (or TABLE_CONNECTION_STRING)' });

@@ -77,7 +77,7 @@ function socketsOf(config: HiveConfig) {
   };
 }
 
-export function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number, extra?: Promise<never>): Promise<T> {
+function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number, extra?: Promise<never>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new AppError('hive_unavailable', 503, `Hive did not answer ${what} within ${timeoutMs} ms`)), timeoutMs);
