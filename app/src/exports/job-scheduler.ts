@@ -30,7 +30,14 @@ export interface SchedulerOptions {
   clock?: () => Date;
   /** Extra housekeeping run with each sweep (e.g. the local store's orphan files). */
   onSweep?: (now: Date) => Promise<void>;
+  /** After the job store failed to hand out queued work, look again this much later. @default 5000 */
+  retryDelayMs?: number;
 }
+
+/** Expired exports the sweep handles per query. */
+const SWEEP_PAGE = 100;
+
+const shuttingDown = (): AppError => new AppError('internal', 503, 'The connector is shutting down');
 
 /** What a user reads in `error`: AppError messages are written for them; anything else is not. */
 export function jobErrorOf(error: unknown): JobError {
@@ -43,6 +50,7 @@ export class JobScheduler implements Scheduler {
   private pumping = false;
   private pumpAgain = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly idle = new Set<() => void>();
 
@@ -64,7 +72,8 @@ export class JobScheduler implements Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweepTimer);
-    for (const controller of this.running.values()) controller.abort(new AppError('internal', 503, 'The connector is shutting down'));
+    clearTimeout(this.retryTimer);
+    for (const controller of this.running.values()) controller.abort(shuttingDown());
     await this.whenIdle();
   }
 
@@ -85,7 +94,20 @@ export class JobScheduler implements Scheduler {
 
   kick(): void {
     if (this.stopped) return;
-    void this.pump().catch((error: unknown) => this.options.logger.error({ err: error }, 'job scheduling failed'));
+    void this.pump().catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'job scheduling failed');
+      // Queued jobs wait for a kick (a submit, a job ending); on an idle instance none may come.
+      this.retryLater();
+    });
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer !== undefined || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, this.options.retryDelayMs ?? 5_000);
+    this.retryTimer.unref();
   }
 
   private settleIdle(): void {
@@ -110,8 +132,14 @@ export class JobScheduler implements Scheduler {
           if (this.running.has(job.id)) continue;
           const now = this.now();
           const claimed = await this.options.jobs.update(job.ownerId, job.id, { status: 'running', startedAt: now }, now, ['queued']);
-          if (!claimed) continue;
+          if (!claimed) {
+            // Cancelled or deleted since the list was read: its slot is free for the next one.
+            this.pumpAgain = true;
+            continue;
+          }
           const controller = new AbortController();
+          // stop() may have run while the claim was in flight; the job ends as interrupted at once.
+          if (this.stopped) controller.abort(shuttingDown());
           this.running.set(job.id, controller);
           void this.run(claimed, controller).finally(() => {
             this.running.delete(job.id);
@@ -226,22 +254,43 @@ export class JobScheduler implements Scheduler {
       .catch((failure: unknown) => this.options.logger.error({ err: failure, jobId: job.id }, 'could not record the end of a job'));
   }
 
-  /** Deletes expired exports and marks their jobs expired; safe to run on every instance. */
+  /**
+   * Deletes expired exports and marks their jobs expired; safe to run on every instance. One
+   * export that cannot be deleted is logged and skipped, never a reason to stop sweeping.
+   */
   async sweep(): Promise<number> {
     const now = this.now();
     let swept = 0;
     for (;;) {
-      const expired = await this.options.jobs.listExpired(now, 100);
-      if (expired.length === 0) break;
+      const expired = await this.options.jobs.listExpired(now, SWEEP_PAGE);
+      let handled = 0;
       for (const job of expired) {
-        if (job.result) await this.options.store.delete(job.result);
-        await this.options.jobs.update(job.ownerId, job.id, { status: 'expired' }, now, ['succeeded']);
-        swept++;
+        try {
+          if (await this.expire(job, now)) swept++;
+          handled++;
+        } catch (error) {
+          this.options.logger.error({ err: error, jobId: job.id }, 'could not delete an expired export');
+        }
       }
-      if (expired.length < 100) break;
+      // A page of nothing but failures would come back unchanged: leave it to the next sweep.
+      if (expired.length < SWEEP_PAGE || handled === 0) break;
     }
     await this.options.onSweep?.(now);
     if (swept > 0) this.options.logger.info({ swept }, 'expired exports deleted');
     return swept;
+  }
+
+  private async expire(listed: ExportJob, now: Date): Promise<boolean> {
+    const { jobs, store } = this.options;
+    // The list may be stale: another instance may have renewed the link since. The record decides.
+    const current = await jobs.get(listed.ownerId, listed.id);
+    if (current?.status !== 'succeeded' || current.expiresAt === undefined || current.expiresAt >= now) return false;
+    // Record first: from here on a renewal fails (409) rather than hand out a URL to a file about
+    // to go. Should the delete then fail, the blob's expiresAt tag (cleanup function) or the
+    // sidecar (local sweeper) still ends the file.
+    const marked = await jobs.update(current.ownerId, current.id, { status: 'expired' }, now, ['succeeded']);
+    if (!marked) return false;
+    if (marked.result) await store.delete(marked.result);
+    return true;
   }
 }

@@ -48,7 +48,7 @@ function fakeRunner(batches: number, options: { failAt?: number; wideRows?: bool
  * A store in memory; `commitGate` lets a test act while a commit is in flight. With `stallWrites`
  * its stream takes the first chunk and never acknowledges it, like an upload whose connection hangs.
  */
-function fakeStore(options: { stallWrites?: boolean } = {}) {
+function fakeStore(options: { stallWrites?: boolean; failDeleteOf?: (location: string) => boolean } = {}) {
   const committed = new Map<string, Buffer>();
   let sequence = 0;
   let commitGate: Promise<void> = Promise.resolve();
@@ -94,6 +94,7 @@ function fakeStore(options: { stallWrites?: boolean } = {}) {
     downloadUrl: async (ref: StoredExportRef) => `https://example.invalid/${ref.location}`,
     extendExpiry: async () => {},
     async delete(ref) {
+      if (options.failDeleteOf?.(ref.location)) throw new AppError('storage_error', 502, 'Blob storage failed to delete an export');
       committed.delete(ref.location);
     },
   };
@@ -124,30 +125,55 @@ interface Gate {
   applied: Promise<void>;
 }
 
+type GatedCall = 'update' | 'delete' | 'listExpired';
+
 /**
  * The in-memory store with gates: a test holds the next update (or delete) that matches, to
- * interleave the scheduler and the API the way two instances on the Table store can.
+ * interleave the scheduler and the API the way two instances on the Table store can. A held
+ * `listExpired` has already read its answer and hands it out late, as a slow query does.
+ * `failNextListQueued` makes one `listQueued` fail, as a store that is briefly unreachable.
  */
 function gatedJobStore(inner: JobStore) {
-  const gates: { kind: 'update' | 'delete'; match: (patch: JobPatch) => boolean; open: Promise<void>; arrive(): void; done(): void }[] = [];
-  const pass = async <T>(kind: 'update' | 'delete', patch: JobPatch, call: () => Promise<T>): Promise<T> => {
+  const gates: { kind: GatedCall; match: (patch: JobPatch) => boolean; open: Promise<void>; arrive(): void; done(): void }[] = [];
+  let listQueuedFailures = 0;
+  const take = (kind: GatedCall, patch: JobPatch) => {
     const index = gates.findIndex((gate) => gate.kind === kind && gate.match(patch));
-    if (index < 0) return call();
-    const [gate] = gates.splice(index, 1);
-    gate!.arrive();
-    await gate!.open;
+    return index < 0 ? undefined : gates.splice(index, 1)[0];
+  };
+  const pass = async <T>(kind: GatedCall, patch: JobPatch, call: () => Promise<T>): Promise<T> => {
+    const gate = take(kind, patch);
+    if (!gate) return call();
+    gate.arrive();
+    await gate.open;
     try {
       return await call();
     } finally {
-      gate!.done();
+      gate.done();
     }
   };
   const store: JobStore = {
     ...inner,
     update: (ownerId, id, patch, now, onlyIf) => pass('update', patch, () => inner.update(ownerId, id, patch, now, onlyIf)),
     delete: (ownerId, id) => pass('delete', {}, () => inner.delete(ownerId, id)),
+    async listExpired(now, limit) {
+      const answer = await inner.listExpired(now, limit);
+      const gate = take('listExpired', {});
+      if (gate) {
+        gate.arrive();
+        await gate.open;
+        gate.done();
+      }
+      return answer;
+    },
+    async listQueued(instanceId, limit) {
+      if (listQueuedFailures > 0) {
+        listQueuedFailures -= 1;
+        throw new AppError('storage_error', 503, 'The job store failed; please try again shortly.');
+      }
+      return inner.listQueued(instanceId, limit);
+    },
   };
-  const hold = (kind: 'update' | 'delete', match: (patch: JobPatch) => boolean = () => true): Gate => {
+  const hold = (kind: GatedCall, match: (patch: JobPatch) => boolean = () => true): Gate => {
     let arrive!: () => void;
     let release!: () => void;
     let done!: () => void;
@@ -157,13 +183,27 @@ function gatedJobStore(inner: JobStore) {
     gates.push({ kind, match, open, arrive, done });
     return { reached, release, applied };
   };
-  return { store, hold };
+  const failNextListQueued = () => {
+    listQueuedFailures += 1;
+  };
+  return { store, hold, failNextListQueued };
 }
 
-function setup(runner: QueryRunner, storeOptions: { stallWrites?: boolean } = {}) {
+interface SetupOptions {
+  stallWrites?: boolean;
+  failDeleteOf?: (location: string) => boolean;
+  maxConcurrent?: number;
+  retryDelayMs?: number;
+  onSweep?: (now: Date) => Promise<void>;
+  /** The scheduler's clock; the service has its own (`serviceClock`), as another instance would. */
+  clock?: () => Date;
+  serviceClock?: () => Date;
+}
+
+function setup(runner: QueryRunner, options: SetupOptions = {}) {
   const gated = gatedJobStore(createMemoryJobStore());
   const jobs = gated.store;
-  const storage = fakeStore(storeOptions);
+  const storage = fakeStore(options);
   const logger = createLogger('silent');
   const scheduler = new JobScheduler({
     jobs,
@@ -171,10 +211,13 @@ function setup(runner: QueryRunner, storeOptions: { stallWrites?: boolean } = {}
     runner,
     limits: { maxRows: 1e9, maxBytes: 1e12 },
     instanceId: 'i-1',
-    maxConcurrent: 2,
+    maxConcurrent: options.maxConcurrent ?? 2,
     sweepIntervalMs: 60_000,
     progressIntervalMs: 0,
     logger,
+    ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+    ...(options.onSweep ? { onSweep: options.onSweep } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const service = new ExportService({
     jobs,
@@ -184,8 +227,9 @@ function setup(runner: QueryRunner, storeOptions: { stallWrites?: boolean } = {}
     policy: { defaultTtlMinutes: 60, maxTtlMinutes: 600, maxPerUser: 5, maxActivePerInstance: 10 },
     instanceId: 'i-1',
     logger,
+    ...(options.serviceClock ?? options.clock ? { clock: options.serviceClock ?? options.clock } : {}),
   });
-  return { jobs, storage, scheduler, service, hold: gated.hold };
+  return { jobs, storage, scheduler, service, hold: gated.hold, failNextListQueued: gated.failNextListQueued };
 }
 
 describe('job scheduler', () => {
@@ -343,5 +387,111 @@ describe('job scheduler', () => {
     expect((await service.get(user, job.id)).status).toBe('cancelled');
     expect(storage.committed.size).toBe(0);
     await scheduler.stop();
+  });
+
+  it('starts the next queued job when the one it was about to start was cancelled meanwhile', async () => {
+    const { storage, scheduler, service, hold } = setup(fakeRunner(3), { maxConcurrent: 1 });
+    await scheduler.start();
+    const first = storage.holdNextCommit();
+    const { job: running } = await service.submit(user, { sql: 'SELECT n' });
+    await first.reached;
+    const { job: next } = await service.submit(user, { sql: 'SELECT n' });
+    const { job: after } = await service.submit(user, { sql: 'SELECT n' });
+    const claim = hold('update', (patch) => patch.status === 'running');
+    first.release();
+    await claim.reached;
+    await service.cancel(user, next.id);
+    claim.release();
+    await claim.applied;
+    await scheduler.whenIdle();
+    expect((await service.get(user, running.id)).status).toBe('succeeded');
+    expect((await service.get(user, next.id)).status).toBe('cancelled');
+    expect((await service.get(user, after.id)).status).toBe('succeeded');
+    await scheduler.stop();
+  });
+
+  it('looks for queued work again after the job store failed to list it', async () => {
+    const { scheduler, service, failNextListQueued } = setup(fakeRunner(3), { retryDelayMs: 10 });
+    await scheduler.start();
+    failNextListQueued();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    // Nothing else will happen on this instance: no other submit, no job finishing.
+    while ((await service.get(user, job.id)).status === 'queued') await new Promise((resolve) => setTimeout(resolve, 5));
+    await scheduler.whenIdle();
+    expect((await service.get(user, job.id)).status).toBe('succeeded');
+    await scheduler.stop();
+  });
+
+  it('does not start a job it claimed while shutting down: it is recorded as interrupted', async () => {
+    const { storage, scheduler, service, hold } = setup(fakeRunner(3));
+    await scheduler.start();
+    const claim = hold('update', (patch) => patch.status === 'running');
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await claim.reached;
+    const stopping = scheduler.stop();
+    claim.release();
+    await stopping;
+    expect(await service.get(user, job.id)).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
+    expect(storage.committed.size).toBe(0);
+  });
+
+  describe('sweep', () => {
+    const T0 = new Date('2026-05-01T08:00:00Z');
+    const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
+
+    it('goes on past an export whose file cannot be deleted, and still runs the housekeeping', async () => {
+      let now = T0;
+      let failing = '';
+      const housekeeping: Date[] = [];
+      const { jobs, storage, scheduler, service } = setup(fakeRunner(1), {
+        clock: () => now,
+        failDeleteOf: (location) => location === failing,
+        onSweep: async (at) => {
+          housekeeping.push(at);
+        },
+      });
+      await scheduler.start();
+      const ids = [(await service.submit(user, { sql: 'SELECT 1' })).job.id, (await service.submit(user, { sql: 'SELECT 2' })).job.id];
+      await scheduler.whenIdle();
+      const done = await Promise.all(ids.map((id) => service.get(user, id)));
+      expect(done.map((job) => job.status)).toEqual(['succeeded', 'succeeded']);
+      // Whichever the sweep meets first is the one whose file storage refuses to delete.
+      const [stuck, other] = [...done].sort((a, b) => (a.id < b.id ? -1 : 1));
+      failing = stuck!.result!.location;
+
+      now = minutes(61);
+      await scheduler.sweep();
+      const swept = await jobs.get(other!.ownerId, other!.id);
+      expect(swept?.status).toBe('expired');
+      expect(storage.committed.has(other!.result!.location)).toBe(false);
+      expect(housekeeping).toEqual([now]);
+      await scheduler.stop();
+    });
+
+    it('leaves alone an export whose link was renewed while the sweep was looking at it', async () => {
+      let now = T0;
+      let serviceNow = T0;
+      const { storage, scheduler, service, hold } = setup(fakeRunner(1), { clock: () => now, serviceClock: () => serviceNow });
+      await scheduler.start();
+      const { job } = await service.submit(user, { sql: 'SELECT 1' });
+      await scheduler.whenIdle();
+      expect((await service.get(user, job.id)).expiresAt).toEqual(minutes(60));
+
+      // This instance sweeps a moment after the expiry; another one, a moment before it, renews the link.
+      now = minutes(61);
+      serviceNow = minutes(59);
+      const listing = hold('listExpired');
+      const sweeping = scheduler.sweep();
+      await listing.reached;
+      const renewed = await service.newLink(user, job.id, 120);
+      expect(renewed.expiresAt).toEqual(minutes(179));
+      listing.release();
+      await sweeping;
+
+      const after = await service.get(user, job.id);
+      expect(after).toMatchObject({ status: 'succeeded', expiresAt: minutes(179) });
+      expect(storage.committed.has(after.result!.location)).toBe(true);
+      await scheduler.stop();
+    });
   });
 });
