@@ -30,7 +30,7 @@ const AUDIENCE = 'enos-aml-connector/api';
 
 export interface SessionTokens {
   issue(user: SessionUser): Promise<{ token: string; session: Session }>;
-  /** Throws AppError `unauthorized` (401) for a missing, forged, expired or revoked token. */
+  /** Throws AppError `unauthorized` (401) for a missing, forged, expired or revoked token; `storage_error` (503) when the revocation list cannot be read. */
   verify(token: string): Promise<Session>;
   revoke(session: Session): Promise<void>;
 }
@@ -44,6 +44,9 @@ export function createSessionTokens(options: {
   const clock = options.clock ?? (() => new Date());
   const key = new Uint8Array(options.signingKey);
   const unauthorized = (cause?: unknown) => new AppError('unauthorized', 401, 'Sign in again: the session token is missing, invalid or expired', { cause });
+  // The list lives in the job store's database or storage account; when that is down, say so.
+  const listUnavailable = (cause: unknown) =>
+    new AppError('storage_error', 503, 'Sessions cannot be checked right now. Please try again in a moment.', { cause, retryAfterSeconds: 5 });
 
   return {
     async issue(user) {
@@ -78,12 +81,17 @@ export function createSessionTokens(options: {
       }
       const { sub, jti, exp, name, org } = payload;
       if (typeof name !== 'string' || typeof org !== 'string' || !sub || !jti || !exp) throw unauthorized();
-      if (await options.revocations.isRevoked(jti)) throw unauthorized('revoked');
+      const revoked = await options.revocations.isRevoked(jti).catch((error: unknown) => {
+        throw listUnavailable(error);
+      });
+      if (revoked) throw unauthorized('revoked');
       return { userId: sub, userName: name, organizationId: org, tokenId: jti, expiresAt: new Date(exp * 1000) };
     },
 
     async revoke(session) {
-      await options.revocations.revoke(session.tokenId, session.expiresAt);
+      await options.revocations.revoke(session.tokenId, session.expiresAt).catch((error: unknown) => {
+        throw listUnavailable(error);
+      });
     },
   };
 }

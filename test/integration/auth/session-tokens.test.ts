@@ -81,3 +81,20 @@ describe('sqlite revocations', () => {
     await expectUnauthorized(after.verify(token));
   });
 });
+
+describe('an unreachable revocation list', () => {
+  it('answers 503 (try again), not a 500 and not a pass', async () => {
+    const down: RevocationList = {
+      revoke: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:10002')),
+      isRevoked: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:10002')),
+    };
+    const tokens = createSessionTokens({ signingKey: randomBytes(32), ttlMinutes: 60, revocations: down });
+    const { token, session } = await tokens.issue(user);
+    for (const attempt of [tokens.verify(token), tokens.revoke(session)]) {
+      const error = await attempt.then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(AppError);
+      expect({ code: (error as AppError).code, status: (error as AppError).status }).toEqual({ code: 'storage_error', status: 503 });
+      expect((error as AppError).message).not.toMatch(/ECONNREFUSED|10002/);
+    }
+  });
+});
