@@ -6,7 +6,11 @@
  * - strings: '…' and "…" with backslash escapes (Hive's StringLiteral). A backslash inside "…" is
  *   refused: with hive.support.quoted.identifiers=standard (Hive 4) "…" is an identifier without
  *   escapes, and the two readings would end the token at different quotes;
- * - line comments run from -- to \n or \r (not to U+2028 or other separators);
+ * - line comments run from -- to \n or \r (not to U+2028 or other separators). One ended by a CR
+ *   without an LF is refused: HiveServer2 3+ chooses between its SQL parser and its command
+ *   processors (dfs, set, add, compile…) from the statement with `--` comments removed up to the
+ *   next LF (HiveStringUtils.removeComments), so text after a lone CR is code to the parser and
+ *   the guard but a comment to that choice: `--\rselect '\ndfs …\n--\r' from t` would run `dfs`;
  * - block comments end at the first *\/; Hive 4 nests them, Hive 2 has none, so a /* inside one
  *   is refused; a hint /*+ … *\/ may only hold names, commas and parentheses, which Hive 2 (no
  *   comments: the hint is parsed as tokens) and Hive 3+ read the same way;
@@ -99,6 +103,9 @@ export function lexHive(sql: string, describeAt: (offset: number) => string): Le
       push('space', start, index);
     } else if (char === '-' && next === '-') {
       while (index < sql.length && sql[index] !== '\n' && sql[index] !== '\r') index += 1;
+      if (sql[index] === '\r' && sql[index + 1] !== '\n') {
+        report(index, `A line comment must end with a line feed (at ${describeAt(index)}): HiveServer2 would read the text after a lone carriage return as part of the comment`);
+      }
       push('lineComment', start, index);
     } else if (char === '/' && next === '*') {
       const close = sql.indexOf('*/', start + 2);

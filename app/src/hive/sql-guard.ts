@@ -21,7 +21,8 @@
  *   database-qualified function (a permanent UDF is arbitrary code); ${…} anywhere, even in a
  *   string or comment, because HiveServer2 substitutes variables before it parses.
  * - Text: one trailing ';' and trailing comments are allowed (and removed from the SQL sent to
- *   Hive); nested block comments, backslashes in "…" strings, doubled backticks and characters
+ *   Hive); line comments ended by a lone CR (HiveServer2 would pick a command processor from text
+ *   its parser reads as code), nested block comments, backslashes in "…" strings, doubled backticks and characters
  *   outside Hive's ASCII grammar (look-alike letters, full-width ';', zero-width spaces) are
  *   refused, because Hive versions or modes disagree on where such tokens end.
  * - Tables: unqualified names resolve against `defaultDatabase` (refused without one); CTE names

@@ -73,6 +73,7 @@ const accepted: Accepted[] = [
   { sql: 'select * from enos.asset;', tables: ['enos.asset'] },
   { sql: ' \n select * from enos.asset ; -- trailing\n/* done */ \n', tables: ['enos.asset'] },
   { sql: 'select trim(name), lower(site) from enos.asset', tables: ['enos.asset'] },
+  { sql: '-- Windows line endings\r\nselect id -- the id\r\nfrom enos.asset\r\n', tables: ['enos.asset'] },
 ];
 
 const refused: Refused[] = [
@@ -151,6 +152,10 @@ const refused: Refused[] = [
   { sql: 'select 1 /* outer /* inner */ from enos_other.site */', code: 'sql_rejected', message: 'Nested block comments are not allowed' },
   { sql: 'select /*+ MAPJOIN(a); drop */ 1', code: 'sql_rejected', message: 'Query hints may only contain names, commas and parentheses' },
   { sql: 'select "a\\" from enos_other.site --" from enos.asset', code: 'sql_rejected', message: 'Backslashes are not allowed in double-quoted strings' },
+  // HiveServer2 (3+) picks a command processor from the statement with `--` comments removed up to
+  // the next LF, while its SQL parser ends them at a CR too: here it would run `dfs -cat`.
+  { sql: "--\rselect '\ndfs -cat /warehouse/enos_other.db/site/000000_0\n--\r' from enos.asset", code: 'sql_rejected', message: 'A line comment must end with a line feed' },
+  { sql: 'select id from enos.asset -- note\r where id = 1', code: 'sql_rejected', message: 'A line comment must end with a line feed (at line 1 column 34)' },
   { sql: 'select `a``b` from enos.asset', code: 'sql_rejected', message: 'doubled backticks are not allowed' },
   { sql: "select 'unterminated from enos.asset", code: 'sql_rejected', message: 'Unterminated string literal starting at line 1 column 8' },
   { sql: 'select 1 /* never closed', code: 'sql_rejected', message: 'Unterminated comment' },
