@@ -16,7 +16,7 @@ import { resourceNames } from './naming.js';
 import { terraformText } from './terraform-text.js';
 import { renderCloudInit, renderEnvFile, renderExtensionScript, renderSettingsFile, VM_PATHS } from './connector-bootstrap.js';
 import { CleanupFunction } from './constructs/cleanup-function.js';
-import { ConnectorScaleSet, ConnectorVm, type ConnectorHostProps } from './constructs/connector-host.js';
+import { ConnectorIdentity, ConnectorScaleSet, ConnectorVm, type ConnectorHostProps } from './constructs/connector-host.js';
 import { ConnectorRelease } from './constructs/connector-release.js';
 import { ConnectorSecrets } from './constructs/connector-secrets.js';
 import { FunctionPackageDeployment } from './constructs/function-package-deployment.js';
@@ -151,6 +151,8 @@ export class ConnectorStack extends TerraformStack {
     const tlsMode = config.tls.mode;
     const connectorPort = tlsMode === 'keyvault' ? 443 : 8080;
     const hive = config.hadoop.hive;
+    // A scale set needs its identity (and roles) before it exists; one VM keeps its own.
+    const scaleSetIdentity = scaleOut ? new ConnectorIdentity(this, 'connector_identity', { ...base, name: `id-${names.connector}` }) : undefined;
 
     const connectorEnv: Record<string, string> = {
       NODE_ENV: 'production',
@@ -179,6 +181,8 @@ export class ConnectorStack extends TerraformStack {
       EXPORT_DEFAULT_TTL_MINUTES: String(config.exports.defaultTtlMinutes),
       EXPORT_MAX_TTL_MINUTES: String(config.exports.maxTtlMinutes),
       ORG_ACCESS: JSON.stringify(config.orgAccess),
+      // Read by the Azure SDK's DefaultAzureCredential, not by the connector's config.
+      ...(scaleSetIdentity ? { AZURE_CLIENT_ID: scaleSetIdentity.clientId } : {}),
     };
     const bootstrapSettings: Record<string, string> = {
       BUNDLE_URL: release.url,
@@ -193,6 +197,7 @@ export class ConnectorStack extends TerraformStack {
       ...(secrets.tlsSecretName !== undefined ? { TLS_SECRET_NAME: secrets.tlsSecretName } : {}),
       ...(tlsMode === 'acme' && publicFqdn !== undefined ? { ACME_DOMAIN: publicFqdn } : {}),
       ...(config.tls.acmeEmail !== undefined ? { ACME_EMAIL: config.tls.acmeEmail } : {}),
+      ...(scaleSetIdentity ? { IDENTITY_CLIENT_ID: scaleSetIdentity.clientId } : {}),
     };
 
     const hostProps: ConnectorHostProps = {
@@ -211,8 +216,8 @@ export class ConnectorStack extends TerraformStack {
         connectorEnvBase64: Fn.base64encode(terraformText(renderEnvFile(connectorEnv))),
       }),
     };
-    const host = scaleOut
-      ? new ConnectorScaleSet(this, 'connector', { ...hostProps, instanceCount: config.vm.instanceCount })
+    const host = scaleSetIdentity
+      ? new ConnectorScaleSet(this, 'connector', { ...hostProps, instanceCount: config.vm.instanceCount, identity: scaleSetIdentity })
       : new ConnectorVm(this, 'connector', hostProps);
 
     const grants: Grant[] = [
@@ -325,7 +330,8 @@ export class ConnectorStack extends TerraformStack {
         });
       }
     }
-    grants.forEach((grant) => roles.grant(grant));
+    const connectorGrants = grants.map((grant) => ({ grant, assignment: roles.grant(grant) })).filter(({ grant }) => grant.principalId === host.principalId);
+    host.deployAfter(connectorGrants.map(({ assignment }) => assignment));
 
     const apiHost = knownHost ?? host.address;
     new TerraformOutput(this, 'api_url', { value: `https://${apiHost}`, description: 'Where the connector API and web page answer.' });

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Fn } from 'cdktf';
+import { Fn, type TerraformResource } from 'cdktf';
 import { Lb } from '@cdktf/provider-azurerm/lib/lb/index.js';
 import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-address-pool/index.js';
 import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe/index.js';
@@ -8,6 +8,7 @@ import { LinuxVirtualMachine } from '@cdktf/provider-azurerm/lib/linux-virtual-m
 import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set/index.js';
 import { NetworkInterface } from '@cdktf/provider-azurerm/lib/network-interface/index.js';
 import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip/index.js';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity/index.js';
 import { VirtualMachineExtension } from '@cdktf/provider-azurerm/lib/virtual-machine-extension/index.js';
 import { terraformText } from '../terraform-text.js';
 
@@ -32,10 +33,21 @@ export interface ConnectorHostProps {
 
 /** What the rest of the stack needs from either host shape. */
 export interface ConnectorHostOutputs {
-  /** The system-assigned identity every instance runs as. */
+  /** The identity every instance runs as (what its role assignments name). */
   readonly principalId: string;
   /** DNS name (public IP) or private address the API answers on. */
   readonly address: string;
+  /**
+   * Holds back the connector's deployment until `grants` (its role assignments) exist: the
+   * deploy downloads the bundle and reads Key Vault with that identity.
+   */
+  deployAfter(grants: TerraformResource[]): void;
+}
+
+/** depends_on after construction: the grants need the host's identity, so they come later. */
+function addDependencies(resource: TerraformResource, dependencies: TerraformResource[]): void {
+  const addresses = dependencies.map((dependency) => `${dependency.terraformResourceType}.${dependency.friendlyUniqueId}`);
+  resource.dependsOn = [...(resource.dependsOn ?? []), ...addresses];
 }
 
 const CUSTOM_SCRIPT = { publisher: 'Microsoft.Azure.Extensions', type: 'CustomScript', typeHandlerVersion: '2.1' } as const;
@@ -63,8 +75,9 @@ function publicIp(scope: Construct, props: ConnectorHostProps): PublicIp | undef
 }
 
 /**
- * What a single VM and a scale set share: Ubuntu image, SSH keys only, system-assigned identity,
- * encryption at host, Trusted Launch (secure boot + vTPM), managed boot diagnostics.
+ * What a single VM and a scale set share: Ubuntu image, SSH keys only, a managed identity
+ * (system-assigned; the scale set replaces it, see ConnectorIdentity), encryption at host,
+ * Trusted Launch (secure boot + vTPM), managed boot diagnostics.
  */
 function hardenedHost(props: ConnectorHostProps) {
   return {
@@ -135,10 +148,39 @@ export class ConnectorVm extends Construct implements ConnectorHostOutputs {
     this.principalId = this.vm.identity.principalId;
     this.address = ip ? ip.fqdn : nic.privateIpAddress;
   }
+
+  /** The VM's identity exists only with the VM, so its grants come after it, and the extension after them. */
+  deployAfter(grants: TerraformResource[]): void {
+    addDependencies(this.extension, grants);
+  }
 }
 
 export interface ConnectorScaleSetProps extends ConnectorHostProps {
   instanceCount: number;
+  /** The user-assigned identity every instance runs as (ConnectorIdentity). */
+  identity: { id: string; principalId: string };
+}
+
+/**
+ * The scale set's identity, made before the scale set: its instances run the deploy extension
+ * while the scale set is being created, and Azure only finishes creating it once they succeed, so
+ * the roles the extension needs must already be granted. A system-assigned identity only exists
+ * once the scale set does. Tokens are asked for by `clientId` (IDENTITY_CLIENT_ID for the
+ * bootstrap, AZURE_CLIENT_ID for the SDK's DefaultAzureCredential).
+ */
+export class ConnectorIdentity extends Construct {
+  readonly identity: UserAssignedIdentity;
+  readonly id: string;
+  readonly principalId: string;
+  readonly clientId: string;
+
+  constructor(scope: Construct, id: string, props: { name: string; resourceGroupName: string; location: string; tags: Record<string, string> }) {
+    super(scope, id);
+    this.identity = new UserAssignedIdentity(this, 'identity', props);
+    this.id = this.identity.id;
+    this.principalId = this.identity.principalId;
+    this.clientId = this.identity.clientId;
+  }
 }
 
 /**
@@ -201,6 +243,7 @@ export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs
       sku: props.size,
       instances: props.instanceCount,
       ...hardenedHost(props),
+      identity: { type: 'UserAssigned', identityIds: [props.identity.id] },
       extensionOperationsEnabled: true,
       overprovision: false,
       customData: props.customData,
@@ -230,7 +273,12 @@ export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs
         },
       ],
     });
-    this.principalId = this.scaleSet.identity.principalId;
+    this.principalId = props.identity.principalId;
     this.address = ip ? ip.fqdn : this.loadBalancer.privateIpAddress;
+  }
+
+  /** Instances deploy while the scale set is created, so the whole scale set waits for the grants. */
+  deployAfter(grants: TerraformResource[]): void {
+    addDependencies(this.scaleSet, grants);
   }
 }

@@ -24,6 +24,10 @@ RUN_DIR="$ROOT/run/enos-connector"
 UNIT_FILE="$ROOT/etc/systemd/system/enos-connector.service"
 CADDY_FILE="$ROOT/etc/caddy/Caddyfile"
 RELEASES_KEPT=3
+# How long a 401/403 from Storage or Key Vault is waited out: the stack grants the identity its
+# roles just before the VMs deploy, and a new role assignment can take minutes to apply.
+AUTH_ATTEMPTS="${ENOS_BOOTSTRAP_AUTH_ATTEMPTS:-20}"
+AUTH_RETRY_SECONDS="${ENOS_BOOTSTRAP_AUTH_RETRY_SECONDS:-30}"
 
 log() { printf 'enos-connector-bootstrap: %s\n' "$*" >&2; }
 die() {
@@ -56,23 +60,44 @@ optional_setting() { printf '%s' "${SETTINGS[$1]:-}"; }
 
 # --- helpers ----------------------------------------------------------------------------------
 
-# A bearer token for the VM's managed identity. The token stays in a variable: it is handed to
-# curl through a file descriptor, never as an argument (arguments are world-readable in /proc).
+# A bearer token for the VM's managed identity (the user-assigned one named by IDENTITY_CLIENT_ID
+# on a scale set). The token stays in a variable: it is handed to curl through a file descriptor,
+# never as an argument (arguments are world-readable in /proc).
 identity_token() {
-  local resource="$1"
+  local resource="$1" client_id
+  client_id="$(optional_setting IDENTITY_CLIENT_ID)"
   curl -fsS --retry 5 --retry-connrefused --max-time 30 -H @<(printf 'Metadata: true\n') \
-    "$IMDS_TOKEN_URL&resource=$resource" | json_field access_token
+    "$IMDS_TOKEN_URL${client_id:+&client_id=$client_id}&resource=$resource" | json_field access_token
 }
 
 json_field() {
   python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]], end="")' "$1"
 }
 
+# GETs `url` into the file `out` with the bearer token. A 401/403 is retried for a while (see
+# AUTH_ATTEMPTS); any other failure ends the call at once.
 authorized_get() {
-  local token="$1" url="$2"
-  shift 2
-  curl -fsS --retry 5 --retry-connrefused --max-time 300 \
-    -H @<(printf 'Authorization: Bearer %s\nx-ms-version: 2023-11-03\n' "$token") "$@" "$url"
+  local token="$1" url="$2" out="$3" attempt=1 status
+  while :; do
+    status="$(curl -sS --retry 5 --retry-connrefused --max-time 300 -o "$out" -w '%{http_code}' \
+      -H @<(printf 'Authorization: Bearer %s\nx-ms-version: 2023-11-03\n' "$token") "$url")" || return 1
+    case "$status" in
+      2??) return 0 ;;
+      401 | 403)
+        if ((attempt >= AUTH_ATTEMPTS)); then
+          log "GET ${url%%\?*} still answers HTTP $status after $attempt tries; expected the managed identity's role assignment to be in force"
+          return 1
+        fi
+        log "GET ${url%%\?*} answered HTTP $status (a new role assignment may not be in force yet); retrying in ${AUTH_RETRY_SECONDS}s ($attempt of $AUTH_ATTEMPTS)"
+        sleep "$AUTH_RETRY_SECONDS"
+        attempt=$((attempt + 1))
+        ;;
+      *)
+        log "GET ${url%%\?*} answered HTTP $status"
+        return 1
+        ;;
+    esac
+  done
 }
 
 set_owner() { chown "$@"; }
@@ -168,7 +193,7 @@ install_bundle() {
     log "installing connector bundle $sha"
     work="$(mktemp -d)"
     token="$(identity_token 'https%3A%2F%2Fstorage.azure.com%2F')"
-    authorized_get "$token" "$url" -o "$work/connector.zip"
+    authorized_get "$token" "$url" "$work/connector.zip" || die "could not download the connector bundle from $url"
     printf '%s  %s\n' "$sha" "$work/connector.zip" | sha256sum -c --status - ||
       die "bundle from $url does not match the expected SHA-256 $sha"
     rm -rf "$release.tmp"
@@ -238,6 +263,8 @@ RuntimeDirectoryMode=0700
 StateDirectory=enos-connector
 StateDirectoryMode=0700
 ExecStartPre=+/usr/local/sbin/enos-connector-bootstrap fetch-secrets
+# fetch-secrets waits out a Key Vault role assignment that is not in force yet (up to ~10 minutes).
+TimeoutStartSec=15min
 ExecStart=/usr/local/bin/node /opt/enos-connector/current/server.js
 Restart=on-failure
 RestartSec=5
@@ -340,9 +367,13 @@ env_line() {
   printf '%s="%s"\n' "$name" "$value"
 }
 
+# The response lands in the tmpfs runtime directory, root-only, and is removed at once.
 fetch_secret() {
-  local token="$1" vault="$2" name="$3"
-  authorized_get "$token" "$vault/secrets/$name?api-version=7.4" | json_field value
+  local token="$1" vault="$2" name="$3" response="$RUN_DIR/secret-response.tmp" status=0
+  authorized_get "$token" "$vault/secrets/$name?api-version=7.4" "$response" || status=$?
+  ((status == 0)) && { json_field value <"$response" || status=$?; }
+  rm -f "$response"
+  return "$status"
 }
 
 fetch_secrets() {
@@ -355,7 +386,7 @@ fetch_secrets() {
   mkdir -p "$RUN_DIR"
   chmod 0700 "$RUN_DIR"
   # A failed fetch leaves no half-written secrets behind.
-  trap 'rm -f "$RUN_DIR/secrets.env.tmp"' EXIT
+  trap 'rm -f "$RUN_DIR/secrets.env.tmp" "$RUN_DIR/secret-response.tmp"' EXIT
   : >"$RUN_DIR/secrets.env.tmp"
   chmod 0600 "$RUN_DIR/secrets.env.tmp"
   for pair in $secret_map; do

@@ -45,13 +45,17 @@ exit 1
 /**
  * curl as the VM would see it. Headers arrive as \`-H @file\` (the script never puts a token on a
  * command line); the stub checks the bearer token matches the resource the URL belongs to.
+ * Storage and Key Vault answer like the services: a body and a status (printed for \`-w\`), 401
+ * for a wrong token, 404 for a missing secret, and 403 while \`$FIXTURES/deny-<host>\` holds a
+ * count above zero (a role assignment not yet in force).
  */
 const CURL_STUB = `#!/usr/bin/env bash
 set -euo pipefail
-out='' headers='' url=''
+out='' headers='' url='' write_out=''
 while (($# > 0)); do
   case "$1" in
     -o) out="$2"; shift 2 ;;
+    -w) write_out="$2"; shift 2 ;;
     -H) [[ "$2" == @* ]] || { echo "curl stub: header passed inline: $2" >&2; exit 97; }
         headers+="$(cat "\${2#@}")"$'\\n'; shift 2 ;;
     --retry|--max-time) shift 2 ;;
@@ -61,22 +65,40 @@ while (($# > 0)); do
 done
 printf 'curl %s\\n' "$url" >>"$STUB_LOG"
 emit() { if [[ -n "$out" ]]; then cat >"$out"; else cat; fi; }
-bearer() { grep -q "^Authorization: Bearer $1\\$" <<<"$headers" || { echo "curl stub: wrong or missing token for $url" >&2; exit 22; }; }
+# A service answer: the body from stdin, then the status for -w (as curl prints it), or 22 under -f.
+# It runs at the end of a pipeline (a subshell), so callers exit after it.
+answer() {
+  emit
+  if [[ -n "$write_out" ]]; then printf '%s' "$1"; elif (($1 >= 400)); then return 22; fi
+}
+bearer() { grep -q "^Authorization: Bearer $1\\$" <<<"$headers" || { echo '{"error":"InvalidAuthenticationInfo"}' | answer 401; exit 0; }; }
+denied() {
+  local file="$FIXTURES/deny-$1" left
+  [[ -f "$file" ]] || return 0
+  left="$(cat "$file")"
+  ((left > 0)) || return 0
+  echo $((left - 1)) >"$file"
+  echo '{"error":"AuthorizationPermissionMismatch"}' | answer 403
+  exit 0
+}
 case "$url" in
   http://169.254.169.254/metadata/identity/oauth2/token*)
     grep -q '^Metadata: true$' <<<"$headers" || exit 22
+    if [[ -n "\${EXPECT_CLIENT_ID:-}" ]]; then [[ "$url" == *"&client_id=$EXPECT_CLIENT_ID&"* ]] || { echo "curl stub: IMDS call without client_id=$EXPECT_CLIENT_ID" >&2; exit 22; }; fi
     resource="\${url##*resource=}"
     printf '{"access_token":"token-for-%s","token_type":"Bearer"}' "$resource" | emit ;;
   https://nodejs.org/dist/v*/SHASUMS256.txt) emit <"$FIXTURES/SHASUMS256.txt" ;;
   https://nodejs.org/dist/v*/node-v*-linux-*.tar.xz) emit <"$FIXTURES/node.tar.xz" ;;
   ${ACCOUNT}artifacts/*)
     bearer 'token-for-https%3A%2F%2Fstorage.azure.com%2F'
-    emit <"$FIXTURES/bundle/\${url##*/}" ;;
+    denied storage
+    answer 200 <"$FIXTURES/bundle/\${url##*/}" ;;
   ${VAULT}secrets/*)
     bearer 'token-for-https%3A%2F%2Fvault.azure.net'
+    denied vault
     name="\${url#${VAULT}secrets/}"; name="\${name%%\\?*}"
-    [[ -f "$FIXTURES/secrets/$name" ]] || exit 22
-    python3 -c 'import json, sys; print(json.dumps({"value": open(sys.argv[1]).read(), "id": "x"}))' "$FIXTURES/secrets/$name" | emit ;;
+    [[ -f "$FIXTURES/secrets/$name" ]] || { echo '{"error":{"code":"SecretNotFound"}}' | answer 404; exit 0; }
+    python3 -c 'import json, sys; print(json.dumps({"value": open(sys.argv[1]).read(), "id": "x"}))' "$FIXTURES/secrets/$name" | answer 200 ;;
   *) echo "curl stub: unexpected URL $url" >&2; exit 22 ;;
 esac
 `;
@@ -157,12 +179,12 @@ function makeScratch(): Scratch {
   return { dir, root, fixtures, log, env, bundleSha, secrets };
 }
 
-function run(scratch: Scratch, args: string[]): { status: number | null; output: string } {
-  const result = spawnSync('bash', [BOOTSTRAP_SCRIPT_FILE, ...args], { env: scratch.env, encoding: 'utf8' });
+function run(scratch: Scratch, args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; output: string } {
+  const result = spawnSync('bash', [BOOTSTRAP_SCRIPT_FILE, ...args], { env: { ...scratch.env, ...env }, encoding: 'utf8' });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-function deployArgs(scratch: Scratch, tlsMode: 'acme' | 'keyvault', sha = scratch.bundleSha): string[] {
+function deployArgs(scratch: Scratch, tlsMode: 'acme' | 'keyvault', sha = scratch.bundleSha, extraSettings: Record<string, string> = {}): string[] {
   const settings = renderSettingsFile({
     BUNDLE_URL: `${ACCOUNT}artifacts/connector/${sha}.zip`,
     BUNDLE_SHA256: sha,
@@ -173,6 +195,7 @@ function deployArgs(scratch: Scratch, tlsMode: 'acme' | 'keyvault', sha = scratc
     SECRET_MAP:
       'ENOS_APP_SECRET=enos-app-secret SESSION_SIGNING_KEY=session-signing-key URL_SIGNING_KEY=url-signing-key FILE_ENCRYPTION_KEY=file-encryption-key HIVE_PASSWORD=hive-password',
     ...(tlsMode === 'keyvault' ? { TLS_SECRET_NAME: 'connector-tls' } : { ACME_DOMAIN: 'enos-export.westeurope.cloudapp.azure.com', ACME_EMAIL: 'ops@example.com' }),
+    ...extraSettings,
   });
   const connectorEnv = renderEnvFile({ PORT: '443', STORAGE_METHOD: 'blob', ORG_ACCESS: '{"demo-org":{"databases":["enos"]}}' });
   return ['deploy', '--bootstrap-env-b64', Buffer.from(settings).toString('base64'), '--connector-env-b64', Buffer.from(connectorEnv).toString('base64')];
@@ -263,6 +286,7 @@ describe('VM bootstrap script', () => {
         'NoNewPrivileges=yes',
         'PrivateTmp=yes',
         'RuntimeDirectoryMode=0700',
+        'TimeoutStartSec=15min',
         'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
         'AmbientCapabilities=CAP_NET_BIND_SERVICE',
       ]) {
@@ -340,6 +364,56 @@ describe('VM bootstrap script', () => {
       expect(result.status).not.toBe(0);
       expect(result.output).toContain("could not read secret 'hive-password'");
       expect(readdirSync(join(scratch.root, 'run/enos-connector')).filter((name) => name.startsWith('secrets'))).toEqual([]);
+    });
+  });
+
+  describe("while the identity's new role assignments are not in force yet", () => {
+    let scratch: Scratch;
+    // No real waiting in tests; the VM waits AUTH_RETRY_SECONDS (30 s) between tries.
+    const fast = { ENOS_BOOTSTRAP_AUTH_RETRY_SECONDS: '0' };
+    beforeAll(() => {
+      scratch = makeScratch();
+      const result = run(scratch, ['prepare', '--node-version', NODE_VERSION, '--tls-mode', 'keyvault']);
+      if (result.status !== 0) throw new Error(`bootstrap prepare exited ${result.status}:\n${result.output}`);
+    });
+    afterAll(() => rmSync(scratch.dir, { recursive: true, force: true }));
+
+    it('deploy waits out 403s from Blob Storage, then installs the bundle', () => {
+      writeFileSync(join(scratch.fixtures, 'deny-storage'), '2');
+      const result = run(scratch, deployArgs(scratch, 'keyvault'), fast);
+      expect(result.status, result.output).toBe(0);
+      expect(result.output.match(/answered HTTP 403 \(a new role assignment may not be in force yet\)/g)).toHaveLength(2);
+      expect(readlinkSync(join(scratch.root, 'opt/enos-connector/current'))).toBe(join(scratch.root, 'opt/enos-connector/releases', scratch.bundleSha));
+    });
+
+    it('fetch-secrets waits out 403s from Key Vault and leaves no response file behind', () => {
+      writeFileSync(join(scratch.fixtures, 'deny-vault'), '3');
+      const result = run(scratch, ['fetch-secrets'], fast);
+      expect(result.status, result.output).toBe(0);
+      expect(result.output.match(/answered HTTP 403/g)).toHaveLength(3);
+      expect(readFileSync(join(scratch.root, 'run/enos-connector/secrets.env'), 'utf8')).toContain('SESSION_SIGNING_KEY="');
+      expect(readdirSync(join(scratch.root, 'run/enos-connector')).sort()).toEqual(['secrets.env', 'tls']);
+    });
+
+    it('gives up after its tries with a message that names the cause, installing nothing', () => {
+      const other = 'e'.repeat(64);
+      writeFileSync(join(scratch.fixtures, 'deny-storage'), '99');
+      const result = run(scratch, deployArgs(scratch, 'keyvault', other), { ...fast, ENOS_BOOTSTRAP_AUTH_ATTEMPTS: '3' });
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain("still answers HTTP 403 after 3 tries; expected the managed identity's role assignment to be in force");
+      expect(result.output).toContain('could not download the connector bundle');
+      expect(readlinkSync(join(scratch.root, 'opt/enos-connector/current'))).toBe(join(scratch.root, 'opt/enos-connector/releases', scratch.bundleSha));
+    });
+
+    it('asks IMDS for the user-assigned identity named by IDENTITY_CLIENT_ID (scale sets)', () => {
+      writeFileSync(join(scratch.fixtures, 'deny-storage'), '0');
+      const clientId = '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b';
+      writeFileSync(scratch.log, '');
+      const deploy = run(scratch, deployArgs(scratch, 'keyvault', scratch.bundleSha, { IDENTITY_CLIENT_ID: clientId }), { EXPECT_CLIENT_ID: clientId });
+      expect(deploy.status, deploy.output).toBe(0);
+      const secrets = run(scratch, ['fetch-secrets'], { EXPECT_CLIENT_ID: clientId });
+      expect(secrets.status, secrets.output).toBe(0);
+      expect(readFileSync(scratch.log, 'utf8')).toContain(`curl http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&client_id=${clientId}&resource=https%3A%2F%2Fvault.azure.net`);
     });
   });
 

@@ -21,6 +21,7 @@ const RESOLVED: [RegExp, string][] = [
   [/\.primary_blob_endpoint$/, 'https://stenosamlprodx1y2.blob.core.windows.net/'],
   [/\.primary_table_endpoint$/, 'https://stenosamlprodx1y2.table.core.windows.net/'],
   [/\.vault_uri$/, 'https://kv-enosaml-prod-x1y2.vault.azure.net/'],
+  [/\.client_id$/, '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b'],
   [/\.name$/, 'resolved-name'],
   [/^filesha256\(/, 'a'.repeat(64)],
 ];
@@ -230,7 +231,7 @@ describe('the Table job store the scaled-out connector opens', () => {
 
   it("grants the connector's identity Table data access to every table it opens", () => {
     const grants = Object.values(s.resources('azurerm_role_assignment')).filter(
-      (assignment) => assignment.role_definition_name === 'Storage Table Data Contributor' && String(assignment.principal_id).includes('linux_virtual_machine_scale_set'),
+      (assignment) => assignment.role_definition_name === 'Storage Table Data Contributor' && String(assignment.principal_id).includes('azurerm_user_assigned_identity.connector_identity'),
     );
     for (const table of tables()) {
       const covered = grants.some((grant) => String(grant.scope).endsWith('/tableServices/default') || String(grant.scope).endsWith(`/tables/${table}`));

@@ -261,9 +261,10 @@ describe.each(variants)('%s', (_name, build) => {
         }
       }
     });
-    it('encryption at host, Trusted Launch, boot diagnostics and a system-assigned identity', () => {
+    it('encryption at host, Trusted Launch, boot diagnostics and a managed identity (system-assigned; user-assigned for a scale set)', () => {
       const host = hostResource(s);
-      expect(host).toMatchObject({ encryption_at_host_enabled: true, secure_boot_enabled: true, vtpm_enabled: true, boot_diagnostics: {}, identity: { type: 'SystemAssigned' } });
+      expect(host).toMatchObject({ encryption_at_host_enabled: true, secure_boot_enabled: true, vtpm_enabled: true, boot_diagnostics: {} });
+      expect((host.identity as Json).type).toBe(config.vm.instanceCount > 1 ? 'UserAssigned' : 'SystemAssigned');
       expect(host.source_image_reference).toEqual(config.vm.image);
     });
     it('OS patches are applied automatically', () => {
@@ -383,7 +384,7 @@ describe.each(variants)('%s', (_name, build) => {
       }
     });
     it('the connector reads only its secrets, its bundle and (blob method) the exports container', () => {
-      const connector = assignments.filter((a) => String(a.principal_id).includes(config.vm.instanceCount > 1 ? 'linux_virtual_machine_scale_set' : 'linux_virtual_machine'));
+      const connector = assignments.filter((a) => String(a.principal_id).includes(config.vm.instanceCount > 1 ? 'azurerm_user_assigned_identity.connector_identity' : 'linux_virtual_machine'));
       const grants = connector.map((a) => [a.role_definition_name, String(a.scope).replace(/\$\{([a-z_]+)\.([a-z_]+?)_[0-9A-F]{8}\.(\w+)\}/g, '$1.$2.$3')]);
       const expected: [string, string][] = [
         ['Storage Blob Data Reader', 'azurerm_storage_container.storage_artifacts.id'],

@@ -164,11 +164,41 @@ describe('scale-out', () => {
     for (const grant of tableGrants) expect(grant.depends_on).toEqual([expect.stringMatching(/^azurerm_resource_group_template_deployment\.storage_jobs_table_/)]);
   });
 
+  it('runs as a user-assigned identity whose roles exist before the scale set (its deploy extension needs them to boot)', () => {
+    const vmss = s.only('azurerm_linux_virtual_machine_scale_set');
+    const identityRef = /^\$\{azurerm_user_assigned_identity\.(connector_identity_[0-9A-F]{8})\.id\}$/;
+    expect(vmss.identity).toEqual({ type: 'UserAssigned', identity_ids: [expect.stringMatching(identityRef)] });
+    const identityId = identityRef.exec(String((vmss.identity as { identity_ids: string[] }).identity_ids[0]))?.[1];
+    const connectorGrants = Object.entries(s.resources('azurerm_role_assignment')).filter(([, grant]) =>
+      String(grant.principal_id).startsWith(`\${azurerm_user_assigned_identity.${identityId}.principal_id`),
+    );
+    expect(connectorGrants.map(([, grant]) => grant.role_definition_name).sort()).toEqual(
+      ['Key Vault Secrets User', 'Storage Blob Data Owner', 'Storage Blob Data Reader', 'Storage Blob Delegator', 'Storage Table Data Contributor'].sort(),
+    );
+    expect(vmss.depends_on).toEqual(expect.arrayContaining(connectorGrants.map(([id]) => `azurerm_role_assignment.${id}`)));
+    // The VM side and the SDK ask IMDS for this identity's tokens by its client id.
+    const extension = String(((vmss.extension as Json[])[0] as Json).protected_settings);
+    expect(extension).toContain(`\\nIDENTITY_CLIENT_ID=", azurerm_user_assigned_identity.${identityId}.client_id`);
+    expect(extension).toContain(`\\nAZURE_CLIENT_ID='", azurerm_user_assigned_identity.${identityId}.client_id`);
+  });
+
   it('one VM keeps the embedded SQLite job store', () => {
     const single = synthesize(configWith({}));
     const extension = extensionOf(single.only('azurerm_virtual_machine_extension'));
     expect(extension).toContain("JOB_STORE='sqlite'");
     expect(single.resources('azurerm_lb')).toEqual({});
+  });
+});
+
+describe('one VM', () => {
+  const s = synthesize(configWith({}));
+
+  it("keeps its system-assigned identity and deploys only once that identity's roles exist", () => {
+    expect(s.only('azurerm_linux_virtual_machine').identity).toEqual({ type: 'SystemAssigned' });
+    const grants = Object.entries(s.resources('azurerm_role_assignment')).filter(([, grant]) => String(grant.principal_id).includes('azurerm_linux_virtual_machine.'));
+    expect(grants.length).toBe(4);
+    expect(s.only('azurerm_virtual_machine_extension').depends_on).toEqual(expect.arrayContaining(grants.map(([id]) => `azurerm_role_assignment.${id}`)));
+    expect(extensionOf(s.only('azurerm_virtual_machine_extension'))).not.toContain('CLIENT_ID');
   });
 });
 
