@@ -304,3 +304,77 @@ describe('guardSql, comments and line breaks between tokens', () => {
     for (const separator of separators) expect(outcome(parts.join(separator))).toEqual(expected);
   });
 });
+
+/**
+ * HiveServer2 3+ does not hand every statement to its SQL parser: it first removes `--` comments
+ * line by line (HiveStringUtils.removeComments: lines split at LF only, a line starting with `--`
+ * or `#` dropped, quotes tracked with a naive backslash check) and runs a command processor when
+ * the first word is one (HiveCommand.find). A port of those two, so that the guard's idea of "one
+ * SELECT" can be checked against what HiveServer2 would do with the text.
+ */
+function hiveServer2Command(statement: string): string | undefined {
+  let quote: string | undefined;
+  const kept: string[] = [];
+  for (const line of statement.split('\n').filter((part) => part !== '')) {
+    if (quote === undefined && /^\s*(--|#)/.test(line)) continue;
+    let out = '';
+    for (let index = 0; index < line.length; ) {
+      if (quote === undefined && line.startsWith('--', index)) break;
+      const char = line[index] as string;
+      const escaped = index > 0 && line[index - 1] === '\\';
+      if (quote === char && !escaped) quote = undefined;
+      else if (quote === undefined && (char === "'" || char === '"') && !escaped) quote = char;
+      out += char;
+      index += 1;
+    }
+    if (out.trim() !== '') kept.push(out.trim());
+  }
+  const words = kept.join('\n').trim().split(/[ \t\n\v\f\r]+/);
+  const [first = '', second = ''] = words.map((word) => word.toUpperCase());
+  if (words.length > 1 && (second === 'ROLE' || second === 'FROM' || (first === 'SET' && second === 'AUTOCOMMIT'))) return undefined;
+  if (first === 'LLAP') return ['CLUSTER', 'CACHE'].includes(second) ? first : undefined;
+  return ['SET', 'RESET', 'DFS', 'CRYPTO', 'ADD', 'LIST', 'RELOAD', 'DELETE', 'COMPILE'].includes(first) ? first : undefined;
+}
+
+describe('guardSql and HiveServer2 agree that an accepted statement is a query', () => {
+  const smuggled = "--\rselect '\ndfs -cat /warehouse/enos_other.db/site/000000_0\n--\r' from enos.asset";
+
+  it('has a faithful port of the command detection', () => {
+    expect(hiveServer2Command(smuggled)).toBe('DFS');
+    expect(hiveServer2Command('-- note\n  set hive.x=1')).toBe('SET');
+    expect(hiveServer2Command("select '\n--' from t\ndfs -ls /")).toBeUndefined();
+    expect(hiveServer2Command('delete from enos.asset')).toBeUndefined();
+  });
+
+  it('sends no accepted statement of the table to a command processor', () => {
+    for (const { sql } of accepted) expect(hiveServer2Command(sql)).toBeUndefined();
+  });
+
+  it('sends none of thousands of generated statements it accepts to a command processor', () => {
+    // Comments, line breaks and strings holding command words, in every order around one SELECT.
+    const trivia = [' ', '\n', '\r\n', '\r', '-- c\n', '-- c\r', '-- c\r\n', '--\r', '/* c */', '/*\n-- c\n*/', '/*+ MAPJOIN(a) */'];
+    const strings = ["'\ndfs -ls /\n'", "'--'", "'\n--\r'", "'a\\''", "'\\\\'", '"\nset a=b\n"', "'#'", "'\r\nadd jar x\r\n'", '"--\n"'];
+    let seed = 20_251_127;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return Math.floor((seed / 2_147_483_648) * n); // the high bits: an LCG's low bits repeat quickly
+    };
+    const pick = (list: string[], max: number) => Array.from({ length: random(max + 1) }, () => list[random(list.length)] as string).join('');
+    let acceptedCount = 0;
+    for (let i = 0; i < 4_000; i++) {
+      const expression = Array.from({ length: 1 + random(3) }, () => strings[random(strings.length)] as string).join(` ||${pick(trivia, 2)} `);
+      const sql = `${pick(trivia, 3)}select ${pick(trivia, 1)}${expression} as x ${pick(trivia, 3)}from enos.asset${pick(trivia, 2)}`;
+      let guarded: string | undefined;
+      try {
+        guarded = guardSql(sql, access, options).sql;
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+      }
+      if (guarded === undefined) continue;
+      acceptedCount += 1;
+      expect({ sql, command: hiveServer2Command(guarded) }).toEqual({ sql, command: undefined });
+    }
+    expect(acceptedCount).toBeGreaterThan(1_000);
+  });
+});
+
