@@ -214,6 +214,8 @@ describe('limits, cancellation and faults', () => {
     try {
       const { json } = await stack.api(demo, 'POST', '/api/v1/exports', { sql: "SELECT *, 'cancel_probe' AS tag FROM enos.asset" });
       await stack.waitFor(demo, json.id, (job) => job.status === 'running');
+      // `running` is recorded when the job is claimed, a moment before the statement reaches Hive.
+      while (!hive.operations().some((op) => op.statement.includes('cancel_probe'))) await new Promise((resolve) => setTimeout(resolve, 20));
       const cancelled = await stack.api(demo, 'POST', `/api/v1/exports/${json.id}/cancel`);
       expect(cancelled.status).toBe(202);
       const final = await stack.waitFor(demo, json.id);
