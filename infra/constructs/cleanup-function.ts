@@ -95,6 +95,9 @@ export class CleanupFunction extends Construct {
         scmMinimumTlsVersion: '1.3',
         http2Enabled: true,
         remoteDebuggingEnabled: false,
+        // Every outbound call through the subnet: the NSG applies, and the storage firewalls admit
+        // the app by the subnet's service endpoint (otherwise only private ranges use the VNet).
+        vnetRouteAllEnabled: true,
         applicationInsightsConnectionString: props.appInsightsConnectionString,
         // The function has no HTTP trigger: nobody needs the app's front door.
         ipRestrictionDefaultAction: 'Deny',

@@ -351,6 +351,12 @@ describe.each(variants)('%s', (_name, build) => {
     it('basic-auth publishing (FTP/WebDeploy) is off', () => {
       expect(app().webdeploy_publish_basic_authentication_enabled).toBe(false);
     });
+    it('all outbound traffic leaves through its subnet, so the NSG applies and the storage firewalls admit it by service endpoint', () => {
+      // Without it only private-range traffic uses the VNet: calls to the storage accounts' public
+      // endpoints would bypass the NSG and miss the subnet rule of the runtime account, which denies
+      // everything else.
+      expect((app().site_config as Json).vnet_route_all_enabled).toBe(true);
+    });
     it('Flex Consumption, Node.js 22, identity-based storage, VNet-integrated, Application Insights', () => {
       expect(s.only('azurerm_service_plan')).toMatchObject({ sku_name: 'FC1', os_type: 'Linux' });
       expect(app()).toMatchObject({
