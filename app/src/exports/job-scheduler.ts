@@ -5,14 +5,18 @@
  * - it ends with a conditional running → final update; if that fails (cancelled or deleted in
  *   the meantime) the just-committed file is deleted, so nothing outlives its record;
  * - on start, jobs this instance had queued or running when it died are marked `interrupted`;
+ * - a heartbeat touches every job this instance holds; the sweep of any instance marks jobs
+ *   nobody touched for `staleAfterMs` `interrupted` (their instance is gone for good, e.g. a
+ *   replaced scale-set VM, which never starts again under its old id);
  * - a sweeper deletes expired exports and marks their jobs expired.
- * Cancellation from another instance arrives as `cancelRequested`, read at each progress update.
+ * Cancellation from another instance arrives as `cancelRequested`, read at each progress update
+ * and each heartbeat (so also while the query still runs on Hive).
  */
 import { AppError, isAppError } from '../errors.js';
 import type { ExportJob, JobError, JobStore } from '../jobs/job-store.js';
 import type { Logger } from '../logger.js';
 import type { QueryRunner, RunningQuery } from '../hive/query-runner.js';
-import type { ExportStore, ExportWriter } from '../storage/export-store.js';
+import type { CommittedExport, ExportStore, ExportWriter } from '../storage/export-store.js';
 import { streamExport, type ExportLimits } from './export-pipeline.js';
 import { targetOf, type Scheduler } from './export-service.js';
 
@@ -32,10 +36,19 @@ export interface SchedulerOptions {
   onSweep?: (now: Date) => Promise<void>;
   /** After the job store failed to hand out queued work, look again this much later. @default 5000 */
   retryDelayMs?: number;
+  /** How often this instance touches the jobs it holds. @default 60000 */
+  heartbeatIntervalMs?: number;
+  /**
+   * An active job untouched this long belongs to no live instance. Many heartbeats long, so a
+   * slow store or clocks a little apart between instances never condemn a live job. @default 600000
+   */
+  staleAfterMs?: number;
 }
 
 /** Expired exports the sweep handles per query. */
 const SWEEP_PAGE = 100;
+/** More than any instance queues (its queue is bounded by configuration to far fewer). */
+const QUEUED_TOUCH_LIMIT = 1_000;
 
 const shuttingDown = (): AppError => new AppError('internal', 503, 'The connector is shutting down');
 
@@ -46,10 +59,11 @@ export function jobErrorOf(error: unknown): JobError {
 }
 
 export class JobScheduler implements Scheduler {
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { job: ExportJob; controller: AbortController }>();
   private pumping = false;
   private pumpAgain = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly idle = new Set<() => void>();
@@ -65,6 +79,11 @@ export class JobScheduler implements Scheduler {
     if (interrupted > 0) this.options.logger.warn({ interrupted }, 'marked jobs of a previous run as interrupted');
     this.sweepTimer = setInterval(() => void this.sweep().catch((error: unknown) => this.options.logger.error({ err: error }, 'sweep failed')), this.options.sweepIntervalMs);
     this.sweepTimer.unref();
+    this.heartbeatTimer = setInterval(
+      () => void this.heartbeat().catch((error: unknown) => this.options.logger.error({ err: error }, 'heartbeat failed')),
+      this.options.heartbeatIntervalMs ?? 60_000,
+    );
+    this.heartbeatTimer.unref();
     this.kick();
   }
 
@@ -72,8 +91,9 @@ export class JobScheduler implements Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweepTimer);
+    clearInterval(this.heartbeatTimer);
     clearTimeout(this.retryTimer);
-    for (const controller of this.running.values()) controller.abort(shuttingDown());
+    for (const { controller } of this.running.values()) controller.abort(shuttingDown());
     await this.whenIdle();
   }
 
@@ -87,9 +107,26 @@ export class JobScheduler implements Scheduler {
   }
 
   abortLocal(jobId: string): boolean {
-    const controller = this.running.get(jobId);
-    controller?.abort();
-    return controller !== undefined;
+    const entry = this.running.get(jobId);
+    entry?.controller.abort();
+    return entry !== undefined;
+  }
+
+  /**
+   * Touches every job this instance holds, so the sweep can tell them from jobs of an instance
+   * that is gone. A running job whose record asks for a cancel (taken by another instance) or is
+   * no longer running (deleted, or given up as stale) is stopped here.
+   */
+  async heartbeat(): Promise<void> {
+    const { jobs, instanceId } = this.options;
+    const now = this.now();
+    for (const [id, { job, controller }] of this.running) {
+      const current = await jobs.update(job.ownerId, id, {}, now, ['running']);
+      if (!current || current.cancelRequested) controller.abort();
+    }
+    for (const job of await jobs.listQueued(instanceId, QUEUED_TOUCH_LIMIT)) {
+      await jobs.update(job.ownerId, job.id, {}, now, ['queued']);
+    }
   }
 
   kick(): void {
@@ -140,7 +177,7 @@ export class JobScheduler implements Scheduler {
           const controller = new AbortController();
           // stop() may have run while the claim was in flight; the job ends as interrupted at once.
           if (this.stopped) controller.abort(shuttingDown());
-          this.running.set(job.id, controller);
+          this.running.set(job.id, { job: claimed, controller });
           void this.run(claimed, controller).finally(() => {
             this.running.delete(job.id);
             this.kick();
@@ -159,6 +196,7 @@ export class JobScheduler implements Scheduler {
     const log = logger.child({ jobId: job.id });
     let query: RunningQuery | undefined;
     let writer: ExportWriter | undefined;
+    let committed: CommittedExport | undefined;
     let lastProgress = 0;
     const progressEvery = this.options.progressIntervalMs ?? 1_000;
     let pendingProgress: Promise<unknown> = Promise.resolve();
@@ -185,6 +223,7 @@ export class JobScheduler implements Scheduler {
           });
         },
       });
+      committed = outcome.committed;
       await pendingProgress.catch(() => undefined);
       if (controller.signal.aborted) {
         // Cancelled while the file was being committed: it must not outlive the cancellation.
@@ -228,30 +267,42 @@ export class JobScheduler implements Scheduler {
     } catch (error) {
       await pendingProgress.catch(() => undefined);
       if (writer) await writer.abort().catch(() => undefined);
+      let ended: ExportJob | undefined;
       if (controller.signal.aborted) {
         const reason: unknown = controller.signal.reason;
         if (isAppError(reason) && reason.status === 503) {
-          await this.finish(job, 'failed', { code: 'interrupted', message: 'The connector stopped while the export was running; run it again' });
+          ended = await this.finish(job, 'failed', { code: 'interrupted', message: 'The connector stopped while the export was running; run it again' });
         } else {
-          await this.finish(job, 'cancelled');
+          ended = await this.finish(job, 'cancelled');
         }
         log.info('export cancelled');
       } else {
         const jobError = jobErrorOf(error);
         if (!isAppError(error) || error.status >= 500) log.error({ err: isAppError(error) ? (error.cause ?? error) : error }, 'export failed');
         else log.info({ code: jobError.code, cause: error.cause instanceof Error ? error.cause.message : undefined }, 'export failed');
-        await this.finish(job, 'failed', jobError);
+        ended = await this.finish(job, 'failed', jobError);
+      }
+      // A file committed before the failure (e.g. the success could not be recorded) belongs to
+      // no job once this one is recorded as ended; while that is unknown, it stays (the job might
+      // yet read succeeded) and its expiry removes it.
+      if (ended && committed) {
+        await store.delete(committed).catch((failure: unknown) => log.error({ err: failure }, 'could not delete the file of a failed export'));
       }
     } finally {
       await query?.close().catch(() => undefined);
     }
   }
 
-  private async finish(job: ExportJob, status: 'failed' | 'cancelled', error?: JobError): Promise<void> {
+  /** The ended job, or undefined when it was no longer running or the store could not be reached. */
+  private async finish(job: ExportJob, status: 'failed' | 'cancelled', error?: JobError): Promise<ExportJob | undefined> {
     const now = this.now();
-    await this.options.jobs
+    return this.options.jobs
       .update(job.ownerId, job.id, { status, finishedAt: now, ...(error ? { error } : {}) }, now, ['running'])
-      .catch((failure: unknown) => this.options.logger.error({ err: failure, jobId: job.id }, 'could not record the end of a job'));
+      .catch((failure: unknown) => {
+        // The job stays `running` on record; untouched from now on, the sweep ends it as stale.
+        this.options.logger.error({ err: failure, jobId: job.id }, 'could not record the end of a job');
+        return undefined;
+      });
   }
 
   /**
@@ -260,6 +311,8 @@ export class JobScheduler implements Scheduler {
    */
   async sweep(): Promise<number> {
     const now = this.now();
+    const stale = await this.options.jobs.markStale(new Date(now.getTime() - (this.options.staleAfterMs ?? 600_000)), now);
+    if (stale > 0) this.options.logger.warn({ stale }, 'marked jobs no instance was looking after as interrupted');
     let swept = 0;
     for (;;) {
       const expired = await this.options.jobs.listExpired(now, SWEEP_PAGE);

@@ -52,6 +52,18 @@ export function interruptedPatch(now: Date): JobPatch {
   };
 }
 
+/** What the sweep writes onto an active job no instance has touched for too long. */
+export function stalePatch(now: Date): JobPatch {
+  return {
+    status: 'failed',
+    finishedAt: now,
+    error: {
+      code: 'interrupted',
+      message: 'The connector instance running this export stopped before it finished. Please submit it again.',
+    },
+  };
+}
+
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }

@@ -83,6 +83,14 @@ export interface JobStore {
    * code `interrupted`. Returns how many.
    */
   markInterrupted(instanceId: string, now: Date): Promise<number>;
+  /**
+   * Every queued or running job, of any instance, whose `updatedAt` is before `updatedBefore` is
+   * marked failed with error code `interrupted`; returns how many. Instances touch their active
+   * jobs regularly, so such a job belongs to an instance that is gone for good (a replaced
+   * scale-set VM never starts again under its old id) or that lost track of it. Conditional per
+   * job: one touched meanwhile is left alone.
+   */
+  markStale(updatedBefore: Date, now: Date): Promise<number>;
   /** Succeeded jobs whose `expiresAt` is before `now`, for the sweeper (oldest first). */
   listExpired(now: Date, limit: number): Promise<ExportJob[]>;
   /** Throws AppError `not_ready` when the store cannot be reached. */

@@ -4,7 +4,7 @@
  * Jobs are copied in and out, so a caller mutating a returned job cannot change the store.
  */
 import { ACTIVE_STATUSES, type ExportJob, type JobStore } from './job-store.js';
-import { applyPatch, interruptedPatch, newJobRecord } from './job-records.js';
+import { applyPatch, interruptedPatch, newJobRecord, stalePatch } from './job-records.js';
 import { newestFirst, oldestFirst, soonestExpiryFirst } from './job-order.js';
 import { jobIdTaken, jobStoreNotReady } from './job-store-errors.js';
 
@@ -82,6 +82,13 @@ export function createMemoryJobStore(): JobStore {
       const stranded = [...jobs.values()].filter((job) => isActive(job) && job.instanceId === instanceId);
       for (const job of stranded) jobs.set(job.id, applyPatch(job, interruptedPatch(now), now));
       return stranded.length;
+    },
+
+    async markStale(updatedBefore, now) {
+      whileOpen();
+      const stale = [...jobs.values()].filter((job) => isActive(job) && job.updatedAt < updatedBefore);
+      for (const job of stale) jobs.set(job.id, applyPatch(job, stalePatch(now), now));
+      return stale.length;
     },
 
     async listExpired(now, limit) {

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { ACTIVE_STATUSES, type ExportJob, type JobPatch, type JobStore, type NewExportJob } from './job-store.js';
-import { interruptedPatch, newJobRecord } from './job-records.js';
+import { interruptedPatch, newJobRecord, stalePatch } from './job-records.js';
 import { decodeCommittedExport, decodeFormat, decodeJobError, decodeStatus, encodeJson } from './job-json.js';
 import { jobIdTaken, jobStoreFailed, jobStoreNotReady } from './job-store-errors.js';
 import { migrate } from './sqlite-migrations.js';
@@ -103,6 +103,10 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
   const patchInterrupted = db.prepare<[PatchParams & { instanceId: string }]>(`
     UPDATE export_jobs SET status = @status, finished_at = @finishedAt, error = @error, updated_at = @updatedAt
     WHERE instance_id = @instanceId AND status IN ${ACTIVE}`);
+  // One statement: a job touched after the cutoff no longer matches, whoever touched it.
+  const patchStale = db.prepare<[PatchParams & { updatedBefore: number }]>(`
+    UPDATE export_jobs SET status = @status, finished_at = @finishedAt, error = @error, updated_at = @updatedAt
+    WHERE status IN ${ACTIVE} AND updated_at < @updatedBefore`);
   const deleteOne = db.prepare<[string, string]>('DELETE FROM export_jobs WHERE owner_id = ? AND id = ?');
   const countActive = db.prepare<[{ ownerId: string | null; instanceId: string | null }], number>(`
     SELECT count(*) FROM export_jobs
@@ -169,6 +173,9 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
 
     markInterrupted: (instanceId, now) =>
       guarded(() => patchInterrupted.run({ ...patchParams(interruptedPatch(now), now), instanceId }).changes),
+
+    markStale: (updatedBefore, now) =>
+      guarded(() => patchStale.run({ ...patchParams(stalePatch(now), now), updatedBefore: updatedBefore.getTime() }).changes),
 
     listExpired: (now, limit) => guarded(() => selectExpired.all(now.getTime(), limit).map(fromRow)),
 

@@ -17,7 +17,7 @@ import {
   type JobStore,
   type NewExportJob,
 } from './job-store.js';
-import { applyPatch, interruptedPatch, newJobRecord } from './job-records.js';
+import { applyPatch, interruptedPatch, newJobRecord, stalePatch } from './job-records.js';
 import { newestFirst, oldestFirst, soonestExpiryFirst, takeFirst } from './job-order.js';
 import { jobIdTaken, jobKeptChanging, jobStoreFailed, jobStoreNotReady } from './job-store-errors.js';
 import {
@@ -148,10 +148,11 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
     patch: JobPatch,
     now: Date,
     onlyIf?: readonly JobStatus[],
+    alsoIf: (job: ExportJob) => boolean = () => true,
   ): Promise<ExportJob | undefined> {
     for (let attempt = 1; ; attempt++) {
       const current = await readJob(ownerId, id);
-      if (!current || (onlyIf && !onlyIf.includes(current.job.status))) return undefined;
+      if (!current || (onlyIf && !onlyIf.includes(current.job.status)) || !alsoIf(current.job)) return undefined;
       const updated = applyPatch(current.job, patch, now);
       try {
         await client.updateEntity(toJobEntity(updated), 'Merge', { etag: current.etag });
@@ -219,6 +220,20 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
         for (const job of stranded) {
           // Conditional, so a job another writer finished meanwhile keeps its real outcome.
           const updated = await update(job.ownerId, job.id, interruptedPatch(now), now, ACTIVE_STATUSES);
+          if (updated) marked++;
+        }
+        return marked;
+      }),
+
+    markStale: (updatedBefore, now) =>
+      guarded(async () => {
+        const stale: ExportJob[] = [];
+        for await (const job of queryJobs(`${ACTIVE_FILTER} and ${odata`updatedAt lt ${updatedBefore}`}`)) stale.push(job);
+        let marked = 0;
+        for (const job of stale) {
+          // Re-checked on the current entity under its ETag: a job touched since the query stays.
+          const isStale = (current: ExportJob) => current.updatedAt < updatedBefore;
+          const updated = await update(job.ownerId, job.id, stalePatch(now), now, ACTIVE_STATUSES, isStale);
           if (updated) marked++;
         }
         return marked;

@@ -304,6 +304,32 @@ export function describeJobStoreContract(name: string, harness: JobStoreHarness)
         expect(await store.markInterrupted(instanceId, at(11))).toBe(0);
       });
 
+      it('marks queued and running jobs of any instance not updated since the cutoff failed with code interrupted', async () => {
+        const otherInstance = `instance-${randomUUID()}`;
+        const otherOwner = `owner-${randomUUID()}`;
+        const queued = await created({}, at(0));
+        const running = await patched(await created({ instanceId: otherInstance }, at(0)), { status: 'running', startedAt: at(1) }, at(1));
+        const elsewhere = await patched((await store.create(newJob({ ownerId: otherOwner }), at(0))).job, { status: 'running' }, at(2));
+        const fresh = await patched(await created({}, at(0)), { status: 'running' }, at(5));
+        const finished = await patched(await created({}, at(0)), { status: 'succeeded' }, at(1));
+
+        expect(await store.markStale(at(5), at(10))).toBe(3);
+
+        for (const job of [queued, running, elsewhere]) {
+          expect(await store.get(job.ownerId, job.id)).toStrictEqual({
+            ...job,
+            status: 'failed',
+            finishedAt: at(10),
+            updatedAt: at(10),
+            error: { code: 'interrupted', message: expect.any(String) as string },
+          });
+        }
+        // Updated at the cutoff itself is not stale; a final job is never touched.
+        expect(await store.get(ownerId, fresh.id)).toStrictEqual(fresh);
+        expect(await store.get(ownerId, finished.id)).toStrictEqual(finished);
+        expect(await store.markStale(at(5), at(11))).toBe(0);
+      });
+
       it('lists succeeded jobs that expired before now, oldest expiry first, across owners', async () => {
         const now = at(100);
         const otherOwner = `owner-${randomUUID()}`;

@@ -3,11 +3,11 @@
  * against real parts): a job is claimed once, ends in exactly one final state, and a file
  * committed while the job was cancelled or deleted never outlives it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../app/src/errors.js';
-import { ExportService } from '../../../app/src/exports/export-service.js';
+import { ExportService, ownerIdOf } from '../../../app/src/exports/export-service.js';
 import { JobScheduler } from '../../../app/src/exports/job-scheduler.js';
 import type { QueryRunner, RunningQuery } from '../../../app/src/hive/query-runner.js';
 import type { JobPatch, JobStore } from '../../../app/src/jobs/job-store.js';
@@ -42,6 +42,21 @@ function fakeRunner(batches: number, options: { failAt?: number; wideRows?: bool
       };
     },
   };
+}
+
+/** A runner whose query runs on Hive until it is aborted, like a long one; `started` resolves once it runs. */
+function waitingRunner() {
+  let onStart = () => {};
+  const started = new Promise<void>((resolve) => (onStart = resolve));
+  const runner: QueryRunner = {
+    start(_sql, { signal }) {
+      onStart();
+      return new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new AppError('conflict', 409, 'The export was cancelled')), { once: true });
+      });
+    },
+  };
+  return { runner, started };
 }
 
 /**
@@ -135,6 +150,7 @@ type GatedCall = 'update' | 'delete' | 'listExpired';
  */
 function gatedJobStore(inner: JobStore) {
   const gates: { kind: GatedCall; match: (patch: JobPatch) => boolean; open: Promise<void>; arrive(): void; done(): void }[] = [];
+  const failingUpdates: ((patch: JobPatch) => boolean)[] = [];
   let listQueuedFailures = 0;
   const take = (kind: GatedCall, patch: JobPatch) => {
     const index = gates.findIndex((gate) => gate.kind === kind && gate.match(patch));
@@ -153,7 +169,14 @@ function gatedJobStore(inner: JobStore) {
   };
   const store: JobStore = {
     ...inner,
-    update: (ownerId, id, patch, now, onlyIf) => pass('update', patch, () => inner.update(ownerId, id, patch, now, onlyIf)),
+    update(ownerId, id, patch, now, onlyIf) {
+      const failing = failingUpdates.findIndex((match) => match(patch));
+      if (failing >= 0) {
+        failingUpdates.splice(failing, 1);
+        return Promise.reject(new AppError('storage_error', 503, 'The job store failed; please try again shortly.'));
+      }
+      return pass('update', patch, () => inner.update(ownerId, id, patch, now, onlyIf));
+    },
     delete: (ownerId, id) => pass('delete', {}, () => inner.delete(ownerId, id)),
     async listExpired(now, limit) {
       const answer = await inner.listExpired(now, limit);
@@ -186,7 +209,10 @@ function gatedJobStore(inner: JobStore) {
   const failNextListQueued = () => {
     listQueuedFailures += 1;
   };
-  return { store, hold, failNextListQueued };
+  const failNextUpdate = (match: (patch: JobPatch) => boolean) => {
+    failingUpdates.push(match);
+  };
+  return { store, hold, failNextListQueued, failNextUpdate };
 }
 
 interface SetupOptions {
@@ -229,7 +255,7 @@ function setup(runner: QueryRunner, options: SetupOptions = {}) {
     logger,
     ...(options.serviceClock ?? options.clock ? { clock: options.serviceClock ?? options.clock } : {}),
   });
-  return { jobs, storage, scheduler, service, hold: gated.hold, failNextListQueued: gated.failNextListQueued };
+  return { jobs, storage, scheduler, service, hold: gated.hold, failNextListQueued: gated.failNextListQueued, failNextUpdate: gated.failNextUpdate };
 }
 
 describe('job scheduler', () => {
@@ -491,6 +517,81 @@ describe('job scheduler', () => {
       const after = await service.get(user, job.id);
       expect(after).toMatchObject({ status: 'succeeded', expiresAt: minutes(179) });
       expect(storage.committed.has(after.result!.location)).toBe(true);
+      await scheduler.stop();
+    });
+  });
+
+  it('deletes the file of an export whose success could not be recorded, once it is recorded failed', async () => {
+    const { storage, scheduler, service, failNextUpdate } = setup(fakeRunner(3));
+    failNextUpdate(succeeded);
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    await scheduler.whenIdle();
+    expect(await service.get(user, job.id)).toMatchObject({ status: 'failed', error: { code: 'storage_error' } });
+    expect(storage.committed.size).toBe(0);
+    await scheduler.stop();
+  });
+
+  describe('heartbeat and stale jobs', () => {
+    const T0 = new Date('2026-05-01T08:00:00Z');
+    const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
+
+    it('stops a query still running on Hive when another instance took the cancel', async () => {
+      const waiting = waitingRunner();
+      const { jobs, scheduler, service } = setup(waiting.runner);
+      await scheduler.start();
+      const { job } = await service.submit(user, { sql: 'SELECT n' });
+      await waiting.started;
+      // The instance that answered the cancel does not run the job: its abortLocal finds nothing.
+      const elsewhere = new ExportService({
+        jobs,
+        store: fakeStore().store,
+        scheduler: { kick: () => {}, abortLocal: () => false },
+        guard: (sql) => ({ sql }),
+        policy: { defaultTtlMinutes: 60, maxTtlMinutes: 600, maxPerUser: 5, maxActivePerInstance: 10 },
+        instanceId: 'i-2',
+        logger: createLogger('silent'),
+      });
+      await elsewhere.cancel(user, job.id);
+      await scheduler.heartbeat();
+      await scheduler.whenIdle();
+      expect((await service.get(user, job.id)).status).toBe('cancelled');
+      await scheduler.stop();
+    });
+
+    it('marks the jobs of an instance that is gone interrupted, whichever instance sweeps', async () => {
+      let now = T0;
+      const { jobs, scheduler, service } = setup(fakeRunner(1), { clock: () => now });
+      const ownerId = ownerIdOf(user);
+      const base = { ownerId, ownerName: 'Demo', organizationId: 'org-1', sql: 'SELECT 1', format: 'csv' as const, ttlMinutes: 60, instanceId: 'vmss-replaced' };
+      const running = (await jobs.create({ ...base, id: randomUUID() }, T0)).job;
+      await jobs.update(ownerId, running.id, { status: 'running', startedAt: T0 }, T0);
+      const queued = (await jobs.create({ ...base, id: randomUUID() }, T0)).job;
+      await scheduler.start();
+
+      now = minutes(30);
+      await scheduler.sweep();
+      for (const id of [running.id, queued.id]) {
+        expect(await service.get(user, id)).toMatchObject({ status: 'failed', finishedAt: minutes(30), error: { code: 'interrupted' } });
+      }
+      await scheduler.stop();
+    });
+
+    it('keeps the jobs a live instance runs or queues, however long they wait', async () => {
+      let now = T0;
+      const waiting = waitingRunner();
+      const { scheduler, service } = setup(waiting.runner, { clock: () => now, maxConcurrent: 1 });
+      await scheduler.start();
+      const { job: running } = await service.submit(user, { sql: 'SELECT 1' });
+      const { job: queued } = await service.submit(user, { sql: 'SELECT 2' });
+      await waiting.started;
+      for (let minute = 5; minute <= 60; minute += 5) {
+        now = minutes(minute);
+        await scheduler.heartbeat();
+        await scheduler.sweep();
+      }
+      expect((await service.get(user, running.id)).status).toBe('running');
+      expect((await service.get(user, queued.id)).status).toBe('queued');
       await scheduler.stop();
     });
   });
