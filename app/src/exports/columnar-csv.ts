@@ -3,6 +3,8 @@
  * object per row (hive-driver's JsonResult does that, and it is the slow part of an export:
  * see `npm run bench`). Each column is formatted once into an array of ready-to-join fields,
  * then rows are joined; NULL is an empty field, an empty string is `""` so the two stay apart.
+ * The one exception: in a one-column result a NULL is `""` too, because an empty field would be
+ * an empty line, which pandas and other readers skip (rows would silently go missing).
  *
  * Formatting rules: BIGINT exact from the 8 raw bytes (never through a float), DECIMAL as the
  * exact text Hive sends, DATE as YYYY-MM-DD, TIMESTAMP as ISO 8601 local date-time
@@ -117,7 +119,7 @@ export function csvRows(rowSet: ThriftRowSet, types: readonly number[], limit = 
   for (let r = 0; r < count; r++) {
     let line = formatted[0]![r]!;
     for (let c = 1; c < width; c++) line += `,${formatted[c]![r]}`;
-    rows[r] = `${line}\r\n`;
+    rows[r] = line === '' ? '""\r\n' : `${line}\r\n`;
   }
   return rows;
 }

@@ -72,4 +72,15 @@ describe('columnar CSV encoding', () => {
   it('fails loudly when the row set does not match the schema', () => {
     expect(() => csvRows({ columns: rowSet.columns.slice(1) }, columnTypes(schema))).toThrow(/7 columns but the schema has 8/);
   });
+
+  // A one-column row holding NULL would be an empty line, which pandas (skip_blank_lines, its
+  // default) and other readers drop: the export would silently lose rows.
+  it('never writes an empty line: a one-column NULL is written as an empty field in quotes', () => {
+    const single: ThriftTableSchema = { columns: [desc('note', 7)] };
+    const lines = csvRows({ columns: [{ stringVal: { values: ['a', '', '', 'b'], nulls: nulls(1) } }] }, columnTypes(single));
+    expect(lines).toEqual(['a\r\n', '""\r\n', '""\r\n', 'b\r\n']);
+    const ints = csvRows({ columns: [{ i32Val: { values: [0, 7], nulls: nulls(0) } }] }, [3]);
+    expect(ints).toEqual(['""\r\n', '7\r\n']);
+  });
 });
+
