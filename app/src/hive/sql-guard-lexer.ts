@@ -15,11 +15,14 @@
  *   is refused; a hint /*+ … *\/ may only hold names, commas and parentheses, which Hive 2 (no
  *   comments: the hint is parsed as tokens) and Hive 3+ read the same way;
  * - `quoted identifiers`: `` (Hive's escaped backtick) and control characters are refused;
+ * - a word starting with `_` is, to Hive, a character set name that also takes `.`, `:` and `-`
+ *   (CharSetName); one that would swallow a `--` is refused;
  * - outside those, only the ASCII characters Hive's grammar uses; anything else (look-alike
  *   letters, full-width ';', zero-width spaces, #, $, @, \) is reported as invalid.
  * The lexer never throws: it returns the tokens and the first problem, so the guard can first
  * name a forbidden statement ("DROP statements are not allowed") before complaining about bytes.
  */
+import { excerpt } from './sql-guard-errors.js';
 
 export type TokenKind =
   | 'space'
@@ -163,6 +166,14 @@ export function lexHive(sql: string, describeAt: (offset: number) => string): Le
       push('quotedIdentifier', start, index);
     } else if (WORD_CHAR.test(char)) {
       while (index < sql.length && WORD_CHAR.test(sql[index] as string)) index += 1;
+      if (char === '_') {
+        // Hive reads `_` + [A-Za-z0-9_.:-]+ as one CharSetName token (as in _utf8'…'), so a `--`
+        // inside it starts no comment there: Hive would read as code what we take for a comment.
+        const charSetName = /^_[A-Za-z0-9_.:-]*/.exec(sql.slice(start))?.[0] ?? '';
+        if (charSetName.includes('--')) {
+          report(start, `"${excerpt(charSetName)}" at ${describeAt(start)} is one token to Hive (a character set name), so its "--" starts no comment; put a space before "--"`);
+        }
+      }
       push('word', start, index);
     } else {
       const multi = MULTI_CHAR_SYMBOLS.find((symbol) => sql.startsWith(symbol, start));

@@ -156,6 +156,8 @@ const refused: Refused[] = [
   // the next LF, while its SQL parser ends them at a CR too: here it would run `dfs -cat`.
   { sql: "--\rselect '\ndfs -cat /warehouse/enos_other.db/site/000000_0\n--\r' from enos.asset", code: 'sql_rejected', message: 'A line comment must end with a line feed' },
   { sql: 'select id from enos.asset -- note\r where id = 1', code: 'sql_rejected', message: 'A line comment must end with a line feed (at line 1 column 34)' },
+  // Hive lexes `_utf8--x` as one character set name: the "comment" would be code to Hive.
+  { sql: "select _utf8--x 'a', (select max(id) from enos_other.site) as y\nfrom enos.asset", code: 'sql_rejected', message: '"_utf8--x" at line 1 column 8 is one token to Hive' },
   { sql: 'select `a``b` from enos.asset', code: 'sql_rejected', message: 'doubled backticks are not allowed' },
   { sql: "select 'unterminated from enos.asset", code: 'sql_rejected', message: 'Unterminated string literal starting at line 1 column 8' },
   { sql: 'select 1 /* never closed', code: 'sql_rejected', message: 'Unterminated comment' },
