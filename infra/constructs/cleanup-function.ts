@@ -111,7 +111,12 @@ export class CleanupFunction extends Construct {
         })),
       },
       appSettings: {
-        // Identity-based host storage: the runtime account holds no usable key.
+        // Identity-based host storage: the runtime account holds no usable key. The provider adds
+        // AzureWebJobsStorage as a connection string with an empty key (azurerm 4.x, Flex), which the
+        // host would prefer over the identity form; a user setting of that name wins the merge, and
+        // an empty value sends the host to AzureWebJobsStorage__accountName. Terraform shows it as
+        // a change on every plan (the provider hides the key when it reads the app back).
+        AzureWebJobsStorage: '',
         AzureWebJobsStorage__accountName: storage.account.name,
         EXPORTS_CONTAINER: props.settings.exportsContainer,
         CLEANUP_SCHEDULE: props.settings.schedule,

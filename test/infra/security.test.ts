@@ -351,6 +351,14 @@ describe.each(variants)('%s', (_name, build) => {
     it('basic-auth publishing (FTP/WebDeploy) is off', () => {
       expect(app().webdeploy_publish_basic_authentication_enabled).toBe(false);
     });
+    it("the Functions host reaches its own storage with the app's identity, not with the provider's empty-key connection string", () => {
+      // azurerm writes AzureWebJobsStorage=DefaultEndpointsProtocol=…;AccountKey=;… itself for a Flex
+      // app; the host would use that before AzureWebJobsStorage__accountName and fail on the
+      // keyless account (timers need host storage). A user setting of the same name wins the merge.
+      const settings = app().app_settings as Record<string, string>;
+      expect(settings.AzureWebJobsStorage).toBe('');
+      expect(settings.AzureWebJobsStorage__accountName).toMatch(/^\$\{azurerm_storage_account\.cleanup_runtime_storage_account_[0-9A-F]{8}\.name\}$/);
+    });
     it('all outbound traffic leaves through its subnet, so the NSG applies and the storage firewalls admit it by service endpoint', () => {
       // Without it only private-range traffic uses the VNet: calls to the storage accounts' public
       // endpoints would bypass the NSG and miss the subnet rule of the runtime account, which denies
