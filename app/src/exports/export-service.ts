@@ -95,11 +95,12 @@ export class ExportService {
     }
     const guarded = this.deps.guard(request.sql, user);
     const ownerId = ownerIdOf(user);
+    const asked = { sql: guarded.sql, format: request.format ?? 'csv', ttlMinutes };
 
     if (request.idempotencyKey) {
       // A retried request must not hit the limits a second time: answer with the first job.
       const earlier = await this.findByIdempotencyKey(ownerId, request.idempotencyKey);
-      if (earlier) return this.replay(earlier, guarded.sql);
+      if (earlier) return this.replay(earlier, asked);
     }
     const [mine, here] = await Promise.all([jobs.countActive({ ownerId }), jobs.countActive({ instanceId: this.deps.instanceId })]);
     if (mine >= policy.maxPerUser) {
@@ -114,15 +115,13 @@ export class ExportService {
         ownerId,
         ownerName: user.userName,
         organizationId: user.organizationId,
-        sql: guarded.sql,
-        format: request.format ?? 'csv',
-        ttlMinutes,
+        ...asked,
         instanceId: this.deps.instanceId,
         ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
       },
       this.now(),
     );
-    if (!result.created) return this.replay(result.job, guarded.sql);
+    if (!result.created) return this.replay(result.job, asked);
     this.deps.logger.info({ jobId: result.job.id, org: user.organizationId }, 'export queued');
     this.deps.scheduler.kick();
     return result;
@@ -133,8 +132,9 @@ export class ExportService {
     return recent.find((job) => job.idempotencyKey === key);
   }
 
-  private replay(job: ExportJob, sql: string): { job: ExportJob; created: boolean } {
-    if (job.sql !== sql) {
+  /** The earlier job answers a retry only if it is what this request asks for. */
+  private replay(job: ExportJob, asked: Pick<ExportJob, 'sql' | 'format' | 'ttlMinutes'>): { job: ExportJob; created: boolean } {
+    if (job.sql !== asked.sql || job.format !== asked.format || job.ttlMinutes !== asked.ttlMinutes) {
       throw new AppError('conflict', 422, 'This Idempotency-Key was already used for a different request');
     }
     return { job, created: false };
