@@ -178,11 +178,14 @@ export class JobScheduler implements Scheduler {
           // stop() may have run while the claim was in flight; the job ends as interrupted at once.
           if (this.stopped) controller.abort(shuttingDown());
           this.running.set(job.id, { job: claimed, controller });
-          void this.run(claimed, controller).finally(() => {
-            this.running.delete(job.id);
-            this.kick();
-            this.settleIdle();
-          });
+          void this.run(claimed, controller)
+            // run() records every failure on the job; this only keeps a bug in it from ending the process.
+            .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id }, 'export run failed unexpectedly'))
+            .finally(() => {
+              this.running.delete(job.id);
+              this.kick();
+              this.settleIdle();
+            });
         }
       } while (this.pumpAgain);
     } finally {
@@ -217,10 +220,14 @@ export class JobScheduler implements Scheduler {
           if (now.getTime() - lastProgress < progressEvery) return;
           lastProgress = now.getTime();
           // One progress write in flight at a time; it doubles as the cross-instance cancel check.
-          pendingProgress = pendingProgress.then(async () => {
-            const current = await jobs.update(job.ownerId, job.id, { rows, bytes }, now, ['running']);
-            if (!current || current.cancelRequested) controller.abort();
-          });
+          // Nobody awaits the chain until the end, so it must never reject: a rejection would be
+          // unhandled (fatal to a Node 20 process) and would stop every later write.
+          pendingProgress = pendingProgress
+            .then(async () => {
+              const current = await jobs.update(job.ownerId, job.id, { rows, bytes }, now, ['running']);
+              if (!current || current.cancelRequested) controller.abort();
+            })
+            .catch((error: unknown) => log.warn({ err: error }, 'could not record export progress'));
         },
       });
       committed = outcome.committed;
