@@ -138,7 +138,8 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   const runner = overrides.runner ?? createQueryRunner(config.hive, logger);
 
   const accessOf = (user: SessionUser) => {
-    const access = config.auth.orgAccess[user.organizationId];
+    // Own keys only: an organization id such as "constructor" must not find Object.prototype's.
+    const access = Object.hasOwn(config.auth.orgAccess, user.organizationId) ? config.auth.orgAccess[user.organizationId] : undefined;
     if (!access) throw new AppError('table_forbidden', 403, 'Your organization has no Hive databases it may export from');
     return access;
   };
