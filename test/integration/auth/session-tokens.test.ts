@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createSqliteRevocationList, createTableRevocationList } from '../../../app/src/auth/revocation-stores.js';
 import { createMemoryRevocationList, createSessionTokens, type RevocationList } from '../../../app/src/auth/session-tokens.js';
 import { AppError } from '../../../app/src/errors.js';
@@ -17,16 +17,22 @@ async function expectUnauthorized(promise: Promise<unknown>) {
   expect((error as AppError).code).toBe('unauthorized');
 }
 
+/** Tables the Azurite runs created, deleted once the file is done. */
+const tables: TableClient[] = [];
+afterAll(async () => {
+  await Promise.all(tables.map((table) => table.deleteTable()));
+});
+
+function azuriteTable(): TableClient {
+  const table = TableClient.fromConnectionString(inject('azurite').connectionString, `rev${randomUUID().replaceAll('-', '')}`, { allowInsecureConnection: true });
+  tables.push(table);
+  return table;
+}
+
 const revocationLists: [string, () => RevocationList][] = [
   ['memory', () => createMemoryRevocationList()],
   ['sqlite', () => createSqliteRevocationList(path.join(mkdtempSync(path.join(tmpdir(), 'rev-')), 'jobs.sqlite'))],
-  [
-    'azure table (Azurite)',
-    () =>
-      createTableRevocationList(
-        TableClient.fromConnectionString(inject('azurite').connectionString, `rev${randomUUID().replaceAll('-', '')}`, { allowInsecureConnection: true }),
-      ),
-  ],
+  ['azure table (Azurite)', () => createTableRevocationList(azuriteTable())],
 ];
 
 describe.each(revocationLists)('session tokens with %s revocations', (_name, makeList) => {
