@@ -96,8 +96,8 @@ describe('an unreachable revocation list', () => {
     };
     const tokens = createSessionTokens({ signingKey: randomBytes(32), ttlMinutes: 60, revocations: down });
     const { token, session } = await tokens.issue(user);
-    for (const attempt of [tokens.verify(token), tokens.revoke(session)]) {
-      const error = await attempt.then(() => undefined, (e: unknown) => e);
+    for (const attempt of [() => tokens.verify(token), () => tokens.revoke(session)]) {
+      const error = await attempt().then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(AppError);
       expect({ code: (error as AppError).code, status: (error as AppError).status }).toEqual({ code: 'storage_error', status: 503 });
       expect((error as AppError).message).not.toMatch(/ECONNREFUSED|10002/);
