@@ -301,6 +301,7 @@ export class ConnectorStack extends TerraformStack {
         description: 'The Functions host keeps its leases and package in its own account.',
       });
       new FunctionPackageDeployment(this, 'cleanup_package_deploy', {
+        subscriptionId: client.subscriptionId,
         resourceGroupName,
         functionAppName: cleanup.app.name,
         functionAppId: cleanup.app.id,

@@ -2,6 +2,8 @@ import { Construct } from 'constructs';
 import { DataResource, type ITerraformDependable } from 'cdktf';
 
 export interface FunctionPackageDeploymentProps {
+  /** Passed explicitly: the CLI's default subscription need not be the one Terraform deploys to. */
+  subscriptionId: string;
   resourceGroupName: string;
   functionAppName: string;
   /** The app's ARM id: a new app gets the package again. */
@@ -43,10 +45,15 @@ export class FunctionPackageDeployment extends Construct {
           type: 'local-exec',
           interpreter: ['/bin/sh', '-c'],
           // Values travel in the environment, so no name or path needs shell quoting here.
-          environment: { RESOURCE_GROUP: props.resourceGroupName, FUNCTION_APP: props.functionAppName, PACKAGE: props.packagePath },
+          environment: {
+            SUBSCRIPTION: props.subscriptionId,
+            RESOURCE_GROUP: props.resourceGroupName,
+            FUNCTION_APP: props.functionAppName,
+            PACKAGE: props.packagePath,
+          },
           command: [
             `attempt=1; while [ "$attempt" -le ${attempts} ]; do`,
-            'az functionapp deployment source config-zip --resource-group "$RESOURCE_GROUP" --name "$FUNCTION_APP" --src "$PACKAGE" && exit 0;',
+            'az functionapp deployment source config-zip --subscription "$SUBSCRIPTION" --resource-group "$RESOURCE_GROUP" --name "$FUNCTION_APP" --src "$PACKAGE" && exit 0;',
             `echo "deploying $PACKAGE to $FUNCTION_APP failed (attempt $attempt of ${attempts}; new role assignments can take minutes to apply)" >&2;`,
             `attempt=$((attempt + 1)); [ "$attempt" -le ${attempts} ] && sleep 60;`,
             'done; exit 1',

@@ -82,7 +82,11 @@ describe('cleanup package deployment', () => {
   });
 
   it('deploys with the Azure CLI (OneDeploy with Entra ID), again whenever the package or the app changes', () => {
-    expect(exec.command).toContain('az functionapp deployment source config-zip --resource-group "$RESOURCE_GROUP" --name "$FUNCTION_APP" --src "$PACKAGE"');
+    expect(exec.command).toContain(
+      'az functionapp deployment source config-zip --subscription "$SUBSCRIPTION" --resource-group "$RESOURCE_GROUP" --name "$FUNCTION_APP" --src "$PACKAGE"',
+    );
+    // The CLI's default subscription may be another one than Terraform's.
+    expect(exec.environment.SUBSCRIPTION).toMatch(/^\$\{data\.azurerm_client_config\.client\.subscription_id\}$/);
     expect(exec.environment.FUNCTION_APP).toMatch(/^\$\{azurerm_function_app_flex_consumption\.cleanup_app_[0-9A-F]{8}\.name\}$/);
     expect(exec.environment.RESOURCE_GROUP).toMatch(/^\$\{azurerm_resource_group\./);
     expect(deploy.triggers_replace).toEqual({
@@ -107,7 +111,7 @@ describe('cleanup package deployment', () => {
     const runWith = (okAt: number) => {
       writeFileSync(log, '');
       const result = spawnSync(exec.interpreter?.[0] ?? '/bin/sh', [...(exec.interpreter?.slice(1) ?? ['-c']), exec.command], {
-        env: { PATH: `${bin}:/usr/bin:/bin`, AZ_OK_AT: String(okAt), RESOURCE_GROUP: 'rg-x', FUNCTION_APP: 'func-x', PACKAGE: 'assets/pkg/cleanup-function.zip' },
+        env: { PATH: `${bin}:/usr/bin:/bin`, AZ_OK_AT: String(okAt), SUBSCRIPTION: 'sub-x', RESOURCE_GROUP: 'rg-x', FUNCTION_APP: 'func-x', PACKAGE: 'assets/pkg/cleanup-function.zip' },
         encoding: 'utf8',
       });
       return { status: result.status, calls: readFileSync(log, 'utf8').trim().split('\n') };
@@ -115,11 +119,11 @@ describe('cleanup package deployment', () => {
     const retried = runWith(3);
     expect(retried.status).toBe(0);
     expect(retried.calls).toEqual([
-      'az functionapp deployment source config-zip --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
+      'az functionapp deployment source config-zip --subscription sub-x --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
       'sleep 60',
-      'az functionapp deployment source config-zip --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
+      'az functionapp deployment source config-zip --subscription sub-x --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
       'sleep 60',
-      'az functionapp deployment source config-zip --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
+      'az functionapp deployment source config-zip --subscription sub-x --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
     ]);
     const failed = runWith(99);
     expect(failed.status).toBe(1);
