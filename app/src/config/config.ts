@@ -81,15 +81,35 @@ function describeValue(key: string, value: unknown): string {
   return `'${text.length > 60 ? `${text.slice(0, 57)}...` : text}'`;
 }
 
+/** Where JSON.parse stopped, as "line L, column C"; V8 names a position for most errors. */
+function jsonErrorAt(text: string, error: unknown): string {
+  const match = /at position (\d+)/.exec(error instanceof Error ? error.message : '');
+  if (!match) return '';
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+}
+
 function readConfigFile(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`CONFIG_FILE: could not read '${file}': ${(error as Error).message}`]);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`CONFIG_FILE: could not read JSON from '${file}': ${(error as Error).message}`]);
+    // Not the parser's message: V8 quotes the text around the error, and the file holds secrets.
+    throw new ConfigError([`CONFIG_FILE: '${file}' is not valid JSON${jsonErrorAt(text, error)}`]);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError([`CONFIG_FILE: expected a JSON object of configuration keys in '${file}'`]);
+  }
+  const unknown = Object.keys(parsed).filter((key) => !Object.hasOwn(envSchema.shape, key));
+  if (unknown.length > 0) {
+    throw new ConfigError(unknown.map((key) => `CONFIG_FILE: unknown key '${key}' (see app/README.md for the keys)`));
   }
   // Nested values (ORG_ACCESS, HIVE_SESSION_CONF) may be written as JSON in the file.
   return Object.fromEntries(

@@ -105,4 +105,27 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...local, PUBLIC_BASE_URL: 'https://connector.example.com' }).http.publicBaseUrl).toBe('https://connector.example.com');
     expect(loadConfig({ ...local, PUBLIC_BASE_URL: 'http://localhost:8080' }).http.publicBaseUrl).toBe('http://localhost:8080');
   });
+
+  it('does not quote a CONFIG_FILE that is not valid JSON (it holds secrets), and says where it broke', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const unquoted = path.join(dir, 'unquoted.json');
+    writeFileSync(unquoted, '{\n  "HIVE_HOST": "hive.internal",\n  "SESSION_SIGNING_KEY": c3VwZXJzZWNyZXQ\n}');
+    const [problem] = problemsOf({ CONFIG_FILE: unquoted });
+    expect(problem).toMatch(/^CONFIG_FILE: .*unquoted\.json' is not valid JSON/);
+    expect(problem).not.toContain('c3VwZXJzZWNyZXQ');
+    const truncated = path.join(dir, 'truncated.json');
+    writeFileSync(truncated, '{\n  "HIVE_HOST": "hive.internal",\n  "HIVE_PASSWORD": "s3cret"\n  "HIVE_PORT": 1\n}');
+    expect(problemsOf({ CONFIG_FILE: truncated })[0]).toMatch(/is not valid JSON \(line 4, column 3\)$/);
+  });
+
+  it('names keys in a CONFIG_FILE that it does not know, so a typo does not fall back to a default unnoticed', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'connector.json');
+    writeFileSync(file, JSON.stringify({ ...minimal, EXPORT_MAX_ROW: 10, JOBS_MAX_CONCURENT: 2 }));
+    expect(problemsOf({ CONFIG_FILE: file })).toEqual([
+      "CONFIG_FILE: unknown key 'EXPORT_MAX_ROW' (see app/README.md for the keys)",
+      "CONFIG_FILE: unknown key 'JOBS_MAX_CONCURENT' (see app/README.md for the keys)",
+    ]);
+  });
 });
+
