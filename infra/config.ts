@@ -75,7 +75,8 @@ export const deployConfigSchema = z.strictObject({
        * leading slash; an HTTP request target needs one, so it is added.
        */
       httpPath: singleLine.transform((path) => (path.startsWith('/') ? path : `/${path}`)).default('/cliservice'),
-      auth: z.enum(['PLAIN', 'NOSASL', 'KERBEROS']).default('PLAIN'),
+      /** No KERBEROS: the connector bundle ships without hive-driver's native Kerberos support (app/README.md). */
+      auth: z.enum(['PLAIN', 'NOSASL']).default('PLAIN'),
       username: singleLine.optional(),
       /**
        * Where the Hive endpoint lives, for the NSG's outbound rule.

@@ -129,6 +129,11 @@ describe('deploy config', () => {
       'storage.downloadCidrs: got ["198.51.100.0/24"]; expected an empty list with storage.downloadAccess "public"',
     ],
     ['a quote in a value that lands in an env file', { enos: { appKey: "key'1" } }, 'enos.appKey: got "key\'1"; expected a single line without quotes or backslashes'],
+    [
+      'Kerberos, which the deployed connector cannot speak',
+      { hadoop: { hive: { auth: 'KERBEROS' } } },
+      'hadoop.hive.auth: got "KERBEROS"; expected one of "PLAIN", "NOSASL"',
+    ],
     ['no deployer CIDR', { network: { deployerCidrs: [] } }, 'network.deployerCidrs: got []; expected at least one CIDR of the machine(s) that run `npm run deploy`'],
   ];
 
