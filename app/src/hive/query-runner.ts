@@ -63,10 +63,14 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
     async start(sql, { signal, onRunning }) {
       const deadline = AbortSignal.timeout(config.queryTimeoutMs);
       const abort = AbortSignal.any([signal, deadline]);
-      const abortError = () =>
-        deadline.aborted
-          ? new AppError('hive_error', 422, `The query did not finish within the ${Math.round(config.queryTimeoutMs / 60_000)} minute limit`)
-          : new AppError('conflict', 409, 'The export was cancelled');
+      const limit = config.queryTimeoutMs >= 60_000 ? `${Math.round(config.queryTimeoutMs / 60_000)} min` : `${Math.round(config.queryTimeoutMs / 1000)} s`;
+      // The limit covers the whole run: while Hive computes, and while its rows are fetched.
+      const abortError = (phase: 'query' | 'fetch' = 'query') => {
+        if (!deadline.aborted) return new AppError('conflict', 409, 'The export was cancelled');
+        return phase === 'query'
+          ? new AppError('hive_error', 422, `The query did not finish within the time limit (${limit})`)
+          : new AppError('hive_error', 422, `The export did not finish within the time limit (${limit}): Hive ran the query, but fetching its rows took longer`);
+      };
 
       if (abort.aborted) throw abortError();
       const connection = await openHiveConnection(config);
@@ -121,23 +125,21 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
 
         const op = operation;
         op.setMaxRows(config.fetchSize);
+        const fetchNext = () =>
+          connection.call('FetchResults', () => op.fetch(FETCH_NEXT)).catch((error: unknown) => {
+            throw abort.aborted ? abortError('fetch') : toAppError(error, 'FetchResults');
+          });
         // The first fetch also reads the result set metadata (GetResultSetMetadata).
-        await connection.call('FetchResults', () => op.fetch(FETCH_NEXT)).catch((error: unknown) => {
-          throw toAppError(error, 'FetchResults');
-        });
+        await fetchNext();
         const schema = op.getSchema() as ThriftTableSchema | null;
         if (!schema) throw new AppError('hive_error', 422, 'The statement returned no result set');
 
-        const fetchNext = () =>
-          connection.call('FetchResults', () => op.fetch(FETCH_NEXT)).catch((error: unknown) => {
-            throw abort.aborted ? abortError() : toAppError(error, 'FetchResults');
-          });
         async function* rowSets(): AsyncGenerator<ThriftRowSet> {
           for (;;) {
             const batch = op.getData() as ThriftRowSet[];
             op.flush();
             const more = op.hasMoreRows();
-            if (more && abort.aborted) throw abortError();
+            if (more && abort.aborted) throw abortError('fetch');
             // Ask for the next batch before handing this one out, so the server prepares it
             // while we encode and upload (one request in flight, so memory stays bounded).
             const next = more ? fetchNext() : undefined;

@@ -106,6 +106,21 @@ describe('query runner failures', () => {
     }
   });
 
+  it('says the export, not the query, ran out of time when the limit passes while rows stream', async () => {
+    const fault = hive.faults.add({ match: 'slow_fetch_probe', kind: 'delay', ms: 400, during: 'fetch' });
+    try {
+      const runner = createQueryRunner(configFor(listenerOf('binary', 'PLAIN'), { queryTimeoutMs: 1_000, fetchSize: 100 }), logger);
+      const query = await runner.start("SELECT asset_id, 'slow_fetch_probe' AS p FROM enos.measurement", { signal: new AbortController().signal });
+      const drained = (async () => {
+        for await (const rowSet of query.rowSets()) void rowSet;
+      })();
+      await expectAppError(drained, 'hive_error', /^The export did not finish within the time limit/);
+      await query.close();
+    } finally {
+      fault.remove();
+    }
+  });
+
   it('does not submit the query when the export is cancelled while the connection opens', async () => {
     const runner = createQueryRunner(configFor(listenerOf('binary', 'PLAIN')), logger);
     const controller = new AbortController();
