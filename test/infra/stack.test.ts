@@ -278,3 +278,78 @@ describe('npm run synth entry point', () => {
     expect(result.stderr).toContain(`Invalid deploy config ${file}:\n  - network.mode: got "vnet"; expected one of "subnet", "peered-vnet"`);
   });
 });
+
+describe('Terraform dependency graph', () => {
+  /** Every resource's address → the addresses its arguments reference or it depends on. */
+  function edges(s: ReturnType<typeof synthesize>): Map<string, Set<string>> {
+    const graph = new Map<string, Set<string>>();
+    const blocks: [string, Record<string, Record<string, Json>>][] = [
+      ['', s.json.resource],
+      ['data.', s.json.data],
+    ];
+    for (const [prefix, byType] of blocks) {
+      for (const [type, byName] of Object.entries(byType)) {
+        for (const name of Object.keys(byName)) graph.set(`${prefix}${type}.${name}`, new Set());
+      }
+    }
+    const reference = /\b(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z][A-Za-z0-9_]*)\b/g;
+    for (const [prefix, byType] of blocks) {
+      for (const [type, byName] of Object.entries(byType)) {
+        for (const [name, body] of Object.entries(byName)) {
+          const { ['//']: _meta, ...rest } = body;
+          const from = `${prefix}${type}.${name}`;
+          for (const match of JSON.stringify(rest).matchAll(reference)) {
+            const to = `${match[1] ?? ''}${match[2]}.${match[3]}`;
+            if (to !== from && graph.has(to)) graph.get(from)?.add(to);
+          }
+        }
+      }
+    }
+    return graph;
+  }
+
+  function cycle(graph: Map<string, Set<string>>): string[] | undefined {
+    const state = new Map<string, 'open' | 'done'>();
+    const path: string[] = [];
+    const visit = (node: string): string[] | undefined => {
+      if (state.get(node) === 'done') return undefined;
+      if (state.get(node) === 'open') return [...path.slice(path.indexOf(node)), node];
+      state.set(node, 'open');
+      path.push(node);
+      for (const next of graph.get(node) ?? []) {
+        const found = visit(next);
+        if (found) return found;
+      }
+      path.pop();
+      state.set(node, 'done');
+      return undefined;
+    };
+    for (const node of graph.keys()) {
+      const found = visit(node);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  it.each([
+    ['one VM', {}],
+    ['a scale set', { vm: { instanceCount: 3 } }],
+    ['local storage', { storage: { method: 'local' } }],
+  ])('%s: no cycle (terraform plan would refuse one; no terraform binary runs here)', (_name, patch) => {
+    const graph = edges(synthesize(configWith(patch)));
+    expect(graph.size).toBeGreaterThan(30);
+    expect(cycle(graph)).toBeUndefined();
+  });
+
+  it('sees the edges that matter: the scale set waits for role assignments that name its identity', () => {
+    const graph = edges(synthesize(configWith({ vm: { instanceCount: 3 } })));
+    const vmss = [...graph.keys()].find((node) => node.startsWith('azurerm_linux_virtual_machine_scale_set.'));
+    const grants = [...(graph.get(vmss ?? '') ?? [])].filter((node) => node.startsWith('azurerm_role_assignment.'));
+    expect(grants.length).toBe(5);
+    for (const grant of grants) expect([...(graph.get(grant) ?? [])].some((node) => node.startsWith('azurerm_user_assigned_identity.'))).toBe(true);
+  });
+
+  it('the checker finds a cycle when there is one', () => {
+    expect(cycle(new Map([['a.x', new Set(['b.y'])], ['b.y', new Set(['a.x'])]]))).toEqual(['a.x', 'b.y', 'a.x']);
+  });
+});
