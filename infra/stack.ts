@@ -332,7 +332,15 @@ export class ConnectorStack extends TerraformStack {
       }
     }
     const connectorGrants = grants.map((grant) => ({ grant, assignment: roles.grant(grant) })).filter(({ grant }) => grant.principalId === host.principalId);
-    host.deployAfter(connectorGrants.map(({ assignment }) => assignment));
+    // The first deploy reads the bundle and the secrets with the identity's roles, reaches the vault
+    // through its private endpoint, and downloads Node.js and packages over the NAT gateway.
+    host.deployAfter([
+      ...connectorGrants.map(({ assignment }) => assignment),
+      keyVault.secretsDeployment,
+      keyVault.privateEndpoint,
+      keyVault.dnsLink,
+      ...(network.connectorEgress ? [network.connectorEgress] : []),
+    ]);
 
     const apiHost = knownHost ?? host.address;
     new TerraformOutput(this, 'api_url', { value: `https://${apiHost}`, description: 'Where the connector API and web page answer.' });

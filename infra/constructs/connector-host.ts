@@ -38,10 +38,11 @@ export interface ConnectorHostOutputs {
   /** DNS name (public IP) or private address the API answers on. */
   readonly address: string;
   /**
-   * Holds back the connector's deployment until `grants` (its role assignments) exist: the
-   * deploy downloads the bundle and reads Key Vault with that identity.
+   * Holds back the connector's deployment until `prerequisites` exist: the identity's role
+   * assignments (it downloads the bundle and reads Key Vault with them), and whatever else the
+   * first start needs.
    */
-  deployAfter(grants: TerraformResource[]): void;
+  deployAfter(prerequisites: TerraformResource[]): void;
 }
 
 /** depends_on after construction: the grants need the host's identity, so they come later. */
@@ -150,8 +151,8 @@ export class ConnectorVm extends Construct implements ConnectorHostOutputs {
   }
 
   /** The VM's identity exists only with the VM, so its grants come after it, and the extension after them. */
-  deployAfter(grants: TerraformResource[]): void {
-    addDependencies(this.extension, grants);
+  deployAfter(prerequisites: TerraformResource[]): void {
+    addDependencies(this.extension, prerequisites);
   }
 }
 
@@ -277,8 +278,8 @@ export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs
     this.address = ip ? ip.fqdn : this.loadBalancer.privateIpAddress;
   }
 
-  /** Instances deploy while the scale set is created, so the whole scale set waits for the grants. */
-  deployAfter(grants: TerraformResource[]): void {
-    addDependencies(this.scaleSet, grants);
+  /** Instances deploy while the scale set is created, so the whole scale set waits. */
+  deployAfter(prerequisites: TerraformResource[]): void {
+    addDependencies(this.scaleSet, prerequisites);
   }
 }

@@ -36,6 +36,9 @@ export interface ConnectorKeyVaultProps {
 export class ConnectorKeyVault extends Construct {
   readonly vault: KeyVault;
   readonly secretsDeployment: ResourceGroupTemplateDeployment;
+  /** With its DNS zone group: what makes the vault reachable from the VNet. */
+  readonly privateEndpoint: PrivateEndpoint;
+  readonly dnsLink: PrivateDnsZoneVirtualNetworkLink;
   /** https://<name>.vault.azure.net/ */
   readonly vaultUri: string;
 
@@ -61,7 +64,7 @@ export class ConnectorKeyVault extends Construct {
     this.vaultUri = this.vault.vaultUri;
 
     const zone = new PrivateDnsZone(this, 'dns_zone', { name: 'privatelink.vaultcore.azure.net', resourceGroupName, tags });
-    new PrivateDnsZoneVirtualNetworkLink(this, 'dns_link', {
+    this.dnsLink = new PrivateDnsZoneVirtualNetworkLink(this, 'dns_link', {
       name: `${props.name}-link`,
       resourceGroupName,
       privateDnsZoneName: zone.name,
@@ -71,7 +74,7 @@ export class ConnectorKeyVault extends Construct {
       resolutionPolicy: 'NxDomainRedirect',
       tags,
     });
-    new PrivateEndpoint(this, 'private_endpoint', {
+    this.privateEndpoint = new PrivateEndpoint(this, 'private_endpoint', {
       name: `pe-${props.name}`,
       resourceGroupName,
       location,

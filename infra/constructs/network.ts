@@ -58,6 +58,8 @@ export class Network extends Construct {
   readonly functionSubnet: Subnet;
   readonly connectorNsg: NetworkSecurityGroup;
   readonly functionNsg: NetworkSecurityGroup;
+  /** The connector subnet's way out to the Internet, when allowed (Node.js, packages, ACME). */
+  readonly connectorEgress?: SubnetNatGatewayAssociation;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -150,7 +152,7 @@ export class Network extends Construct {
       });
       const nat = new NatGateway(this, 'nat_gateway', { name: names.natGateway, resourceGroupName, location, skuName: 'Standard', tags });
       new NatGatewayPublicIpAssociation(this, 'nat_ip_association', { natGatewayId: nat.id, publicIpAddressId: natIp.id });
-      new SubnetNatGatewayAssociation(this, 'connector_nat_association', { subnetId: this.connectorSubnet.id, natGatewayId: nat.id });
+      this.connectorEgress = new SubnetNatGatewayAssociation(this, 'connector_nat_association', { subnetId: this.connectorSubnet.id, natGatewayId: nat.id });
     }
 
     this.addRules('connector', this.connectorNsg, resourceGroupName, connectorRules(props));

@@ -206,6 +206,28 @@ describe('one VM', () => {
   });
 });
 
+describe('the connector deploys once what it reads at start exists', () => {
+  it.each([
+    ['one VM', {}, (s: ReturnType<typeof synthesize>) => s.only('azurerm_virtual_machine_extension')],
+    ['a scale set', { vm: { instanceCount: 3 } }, (s: ReturnType<typeof synthesize>) => s.only('azurerm_linux_virtual_machine_scale_set')],
+  ])("%s: the Key Vault secrets, the vault's private endpoint and DNS link, and the NAT gateway association", (_name, patch, deployer) => {
+    const s = synthesize(configWith(patch));
+    const address = (type: string, pathSuffix: string): string => {
+      const id = Object.entries(s.resources(type)).find(([, resource]) => resource === s.at(type, pathSuffix))?.[0];
+      return `${type}.${id}`;
+    };
+    // fetch-secrets reads the secrets at the first start; the bundle and Node.js come over the NAT gateway.
+    expect(deployer(s).depends_on).toEqual(
+      expect.arrayContaining([
+        address('azurerm_resource_group_template_deployment', 'key_vault/secrets'),
+        address('azurerm_private_endpoint', 'key_vault/private_endpoint'),
+        address('azurerm_private_dns_zone_virtual_network_link', 'key_vault/dns_link'),
+        address('azurerm_subnet_nat_gateway_association', 'network/connector_nat_association'),
+      ]),
+    );
+  });
+});
+
 describe('providers and state', () => {
   it('configures azurerm with features [{}] and Azure AD for data-plane calls, pinned by the bindings', () => {
     const s = synthesize(configWith({}));
