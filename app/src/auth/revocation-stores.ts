@@ -31,21 +31,27 @@ export function createSqliteRevocationList(file: string, clock: () => Date = () 
 
 const PARTITION = 'revoked';
 
-export function createTableRevocationList(client: TableClient, clock: () => Date = () => new Date()): RevocationList {
+/**
+ * @param options.timeoutMs deadline of each Table call. Every authenticated request waits for a
+ * lookup, and the SDK sets no client-side timeout, so an endpoint that stops answering would hold
+ * them all. @default 10 s
+ */
+export function createTableRevocationList(client: TableClient, clock: () => Date = () => new Date(), options: { timeoutMs?: number } = {}): RevocationList {
+  const deadline = () => ({ abortSignal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
   let ensured: Promise<void> | undefined;
-  const ensureTable = () => (ensured ??= client.createTable().catch((error: unknown) => {
+  const ensureTable = () => (ensured ??= client.createTable(deadline()).catch((error: unknown) => {
     ensured = undefined;
     throw error;
   }));
   return {
     async revoke(tokenId, until) {
       await ensureTable();
-      await client.upsertEntity({ partitionKey: PARTITION, rowKey: tokenId, untilMs: until.getTime() }, 'Replace');
+      await client.upsertEntity({ partitionKey: PARTITION, rowKey: tokenId, untilMs: until.getTime() }, 'Replace', deadline());
     },
     async isRevoked(tokenId) {
       await ensureTable();
       try {
-        const entity = await client.getEntity<{ untilMs: number }>(PARTITION, tokenId);
+        const entity = await client.getEntity<{ untilMs: number }>(PARTITION, tokenId, deadline());
         return Number(entity.untilMs) >= clock().getTime();
       } catch (error) {
         if (error instanceof RestError && error.statusCode === 404) return false;

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
-import { TableClient } from '@azure/data-tables';
+import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createSqliteRevocationList, createTableRevocationList } from '../../../app/src/auth/revocation-stores.js';
 import { createMemoryRevocationList, createSessionTokens, type RevocationList } from '../../../app/src/auth/session-tokens.js';
@@ -101,6 +102,33 @@ describe('an unreachable revocation list', () => {
       expect(error).toBeInstanceOf(AppError);
       expect({ code: (error as AppError).code, status: (error as AppError).status }).toEqual({ code: 'storage_error', status: 503 });
       expect((error as AppError).message).not.toMatch(/ECONNREFUSED|10002/);
+    }
+  });
+});
+
+describe('table revocations against a table endpoint that never answers', () => {
+  it('fail within their deadline instead of holding every authenticated request', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = new TableClient(`http://127.0.0.1:${port}/devstoreaccount1`, 'silent', new AzureNamedKeyCredential('devstoreaccount1', randomBytes(32).toString('base64')), {
+        allowInsecureConnection: true,
+        retryOptions: { maxRetries: 0 },
+      });
+      const list = createTableRevocationList(client, () => new Date(), { timeoutMs: 300 });
+      const tokens = createSessionTokens({ signingKey: randomBytes(32), ttlMinutes: 60, revocations: list });
+      const { token } = await tokens.issue(user);
+      const error = await tokens.verify(token).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(AppError);
+      expect((error as AppError).status).toBe(503);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
