@@ -45,6 +45,12 @@ export interface TableJobStoreOptions {
   readyTimeoutMs?: number;
   /** Read–check–merge rounds before an update that keeps losing to other writers gives up. @default 5 */
   maxUpdateAttempts?: number;
+  /**
+   * Deadline of each Table call (a listing gets four times as long). The SDK sets no client-side
+   * timeout, so without it an endpoint that stopped answering would hold a request or a job.
+   * @default 15000
+   */
+  operationTimeoutMs?: number;
 }
 
 /** Rounds of "create conflicted, but the winner vanished before we could read it". */
@@ -62,11 +68,14 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
   }
   const readyTimeoutMs = options.readyTimeoutMs ?? 5000;
   const maxUpdateAttempts = options.maxUpdateAttempts ?? 5;
+  const operationTimeoutMs = options.operationTimeoutMs ?? 15_000;
+  const deadline = () => ({ abortSignal: AbortSignal.timeout(operationTimeoutMs) });
+  const listDeadline = () => AbortSignal.timeout(operationTimeoutMs * 4);
 
   let tableCreated: Promise<void> | undefined;
   /** createTable is idempotent; remembering success saves a round trip per call, a failure is retried. */
   const ensureTable = (abortSignal?: AbortSignal): Promise<void> =>
-    (tableCreated ??= client.createTable({ abortSignal }).then(
+    (tableCreated ??= client.createTable({ abortSignal: abortSignal ?? deadline().abortSignal }).then(
       () => undefined,
       (error: unknown) => {
         tableCreated = undefined;
@@ -87,12 +96,12 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
   async function readJob(ownerId: string, id: string): Promise<{ job: ExportJob; etag: string } | undefined> {
     // An id that cannot be a job's key names no job; asking the service would only earn a 400.
     if (!isJobKey(ownerId) || !isJobRowKey(id)) return undefined;
-    const entity = await ifFound(client.getEntity<Entity>(ownerId, id));
+    const entity = await ifFound(client.getEntity<Entity>(ownerId, id, deadline()));
     return entity && { job: fromJobEntity(entity), etag: entity.etag };
   }
 
   async function* queryJobs(filter: string): AsyncIterable<ExportJob> {
-    for await (const entity of client.listEntities<Entity>({ queryOptions: { filter } })) yield fromJobEntity(entity);
+    for await (const entity of client.listEntities<Entity>({ queryOptions: { filter }, abortSignal: listDeadline() })) yield fromJobEntity(entity);
   }
 
   /**
@@ -101,10 +110,10 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
    */
   async function jobHoldingKey(ownerId: string, key: string): Promise<ExportJob | undefined> {
     const rowKey = idempotencyRowKey(key);
-    const holder = await ifFound(client.getEntity<Entity>(ownerId, rowKey));
+    const holder = await ifFound(client.getEntity<Entity>(ownerId, rowKey, deadline()));
     if (!holder) return undefined;
     const job = await readJob(ownerId, jobIdOf(holder));
-    if (!job) await ifFound(client.deleteEntity(ownerId, rowKey, { etag: holder.etag }), [404, 412]);
+    if (!job) await ifFound(client.deleteEntity(ownerId, rowKey, { etag: holder.etag, ...deadline() }), [404, 412]);
     return job?.job;
   }
 
@@ -116,7 +125,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
     const key = job.idempotencyKey;
     if (key === undefined) {
       try {
-        await client.createEntity(toJobEntity(job));
+        await client.createEntity(toJobEntity(job), deadline());
         return { job, created: true };
       } catch (error) {
         throw statusOf(error) === 409 ? jobIdTaken(job.id, error) : error;
@@ -126,10 +135,13 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
     const holder: IdempotencyEntity = { partitionKey: job.ownerId, rowKey: idempotencyRowKey(key), jobId: job.id };
     for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
       try {
-        await client.submitTransaction([
-          ['create', toJobEntity(job)],
-          ['create', holder],
-        ]);
+        await client.submitTransaction(
+          [
+            ['create', toJobEntity(job)],
+            ['create', holder],
+          ],
+          deadline(),
+        );
         return { job, created: true };
       } catch (error) {
         if (statusOf(error) !== 409) throw error;
@@ -155,7 +167,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
       if (!current || (onlyIf && !onlyIf.includes(current.job.status)) || !alsoIf(current.job)) return undefined;
       const updated = applyPatch(current.job, patch, now);
       try {
-        await client.updateEntity(toJobEntity(updated), 'Merge', { etag: current.etag });
+        await client.updateEntity(toJobEntity(updated), 'Merge', { etag: current.etag, ...deadline() });
         return updated;
       } catch (error) {
         const status = statusOf(error);
@@ -185,15 +197,18 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
         const current = await readJob(ownerId, id);
         if (!current) return false;
         const key = current.job.idempotencyKey;
-        const deleteJob = () => ifFound(client.deleteEntity(ownerId, id));
+        const deleteJob = () => ifFound(client.deleteEntity(ownerId, id, deadline()));
         if (key === undefined) return (await deleteJob()) !== undefined;
         // Together, so the key is freed exactly when its job goes. A 404 means either entity
         // was already gone; then the job alone decides the answer.
         const deleted = await ifFound(
-          client.submitTransaction([
-            ['delete', { partitionKey: ownerId, rowKey: id }],
-            ['delete', { partitionKey: ownerId, rowKey: idempotencyRowKey(key) }],
-          ]),
+          client.submitTransaction(
+            [
+              ['delete', { partitionKey: ownerId, rowKey: id }],
+              ['delete', { partitionKey: ownerId, rowKey: idempotencyRowKey(key) }],
+            ],
+            deadline(),
+          ),
         );
         return deleted !== undefined || (await deleteJob()) !== undefined;
       }),
@@ -205,7 +220,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
         if (filter.instanceId !== undefined) clauses.push(odata`instanceId eq ${filter.instanceId}`);
         let count = 0;
         const query = { filter: clauses.join(' and '), select: ['RowKey'] };
-        for await (const _entity of client.listEntities({ queryOptions: query })) count++;
+        for await (const _entity of client.listEntities({ queryOptions: query, abortSignal: listDeadline() })) count++;
         return count;
       }),
 
