@@ -10,7 +10,7 @@ import { TableClient } from '@azure/data-tables';
 import type { Router } from 'express';
 import { createEnosIdentityProvider, type IdentityProvider } from './auth/enos-identity.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
-import { createSqliteRevocationList, createTableRevocationList } from './auth/revocation-stores.js';
+import { createSqliteRevocationList, createTableRevocationList, REVOCATIONS_TABLE } from './auth/revocation-stores.js';
 import { createSessionTokens, type RevocationList, type SessionUser } from './auth/session-tokens.js';
 import type { Config } from './config/config.js';
 import { AppError } from './errors.js';
@@ -31,12 +31,12 @@ import { createSqliteJobStore } from './jobs/sqlite-job-store.js';
 import { createTableJobStore } from './jobs/table-job-store.js';
 import type { JobStore } from './jobs/job-store.js';
 import { createLogger, type Logger } from './logger.js';
+import { isLoopbackUrl } from './loopback.js';
 import { createBlobExportStore } from './storage/blob-export-store.js';
 import type { ExportStore } from './storage/export-store.js';
 import { createDownloadRouter, createLocalExportStore } from './storage/local-export-store.js';
 
 export const VERSION = '0.1.0';
-const REVOCATIONS_TABLE = 'revokedsessions';
 
 /** Adapters a test may replace (e.g. a runner that fails mid-fetch). */
 export interface ConnectorOverrides {
@@ -64,7 +64,9 @@ export interface Connector {
 
 function tableClient(config: { connectionString?: string; accountUrl?: string }, table: string, credential: () => TokenCredential): TableClient {
   if (config.connectionString) {
-    return TableClient.fromConnectionString(config.connectionString, table, { allowInsecureConnection: config.connectionString.includes('http://127.0.0.1') });
+    // Plain HTTP only for an emulator on this machine (Azurite); the SDK refuses it otherwise.
+    const endpoint = /TableEndpoint=([^;]+)/i.exec(config.connectionString)?.[1] ?? '';
+    return TableClient.fromConnectionString(config.connectionString, table, { allowInsecureConnection: isLoopbackUrl(endpoint) });
   }
   return new TableClient(config.accountUrl!, table, credential());
 }
@@ -73,7 +75,9 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? (() => new Date());
   let credential: TokenCredential | undefined = overrides.azureCredential;
-  const azureCredential = () => (credential ??= new DefaultAzureCredential());
+  // A user-assigned identity (the scale set's) is named by its client id; system-assigned needs none.
+  const azureCredential = () =>
+    (credential ??= new DefaultAzureCredential(config.azureClientId ? { managedIdentityClientId: config.azureClientId } : {}));
 
   // Job store and revocation list live in the same place: one file, or one storage account.
   let jobs: JobStore;

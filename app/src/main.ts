@@ -18,6 +18,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const connector = buildConnector(config);
+  // Last resort: a stray rejection must be seen in the log, not silently kill every running
+  // export (Node's default). A thrown exception leaves the process in an unknown state: log it
+  // and let systemd restart us; jobs in flight are then marked interrupted at the next start.
+  process.on('unhandledRejection', (reason) => connector.logger.error({ err: reason }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (error) => {
+    connector.logger.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
   const server = await connector.start();
   connector.logger.info({ url: server.url, instanceId: config.instanceId, storage: config.storage.method }, 'connector listening');
   process.stdout.write(`READY ${JSON.stringify({ url: server.url })}\n`);

@@ -30,6 +30,8 @@ export function createSqliteRevocationList(file: string, clock: () => Date = () 
 }
 
 const PARTITION = 'revoked';
+/** The Table the revocation list lives in beside the jobs table; the infrastructure creates it. */
+export const REVOCATIONS_TABLE = 'revokedsessions';
 
 /**
  * @param options.timeoutMs deadline of each Table call. Every authenticated request waits for a

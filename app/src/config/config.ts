@@ -35,6 +35,8 @@ export type JobStoreConfig =
 export interface Config {
   logLevel: Env['LOG_LEVEL'];
   instanceId: string;
+  /** Client id of a user-assigned managed identity; absent means the system-assigned one. */
+  azureClientId?: string;
   http: {
     host: string;
     port: number;
@@ -144,6 +146,7 @@ function toConfig(env: Env): Config {
   return {
     logLevel: env.LOG_LEVEL,
     instanceId: env.INSTANCE_ID ?? hostname(),
+    azureClientId: env.AZURE_CLIENT_ID,
     http: {
       host: env.HOST,
       port: env.PORT,

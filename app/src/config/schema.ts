@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHost } from '../loopback.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z.string().trim().min(1).optional();
@@ -46,13 +47,12 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     return result.data;
   });
 
-const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1', '[::1]'];
 
 /** An https:// URL, or http:// to a loopback host (the local stack's stand-ins). */
 const secureUrl = (why: string) =>
   z.url().refine((value) => {
     const url = new URL(value);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname));
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
   }, `expected an https:// URL (http:// only to a loopback host): ${why}`);
 
 /**
@@ -98,6 +98,7 @@ export const envSchema = z
     TLS_KEY_FILE: optionalString,
     TRUST_PROXY: trustProxy.default('loopback'),
     INSTANCE_ID: optionalString,
+    AZURE_CLIENT_ID: z.uuid().optional(),
     BODY_LIMIT: z
       .string()
       .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'expected a size such as 64kb, 1mb or a number of bytes')
@@ -177,7 +178,7 @@ export const envSchema = z
       need('FILE_ENCRYPTION_KEY', 'when STORAGE_METHOD is local');
       need('URL_SIGNING_KEY', 'when STORAGE_METHOD is local');
       // Download URLs must be HTTPS off loopback; only an explicit public URL can say what that is.
-      if (!LOOPBACK_HOSTS.includes(env.HOST)) need('PUBLIC_BASE_URL', 'when STORAGE_METHOD is local and HOST is not loopback');
+      if (!isLoopbackHost(env.HOST)) need('PUBLIC_BASE_URL', 'when STORAGE_METHOD is local and HOST is not loopback');
     }
     if (env.JOB_STORE === 'table' && !env.TABLE_CONNECTION_STRING && !env.TABLE_ACCOUNT_URL) {
       ctx.addIssue({ code: 'custom', path: ['TABLE_ACCOUNT_URL'], message: 'required when JOB_STORE is table (or TABLE_CONNECTION_STRING)' });

@@ -3,6 +3,7 @@
  * with the account key; in Azure the connector has no key, only its managed identity, so it asks
  * the service for a user delegation key and signs with that (which lets shared keys stay off).
  */
+import { isLoopbackHost } from '../loopback.js';
 import {
   BlobSASPermissions,
   SASProtocol,
@@ -52,11 +53,6 @@ export function sasProtocolFor(endpoint: string): SASProtocol {
   if (url.protocol === 'https:') return SASProtocol.Https;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return SASProtocol.HttpsAndHttp;
   throw new Error(`Blob endpoint ${url.origin} is not usable for download URLs; expected https:// (plain HTTP only for an emulator on a loopback address)`);
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 interface SignerOptions {

@@ -10,6 +10,7 @@
  * so a crash, a full disk or a failed query leaves at most a temp file the sweeper removes.
  */
 import { randomUUID } from 'node:crypto';
+import { isLoopbackHost } from '../loopback.js';
 import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -394,7 +395,7 @@ function downloadBaseUrl(publicBaseUrl: string): URL {
   } catch (error) {
     throw new Error(`publicBaseUrl ${JSON.stringify(publicBaseUrl)} is not a URL; expected e.g. https://connector.example.com`, { cause: error });
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new Error(`publicBaseUrl ${url.origin} would send download URLs in clear text; expected https:// (plain HTTP only on a loopback address)`);
   }

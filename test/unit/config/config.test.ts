@@ -127,5 +127,10 @@ describe('loadConfig', () => {
       "CONFIG_FILE: unknown key 'JOBS_MAX_CONCURENT' (see app/README.md for the keys)",
     ]);
   });
-});
 
+  it('takes the client id of a user-assigned managed identity, and only a UUID', () => {
+    expect(loadConfig({ ...minimal, AZURE_CLIENT_ID: '6f1c0b9e-2d4a-4c1e-9b7a-3e5f8d2a1c40' }).azureClientId).toBe('6f1c0b9e-2d4a-4c1e-9b7a-3e5f8d2a1c40');
+    expect(loadConfig(minimal).azureClientId).toBeUndefined();
+    expect(problemsOf({ ...minimal, AZURE_CLIENT_ID: 'not-a-uuid' })[0]).toMatch(/^AZURE_CLIENT_ID:/);
+  });
+});

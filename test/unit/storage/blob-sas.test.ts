@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { floorToSecond, isLoopbackHost, sasProtocolFor } from '../../../app/src/storage/blob-sas.js';
+import { isLoopbackHost } from '../../../app/src/loopback.js';
+import { floorToSecond, sasProtocolFor } from '../../../app/src/storage/blob-sas.js';
 
 describe('SAS protocol', () => {
   it('is HTTPS only for an HTTPS endpoint, loopback or not', () => {
