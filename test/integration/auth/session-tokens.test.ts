@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createSqliteRevocationList, createTableRevocationList } from '../../../app/src/auth/revocation-stores.js';
 import { createMemoryRevocationList, createSessionTokens, type RevocationList } from '../../../app/src/auth/session-tokens.js';
 import { AppError } from '../../../app/src/errors.js';
+import { withSilentServer } from '../../support/silent-server.js';
 
 const user = { userId: 'u-1', userName: 'Demo User', organizationId: 'demo-org' };
 
@@ -108,15 +108,8 @@ describe('an unreachable revocation list', () => {
 
 describe('table revocations against a table endpoint that never answers', () => {
   it('fail within their deadline instead of holding every authenticated request', async () => {
-    const sockets: Socket[] = [];
-    const server = createServer((socket) => {
-      sockets.push(socket);
-      socket.resume();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const client = new TableClient(`http://127.0.0.1:${port}/devstoreaccount1`, 'silent', new AzureNamedKeyCredential('devstoreaccount1', randomBytes(32).toString('base64')), {
+    await withSilentServer(async (url) => {
+      const client = new TableClient(`${url}/devstoreaccount1`, 'silent', new AzureNamedKeyCredential('devstoreaccount1', randomBytes(32).toString('base64')), {
         allowInsecureConnection: true,
         retryOptions: { maxRetries: 0 },
       });
@@ -126,9 +119,6 @@ describe('table revocations against a table endpoint that never answers', () => 
       const error = await tokens.verify(token).then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).status).toBe(503);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 });

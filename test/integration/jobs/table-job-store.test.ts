@@ -1,10 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { AzureNamedKeyCredential, odata, TableClient } from '@azure/data-tables';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startAzurite } from '../../../scripts/lib/azurite.js';
 import { createTableJobStore } from '../../../app/src/jobs/table-job-store.js';
 import type { JobStore, NewExportJob } from '../../../app/src/jobs/job-store.js';
+import { withSilentServer } from '../../support/silent-server.js';
 import { describeJobStoreContract } from './job-store.contract.js';
 
 const azurite = inject('azurite');
@@ -177,15 +177,8 @@ describe('Table job store, entity layout and edges', () => {
   });
 
   it('gives up on a Table call that never answers, within its deadline', async () => {
-    const sockets: Socket[] = [];
-    const server = createServer((socket) => {
-      sockets.push(socket);
-      socket.resume();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const silent = new TableClient(`http://127.0.0.1:${port}/devstoreaccount1`, 'exportjobs', new AzureNamedKeyCredential('devstoreaccount1', randomBytes(32).toString('base64')), {
+    await withSilentServer(async (url) => {
+      const silent = new TableClient(`${url}/devstoreaccount1`, 'exportjobs', new AzureNamedKeyCredential('devstoreaccount1', randomBytes(32).toString('base64')), {
         allowInsecureConnection: true,
         retryOptions: { maxRetries: 0 },
       });
@@ -194,9 +187,6 @@ describe('Table job store, entity layout and edges', () => {
       const failure = await hung.get(ownerId, randomUUID()).catch((error: unknown) => error);
       expect(failure).toMatchObject({ name: 'AppError', status: 503 });
       expect(Date.now() - started).toBeLessThan(10_000);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 });
