@@ -99,7 +99,7 @@ export class ExportService {
 
     if (request.idempotencyKey) {
       // A retried request must not hit the limits a second time: answer with the first job.
-      const earlier = await this.findByIdempotencyKey(ownerId, request.idempotencyKey);
+      const earlier = await this.deps.jobs.findByIdempotencyKey(ownerId, request.idempotencyKey);
       if (earlier) return this.replay(earlier, asked);
     }
     const [mine, here] = await Promise.all([jobs.countActive({ ownerId }), jobs.countActive({ instanceId: this.deps.instanceId })]);
@@ -125,11 +125,6 @@ export class ExportService {
     this.deps.logger.info({ jobId: result.job.id, org: user.organizationId }, 'export queued');
     this.deps.scheduler.kick();
     return result;
-  }
-
-  private async findByIdempotencyKey(ownerId: string, key: string): Promise<ExportJob | undefined> {
-    const recent = await this.deps.jobs.listByOwner(ownerId, { limit: 200 });
-    return recent.find((job) => job.idempotencyKey === key);
   }
 
   /** The earlier job answers a retry only if it is what this request asks for. */

@@ -65,6 +65,8 @@ export interface JobStore {
    */
   create(job: NewExportJob, now: Date): Promise<{ job: ExportJob; created: boolean }>;
   get(ownerId: string, id: string): Promise<ExportJob | undefined>;
+  /** The owner's job created with this idempotency key, if any (one indexed lookup). */
+  findByIdempotencyKey(ownerId: string, key: string): Promise<ExportJob | undefined>;
   /** Newest first. */
   listByOwner(ownerId: string, options?: { limit?: number }): Promise<ExportJob[]>;
   /**

@@ -41,6 +41,12 @@ export function createMemoryJobStore(): JobStore {
       return job && structuredClone(job);
     },
 
+    async findByIdempotencyKey(ownerId, key) {
+      whileOpen();
+      const job = byIdempotencyKey(ownerId, key);
+      return job && structuredClone(job);
+    },
+
     async listByOwner(ownerId, options = {}) {
       whileOpen();
       const owned = [...jobs.values()].filter((job) => job.ownerId === ownerId).sort(newestFirst);

@@ -154,6 +154,12 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
         return row && fromRow(row);
       }),
 
+    findByIdempotencyKey: (ownerId, key) =>
+      guarded(() => {
+        const row = selectByKey.get(ownerId, key);
+        return row && fromRow(row);
+      }),
+
     listByOwner: (ownerId, listOptions = {}) =>
       // LIMIT -1 is SQLite for "no limit".
       guarded(() => selectByOwner.all(ownerId, listOptions.limit ?? -1).map(fromRow)),

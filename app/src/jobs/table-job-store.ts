@@ -105,8 +105,8 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
   }
 
   /**
-   * After a conflicting create: the job that holds the key. An idempotency entity whose job is
-   * gone (deleted by hand or by another tool) is removed so that the key works again.
+   * The job that holds the key (two point reads). An idempotency entity whose job is gone
+   * (deleted by hand or by another tool) is removed so that the key works again.
    */
   async function jobHoldingKey(ownerId: string, key: string): Promise<ExportJob | undefined> {
     const rowKey = idempotencyRowKey(key);
@@ -183,6 +183,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
     create: (input, now) => guarded(() => create(input, now)),
 
     get: (ownerId, id) => guarded(async () => (await readJob(ownerId, id))?.job),
+    findByIdempotencyKey: (ownerId, key) => guarded(() => jobHoldingKey(ownerId, key)),
 
     listByOwner: (ownerId, listOptions = {}) =>
       guarded(() =>

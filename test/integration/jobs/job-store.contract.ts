@@ -169,6 +169,17 @@ export function describeJobStoreContract(name: string, harness: JobStoreHarness)
         expect(await store.listByOwner(otherOwner)).toHaveLength(1);
       });
 
+      it('finds the job holding a key under its owner only', async () => {
+        const mine = await created({ idempotencyKey: 'find-me' });
+        await created({ idempotencyKey: 'not-me' });
+
+        expect(await store.findByIdempotencyKey(ownerId, 'find-me')).toStrictEqual(mine);
+        expect(await store.findByIdempotencyKey(`owner-${randomUUID()}`, 'find-me')).toBeUndefined();
+        expect(await store.findByIdempotencyKey(ownerId, 'never-used')).toBeUndefined();
+        await store.delete(ownerId, mine.id);
+        expect(await store.findByIdempotencyKey(ownerId, 'find-me')).toBeUndefined();
+      });
+
       it('yields exactly one job when five creates with the same key race', async () => {
         const inputs = Array.from({ length: 5 }, (_, i) => newJob({ idempotencyKey: 'double-click', sql: `SELECT ${i}` }));
         const results = await Promise.all(inputs.map((input) => store.create(input, T0)));
