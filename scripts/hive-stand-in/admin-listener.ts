@@ -6,6 +6,7 @@
  *   DELETE /faults/{id}       → 204 (404 if unknown)
  *   DELETE /faults            → 204, all removed
  *   GET    /operations        → recent operations with state and what DuckDB is doing
+ *   GET    /commands          → [{command, statement, user}]: statements routed to a command processor
  *   POST   /query             {sql} → {columns, rows}, straight on DuckDB
  * Errors are {error: {code, message}} with a 4xx status.
  */
@@ -83,6 +84,7 @@ export function startAdminListener(options: {
       return faults.remove(faultId) ? send(response, 204) : send(response, 404, { error: { code: 'not_found', message: `no fault with id ${faultId}` } });
     }
     if (path === '/operations' && method === 'GET') return send(response, 200, service.inspect());
+    if (path === '/commands' && method === 'GET') return send(response, 200, service.commands());
     if (path === '/query' && method === 'POST') {
       const { sql } = await jsonBody(request);
       if (typeof sql !== 'string') throw new BadRequest(`sql must be a string, got ${typeof sql}`);

@@ -5,7 +5,9 @@
 export { startHiveStandIn, DEFAULT_SEED_ROWS } from './stand-in.js';
 export type { Auth, HiveStandIn, HiveStandInOptions, ListenerInfo, ListenerOptions, Transport } from './stand-in.js';
 export type { FaultHandle, FaultSpec } from './service/faults.js';
-export type { OperationInfo } from './service/cli-service.js';
+export type { CommandInvocation, OperationInfo } from './service/cli-service.js';
+export type { HiveCommand } from './engine/hive-commands.js';
+export { chooseProcessor, removeComments } from './engine/hive-commands.js';
 export type { DuckDbActivity } from './service/operation.js';
 export type { QueryResult } from './engine/hive-database.js';
 export { translateHiveQl } from './engine/hiveql.js';

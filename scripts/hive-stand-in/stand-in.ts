@@ -5,7 +5,7 @@
  */
 import { startAdminListener } from './admin-listener.js';
 import { HiveDatabase, type QueryResult } from './engine/hive-database.js';
-import { CliService, type OperationInfo } from './service/cli-service.js';
+import { CliService, type CommandInvocation, type OperationInfo } from './service/cli-service.js';
 import { FaultRegistry } from './service/faults.js';
 import { startBinaryListener } from './transport/binary-listener.js';
 import { startHttpListener } from './transport/http-listener.js';
@@ -67,6 +67,11 @@ export interface HiveStandIn {
   query(sql: string): Promise<QueryResult>;
   /** Recent operations (newest last) with their state and what DuckDB is doing. */
   operations(): OperationInfo[];
+  /**
+   * Statements HiveServer2 would have run as commands (set, reset, dfs, add, list, delete,
+   * compile, reload, llap …) rather than SQL, oldest first; refused ones included.
+   */
+  commands(): CommandInvocation[];
   /** Sessions currently open. */
   openSessions(): number;
   close(): Promise<void>;
@@ -127,6 +132,7 @@ export async function startHiveStandIn(options: HiveStandInOptions = {}): Promis
     faults,
     query: (sql) => database.query(sql),
     operations: () => service.inspect(),
+    commands: () => service.commands(),
     openSessions: () => service.openSessions,
     close() {
       closed ??= (async () => {

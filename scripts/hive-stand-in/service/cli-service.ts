@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { duckdbSchemaFor, type HiveDatabase } from '../engine/hive-database.js';
+import { chooseProcessor, notWhitelisted, type HiveCommand } from '../engine/hive-commands.js';
 import { HiveError } from '../engine/hive-errors.js';
 import { translateHiveQl } from '../engine/hiveql.js';
 import { getCatalogsQuery, getSchemasQuery, getTableTypesQuery, getTablesQuery, type MetadataQuery } from '../engine/metadata-queries.js';
@@ -22,6 +23,7 @@ import {
 } from '../thrift/responses.js';
 import type { FaultRegistry } from './faults.js';
 import { Operation, type DuckDbActivity } from './operation.js';
+import { runReset, runSet, setVariable } from './session-commands.js';
 
 export interface ServiceSettings {
   /** Highest protocol the server speaks; OpenSession answers min(client, this). @default 9 (V10, Hive 3) */
@@ -53,10 +55,26 @@ export interface OperationInfo {
   error: string | undefined;
 }
 
+/** A statement HiveServer2 would have handed to a command processor rather than the SQL driver. */
+export interface CommandInvocation {
+  command: HiveCommand;
+  /** As the client sent it. */
+  statement: string;
+  user: string;
+}
+
+/**
+ * hive.security.command.whitelist of the stand-in: only SET and RESET run. HiveServer2's default
+ * also allows dfs, add, list, delete, reload, compile and llap; here they fail as a cluster
+ * that forbids them would, and the invocation is recorded.
+ */
+const COMMAND_WHITELIST: ReadonlySet<string> = new Set(['set', 'reset']);
+
 class Session {
   readonly id: HandleIdentifier = { guid: randomBytes(16), secret: randomBytes(16) };
   readonly operations = new Set<Operation>();
   readonly conf = new Map<string, string>();
+  readonly hivevars = new Map<string, string>();
 
   constructor(
     readonly user: string,
@@ -107,6 +125,7 @@ export class CliService {
   private readonly sessions = new Map<string, Session>();
   private readonly operations = new Map<string, { operation: Operation; session: Session }>();
   private readonly history: { operation: Operation; session: Session }[] = [];
+  private readonly commandLog: CommandInvocation[] = [];
 
   constructor(
     private readonly database: HiveDatabase,
@@ -216,16 +235,16 @@ export class CliService {
     const protocol = Math.min(req.clientProtocol, this.settings.maxProtocol);
     const user = context.user ?? req.username ?? 'anonymous';
     let database = 'default';
-    const conf = new Map<string, string>();
+    const conf: [string, string][] = [];
     for (const [name, value] of req.configuration) {
       if (name === 'use:database') database = value;
-      else conf.set(name.replace(/^set:(hiveconf|hivevar|system):/, ''), value);
+      else conf.push([name.replace(/^set:/, ''), value]);
     }
     if (!(await this.database.databaseExists(duckdbSchemaFor(database)))) {
       return openSessionBody(errorStatus(new HiveError(`Failed to open new session: org.apache.hadoop.hive.ql.metadata.HiveException: Database does not exist: ${database}`, '42000', 10072)), protocol);
     }
     const session = new Session(user, protocol, database);
-    for (const [name, value] of conf) session.conf.set(name, value);
+    for (const [name, value] of conf) setVariable(session, name, value);
     this.sessions.set(key(session.id), session);
     context.scope?.sessions.add(session);
     return openSessionBody(SUCCESS, protocol, session.id);
@@ -289,22 +308,29 @@ export class CliService {
     if (this.history.length > HISTORY) this.history.shift();
   }
 
-  /** SET and USE change the session, as in Hive; anything else is compiled on DuckDB. */
+  /**
+   * HiveServer2's choice first: a command-processor statement is recorded and never reaches
+   * DuckDB (SET and RESET change the session, every other command is refused as not
+   * whitelisted). Then USE changes the session, and anything else is compiled on DuckDB.
+   */
   private async prepare(session: Session, statement: string): Promise<Operation> {
     const settings = { maxFetchRows: this.settings.maxFetchRows };
     const schema = duckdbSchemaFor(session.database);
-    const assignment = /^\s*set\s+([^\s=]+)\s*=\s*(.*?)\s*;?\s*$/is.exec(statement);
-    if (assignment) {
-      session.conf.set(assignment[1]!.replace(/^(hiveconf|hivevar|system):/, ''), assignment[2]!);
-      return Operation.immediate(statement, settings);
-    }
-    const lookup = /^\s*set(?:\s+([^\s=;]+))?\s*;?\s*$/is.exec(statement);
-    if (lookup) {
-      const name = lookup[1];
-      const lines = name === undefined ? [...session.conf].map(([k, v]) => `${k}=${v}`) : [session.conf.has(name) ? `${name}=${session.conf.get(name)}` : `${name} is undefined`];
-      const values = lines.length ? lines.map((l) => `('${l.replaceAll("'", "''")}')`).join(', ') : '(NULL)';
-      const sql = `SELECT "set" FROM (VALUES ${values}) AS t("set") WHERE "set" IS NOT NULL`;
-      return Operation.compile(this.database, schema, statement, sql, () => this.faults.claim(statement), settings);
+    const choice = chooseProcessor(statement, COMMAND_WHITELIST);
+    if (choice.kind === 'command') {
+      this.commandLog.push({ command: choice.command, statement, user: session.user });
+      if (choice.allowed && choice.command === 'set') {
+        const lines = runSet(session, choice.args);
+        if (lines.length === 0) return Operation.immediate(statement, settings);
+        // Hive's result set is one string column `set`; a constant VALUES list serves it.
+        const sql = `SELECT "set" FROM (VALUES ${lines.map((l) => `('${l.replaceAll("'", "''")}')`).join(', ')}) AS t("set")`;
+        return Operation.compile(this.database, schema, statement, sql, () => this.faults.claim(statement), settings);
+      }
+      if (choice.allowed && choice.command === 'reset') {
+        runReset(session, choice.args);
+        return Operation.immediate(statement, settings);
+      }
+      throw notWhitelisted(choice.cleanStatement);
     }
     const use = /^\s*use\s+`?([A-Za-z0-9_]+)`?\s*;?\s*$/i.exec(statement);
     if (use) {
@@ -374,6 +400,11 @@ export class CliService {
       fetchCalls: operation.fetchCalls,
       error: operation.error?.message,
     }));
+  }
+
+  /** Every statement routed to a command processor, oldest first, refused ones included. */
+  commands(): CommandInvocation[] {
+    return this.commandLog.map((invocation) => ({ ...invocation }));
   }
 
   /** Open sessions, for tests that check a dropped connection took its sessions with it. */
