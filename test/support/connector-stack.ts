@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildConnector, type Connector, type ConnectorOverrides } from '../../app/src/composition.js';
 import { loadConfig } from '../../app/src/config/config.js';
 import { startEnosStandIn, type EnosStandIn } from '../../scripts/enos-stand-in/index.js';
@@ -51,6 +51,33 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * The two stand-ins for every suite of one test file: started in beforeAll (in this process, so
+ * tests can inject faults), closed in afterAll, handed out through getters.
+ */
+export function useStandIns(seedRows: number): { readonly hive: HiveStandIn; readonly enos: EnosStandIn } {
+  let hive: HiveStandIn | undefined;
+  let enos: EnosStandIn | undefined;
+  beforeAll(async () => {
+    [hive, enos] = await Promise.all([startHiveForTests(seedRows), startEnosStandIn()]);
+  });
+  afterAll(async () => {
+    await Promise.all([hive?.close(), enos?.close()]);
+  });
+  const started = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw new Error(`the ${name} stand-in is used before beforeAll started it`);
+    return value;
+  };
+  return {
+    get hive() {
+      return started(hive, 'HiveServer2');
+    },
+    get enos() {
+      return started(enos, 'EnOS');
+    },
+  };
 }
 
 export const HIVE_USER = { name: 'connector', password: 'hive-test-password' };

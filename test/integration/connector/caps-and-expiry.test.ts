@@ -5,25 +5,16 @@
  */
 import { BlobServiceClient } from '@azure/storage-blob';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startEnosStandIn, type EnosStandIn } from '../../../scripts/enos-stand-in/index.js';
-import type { HiveStandIn } from '../../../scripts/hive-stand-in/index.js';
-import { startConnectorStack, startHiveForTests } from '../../support/connector-stack.js';
+import { describe, expect, inject, it } from 'vitest';
+import { startConnectorStack, useStandIns } from '../../support/connector-stack.js';
 
-let hive: HiveStandIn;
-let enos: EnosStandIn;
-beforeAll(async () => {
-  [hive, enos] = await Promise.all([startHiveForTests(30_000), startEnosStandIn()]);
-});
-afterAll(async () => {
-  await Promise.all([hive?.close(), enos?.close()]);
-});
+const standIns = useStandIns(30_000);
 
 const SQL = 'SELECT asset_id, ts, point, value, quality FROM enos.measurement ORDER BY asset_id, ts, point';
 
 describe('caps', () => {
   it('stops at the row cap and marks the export truncated', async () => {
-    const stack = await startConnectorStack({ storage: 'blob', hive, enos, env: { EXPORT_MAX_ROWS: '12345' } });
+    const stack = await startConnectorStack({ storage: 'blob', hive: standIns.hive, enos: standIns.enos, env: { EXPORT_MAX_ROWS: '12345' } });
     try {
       const token = await stack.signIn('demo');
       const job = await stack.waitFor(token, (await stack.api(token, 'POST', '/api/v1/exports', { sql: SQL })).json.id);
@@ -40,7 +31,7 @@ describe('caps', () => {
   });
 
   it('stops at the byte cap on a whole row and marks the export truncated', async () => {
-    const stack = await startConnectorStack({ storage: 'local', hive, enos, env: { EXPORT_MAX_BYTES: '50000' } });
+    const stack = await startConnectorStack({ storage: 'local', hive: standIns.hive, enos: standIns.enos, env: { EXPORT_MAX_BYTES: '50000' } });
     try {
       const token = await stack.signIn('demo');
       const job = await stack.waitFor(token, (await stack.api(token, 'POST', '/api/v1/exports', { sql: SQL })).json.id);
@@ -62,7 +53,7 @@ describe('caps', () => {
 describe('expiry', () => {
   it('shows an export expired once past its lifetime, and the sweeper deletes it', async () => {
     let now = Date.now();
-    const stack = await startConnectorStack({ storage: 'blob', hive, enos, overrides: { clock: () => new Date(now) } });
+    const stack = await startConnectorStack({ storage: 'blob', hive: standIns.hive, enos: standIns.enos, overrides: { clock: () => new Date(now) } });
     try {
       const token = await stack.signIn('demo');
       const job = await stack.waitFor(token, (await stack.api(token, 'POST', '/api/v1/exports', { sql: 'SELECT * FROM enos.asset', ttlMinutes: 5 })).json.id);

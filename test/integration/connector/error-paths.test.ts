@@ -13,18 +13,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signGrant } from '../../../app/src/storage/signed-download-url.js';
 import type { ExportStore, ExportWriter } from '../../../app/src/storage/export-store.js';
 import { createBlobExportStore } from '../../../app/src/storage/blob-export-store.js';
-import { startEnosStandIn, type EnosStandIn } from '../../../scripts/enos-stand-in/index.js';
-import type { HiveStandIn } from '../../../scripts/hive-stand-in/index.js';
-import { startConnectorStack, startHiveForTests, type ConnectorStack } from '../../support/connector-stack.js';
+import { startConnectorStack, useStandIns, type ConnectorStack } from '../../support/connector-stack.js';
 
-let hive: HiveStandIn;
-let enos: EnosStandIn;
-beforeAll(async () => {
-  [hive, enos] = await Promise.all([startHiveForTests(30_000), startEnosStandIn()]);
-});
-afterAll(async () => {
-  await Promise.all([hive?.close(), enos?.close()]);
-});
+const standIns = useStandIns(30_000);
 
 async function blobNames(stack: ConnectorStack): Promise<string[]> {
   const container = BlobServiceClient.fromConnectionString(inject('azurite').connectionString).getContainerClient(stack.container);
@@ -44,7 +35,7 @@ function expectError(response: { status: number; json: any }, status: number, co
 describe('sign-in and tokens', () => {
   let stack: ConnectorStack;
   beforeAll(async () => {
-    stack = await startConnectorStack({ storage: 'blob', hive, enos, env: { LOGIN_RATE_LIMIT_PER_ACCOUNT: '3' } });
+    stack = await startConnectorStack({ storage: 'blob', hive: standIns.hive, enos: standIns.enos, env: { LOGIN_RATE_LIMIT_PER_ACCOUNT: '3' } });
   });
   afterAll(async () => stack?.stop());
 
@@ -103,7 +94,7 @@ describe('exports: bad requests change nothing', () => {
   let demo: string;
   let other: string;
   beforeAll(async () => {
-    stack = await startConnectorStack({ storage: 'blob', hive, enos });
+    stack = await startConnectorStack({ storage: 'blob', hive: standIns.hive, enos: standIns.enos });
     [demo, other] = await Promise.all([stack.signIn('demo'), stack.signIn('other')]);
   });
   afterAll(async () => stack?.stop());
@@ -199,8 +190,8 @@ describe('limits, cancellation and faults', () => {
     };
     stack = await startConnectorStack({
       storage: 'blob',
-      hive,
-      enos,
+      hive: standIns.hive,
+      enos: standIns.enos,
       container,
       env: { JOBS_MAX_CONCURRENT: '1', JOBS_MAX_QUEUED: '1', JOBS_MAX_PER_USER: '2' },
       overrides: { store: makeStore() },
@@ -210,18 +201,18 @@ describe('limits, cancellation and faults', () => {
   afterAll(async () => stack?.stop());
 
   it('cancels a running export on Hive too, and publishes nothing', async () => {
-    const fault = hive.faults.add({ match: 'cancel_probe', kind: 'delay', ms: 30_000, during: 'execute' });
+    const fault = standIns.hive.faults.add({ match: 'cancel_probe', kind: 'delay', ms: 30_000, during: 'execute' });
     try {
       const { json } = await stack.api(demo, 'POST', '/api/v1/exports', { sql: "SELECT *, 'cancel_probe' AS tag FROM enos.asset" });
       await stack.waitFor(demo, json.id, (job) => job.status === 'running');
       // `running` is recorded when the job is claimed, a moment before the statement reaches Hive.
-      while (!hive.operations().some((op) => op.statement.includes('cancel_probe'))) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (!standIns.hive.operations().some((op) => op.statement.includes('cancel_probe'))) await new Promise((resolve) => setTimeout(resolve, 20));
       const cancelled = await stack.api(demo, 'POST', `/api/v1/exports/${json.id}/cancel`);
       expect(cancelled.status).toBe(202);
       const final = await stack.waitFor(demo, json.id);
       expect(final.status).toBe('cancelled');
       expect(final.downloadUrl).toBeNull();
-      const operation = hive.operations().find((op) => op.statement.includes('cancel_probe'));
+      const operation = standIns.hive.operations().find((op) => op.statement.includes('cancel_probe'));
       expect(operation?.state).toMatch(/CANCELED|CLOSED/);
       expectError(await stack.api(demo, 'POST', `/api/v1/exports/${json.id}/cancel`), 409, 'conflict', /cancelled/);
       expect((await blobNames(stack)).filter((name) => name.includes(json.id))).toEqual([]);
@@ -231,7 +222,7 @@ describe('limits, cancellation and faults', () => {
   });
 
   it('answers 429 with Retry-After when the user or the instance is at its limit', async () => {
-    const fault = hive.faults.add({ match: 'limit_probe', kind: 'delay', ms: 20_000, during: 'execute' });
+    const fault = standIns.hive.faults.add({ match: 'limit_probe', kind: 'delay', ms: 20_000, during: 'execute' });
     try {
       const sql = (n: number) => `SELECT *, 'limit_probe' AS tag${n} FROM enos.asset`;
       const a = await stack.api(demo, 'POST', '/api/v1/exports', { sql: sql(1) });
@@ -252,7 +243,7 @@ describe('limits, cancellation and faults', () => {
   });
 
   it('marks the job failed with Hive\'s reason when Hive fails mid-fetch, and publishes nothing', async () => {
-    const fault = hive.faults.add({ match: 'midfetch_fail', kind: 'fail', afterFetches: 2, message: 'Error while processing statement: FAILED: Execution Error, return code 2 (injected)' });
+    const fault = standIns.hive.faults.add({ match: 'midfetch_fail', kind: 'fail', afterFetches: 2, message: 'Error while processing statement: FAILED: Execution Error, return code 2 (injected)' });
     try {
       const { json } = await stack.api(demo, 'POST', '/api/v1/exports', { sql: "SELECT *, 'midfetch_fail' AS tag FROM enos.measurement" });
       const final = await stack.waitFor(demo, json.id);
@@ -266,7 +257,7 @@ describe('limits, cancellation and faults', () => {
   });
 
   it('marks the job failed when the Hive connection drops mid-fetch, and publishes nothing', async () => {
-    const fault = hive.faults.add({ match: 'midfetch_drop', kind: 'drop-during-fetch', afterFetches: 2 });
+    const fault = standIns.hive.faults.add({ match: 'midfetch_drop', kind: 'drop-during-fetch', afterFetches: 2 });
     try {
       const { json } = await stack.api(demo, 'POST', '/api/v1/exports', { sql: "SELECT *, 'midfetch_drop' AS tag FROM enos.measurement" });
       const final = await stack.waitFor(demo, json.id);
@@ -293,7 +284,7 @@ describe('local download URLs', () => {
   let demo: string;
   let job: any;
   beforeAll(async () => {
-    stack = await startConnectorStack({ storage: 'local', hive, enos });
+    stack = await startConnectorStack({ storage: 'local', hive: standIns.hive, enos: standIns.enos });
     demo = await stack.signIn('demo');
     job = await stack.waitFor(demo, (await stack.api(demo, 'POST', '/api/v1/exports', { sql: 'SELECT * FROM enos.asset ORDER BY asset_id' })).json.id);
   });

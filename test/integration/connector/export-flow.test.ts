@@ -6,20 +6,10 @@
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEnosStandIn, type EnosStandIn } from '../../../scripts/enos-stand-in/index.js';
-import type { HiveStandIn } from '../../../scripts/hive-stand-in/index.js';
-import { startConnectorStack, startHiveForTests, type ConnectorStack } from '../../support/connector-stack.js';
+import { startConnectorStack, useStandIns, type ConnectorStack } from '../../support/connector-stack.js';
 
 const ROWS = 200_000;
-let hive: HiveStandIn;
-let enos: EnosStandIn;
-
-beforeAll(async () => {
-  [hive, enos] = await Promise.all([startHiveForTests(ROWS), startEnosStandIn()]);
-});
-afterAll(async () => {
-  await Promise.all([hive?.close(), enos?.close()]);
-});
+const standIns = useStandIns(ROWS);
 
 async function download(url: string): Promise<{ status: number; body: Buffer; headers: Headers }> {
   const response = await fetch(url);
@@ -31,7 +21,7 @@ describe.each(['blob', 'local'] as const)('export flow with the %s storage metho
   let token: string;
 
   beforeAll(async () => {
-    stack = await startConnectorStack({ storage, hive, enos });
+    stack = await startConnectorStack({ storage, hive: standIns.hive, enos: standIns.enos });
     token = await stack.signIn('demo');
   });
   afterAll(async () => {
@@ -57,7 +47,7 @@ describe.each(['blob', 'local'] as const)('export flow with the %s storage metho
     expect(records[0]).toEqual(['asset_id', 'ts', 'point', 'value', 'quality']);
     expect(records).toHaveLength(ROWS + 1);
 
-    const expected = (await hive.query(sql)).rows;
+    const expected = (await standIns.hive.query(sql)).rows;
     for (let i = 0; i < ROWS; i++) {
       const row = expected[i]!;
       const [assetId, ts, point, value, quality] = records[i + 1]!;
@@ -77,7 +67,7 @@ describe.each(['blob', 'local'] as const)('export flow with the %s storage metho
     expect(job.status).toBe('succeeded');
     const text = (await download(job.downloadUrl)).body.toString('utf8');
     const [header, ...rows] = parse(text) as string[][];
-    const expected = (await hive.query('SELECT *, hex(c_binary) AS binary_hex FROM enos.type_probe ORDER BY id')).rows;
+    const expected = (await standIns.hive.query('SELECT *, hex(c_binary) AS binary_hex FROM enos.type_probe ORDER BY id')).rows;
     expect(rows).toHaveLength(expected.length);
     const at = (row: string[], name: string) => row[header!.findIndex((column) => column === name || column.endsWith(`.${name}`))]!;
     rows.forEach((row, index) => {
