@@ -6,7 +6,9 @@
  */
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
+import { AppError } from '../errors.js';
 import { openHiveConnection } from './hive-connection.js';
+import { waitForOperation } from './query-runner.js';
 
 const { TCLIService_types } = hive.thrift;
 const utils = new hive.HiveUtils(TCLIService_types);
@@ -32,7 +34,11 @@ export function createHiveTableLister(config: HiveConfig): TableLister {
       const schemaName = database.replace(/[\\_%]/g, (c) => `\\${c}`);
       const operation = await connection.call('GetTables', () => connection.session.getTables({ schemaName }));
       // hive-driver's fetch returns nothing until GetOperationStatus has said FINISHED.
-      await connection.call('GetOperationStatus', () => utils.waitUntilReady(operation, false, () => undefined));
+      await waitForOperation(connection, operation, {
+        pollIntervalMs: config.pollIntervalMs,
+        signal: AbortSignal.timeout(config.callTimeoutMs),
+        abortError: () => new AppError('hive_unavailable', 503, `Hive did not list the tables of ${database} in time`),
+      });
       await connection.call('FetchResults', () => utils.fetchAll(operation));
       const rows = (utils.getResult(operation).getValue() ?? []) as { TABLE_SCHEM?: string; TABLE_NAME?: string }[];
       await connection.call('CloseOperation', () => operation.close()).catch(() => undefined);

@@ -58,6 +58,39 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/**
+ * Polls an operation until it has FINISHED, at a sane interval (hive-driver's own
+ * waitUntilReady polls with no delay at all). Hive's ERROR, CANCELED and TIMEDOUT states become
+ * readable AppErrors; `signal` ends the wait with `abortError()`.
+ */
+export async function waitForOperation(
+  connection: HiveConnection,
+  operation: HiveOperation,
+  options: { pollIntervalMs: number; signal: AbortSignal; abortError: () => AppError; onRunning?: () => void },
+): Promise<void> {
+  const { signal, abortError } = options;
+  let reportedRunning = false;
+  for (;;) {
+    if (signal.aborted) throw abortError();
+    const status = await connection.call('GetOperationStatus', () => operation.status(false)).catch((error: unknown) => {
+      throw toAppError(error, 'GetOperationStatus');
+    });
+    const state = status.operationState;
+    if (state === STATE.FINISHED_STATE) break;
+    if (state === STATE.ERROR_STATE) {
+      throw new AppError('hive_error', 422, readableHiveError(status.errorMessage), { cause: status });
+    }
+    if (state === STATE.CANCELED_STATE || state === STATE.CLOSED_STATE) throw signal.aborted ? abortError() : new AppError('hive_error', 422, 'Hive cancelled the query');
+    if (state === STATE.TIMEDOUT_STATE) throw new AppError('hive_error', 422, 'Hive timed the query out');
+    if (state === STATE.RUNNING_STATE && !reportedRunning) {
+      reportedRunning = true;
+      options.onRunning?.();
+    }
+    await sleep(options.pollIntervalMs, signal);
+  }
+  if (!reportedRunning) options.onRunning?.();
+}
+
 export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunner {
   return {
     async start(sql, { signal, onRunning }) {
@@ -101,27 +134,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
           .catch((error: unknown) => {
             throw toAppError(error, 'ExecuteStatement');
           });
-        let reportedRunning = false;
-        for (;;) {
-          if (abort.aborted) throw abortError();
-          const op = operation;
-          const status = await connection.call('GetOperationStatus', () => op.status(false)).catch((error: unknown) => {
-            throw toAppError(error, 'GetOperationStatus');
-          });
-          const state = status.operationState;
-          if (state === STATE.FINISHED_STATE) break;
-          if (state === STATE.ERROR_STATE) {
-            throw new AppError('hive_error', 422, readableHiveError(status.errorMessage), { cause: status });
-          }
-          if (state === STATE.CANCELED_STATE || state === STATE.CLOSED_STATE) throw abort.aborted ? abortError() : new AppError('hive_error', 422, 'Hive cancelled the query');
-          if (state === STATE.TIMEDOUT_STATE) throw new AppError('hive_error', 422, 'Hive timed the query out');
-          if (state === STATE.RUNNING_STATE && !reportedRunning) {
-            reportedRunning = true;
-            onRunning?.();
-          }
-          await sleep(config.pollIntervalMs, abort);
-        }
-        if (!reportedRunning) onRunning?.();
+        await waitForOperation(connection, operation, { pollIntervalMs: config.pollIntervalMs, signal: abort, abortError, ...(onRunning ? { onRunning } : {}) });
 
         const op = operation;
         op.setMaxRows(config.fetchSize);

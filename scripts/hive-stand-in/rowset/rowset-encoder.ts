@@ -113,15 +113,20 @@ function floats(w: ThriftWriter, column: RawColumn, start: number, end: number, 
   }
 }
 
+/** A NULL in a string column: its bit in the null mask and an empty value in its slot. */
+function writeNullString(w: ThriftWriter, nulls: NullMask, index: number): void {
+  nulls.mark(index);
+  w.ensure(4);
+  w.buf.writeInt32BE(0, w.pos);
+  w.pos += 4;
+}
+
 /** VARCHAR and BLOB: DuckDB string_t is 16 bytes, length then 12 inline bytes or a prefix and a pointer. */
 function strings(w: ThriftWriter, chunk: RawChunk, column: RawColumn, start: number, end: number, base: number, nulls: NullMask): void {
   const { data, view, validity } = column;
   for (let row = start; row < end; row++) {
     if (validity && !isValid(validity, row)) {
-      nulls.mark(base + row - start);
-      w.ensure(4);
-      w.buf.writeInt32BE(0, w.pos);
-      w.pos += 4;
+      writeNullString(w, nulls, base + row - start);
       continue;
     }
     const offset = row * 16;
@@ -155,10 +160,7 @@ function formatted(w: ThriftWriter, chunk: RawChunk, columnIndex: number, plan: 
   const room = plan.source === 'date' ? 14 : plan.source === 'timestamp' ? 33 : decimalRoom(plan.decimal?.precision ?? 38);
   for (let row = start; row < end; row++) {
     if (validity && !isValid(validity, row)) {
-      nulls.mark(base + row - start);
-      w.ensure(4);
-      w.buf.writeInt32BE(0, w.pos);
-      w.pos += 4;
+      writeNullString(w, nulls, base + row - start);
       continue;
     }
     w.ensure(room);

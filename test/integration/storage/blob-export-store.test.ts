@@ -13,7 +13,7 @@ import { DEFAULT_SAS_VERSION } from '../../../app/src/storage/blob-sas.js';
 import { createBlobExportStore, type BlobExportStoreOptions } from '../../../app/src/storage/blob-export-store.js';
 import { fetchDownload } from './download-client.js';
 import { commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll, blobContainerProbe } from './export-store.contract.js';
-import { startFaultProxy } from './fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 
 const azurite = inject('azurite');
 const containerName = `exports-${randomUUID().slice(0, 8)}`;
@@ -37,6 +37,25 @@ beforeAll(async () => {
 afterAll(async () => {
   await direct.deleteIfExists();
 });
+
+/** A store that reaches Azurite through a fault proxy, for the duration of `use`. */
+async function withProxiedStore(overrides: Partial<BlobExportStoreOptions>, use: (faulty: ReturnType<typeof store>, proxy: FaultProxy) => Promise<void>) {
+  const endpoint = new URL(azurite.blobEndpoint);
+  const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+  try {
+    const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
+    await use(store({ credential: { kind: 'connectionString', connectionString: viaProxy }, ...overrides }), proxy);
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** Blob names a reader could find under an owner's prefix. */
+async function blobsUnder(prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const blob of direct.listBlobsFlat({ prefix })) names.push(blob.name);
+  return names;
+}
 
 describeExportStoreContract('blob, account-key SAS', () => ({
   download: fetchDownload,
@@ -122,14 +141,7 @@ describe('blob export store', () => {
   });
 
   it('storage failing mid-upload fails the write with storage_error and publishes nothing', async () => {
-    const endpoint = new URL(azurite.blobEndpoint);
-    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
-    try {
-      const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
-      const faulty = store({
-        credential: { kind: 'connectionString', connectionString: viaProxy },
-        retryOptions: { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 },
-      });
+    await withProxiedStore({ retryOptions: { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 } }, async (faulty, proxy) => {
       const t = target();
       const writer = await faulty.begin(t);
       proxy.breakAfter(300 * 1024);
@@ -138,23 +150,12 @@ describe('blob export store', () => {
       expect(proxy.broken).toBe(true);
       await writer.abort();
 
-      const names: string[] = [];
-      for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/` })) names.push(blob.name);
-      expect(names).toEqual([]);
-    } finally {
-      await proxy.close();
-    }
+      expect(await blobsUnder(`${t.ownerId}/`)).toEqual([]);
+    });
   });
 
   it('storage going away just before the commit fails the commit and publishes nothing', async () => {
-    const endpoint = new URL(azurite.blobEndpoint);
-    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
-    try {
-      const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
-      const faulty = store({
-        credential: { kind: 'connectionString', connectionString: viaProxy },
-        retryOptions: { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 },
-      });
+    await withProxiedStore({ retryOptions: { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 } }, async (faulty, proxy) => {
       const t = target();
       const writer = await faulty.begin(t);
       await writeAll(writer, csvOf(5_000), 8 * 1024);
@@ -162,35 +163,21 @@ describe('blob export store', () => {
       await expect(writer.commit({ rows: 5_000, truncated: false })).rejects.toSatisfy((error) => isAppError(error) && error.code === 'storage_error');
       await writer.abort();
 
-      const names: string[] = [];
-      for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/` })) names.push(blob.name);
-      expect(names).toEqual([]);
-    } finally {
-      await proxy.close();
-    }
+      expect(await blobsUnder(`${t.ownerId}/`)).toEqual([]);
+    });
   });
 
   it('gives up on a storage call that never answers, so an upload cannot hang its export forever', async () => {
-    const endpoint = new URL(azurite.blobEndpoint);
-    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
-    try {
-      const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
-      const hanging = store({ credential: { kind: 'connectionString', connectionString: viaProxy }, operationTimeoutMs: 500 });
+    await withProxiedStore({ operationTimeoutMs: 500 }, async (hanging, proxy) => {
       const writer = await hanging.begin(target());
       proxy.swallowResponses(true);
       await expect(writeAll(writer, csvOf(5_000), 8 * 1024)).rejects.toSatisfy((error) => isAppError(error) && error.code === 'storage_error');
       await writer.abort();
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('removes the blob of a commit whose answer was lost, when the export is aborted', async () => {
-    const endpoint = new URL(azurite.blobEndpoint);
-    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
-    try {
-      const viaProxy = azurite.connectionString.replace(azurite.blobEndpoint, `${proxy.origin}${endpoint.pathname}`);
-      const faulty = store({ credential: { kind: 'connectionString', connectionString: viaProxy }, operationTimeoutMs: 1_000 });
+    await withProxiedStore({ operationTimeoutMs: 1_000 }, async (faulty, proxy) => {
       const t = target();
       const writer = await faulty.begin(t);
       await writeAll(writer, csvOf(5_000), 8 * 1024);
@@ -200,12 +187,8 @@ describe('blob export store', () => {
       proxy.swallowResponses(false);
       await writer.abort();
 
-      const names: string[] = [];
-      for await (const blob of direct.listBlobsFlat({ prefix: `${t.ownerId}/` })) names.push(blob.name);
-      expect(names).toEqual([]);
-    } finally {
-      await proxy.close();
-    }
+      expect(await blobsUnder(`${t.ownerId}/`)).toEqual([]);
+    });
   });
 
   it('keeps upload memory bounded by (concurrency + 1) blocks while the producer writes as fast as it can', async () => {
