@@ -19,7 +19,7 @@ import { JobScheduler } from './exports/job-scheduler.js';
 import { createCatalog, createHiveTableLister } from './hive/catalog.js';
 import { checkHiveReady } from './hive/hive-connection.js';
 import { createQueryRunner, type QueryRunner } from './hive/query-runner.js';
-import { guardSql } from './hive/sql-guard.js';
+import { guardSql } from './sql-guard/guard.js';
 import { createApp } from './http/app.js';
 import { catalogRouter } from './http/catalog-router.js';
 import { exportsRouter } from './http/exports-router.js';
@@ -34,7 +34,8 @@ import { createLogger, type Logger } from './logger.js';
 import { isLoopbackUrl } from './loopback.js';
 import { createBlobExportStore } from './storage/blob-export-store.js';
 import type { ExportStore } from './storage/export-store.js';
-import { createDownloadRouter, createLocalExportStore } from './storage/local-export-store.js';
+import { createDownloadRouter } from './storage/download-router.js';
+import { createLocalExportStore } from './storage/local-export-store.js';
 
 export const VERSION = '0.1.0';
 

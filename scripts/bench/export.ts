@@ -17,7 +17,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { stringify } from 'csv-stringify/sync';
 import hive from 'hive-driver';
-import { columnTypes, csvHeader, csvRows, type ThriftRowSet, type ThriftTableSchema } from '../../app/src/exports/columnar-csv.js';
+import { columnTypes, csvHeader, csvRows } from '../../app/src/formats/csv.js';
+import type { ThriftRowSet, ThriftTableSchema } from '../../app/src/hive/row-set.js';
 import { startAzurite } from '../lib/azurite.js';
 import { parseReadyLine, startChildService, tsxArgs, type ChildService } from '../lib/child-service.js';
 

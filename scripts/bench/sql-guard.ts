@@ -4,7 +4,7 @@
  * stay comparable on a busy machine. `npm run bench sql-guard`
  */
 import { isAppError } from '../../app/src/errors.js';
-import { DEFAULT_MAX_SQL_LENGTH, guardSql, type TableAccess } from '../../app/src/hive/sql-guard.js';
+import { DEFAULT_MAX_SQL_LENGTH, guardSql, type TableAccess } from '../../app/src/sql-guard/guard.js';
 
 const access: TableAccess = { databases: ['enos'] };
 const options = { defaultDatabase: 'enos' };

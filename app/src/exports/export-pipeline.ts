@@ -9,7 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { RunningQuery } from '../hive/query-runner.js';
 import type { CommittedExport, ExportFormat, ExportWriter } from '../storage/export-store.js';
-import { columnTypes, csvHeader, csvRows, rowCount } from './columnar-csv.js';
+import { rowCount } from '../hive/row-set.js';
+import { columnTypes, csvHeader, csvRows } from '../formats/csv.js';
 
 export interface ExportLimits {
   maxRows: number;

@@ -8,7 +8,7 @@
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
-import type { ThriftRowSet, ThriftTableSchema } from '../exports/columnar-csv.js';
+import type { ThriftRowSet, ThriftTableSchema } from './row-set.js';
 import type { Logger } from '../logger.js';
 import { openHiveConnection, type HiveConnection } from './hive-connection.js';
 

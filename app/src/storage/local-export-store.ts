@@ -24,7 +24,6 @@ import { isNotFound, readSidecar, writeSidecar, type Sidecar } from './local-sid
 import { assertSigningKey, checkGrant, signGrant } from './signed-download-url.js';
 
 /** The router that serves these exports lives in its own module; re-exported for the composition root. */
-export { createDownloadRouter } from './download-router.js';
 
 export interface LocalExportStoreOptions {
   /** Folder that holds the exports; created (mode 700) when missing. */

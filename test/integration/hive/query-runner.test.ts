@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HiveConfig } from '../../../app/src/config/config.js';
 import { AppError } from '../../../app/src/errors.js';
-import { rowCount } from '../../../app/src/exports/columnar-csv.js';
+import { rowCount } from '../../../app/src/hive/row-set.js';
 import { checkHiveReady } from '../../../app/src/hive/hive-connection.js';
 import { createQueryRunner } from '../../../app/src/hive/query-runner.js';
 import { createLogger } from '../../../app/src/logger.js';

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { csvHeader, csvRows, columnTypes, type ThriftTableSchema } from '../../../app/src/exports/columnar-csv.js';
+import { csvHeader, csvRows, columnTypes } from '../../../app/src/formats/csv.js';
+import type { ThriftTableSchema } from '../../../app/src/hive/row-set.js';
 
 const int64 = (value: bigint) => {
   const buffer = Buffer.alloc(8);

@@ -17,9 +17,9 @@
  *   RLIKE, <=> becomes =, INTERSECT/EXCEPT/MINUS become UNION, a RANGE window frame becomes ROWS
  *   (set and frame semantics do not matter for finding tables).
  */
-import { describePosition, excerpt, sqlRejected } from './sql-guard-errors.js';
-import { identifierName, isSymbol, isWord, type Token } from './sql-guard-lexer.js';
-import type { Statement } from './sql-guard-rules.js';
+import { describePosition, excerpt, sqlRejected } from './rejection.js';
+import { identifierName, isSymbol, isWord, type Token } from './lexer.js';
+import type { Statement } from './rules.js';
 
 /** Table-generating functions that only reshape columns of rows already read. */
 const LATERAL_VIEW_FUNCTIONS = new Set(['explode', 'posexplode', 'inline', 'json_tuple', 'parse_url_tuple', 'stack']);

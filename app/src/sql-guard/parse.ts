@@ -4,11 +4,11 @@
  * exports are invisible to Node's CJS export detection, so the default import is the one that loads.
  */
 import nodeSqlParserHive from 'node-sql-parser/build/hive.js';
-import { describePosition, excerpt, sqlRejected } from './sql-guard-errors.js';
-import { isTrivia, type Token } from './sql-guard-lexer.js';
+import { describePosition, excerpt, sqlRejected } from './rejection.js';
+import { isTrivia, type Token } from './lexer.js';
 
 export interface ParsedSelect {
-  /** The statement's AST, left untyped: its shape is walked defensively by sql-guard-tables. */
+  /** The statement's AST, left untyped: its shape is walked defensively by tables.ts. */
   ast: unknown;
   /** node-sql-parser's own table list, "type::db::table" with "null" for no database. */
   tableList: string[];
@@ -27,7 +27,7 @@ const pegLocation = (error: unknown): PegLocation | undefined => {
 };
 
 /**
- * Parses the rewritten statement (see sql-guard-dialect) and insists on one SELECT. Error
+ * Parses the rewritten statement (see dialect.ts) and insists on one SELECT. Error
  * positions point into `sql`, the caller's text, whose offsets the rewrite preserves.
  */
 export function parseSelect(sql: string, parserText: string, tokens: readonly Token[]): ParsedSelect {

@@ -7,8 +7,8 @@
  *   SELECT before it at its level and is not a table), which catches a parser that drops a table.
  */
 import { AppError } from '../errors.js';
-import { excerpt, positionAt, sqlRejected } from './sql-guard-errors.js';
-import { identifierName, isSymbol, isWord, type Token } from './sql-guard-lexer.js';
+import { excerpt, positionAt, sqlRejected } from './rejection.js';
+import { identifierName, isSymbol, isWord, type Token } from './lexer.js';
 
 export interface TableAccess {
   databases: string[];

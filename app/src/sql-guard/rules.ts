@@ -1,10 +1,10 @@
 /**
- * Lexical rules of the SQL guard: they run on Hive's own token boundaries (see sql-guard-lexer),
+ * Lexical rules of the SQL guard: they run on Hive's own token boundaries (see lexer.ts),
  * before and independently of node-sql-parser, so that they hold even where that parser is more
  * lenient than Hive or does not know a Hive construct.
  */
-import { describePosition, excerpt, sqlRejected } from './sql-guard-errors.js';
-import { identifierName, isSymbol, isTrivia, isWord, type Token } from './sql-guard-lexer.js';
+import { describePosition, excerpt, sqlRejected } from './rejection.js';
+import { identifierName, isSymbol, isTrivia, isWord, type Token } from './lexer.js';
 
 export interface Statement {
   /** The statement's tokens without whitespace and comments. */

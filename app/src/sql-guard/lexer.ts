@@ -22,7 +22,7 @@
  * The lexer never throws: it returns the tokens and the first problem, so the guard can first
  * name a forbidden statement ("DROP statements are not allowed") before complaining about bytes.
  */
-import { excerpt } from './sql-guard-errors.js';
+import { excerpt } from './rejection.js';
 
 export type TokenKind =
   | 'space'

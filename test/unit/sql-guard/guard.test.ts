@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../../../app/src/errors.js';
-import { DEFAULT_MAX_SQL_LENGTH, guardSql, type GuardOptions, type TableAccess } from '../../../app/src/hive/sql-guard.js';
+import { DEFAULT_MAX_SQL_LENGTH, guardSql, type GuardOptions, type TableAccess } from '../../../app/src/sql-guard/guard.js';
 
 // The demo organization of the local stack: it may read `enos`, not `enos_other`.
 const access: TableAccess = { databases: ['enos'] };

@@ -2,10 +2,10 @@
  * The SQL guard: only a single read-only SELECT over tables the organization may read reaches
  * Hive. It runs before Hive sees anything and fails closed: what it cannot analyse is refused.
  *
- * How: a lexer with Hive's token boundaries (sql-guard-lexer) → one statement, no forbidden
- * statement, word or function (sql-guard-rules) → a same-length rewrite into node-sql-parser's
- * Hive dialect (sql-guard-dialect) → its parser must see one SELECT (sql-guard-parse) → every
- * table from the AST, the parser's table list and the tokens must be readable (sql-guard-tables).
+ * How: a lexer with Hive's token boundaries (lexer.ts) → one statement, no forbidden
+ * statement, word or function (rules.ts) → a same-length rewrite into node-sql-parser's
+ * Hive dialect (dialect.ts) → its parser must see one SELECT (parse.ts) → every
+ * table from the AST, the parser's table list and the tokens must be readable (tables.ts).
  *
  * Decisions:
  * - Allowed: SELECT and WITH … SELECT with joins, subqueries, UNION/INTERSECT/EXCEPT, window
@@ -30,12 +30,12 @@
  *   Hive's metastore requires. Views are checked by name like tables: what a view reads is the
  *   cluster's authorization, not the guard's.
  */
-import { lexHive } from './sql-guard-lexer.js';
-import { describePosition, sqlRejected } from './sql-guard-errors.js';
-import { checkStatementKind, matchParentheses, singleStatement } from './sql-guard-rules.js';
-import { toParserDialect } from './sql-guard-dialect.js';
-import { parseSelect } from './sql-guard-parse.js';
-import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens, type TableAccess } from './sql-guard-tables.js';
+import { lexHive } from './lexer.js';
+import { describePosition, sqlRejected } from './rejection.js';
+import { checkStatementKind, matchParentheses, singleStatement } from './rules.js';
+import { toParserDialect } from './dialect.js';
+import { parseSelect } from './parse.js';
+import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens, type TableAccess } from './tables.js';
 
 export type { TableAccess };
 

@@ -12,35 +12,8 @@
  * complex types as the JSON text Hive sends, booleans as true/false.
  */
 
-/** The parts of hive-driver's thrift objects this module reads. */
-interface Int64Like {
-  buffer: Buffer;
-  offset?: number;
-}
-interface ValuesWithNulls<T> {
-  values: T[];
-  nulls: Buffer;
-}
-export interface ThriftColumn {
-  boolVal?: ValuesWithNulls<boolean> | null;
-  byteVal?: ValuesWithNulls<number> | null;
-  i16Val?: ValuesWithNulls<number> | null;
-  i32Val?: ValuesWithNulls<number> | null;
-  i64Val?: ValuesWithNulls<Int64Like | number> | null;
-  doubleVal?: ValuesWithNulls<number> | null;
-  stringVal?: ValuesWithNulls<string> | null;
-  binaryVal?: ValuesWithNulls<Buffer> | null;
-}
-export interface ThriftRowSet {
-  columns?: ThriftColumn[] | null;
-}
-export interface ThriftColumnDesc {
-  columnName: string;
-  typeDesc: { types: { primitiveEntry?: { type: number } | null }[] };
-}
-export interface ThriftTableSchema {
-  columns: ThriftColumnDesc[];
-}
+import type { Int64Like, ThriftColumn, ThriftRowSet, ThriftTableSchema, ValuesWithNulls } from '../hive/row-set.js';
+import { rowCount } from '../hive/row-set.js';
 
 /** TTypeId values from TCLIService.thrift that need their own formatting. */
 const TYPE = { TIMESTAMP: 8, BINARY: 9, DATE: 17 } as const;
@@ -92,14 +65,6 @@ function formatColumn(column: ThriftColumn, type: number, count: number): string
   else if (column.binaryVal) fill(column.binaryVal, (value) => value.toString('base64'));
   else throw new Error('Hive sent a column with no values of a known type');
   return out;
-}
-
-export function rowCount(rowSet: ThriftRowSet): number {
-  const first = rowSet.columns?.[0];
-  if (!first) return 0;
-  const data =
-    first.stringVal ?? first.i64Val ?? first.i32Val ?? first.doubleVal ?? first.boolVal ?? first.i16Val ?? first.byteVal ?? first.binaryVal;
-  return data?.values.length ?? 0;
 }
 
 /**
