@@ -6,6 +6,7 @@
 import { startAdminListener } from './admin-listener.js';
 import { HiveDatabase, type QueryResult } from './engine/hive-database.js';
 import { CliService, type CommandInvocation, type OperationInfo } from './service/cli-service.js';
+import { Cluster, type ClusterOptions, type HiveVersion } from './service/cluster.js';
 import { FaultRegistry } from './service/faults.js';
 import { startBinaryListener } from './transport/binary-listener.js';
 import { startHttpListener } from './transport/http-listener.js';
@@ -34,7 +35,7 @@ export interface ListenerInfo {
   path?: string;
 }
 
-export interface HiveStandInOptions {
+export interface HiveStandInOptions extends ClusterOptions {
   /** @default one binary PLAIN listener on a free port */
   listeners?: ListenerOptions[];
   /** Accounts for PLAIN auth, name → password. @default { hive: 'hive' } */
@@ -57,6 +58,7 @@ export interface HiveStandInOptions {
 
 export interface HiveStandIn {
   readonly listeners: ListenerInfo[];
+  readonly hiveVersion: HiveVersion;
   /** The admin listener's base URL, when `adminPort` was given. */
   readonly adminUrl: string | undefined;
   readonly seedRows: number;
@@ -87,8 +89,9 @@ export async function startHiveStandIn(options: HiveStandInOptions = {}): Promis
   const log = options.log ?? (() => undefined);
   const database = await HiveDatabase.open({ seedRows, ...(options.dbFile !== undefined ? { dbFile: options.dbFile } : {}) });
   const faults = new FaultRegistry();
+  const cluster = new Cluster(options);
   const service = new CliService(database, faults, {
-    maxProtocol: 9,
+    cluster,
     maxFetchRows: options.maxFetchRows ?? 10_000,
     longPollingMaxMs: options.longPollingMaxMs ?? 5_000,
   });
@@ -126,6 +129,7 @@ export async function startHiveStandIn(options: HiveStandInOptions = {}): Promis
   let closed: Promise<void> | undefined;
   return {
     listeners,
+    hiveVersion: cluster.profile.version,
     adminUrl,
     seedRows,
     reusedDbFile: database.seeded.reused,

@@ -65,3 +65,16 @@ export function metadataError(error: unknown): HiveError {
 export function isInterrupt(error: unknown): boolean {
   return error instanceof Error && /^INTERRUPT Error/.test(error.message);
 }
+
+/**
+ * A partitioned table read with no partition filter while hive.strict.checks.no.partition.filter
+ * (or hive.mapred.mode=strict) is on: ErrorMsg.NO_PARTITION_PREDICATE, raised by the
+ * partition pruner at compile time.
+ */
+export function noPartitionPredicate(alias: string, table: string): HiveError {
+  return new HiveError(
+    `Error while compiling statement: FAILED: SemanticException [Error 10056]: Queries against partitioned tables without a partition filter are disabled for safety reasons. If you know what you are doing, please set hive.strict.checks.no.partition.filter to false and make sure that hive.mapred.mode is not set to 'strict' to proceed. Note that you may get errors or incorrect results if you make a mistake while using some of the unsafe features. No partition predicate for Alias "${alias}" Table "${table}"`,
+    '42000',
+    10056,
+  );
+}

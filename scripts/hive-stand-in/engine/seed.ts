@@ -5,7 +5,7 @@
  */
 
 /** Bump when the generated data changes, so persisted database files are re-seeded. */
-export const SEED_VERSION = 1;
+export const SEED_VERSION = 2;
 
 const ASSET_COUNT = 1000;
 
@@ -60,6 +60,13 @@ export function seedStatements(measurementRows: number): string[] {
        CAST(CASE WHEN h % 97 = 0 THEN NULL WHEN h % 20 = 0 THEN 1 ELSE 0 END AS INTEGER) AS quality
      FROM base`,
 
+    // The measurements of the first 100,000 rows again, partitioned by day as EnOS keeps its
+    // time series (Hive: PARTITIONED BY (dt STRING); the partition column comes last). A strict
+    // cluster refuses to scan it without a predicate on dt (see hive-catalog.ts).
+    `CREATE TABLE enos.measurement_daily AS
+     SELECT asset_id, ts, point, value, quality, strftime(ts, '%Y-%m-%d') AS dt
+     FROM enos.measurement LIMIT ${Math.min(measurementRows, 100_000)}`,
+
     // Hourly load per region over 2023-2024 for forecasting: daily and yearly cycles, holiday
     // dips, temperature with sensor gaps (NULL).
     `CREATE TABLE enos.power_load AS
@@ -108,5 +115,34 @@ export function seedStatements(measurementRows: number): string[] {
        (9, false, 9, 9, 9, 9, 9, 9, 9, 9, 'nine', 'nine nine nine nine', DATE '2024-01-09', TIMESTAMP '2024-01-09 09:09:09', 'nine'::BLOB),
        (10, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
        (11, true, 11, 11, 11, 11, 11, 11, 11, 11, 'eleven', 'eleven eleven eleven', DATE '2024-01-11', TIMESTAMP '2024-01-11 11:11:11.000011', 'eleven'::BLOB)`,
+
+    // The types Hive sends as text (CHAR/VARCHAR with their lengths, complex types as JSON,
+    // intervals, TIMESTAMP WITH LOCAL TIME ZONE; see hive-catalog.ts for the Hive types). Real Hive
+    // cannot store intervals in a table (they come from expressions); the probe carries them so
+    // every cell can be checked the same way.
+    `ALTER TABLE enos.type_probe ADD COLUMN c_char VARCHAR`,
+    `ALTER TABLE enos.type_probe ADD COLUMN c_varchar VARCHAR`,
+    `ALTER TABLE enos.type_probe ADD COLUMN c_array INTEGER[]`,
+    `ALTER TABLE enos.type_probe ADD COLUMN c_map MAP(VARCHAR, DOUBLE)`,
+    `ALTER TABLE enos.type_probe ADD COLUMN c_struct STRUCT(name VARCHAR, ts TIMESTAMP, amount DECIMAL(10, 2))`,
+    `ALTER TABLE enos.type_probe ADD COLUMN c_union UNION(i INTEGER, s VARCHAR)`,
+    `ALTER TABLE enos.type_probe ADD COLUMN c_interval_ym INTERVAL`,
+    `ALTER TABLE enos.type_probe ADD COLUMN c_interval_dt INTERVAL`,
+    `ALTER TABLE enos.type_probe ADD COLUMN c_tslocal TIMESTAMPTZ`,
+    `UPDATE enos.type_probe AS p SET
+       c_char = v.c_char, c_varchar = v.c_varchar, c_array = v.c_array, c_map = v.c_map, c_struct = v.c_struct, c_union = v.c_union,
+       c_interval_ym = v.c_interval_ym, c_interval_dt = v.c_interval_dt, c_tslocal = v.c_tslocal
+     FROM (VALUES
+       (1, 'ab', 'varchar one', [1, 2, 3], MAP {'a': 1.5, 'b': NULL}, {'name': 'x"y', 'ts': TIMESTAMP '2024-01-01 00:00:00', 'amount': 12.50},
+        CAST(union_value(i := 7) AS UNION(i INTEGER, s VARCHAR)), INTERVAL '14 months', INTERVAL '1 day 02:03:04.5', TIMESTAMPTZ '2024-02-29 23:59:59.123+00'),
+       (3, '', '', [], MAP {}, {'name': '', 'ts': NULL, 'amount': -0.05},
+        CAST(union_value(s := 'tab	q"') AS UNION(i INTEGER, s VARCHAR)), INTERVAL '-3 months', INTERVAL '-1 day', TIMESTAMPTZ '1970-01-01 00:00:00+00'),
+       (4, 'Zü⚡', 'Zürich ⚡ 風力', [NULL, -2147483648], MAP {'k
+': 1e300}, {'name': 'Ünï', 'ts': TIMESTAMP '2038-01-19 03:14:07.999999', 'amount': 99999999.99},
+        CAST(union_value(s := 'Zürich') AS UNION(i INTEGER, s VARCHAR)), INTERVAL '0 months', INTERVAL '0 seconds', TIMESTAMPTZ '2038-01-19 03:14:07.999999+00'),
+       (7, 'seven', 'seven', [7], MAP {'seven': 7.0}, {'name': 'seven', 'ts': TIMESTAMP '1899-12-31 23:59:59', 'amount': 7.00},
+        CAST(union_value(i := -7) AS UNION(i INTEGER, s VARCHAR)), INTERVAL '100 years', INTERVAL '36 hours', TIMESTAMPTZ '2000-01-01 12:00:00.5+00')
+     ) AS v(id, c_char, c_varchar, c_array, c_map, c_struct, c_union, c_interval_ym, c_interval_dt, c_tslocal)
+     WHERE p.id = v.id`,
   ];
 }

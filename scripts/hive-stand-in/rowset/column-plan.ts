@@ -11,15 +11,23 @@ import { TType, type ThriftWriter } from '../thrift/binary-protocol.js';
 /** TCLIService.thrift TTypeId. */
 export const TTypeId = {
   BOOLEAN: 0, TINYINT: 1, SMALLINT: 2, INT: 3, BIGINT: 4, FLOAT: 5, DOUBLE: 6, STRING: 7, TIMESTAMP: 8,
-  BINARY: 9, DECIMAL: 15, DATE: 17,
+  BINARY: 9, ARRAY: 10, MAP: 11, STRUCT: 12, UNION: 13, DECIMAL: 15, NULL: 16, DATE: 17, VARCHAR: 18, CHAR: 19,
+  INTERVAL_YEAR_MONTH: 20, INTERVAL_DAY_TIME: 21, TIMESTAMPLOCALTZ: 22,
 } as const;
+
+/** TProtocolVersion HIVE_CLI_SERVICE_PROTOCOL_V11 (0-based): the first with TIMESTAMPLOCALTZ. */
+const PROTOCOL_V11 = 10;
 
 /** Where a value comes from in the DuckDB vector. */
 export type ValueSource =
   | 'bool' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'float' | 'double'
   | 'varchar' | 'blob' | 'date' | 'timestamp' | 'decimal16' | 'decimal32' | 'decimal64' | 'decimal128'
   /** Anything else: DuckDB's own text form of the value. */
-  | 'text';
+  | 'text'
+  /** Complex types, intervals, CHAR, TIMESTAMP WITH LOCAL TIME ZONE: Hive's text (hive-text.ts). */
+  | 'hive-text'
+  /** A bare NULL (Hive type `void`): every value null. */
+  | 'null';
 
 /** Which TColumn union member carries the values. */
 export type WireColumn = 'boolVal' | 'byteVal' | 'i16Val' | 'i32Val' | 'i64Val' | 'doubleVal' | 'stringVal' | 'binaryVal';
@@ -44,6 +52,12 @@ export interface ColumnPlan {
   /** Bytes per value in the DuckDB vector (0 for 'text', read through the node-api vector). */
   width: number;
   decimal?: { precision: number; scale: number };
+  /** CHAR/VARCHAR maximum length (TTypeQualifiers characterMaximumLength). */
+  maxLength?: number;
+  /** Hive's type text where DuckDB's type says less (char(10), interval_year_month). */
+  hiveType?: string;
+  /** DuckDB's type, for the 'hive-text' values. */
+  duckType?: DuckDBType;
   /** TColumnDesc.comment: metadata results describe their columns; statement results have none. */
   comment?: string;
 }
@@ -82,20 +96,46 @@ function decimalMapping(width: number): Mapping {
 }
 
 /**
- * Hive names unaliased expressions `_c<position>` and lower-cases every name; DuckDB names them
- * after the expression text ("count_star()", "(a + 1)"). A name that is not a plain identifier
- * is taken to be such an expression.
+ * The stand-in's fallback naming, for statements whose select list could not be analysed (see
+ * statement-shape.ts): unaliased expressions are `_c<position>` and names are lower-cased.
  */
 export function hiveColumnName(duckdbName: string, index: number): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(duckdbName) ? duckdbName.toLowerCase() : `_c${index}`;
 }
 
-export function planColumn(name: string, index: number, type: DuckDBType): ColumnPlan {
-  const hiveName = hiveColumnName(name, index);
+const HIVE_TEXT = (typeId: number): Mapping => ({ typeId, source: 'hive-text', wire: 'stringVal', width: 0 });
+
+const COMPLEX: Partial<Record<DuckDBTypeId, number>> = {
+  [DuckDBTypeId.LIST]: TTypeId.ARRAY,
+  [DuckDBTypeId.ARRAY]: TTypeId.ARRAY,
+  [DuckDBTypeId.MAP]: TTypeId.MAP,
+  [DuckDBTypeId.STRUCT]: TTypeId.STRUCT,
+  [DuckDBTypeId.UNION]: TTypeId.UNION,
+};
+
+/**
+ * How column `name` (already Hive's name) of DuckDB type `type` goes to a client that negotiated
+ * `protocol`; `hiveType` is the metastore's type where DuckDB cannot tell it.
+ */
+export function planColumn(name: string, type: DuckDBType, hiveType?: string, protocol = PROTOCOL_V11): ColumnPlan {
+  const length = hiveType && /^(?:var)?char\((\d+)\)$/.exec(hiveType)?.[1];
+  if (hiveType === 'void') return { name, typeId: TTypeId.NULL, source: 'null', wire: 'stringVal', width: 0, hiveType };
+  if (length && hiveType.startsWith('char')) return { name, ...HIVE_TEXT(TTypeId.CHAR), maxLength: Number(length), hiveType, duckType: type };
+  if (length) return { name, ...MAPPINGS[DuckDBTypeId.VARCHAR]!, typeId: TTypeId.VARCHAR, maxLength: Number(length), hiveType };
   if (type.typeId === DuckDBTypeId.DECIMAL) {
-    return { name: hiveName, ...decimalMapping(type.width), decimal: { precision: type.width, scale: type.scale } };
+    return { name, ...decimalMapping(type.width), decimal: { precision: type.width, scale: type.scale } };
   }
-  return { name: hiveName, ...(MAPPINGS[type.typeId] ?? TEXT) };
+  const complex = COMPLEX[type.typeId];
+  if (complex !== undefined) return { name, ...HIVE_TEXT(complex), duckType: type };
+  if (type.typeId === DuckDBTypeId.INTERVAL) {
+    const typeId = hiveType === 'interval_year_month' ? TTypeId.INTERVAL_YEAR_MONTH : TTypeId.INTERVAL_DAY_TIME;
+    return { name, ...HIVE_TEXT(typeId), duckType: type, ...(hiveType ? { hiveType } : {}) };
+  }
+  if (type.typeId === DuckDBTypeId.TIMESTAMP_TZ) {
+    // Before V11 the client has no type id for it; HiveServer2 then describes it as a string.
+    return { name, ...HIVE_TEXT(protocol >= PROTOCOL_V11 ? TTypeId.TIMESTAMPLOCALTZ : TTypeId.STRING), duckType: type };
+  }
+  return { name, ...(MAPPINGS[type.typeId] ?? TEXT) };
 }
 
 /** TGetResultSetMetadataResp.schema: TTableSchema { 1: list<TColumnDesc> }, positions from 1. */
@@ -108,15 +148,22 @@ export function writeTableSchema(w: ThriftWriter, fieldId: number, columns: read
     w.string(column.name);
     w.field(TType.STRUCT, 2); // TTypeDesc
     w.field(TType.LIST, 1);
-    w.listBegin(TType.STRUCT, 1); // one TTypeEntry: primitive types only
+    // One TTypeEntry, a primitive entry even for ARRAY/MAP/STRUCT/UNION: Hive's
+    // TypeDescriptor.toTTypeDesc describes complex columns by their type id alone.
+    w.listBegin(TType.STRUCT, 1);
     w.field(TType.STRUCT, 1); // primitiveEntry
     w.field(TType.I32, 1);
     w.i32(column.typeId);
-    if (column.decimal) {
+    const qualifiers: [string, number][] = column.decimal
+      ? [['precision', column.decimal.precision], ['scale', column.decimal.scale]]
+      : column.maxLength !== undefined
+        ? [['characterMaximumLength', column.maxLength]]
+        : [];
+    if (qualifiers.length > 0) {
       w.field(TType.STRUCT, 2); // TTypeQualifiers
       w.field(TType.MAP, 1);
-      w.mapBegin(TType.STRING, TType.STRUCT, 2);
-      for (const [key, value] of [['precision', column.decimal.precision], ['scale', column.decimal.scale]] as const) {
+      w.mapBegin(TType.STRING, TType.STRUCT, qualifiers.length);
+      for (const [key, value] of qualifiers) {
         w.string(key);
         w.field(TType.I32, 1); // TTypeQualifierValue.i32Value
         w.i32(value);

@@ -5,7 +5,7 @@
  * only valid while the chunk is alive, which is why the chunk object is kept here with them.
  */
 import bindings from '@duckdb/node-bindings';
-import type { DuckDBDataChunk, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import type { ColumnPlan } from './column-plan.js';
 
 export interface RawColumn {
@@ -42,9 +42,14 @@ export class RawChunk {
 
   /** DuckDB's text form of a value, or null: the general path for types without a fast one. */
   text(column: number, row: number): string | null {
-    const vector = (this.vectors[column] ??= this.chunk.getColumnVector(column));
-    const value = vector.getItem(row);
+    const value = this.value(column, row);
     return value === null ? null : String(value);
+  }
+
+  /** The value as @duckdb/node-api reads it (lists, maps, structs … as objects). */
+  value(column: number, row: number): DuckDBValue {
+    const vector = (this.vectors[column] ??= this.chunk.getColumnVector(column));
+    return vector.getItem(row);
   }
 
   /**

@@ -8,10 +8,22 @@
 import { MessageType, TType, ThriftWriter, finishMessage, type EncodedMessage } from '../thrift/binary-protocol.js';
 import { SUCCESS, writeStatus } from '../thrift/responses.js';
 import { TTypeId, WIRE, type ColumnPlan } from './column-plan.js';
+import { compactColumns } from './compact-columns.js';
+import { hiveValueText } from './hive-text.js';
 import { RawChunk, type RawColumn } from './raw-chunk.js';
 import {
   decimalRoom, exactInt64, floatAsHiveDouble, formatDecimalBigInt, writeDate, writeDecimalNumber, writeTimestampMicros,
 } from './value-format.js';
+
+/** Version- and session-dependent text forms. */
+export interface TextRules {
+  /** Hive 2.3 sends TIMESTAMP through java.sql.Timestamp.toString(), which keeps `.0`. */
+  timestampAlwaysHasFraction: boolean;
+  /** The session's time zone, for TIMESTAMP WITH LOCAL TIME ZONE. */
+  zone: string;
+}
+
+export const DEFAULT_TEXT_RULES: TextRules = { timestampAlwaysHasFraction: false, zone: 'UTC' };
 
 /** Rows [start, end) of one chunk. */
 export interface Slice {
@@ -152,8 +164,20 @@ function texts(w: ThriftWriter, chunk: RawChunk, columnIndex: number, start: num
   }
 }
 
+function hiveTexts(w: ThriftWriter, chunk: RawChunk, columnIndex: number, plan: ColumnPlan, rules: TextRules, start: number, end: number, base: number, nulls: NullMask): void {
+  for (let row = start; row < end; row++) {
+    const value = chunk.value(columnIndex, row);
+    if (value === null) writeNullString(w, nulls, base + row - start);
+    else writeUtf8(w, hiveValueText(value, plan.duckType!, plan.hiveType, rules.zone));
+  }
+}
+
+function allNull(w: ThriftWriter, start: number, end: number, base: number, nulls: NullMask): void {
+  for (let row = start; row < end; row++) writeNullString(w, nulls, base + row - start);
+}
+
 /** DATE, TIMESTAMP and DECIMAL: Hive's text forms, fast path in ASCII, DuckDB's text otherwise. */
-function formatted(w: ThriftWriter, chunk: RawChunk, columnIndex: number, plan: ColumnPlan, start: number, end: number, base: number, nulls: NullMask): void {
+function formatted(w: ThriftWriter, chunk: RawChunk, columnIndex: number, plan: ColumnPlan, rules: TextRules, start: number, end: number, base: number, nulls: NullMask): void {
   const column = chunk.columns[columnIndex]!;
   const { view, validity } = column;
   const scale = plan.decimal?.scale ?? 0;
@@ -170,7 +194,7 @@ function formatted(w: ThriftWriter, chunk: RawChunk, columnIndex: number, plan: 
         next = writeDate(w.buf, w.pos, view.getInt32(row * 4, true));
         break;
       case 'timestamp':
-        next = writeTimestampMicros(w.buf, w.pos, view.getUint32(row * 8, true), view.getInt32(row * 8 + 4, true));
+        next = writeTimestampMicros(w.buf, w.pos, view.getUint32(row * 8, true), view.getInt32(row * 8 + 4, true), rules.timestampAlwaysHasFraction);
         break;
       case 'decimal16':
         next = writeDecimalNumber(w.buf, w.pos, view.getInt16(row * 2, true), scale);
@@ -195,7 +219,7 @@ function formatted(w: ThriftWriter, chunk: RawChunk, columnIndex: number, plan: 
   }
 }
 
-function writeValues(w: ThriftWriter, plan: ColumnPlan, slice: Slice, columnIndex: number, base: number, nulls: NullMask): void {
+function writeValues(w: ThriftWriter, plan: ColumnPlan, rules: TextRules, slice: Slice, columnIndex: number, base: number, nulls: NullMask): void {
   const { chunk, start, end } = slice;
   const column = chunk.columns[columnIndex]!;
   switch (plan.source) {
@@ -218,15 +242,24 @@ function writeValues(w: ThriftWriter, plan: ColumnPlan, slice: Slice, columnInde
       return strings(w, chunk, column, start, end, base, nulls);
     case 'text':
       return texts(w, chunk, columnIndex, start, end, base, nulls);
+    case 'hive-text':
+      return hiveTexts(w, chunk, columnIndex, plan, rules, start, end, base, nulls);
+    case 'null':
+      return allNull(w, start, end, base, nulls);
     default:
-      return formatted(w, chunk, columnIndex, plan, start, end, base, nulls);
+      return formatted(w, chunk, columnIndex, plan, rules, start, end, base, nulls);
   }
 }
 
 /** TRowSet.columns (field 3) for `rows` rows spread over `slices`. */
-function writeColumns(w: ThriftWriter, plans: readonly ColumnPlan[], slices: readonly Slice[], rows: number): void {
+function writeColumns(w: ThriftWriter, plans: readonly ColumnPlan[], rules: TextRules, slices: readonly Slice[], rows: number): void {
   w.field(TType.LIST, 3);
   w.listBegin(TType.STRUCT, plans.length);
+  writeColumnStructs(w, plans, rules, slices, rows);
+}
+
+/** One TColumn struct per plan, back to back (the list's elements, or the serialized blob's content). */
+function writeColumnStructs(w: ThriftWriter, plans: readonly ColumnPlan[], rules: TextRules, slices: readonly Slice[], rows: number): void {
   const nulls = new NullMask(rows);
   plans.forEach((plan, columnIndex) => {
     const wire = WIRE[plan.wire];
@@ -235,7 +268,7 @@ function writeColumns(w: ThriftWriter, plans: readonly ColumnPlan[], slices: rea
     w.listBegin(wire.elementType, rows);
     let base = 0;
     for (const slice of slices) {
-      writeValues(w, plan, slice, columnIndex, base, nulls);
+      writeValues(w, plan, rules, slice, columnIndex, base, nulls);
       base += slice.end - slice.start;
     }
     w.field(TType.STRING, 2);
@@ -249,8 +282,20 @@ function writeColumns(w: ThriftWriter, plans: readonly ColumnPlan[], slices: rea
  * The complete FetchResults REPLY for these rows, with seqid 0 to be set when it is sent (it may
  * be encoded ahead of the request). HiveServer2 always sends hasMoreRows=false; clients read an
  * empty row set as the end.
+ *
+ * `serialized`: the row set as HiveServer2 sends results that ThriftJDBCBinarySerDe serialized
+ * in the tasks (ColumnBasedSet.toTRowSet when blob based): `columns` unset, the TColumns in
+ * TCompactProtocol in `binaryColumns`, and `columnCount`; the last, empty fetch carries no blob.
  */
-export function encodeFetchReply(plans: readonly ColumnPlan[], slices: readonly Slice[], rows: number, startRowOffset: number, sizeHint = 1024): EncodedMessage {
+export function encodeFetchReply(
+  plans: readonly ColumnPlan[],
+  slices: readonly Slice[],
+  rows: number,
+  startRowOffset: number,
+  sizeHint = 1024,
+  options: { rules?: TextRules; serialized?: boolean } = {},
+): EncodedMessage {
+  const rules = options.rules ?? DEFAULT_TEXT_RULES;
   const w = new ThriftWriter(sizeHint);
   const seqidOffset = w.messageHeader('FetchResults', MessageType.REPLY, 0);
   w.field(TType.STRUCT, 0);
@@ -262,15 +307,50 @@ export function encodeFetchReply(plans: readonly ColumnPlan[], slices: readonly 
   w.i64(BigInt(startRowOffset));
   w.field(TType.LIST, 2); // rows: unused in the columnar protocol versions (V6+)
   w.listBegin(TType.STRUCT, 0);
-  writeColumns(w, plans, slices, rows);
+  if (options.serialized) {
+    if (rows > 0) {
+      const scratch = new ThriftWriter(sizeHint);
+      const from = scratch.pos;
+      writeColumnStructs(scratch, plans, rules, slices, rows);
+      w.field(TType.STRING, 4);
+      w.binary(compactColumns(scratch.buf.subarray(from, scratch.pos), plans.length));
+    }
+    w.field(TType.I32, 5);
+    w.i32(plans.length);
+  } else {
+    writeColumns(w, plans, rules, slices, rows);
+  }
   w.stop(); // TRowSet
   w.stop(); // TFetchResultsResp
   w.stop(); // FetchResults_result
   return finishMessage(w, seqidOffset);
 }
 
-/** The operation log (fetchType 1): the stand-in keeps none, so one empty string column. */
-export function encodeEmptyLogReply(): EncodedMessage {
-  const plan: ColumnPlan = { name: 'operation_log', typeId: TTypeId.STRING, source: 'text', wire: 'stringVal', width: 0 };
-  return encodeFetchReply([plan], [], 0, 0);
+/** The operation log (fetchType 1): one string column, a line per row, no nulls. */
+export function encodeLogReply(plan: ColumnPlan, lines: readonly string[]): EncodedMessage {
+  const w = new ThriftWriter(1024);
+  const seqidOffset = w.messageHeader('FetchResults', MessageType.REPLY, 0);
+  w.field(TType.STRUCT, 0);
+  writeStatus(w, SUCCESS);
+  w.field(TType.BOOL, 2);
+  w.bool(false);
+  w.field(TType.STRUCT, 3); // TRowSet
+  w.field(TType.I64, 1);
+  w.i64(0n);
+  w.field(TType.LIST, 2);
+  w.listBegin(TType.STRUCT, 0);
+  w.field(TType.LIST, 3);
+  w.listBegin(TType.STRUCT, 1);
+  w.field(TType.STRUCT, WIRE[plan.wire].fieldId);
+  w.field(TType.LIST, 1);
+  w.listBegin(TType.STRING, lines.length);
+  for (const line of lines) writeUtf8(w, line);
+  w.field(TType.STRING, 2);
+  w.binary(new Uint8Array(1));
+  w.stop(); // TStringColumn
+  w.stop(); // TColumn
+  w.stop(); // TRowSet
+  w.stop(); // TFetchResultsResp
+  w.stop(); // FetchResults_result
+  return finishMessage(w, seqidOffset);
 }

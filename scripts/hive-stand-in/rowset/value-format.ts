@@ -58,8 +58,11 @@ export function writeDate(buf: Buffer, pos: number, days: number): number {
   return pos + 14;
 }
 
-/** Writes a length-prefixed timestamp from microseconds since the epoch; needs 33 bytes of room. */
-export function writeTimestampMicros(buf: Buffer, pos: number, low: number, high: number): number {
+/**
+ * Writes a length-prefixed timestamp from microseconds since the epoch; needs 33 bytes of room.
+ * `alwaysFraction`: write `.0` for a whole second (java.sql.Timestamp.toString, Hive 2.3).
+ */
+export function writeTimestampMicros(buf: Buffer, pos: number, low: number, high: number, alwaysFraction = false): number {
   if (high >= SAFE_HIGH_WORD || high < -SAFE_HIGH_WORD) return -1;
   const micros = high * TWO_POW_32 + low;
   let days = Math.floor(micros / MICROS_PER_DAY);
@@ -95,6 +98,10 @@ export function writeTimestampMicros(buf: Buffer, pos: number, low: number, high
       fraction = Math.floor(fraction / 10);
     }
     end += digits + 1;
+  } else if (alwaysFraction) {
+    buf[end] = 46; // .
+    buf[end + 1] = 48; // 0
+    end += 2;
   }
   buf.writeInt32BE(end - start, pos);
   return end;

@@ -21,13 +21,14 @@ import {
   SUCCESS, TApplicationExceptionType, TOperationState, TOperationType, TStatusCode, applicationException, getInfoBody, getQueryIdBody,
   openSessionBody, operationBody, operationStatusBody, reply, statusOnly, writeStatus, type InfoValue, type OperationTypeCode, type Status,
 } from '../thrift/responses.js';
+import type { Cluster } from './cluster.js';
 import type { FaultRegistry } from './faults.js';
-import { Operation, type DuckDbActivity } from './operation.js';
+import { Operation, type DuckDbActivity, type StatementContext } from './operation.js';
 import { runReset, runSet, setVariable } from './session-commands.js';
 
 export interface ServiceSettings {
-  /** Highest protocol the server speaks; OpenSession answers min(client, this). @default 9 (V10, Hive 3) */
-  maxProtocol: number;
+  /** The Hive version and hive-site.xml the server runs with. */
+  cluster: Cluster;
   maxFetchRows: number;
   /** Longest a GetOperationStatus waits for a running operation (hive.server2.long.polling.timeout). */
   longPollingMaxMs: number;
@@ -48,7 +49,15 @@ export type CallOutcome = { kind: 'reply'; message: EncodedMessage } | { kind: '
 
 export interface OperationInfo {
   statement: string;
+  /** The session's user: the impersonated one under hive.server2.proxy.user. */
   user: string;
+  /** Who authenticated the connection (the service account). */
+  realUser: string;
+  /** What the session set (set:hiveconf: keys and SET), e.g. hive.query.tag. */
+  conf: Record<string, string>;
+  /** Ran as a fetch task (no job) / fetched as serialized blobs. */
+  fetchTask: boolean;
+  serialized: boolean;
   state: string;
   duckdb: DuckDbActivity;
   fetchCalls: number;
@@ -78,23 +87,27 @@ class Session {
 
   constructor(
     readonly user: string,
+    readonly realUser: string,
     readonly protocol: number,
     public database: string,
   ) {}
 }
 
+/** TProtocolVersion V10 (0-based): GetOperationStatus may carry in-place progress. */
+const PROTOCOL_V10 = 9;
+
 const STATE_NAMES = Object.fromEntries(Object.entries(TOperationState).map(([name, code]) => [code, name])) as Record<number, string>;
 const HISTORY = 200;
 
-/** TGetInfoType values HiveServer2 answers, with its answers. */
+/** TGetInfoType values HiveServer2 answers, with its answers (CLI_DBMS_VER is the version's). */
 const INFO: Record<number, InfoValue> = {
   13: { stringValue: 'Hive' }, // CLI_SERVER_NAME
   17: { stringValue: 'Apache Hive' }, // CLI_DBMS_NAME
-  18: { stringValue: '3.1.3' }, // CLI_DBMS_VER
   30: { lenValue: 128n }, // CLI_MAX_COLUMN_NAME_LEN
   32: { lenValue: 128n }, // CLI_MAX_SCHEMA_NAME_LEN
   35: { lenValue: 128n }, // CLI_MAX_TABLE_NAME_LEN
 };
+const CLI_DBMS_VER = 18;
 
 /** Calls the stand-in answers with a clear "not supported" status rather than pretending. */
 const NOT_SUPPORTED = [
@@ -151,7 +164,7 @@ export class CliService {
           const session = this.session(req, method);
           if (typeof session === 'string') return answer(getInfoBody(errorStatus(session), { stringValue: '' }));
           const type = getInfoType(req);
-          const value = INFO[type];
+          const value = type === CLI_DBMS_VER ? { stringValue: this.settings.cluster.profile.dbmsVersion } : INFO[type];
           return answer(value ? getInfoBody(SUCCESS, value) : getInfoBody(errorStatus(`Unrecognized GetInfoType value: ${type}`), { stringValue: '' }));
         }
         case 'ExecuteStatement':
@@ -165,16 +178,19 @@ export class CliService {
         case 'GetTableTypes':
           return answer(await this.runMetadata(args, method, TOperationType.GET_TABLE_TYPES, getTableTypesQuery));
         case 'GetOperationStatus': {
-          const found = this.operation(requestOf(args, method));
+          const req = requestOf(args, method);
+          const found = this.operation(req);
           if (typeof found === 'string') return answer(operationStatusBody(errorStatus(found)));
-          const { operation } = found;
+          const { operation, session } = found;
           await operation.waitForChange(this.longPollMs(operation));
+          const wantsProgress = req.bool(2, 'getProgressUpdate') === true && session.protocol >= PROTOCOL_V10;
           return answer(operationStatusBody(SUCCESS, {
             state: operation.state,
             startedMs: operation.startedMs,
             completedMs: operation.completedMs,
             hasResultSet: operation.hasResultSet,
             ...(operation.error ? { sqlState: operation.error.sqlState, errorCode: operation.error.errorCode, errorMessage: operation.error.message } : {}),
+            ...(wantsProgress ? { progress: operation.progressReport() } : {}),
           }));
         }
         case 'GetResultSetMetadata': {
@@ -210,7 +226,7 @@ export class CliService {
         case 'GetQueryId': {
           const found = this.operation(requestOf(args, method));
           if (typeof found === 'string') return { kind: 'reply', message: applicationException(method, seqid, TApplicationExceptionType.INTERNAL_ERROR, found) };
-          return answer(getQueryIdBody(`hive_${new Date(found.operation.startedMs).toISOString().replace(/\D/g, '').slice(0, 14)}_${uuid(found.operation.id.guid)}`));
+          return answer(getQueryIdBody(found.operation.queryId));
         }
         case 'SetClientInfo': {
           const session = this.session(requestOf(args, method), method);
@@ -230,24 +246,55 @@ export class CliService {
     }
   }
 
+  /**
+   * ThriftCLIService.OpenSession: the proxy user is checked first (getProxyUser), then the
+   * per-user connection limit (SessionManager), then the configuration is applied as
+   * HiveSessionImpl.configureSession does: `use:` selects the database, `set:` keys go through
+   * SetProcessor (and HiveConf's restrictions), other keys straight into the conf. Any failure
+   * is the call's error status and no session exists.
+   */
   private async openSession(args: ThriftStruct, context: CallContext) {
     const req = openSessionRequest(requestOf(args, 'OpenSession'));
-    const protocol = Math.min(req.clientProtocol, this.settings.maxProtocol);
-    const user = context.user ?? req.username ?? 'anonymous';
+    const { cluster } = this.settings;
+    const protocol = Math.min(req.clientProtocol, cluster.profile.maxProtocol);
+    const realUser = context.user ?? req.username ?? 'anonymous';
+    const fail = (error: HiveError) => openSessionBody(errorStatus(error), protocol);
     let database = 'default';
     const conf: [string, string][] = [];
+    let proxyUser: string | undefined;
     for (const [name, value] of req.configuration) {
       if (name === 'use:database') database = value;
+      else if (name === 'hive.server2.proxy.user') proxyUser = value;
       else conf.push([name.replace(/^set:/, ''), value]);
     }
-    if (!(await this.database.databaseExists(duckdbSchemaFor(database)))) {
-      return openSessionBody(errorStatus(new HiveError(`Failed to open new session: org.apache.hadoop.hive.ql.metadata.HiveException: Database does not exist: ${database}`, '42000', 10072)), protocol);
+    try {
+      if (proxyUser !== undefined) cluster.verifyProxy(realUser, proxyUser, cluster.conf);
+      const user = proxyUser ?? realUser;
+      const limit = cluster.connectionLimitPerUser;
+      if (cluster.profile.connectionLimits && limit > 0 && [...this.sessions.values()].filter((s) => s.user === user).length >= limit) {
+        throw new HiveError(`Connection limit per user reached (user: ${user} limit: ${limit})`, '', 0);
+      }
+      for (const [name] of conf) cluster.verifySettable(name.replace(/^(hiveconf|system):/, ''));
+      if (cluster.profile.checksUseDatabase && !(await this.database.databaseExists(duckdbSchemaFor(database)))) {
+        throw new HiveError(`Failed to open new session: Database ${database} does not exist`, '', 0);
+      }
+      const session = new Session(user, realUser, protocol, database);
+      for (const [name, value] of conf) setVariable(session, name, value);
+      this.sessions.set(key(session.id), session);
+      context.scope?.sessions.add(session);
+      return openSessionBody(SUCCESS, protocol, session.id);
+    } catch (error) {
+      if (error instanceof HiveError) return fail(error);
+      throw error;
     }
-    const session = new Session(user, protocol, database);
-    for (const [name, value] of conf) setVariable(session, name, value);
-    this.sessions.set(key(session.id), session);
-    context.scope?.sessions.add(session);
-    return openSessionBody(SUCCESS, protocol, session.id);
+  }
+
+  /** What a statement of `session` sees: cluster defaults, the session's settings, the overlay. */
+  private statementContext(session: Session, overlay: ReadonlyMap<string, string>, requestTimeoutSeconds: number): StatementContext {
+    const conf = new Map(this.settings.cluster.conf);
+    for (const [name, value] of session.conf) conf.set(name, value);
+    for (const [name, value] of overlay) conf.set(name.replace(/^set:(hiveconf:)?/, ''), value);
+    return { profile: this.settings.cluster.profile, conf, protocol: session.protocol, requestTimeoutSeconds };
   }
 
   private async executeStatement(args: ThriftStruct) {
@@ -256,7 +303,7 @@ export class CliService {
     if (typeof session === 'string') return operationBody(errorStatus(session));
     let operation: Operation;
     try {
-      operation = await this.prepare(session, req.statement);
+      operation = await this.prepare(session, req.statement, this.statementContext(session, req.confOverlay, req.queryTimeoutSeconds));
     } catch (error) {
       if (error instanceof HiveError) return operationBody(errorStatus(error));
       throw error;
@@ -313,7 +360,7 @@ export class CliService {
    * DuckDB (SET and RESET change the session, every other command is refused as not
    * whitelisted). Then USE changes the session, and anything else is compiled on DuckDB.
    */
-  private async prepare(session: Session, statement: string): Promise<Operation> {
+  private async prepare(session: Session, statement: string, context: StatementContext): Promise<Operation> {
     const settings = { maxFetchRows: this.settings.maxFetchRows };
     const schema = duckdbSchemaFor(session.database);
     const choice = chooseProcessor(statement, COMMAND_WHITELIST);
@@ -324,7 +371,7 @@ export class CliService {
         if (lines.length === 0) return Operation.immediate(statement, settings);
         // Hive's result set is one string column `set`; a constant VALUES list serves it.
         const sql = `SELECT "set" FROM (VALUES ${lines.map((l) => `('${l.replaceAll("'", "''")}')`).join(', ')}) AS t("set")`;
-        return Operation.compile(this.database, schema, statement, sql, () => this.faults.claim(statement), settings);
+        return Operation.compile(this.database, schema, statement, sql, () => this.faults.claim(statement), settings, context);
       }
       if (choice.allowed && choice.command === 'reset') {
         runReset(session, choice.args);
@@ -341,7 +388,11 @@ export class CliService {
       session.database = database;
       return Operation.immediate(statement, settings);
     }
-    return Operation.compile(this.database, schema, statement, translateHiveQl(statement), () => this.faults.claim(statement), settings);
+    if (!(await this.database.databaseExists(schema))) {
+      // Hive before 4 takes any `use:` database at OpenSession; statements fail later.
+      throw new HiveError(`Error while compiling statement: FAILED: SemanticException [Error 10072]: Database does not exist: ${session.database}`, '42000', 10072);
+    }
+    return Operation.compile(this.database, schema, statement, translateHiveQl(statement), () => this.faults.claim(statement), settings, context);
   }
 
   /** HiveServer2's step function: 500 ms more every 10 s the operation has run, up to the maximum. */
@@ -395,6 +446,10 @@ export class CliService {
     return this.history.map(({ operation, session }) => ({
       statement: operation.statement,
       user: session.user,
+      realUser: session.realUser,
+      conf: Object.fromEntries(session.conf),
+      fetchTask: operation.fetchTask,
+      serialized: operation.serialized,
       state: STATE_NAMES[operation.state] ?? String(operation.state),
       duckdb: operation.duckdb,
       fetchCalls: operation.fetchCalls,

@@ -16,10 +16,14 @@ interface FaultBase {
 export type FaultSpec = FaultBase &
   (
     | {
-        /** The operation stays RUNNING this long before DuckDB starts ('execute'), or every FetchResults waits this long ('fetch'). */
+        /**
+         * The operation stays PENDING this long ('queue': waiting for a slot on the cluster),
+         * RUNNING this long before DuckDB starts ('execute'; in the first FetchResults for a
+         * fetch task), or every FetchResults waits this long ('fetch').
+         */
         kind: 'delay';
         ms: number;
-        during?: 'execute' | 'fetch';
+        during?: 'queue' | 'execute' | 'fetch';
       }
     | {
         /**
@@ -47,8 +51,19 @@ export interface FaultHandle {
   remove(): void;
 }
 
+/**
+ * What a failed Tez job reads like: Hive's reason first, then the cluster's internals (vertex,
+ * task and YARN application ids, HDFS paths with the name node's host, data node addresses),
+ * which a client must not hand on to its users.
+ */
 export const DEFAULT_FAIL = {
-  message: 'Error while processing statement: FAILED: Execution Error, return code 2 from org.apache.hadoop.hive.ql.exec.tez.TezTask. Vertex failed (injected fault)',
+  message:
+    'Error while processing statement: FAILED: Execution Error, return code 2 from org.apache.hadoop.hive.ql.exec.tez.TezTask. ' +
+    'Vertex failed, vertexName=Map 1, vertexId=vertex_1700000000000_0042_1_00, diagnostics=[Task failed, taskId=task_1700000000000_0042_1_00_000003, ' +
+    'diagnostics=[TaskAttempt 0 failed, info=[Error: Error while running task ( failure ) : attempt_1700000000000_0042_1_00_000003_0:' +
+    'java.io.IOException: Cannot obtain block length for LocatedBlock{BP-1234-10.0.3.17-1600000000000:blk_1073741825_1001; ' +
+    'locs=[DatanodeInfoWithStorage[10.0.3.21:9866,DS-1,DISK]]} of hdfs://hadoop-nn-01.enos.internal:8020/warehouse/tablespace/managed/hive/enos.db/measurement/000000_0 ' +
+    'on worker hadoop-dn-07.enos.internal (injected fault)]]] (application_1700000000000_0042)',
   sqlState: '08S01',
   errorCode: 2,
 };
@@ -114,8 +129,8 @@ function validate(spec: FaultSpec): void {
   if (spec.kind === 'delay') {
     if (spec.ms === undefined) throw new Error('a delay fault needs ms');
     nonNegative('ms', spec.ms);
-    if (spec.during !== undefined && spec.during !== 'execute' && spec.during !== 'fetch') {
-      throw new Error(`delay fault during must be 'execute' or 'fetch', got ${JSON.stringify(spec.during)}`);
+    if (spec.during !== undefined && !['queue', 'execute', 'fetch'].includes(spec.during)) {
+      throw new Error(`delay fault during must be 'queue', 'execute' or 'fetch', got ${JSON.stringify(spec.during)}`);
     }
   } else {
     nonNegative('afterFetches', spec.afterFetches);

@@ -6,15 +6,30 @@
  * stops. While the client decodes one batch, the next is already being encoded.
  * Metadata calls (GetSchemas, GetTables …) are operations of the same kind: a parameterised
  * query over DuckDB's catalog, fetched the same way.
+ *
+ * As SQLOperation does it:
+ *  - states INITIALIZED → PENDING → RUNNING → FINISHED; a `queue` delay keeps it PENDING;
+ *  - a query hive.fetch.task.conversion turns into a fetch task has no job: it is FINISHED at
+ *    once and its first FetchResults does the scan (so that call can take minutes);
+ *  - a query that runs a job, with hive.server2.thrift.resultset.serialize.in.tasks on and a
+ *    client at V9 or later, is fetched one serialized blob at a time (see rowset-encoder.ts);
+ *  - hive.query.timeout.seconds (or the request's queryTimeout) ends it TIMEDOUT;
+ *  - CancelOperation on a FINISHED operation changes nothing (OperationManager.cancelOperation
+ *    is a no-op for terminal states), so later fetches still work;
+ *  - GetOperationStatus with getProgressUpdate reports Tez-style vertex progress, and
+ *    FetchResults with fetchType 1 returns the operation log.
  */
 import { randomBytes } from 'node:crypto';
 import { LIST, StatementType, VARCHAR, listValue, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { duckdbSchemaFor, type HiveDatabase } from '../engine/hive-database.js';
-import { HiveError, compileError, executionError, isInterrupt, metadataError } from '../engine/hive-errors.js';
+import { HiveError, compileError, executionError, isInterrupt, metadataError, noPartitionPredicate } from '../engine/hive-errors.js';
 import type { MetadataQuery } from '../engine/metadata-queries.js';
-import { planColumn, type ColumnPlan } from '../rowset/column-plan.js';
+import { describeStatement } from '../engine/statement-shape.js';
+import { hiveColumnName, planColumn, type ColumnPlan } from '../rowset/column-plan.js';
 import { ResultCursor, type Batch } from '../rowset/result-cursor.js';
-import { encodeEmptyLogReply, encodeFetchReply } from '../rowset/rowset-encoder.js';
+import { DEFAULT_TEXT_RULES, encodeFetchReply, type TextRules } from '../rowset/rowset-encoder.js';
+import type { VersionProfile } from './cluster.js';
+import { OperationLog, TezProgress, type ProgressReport } from './progress.js';
 import type { EncodedMessage } from '../thrift/binary-protocol.js';
 import type { FetchResultsRequest, HandleIdentifier } from '../thrift/requests.js';
 import { TOperationState, TOperationType, type OperationStateCode, type OperationTypeCode } from '../thrift/responses.js';
@@ -34,12 +49,28 @@ const FETCH_FIRST = 4;
 const ORIENTATIONS = ['FETCH_NEXT', 'FETCH_PRIOR', 'FETCH_RELATIVE', 'FETCH_ABSOLUTE', 'FETCH_FIRST', 'FETCH_LAST'];
 const STATE_NAMES = Object.fromEntries(Object.entries(TOperationState).map(([name, code]) => [code, name])) as Record<number, string>;
 const RESULT_STATEMENTS = new Set([StatementType.SELECT, StatementType.EXPLAIN, StatementType.PRAGMA, StatementType.CALL]);
-const TERMINAL = new Set<OperationStateCode>([TOperationState.CANCELED, TOperationState.CLOSED, TOperationState.ERROR]);
+const TERMINAL = new Set<OperationStateCode>([TOperationState.CANCELED, TOperationState.CLOSED, TOperationState.ERROR, TOperationState.TIMEDOUT]);
+/** OperationState.isTerminal: FINISHED too — a cancel after it is ignored. */
+const CANCEL_IGNORED = new Set<OperationStateCode>([...TERMINAL, TOperationState.FINISHED]);
 
 export interface OperationSettings {
   /** Rows per FetchResults at most, whatever the client asks (hive.server2.thrift.resultset.max.fetch.size). */
   maxFetchRows: number;
 }
+
+/** What a statement sees of its session and server. */
+export interface StatementContext {
+  profile: VersionProfile;
+  /** The session's effective configuration: cluster defaults, session settings, the statement's overlay. */
+  conf: ReadonlyMap<string, string>;
+  /** The protocol the session negotiated (0-based TProtocolVersion). */
+  protocol: number;
+  /** TExecuteStatementReq.queryTimeout, seconds; 0 = none. */
+  requestTimeoutSeconds: number;
+}
+
+/** TProtocolVersion V9 (0-based), the first where results may be serialized in tasks. */
+const PROTOCOL_V9 = 8;
 
 interface Encoded {
   batch: Batch;
@@ -79,8 +110,19 @@ export class Operation {
   private dropped = false;
   private stopping = false;
   private fetchQueue: Promise<unknown> = Promise.resolve();
+  private timeoutTimer: NodeJS.Timeout | undefined;
   /** Settles once the DuckDB connection is closed. */
   released: Promise<void> = Promise.resolve();
+  /** A fetch task (no job): the scan happens in the first FetchResults. */
+  fetchTask = false;
+  /** Results fetched as serialized blobs (binaryColumns). */
+  serialized = false;
+  private rules: TextRules = DEFAULT_TEXT_RULES;
+  /** Rows one serialized blob holds (hive.server2.thrift.resultset.default.fetch.size). */
+  private blobRows = 1000;
+  private timeoutSeconds = 0;
+  readonly log = new OperationLog();
+  readonly progress = new TezProgress();
 
   private constructor(
     readonly type: OperationTypeCode,
@@ -95,18 +137,65 @@ export class Operation {
     private readonly failure: (error: unknown) => HiveError = executionError,
   ) {}
 
+  /** A printable query id, as Hive's QueryPlan makes them: hive_<yyyyMMddHHmmss>_<uuid>. */
+  get queryId(): string {
+    const hex = this.id.guid.toString('hex');
+    const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return `hive_${new Date(this.startedMs).toISOString().replace(/\D/g, '').slice(0, 14)}_${uuid}`;
+  }
+
   /**
    * Compiles `sql` (DuckDB SQL) on a fresh connection whose default schema is `schema`; throws
    * HiveError. `statement` is what the client sent: what faults match and inspection shows.
    */
-  static async compile(database: HiveDatabase, schema: string, statement: string, sql: string, claimFaults: () => FaultSpec[], settings: OperationSettings): Promise<Operation> {
+  static async compile(
+    database: HiveDatabase,
+    schema: string,
+    statement: string,
+    sql: string,
+    claimFaults: () => FaultSpec[],
+    settings: OperationSettings,
+    context?: StatementContext,
+  ): Promise<Operation> {
     if (sql.trim() === '') throw compileError(new Error("Parser Error: cannot recognize input near '<EOF>'"));
     // The session's database may have been dropped since: that is the statement's error too.
     const { connection, prepared } = await prepareOn(database, schema, sql, compileError);
-    const columns = Array.from({ length: prepared.columnCount }, (_, i) => planColumn(prepared.columnName(i), i, prepared.columnType(i)));
+    const conf = context?.conf ?? new Map<string, string>();
+    const shape = prepared.statementType === StatementType.SELECT
+      ? await describeStatement(connection, sql, {
+          database: schema === 'main' ? 'default' : schema,
+          uniqueNames: conf.get('hive.resultset.use.unique.column.names') !== 'false',
+          columnCount: prepared.columnCount,
+        })
+      : undefined;
+    const strict = conf.get('hive.strict.checks.no.partition.filter') === 'true' || conf.get('hive.mapred.mode') === 'strict';
+    const unfiltered = strict ? shape?.unfilteredPartitionScans[0] : undefined;
+    if (unfiltered) {
+      connection.closeSync();
+      throw noPartitionPredicate(unfiltered.alias, unfiltered.table);
+    }
+    const protocol = context?.protocol ?? PROTOCOL_V9 + 2;
+    const columns = Array.from({ length: prepared.columnCount }, (_, i) => {
+      const described = shape?.columns?.[i];
+      return planColumn(described?.name ?? hiveColumnName(prepared.columnName(i), i), prepared.columnType(i), described?.hiveType, protocol);
+    });
     const hasResultSet = RESULT_STATEMENTS.has(prepared.statementType) && columns.length > 0;
     // Claimed only now, so a statement that does not compile uses up no fault.
-    return new Operation(TOperationType.EXECUTE_STATEMENT, statement, hasResultSet ? columns : [], hasResultSet, claimFaults(), settings, connection, prepared);
+    const operation = new Operation(TOperationType.EXECUTE_STATEMENT, statement, hasResultSet ? columns : [], hasResultSet, claimFaults(), settings, connection, prepared);
+    if (context && hasResultSet) {
+      const conversion = conf.get('hive.fetch.task.conversion') ?? 'more';
+      operation.fetchTask = conversion !== 'none' && shape?.fetchTaskEligible === true;
+      operation.serialized = !operation.fetchTask && conf.get('hive.server2.thrift.resultset.serialize.in.tasks') === 'true' && protocol >= PROTOCOL_V9;
+      operation.blobRows = Number(conf.get('hive.server2.thrift.resultset.default.fetch.size') ?? 1000) || 1000;
+      operation.rules = { timestampAlwaysHasFraction: context.profile.timestampAlwaysHasFraction, zone: conf.get('hive.local.time.zone') ?? 'UTC' };
+    }
+    if (context) {
+      const confSeconds = Number(conf.get('hive.query.timeout.seconds') ?? 0) || 0;
+      const requested = context.requestTimeoutSeconds;
+      operation.timeoutSeconds = confSeconds > 0 && (requested <= 0 || confSeconds < requested) ? confSeconds : requested;
+    }
+    operation.log.compiled(operation.queryId, statement);
+    return operation;
   }
 
   /**
@@ -128,7 +217,7 @@ export class Operation {
       connection.closeSync();
       throw error;
     }
-    const columns = query.columns.map((column, i) => ({ ...planColumn(column.name, i, prepared.columnType(i)), name: column.name, comment: column.comment }));
+    const columns = query.columns.map((column, i) => ({ ...planColumn(column.name, prepared.columnType(i)), comment: column.comment }));
     return new Operation(type, query.description, columns, true, claimFaults(), settings, connection, prepared, metadataError);
   }
 
@@ -145,14 +234,22 @@ export class Operation {
 
   private setState(state: OperationStateCode): void {
     this.state = state;
-    if (TERMINAL.has(state) || state === TOperationState.FINISHED) this.completedMs ??= Date.now();
+    if (TERMINAL.has(state) || state === TOperationState.FINISHED) {
+      this.completedMs ??= Date.now();
+      clearTimeout(this.timeoutTimer);
+    }
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
 
+  /** GetOperationStatus's progressUpdateResponse. */
+  progressReport(): ProgressReport {
+    return this.progress.report(this.state, this.fetchTask || !this.hasResultSet, this.startedMs);
+  }
+
   /** Long polling, as HiveServer2 does it: wait up to `ms` for the state to change. */
   waitForChange(ms: number): Promise<void> {
-    if (this.state !== TOperationState.RUNNING && this.state !== TOperationState.INITIALIZED) return Promise.resolve();
+    if (this.state !== TOperationState.RUNNING && this.state !== TOperationState.INITIALIZED && this.state !== TOperationState.PENDING) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(wake);
@@ -167,30 +264,26 @@ export class Operation {
   }
 
   private async run(): Promise<void> {
-    this.setState(TOperationState.RUNNING);
+    this.setState(TOperationState.PENDING);
+    this.armTimeout();
     try {
       for (const fault of this.faults) {
-        if (fault.kind === 'delay' && (fault.during ?? 'execute') === 'execute') await sleep(fault.ms, this.aborted.signal);
+        if (fault.kind === 'delay' && fault.during === 'queue') await sleep(fault.ms, this.aborted.signal);
       }
-      if (this.state !== TOperationState.RUNNING) return;
-      const failure = this.faults.find((f) => f.kind === 'fail' && f.afterFetches === undefined);
-      if (failure?.kind === 'fail') throw injectedError(failure);
-      if (this.prepared) {
-        this.duckdb = 'executing';
-        if (this.hasResultSet) {
-          const result = await this.prepared.stream();
-          if (this.state !== TOperationState.RUNNING) {
-            this.duckdb = 'interrupted'; // cancelled just as the first chunk was ready
-            return;
-          }
-          this.cursor = new ResultCursor(result, this.columns);
-          this.duckdb = 'streaming';
-        } else {
-          await this.prepared.run();
-          this.duckdb = 'done';
-        }
+      if ((this.state as OperationStateCode) !== TOperationState.PENDING) return;
+      this.setState(TOperationState.RUNNING);
+      this.log.executing(this.queryId, this.statement, !this.fetchTask && this.hasResultSet);
+      if (this.fetchTask) {
+        // No job: the scan and its failures happen in the first FetchResults.
+        this.setState(TOperationState.FINISHED);
+        return;
       }
-      if (this.state === TOperationState.RUNNING) this.setState(TOperationState.FINISHED);
+      await this.execute();
+      if ((this.state as OperationStateCode) === TOperationState.RUNNING) {
+        this.progress.complete();
+        this.log.completed(this.queryId);
+        this.setState(TOperationState.FINISHED);
+      }
     } catch (error) {
       if (this.state !== TOperationState.RUNNING) {
         if (isInterrupt(error)) this.duckdb = 'interrupted';
@@ -202,6 +295,42 @@ export class Operation {
     }
   }
 
+  /** The 'execute' delays, an injected failure, then the DuckDB statement; the cursor is ready after. */
+  private async execute(): Promise<void> {
+    for (const fault of this.faults) {
+      if (fault.kind === 'delay' && (fault.during ?? 'execute') === 'execute') await this.progress.during(fault.ms, () => sleep(fault.ms, this.aborted.signal));
+    }
+    if (this.state !== TOperationState.RUNNING && this.state !== TOperationState.FINISHED) return;
+    const failure = this.faults.find((f) => f.kind === 'fail' && f.afterFetches === undefined);
+    if (failure?.kind === 'fail') throw injectedError(failure);
+    if (!this.prepared) return;
+    this.duckdb = 'executing';
+    if (this.hasResultSet) {
+      const result = await this.prepared.stream();
+      if (this.state !== TOperationState.RUNNING && this.state !== TOperationState.FINISHED) {
+        this.duckdb = 'interrupted'; // cancelled just as the first chunk was ready
+        return;
+      }
+      this.cursor = new ResultCursor(result, this.columns);
+      this.duckdb = 'streaming';
+    } else {
+      await this.prepared.run();
+      this.duckdb = 'done';
+    }
+  }
+
+  /** hive.query.timeout.seconds: SQLOperation's timer cancels the query into TIMEDOUT. */
+  private armTimeout(): void {
+    if (this.timeoutSeconds <= 0) return;
+    this.timeoutTimer = setTimeout(() => {
+      if (this.state !== TOperationState.PENDING && this.state !== TOperationState.RUNNING) return;
+      this.log.line(`Query timed out after: ${this.timeoutSeconds} seconds. Cancelling the execution now: ${this.queryId}`);
+      this.setState(TOperationState.TIMEDOUT);
+      this.stopDuckDb();
+    }, this.timeoutSeconds * 1000);
+    this.timeoutTimer.unref();
+  }
+
   /** One fetch at a time per operation, whichever connections (or HTTP requests) they come on. */
   fetch(request: FetchResultsRequest): Promise<FetchOutcome> {
     const result = this.fetchQueue.then(() => this.fetchNow(request));
@@ -210,7 +339,7 @@ export class Operation {
   }
 
   private async fetchNow(request: FetchResultsRequest): Promise<FetchOutcome> {
-    if (request.fetchType === 1) return { kind: 'reply', message: encodeEmptyLogReply() };
+    if (request.fetchType === 1) return { kind: 'reply', message: this.log.fetch(request.orientation === FETCH_FIRST, request.maxRows) };
     if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
     if (request.orientation !== FETCH_NEXT && request.orientation !== FETCH_FIRST) {
       const name = ORIENTATIONS[request.orientation] ?? String(request.orientation);
@@ -227,10 +356,25 @@ export class Operation {
     }
     // A cancel or close may have arrived while a fetch delay was running.
     if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
-    if (!this.cursor) return { kind: 'reply', message: encodeFetchReply([], [], 0, 0) };
+    if (this.fetchTask && !this.cursor && this.fetchCalls === 1) {
+      // The fetch task's scan: what a job would have done before FINISHED happens now.
+      try {
+        await this.execute();
+      } catch (error) {
+        if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
+        this.error = error instanceof HiveError ? error : this.failure(error);
+        this.duckdb = 'failed';
+        this.setState(TOperationState.ERROR);
+        return { kind: 'error', error: this.error };
+      }
+      if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
+    }
+    if (!this.cursor) return { kind: 'reply', message: encodeFetchReply(this.columns, [], 0, 0, 1024, { serialized: this.serialized }) };
     if (request.orientation === FETCH_FIRST && this.cursor.rowsServed > 0) await this.restart();
 
-    const maxRows = Math.max(0, Math.min(request.maxRows, this.settings.maxFetchRows));
+    // A serialized result goes one blob per call (SQLOperation sets maxRows to 1 blob), each as
+    // big as ThriftJDBCBinarySerDe buffered, whatever the client asked for.
+    const maxRows = this.serialized ? this.blobRows : Math.max(0, Math.min(request.maxRows, this.settings.maxFetchRows));
     let encoded: Encoded;
     try {
       encoded = await this.nextBatch(maxRows);
@@ -278,7 +422,10 @@ export class Operation {
 
   private async encodeNow(maxRows: number): Promise<Encoded> {
     const batch = await this.cursor!.peek(maxRows);
-    const message = encodeFetchReply(this.columns, batch.slices, batch.rows, batch.startRow, Math.ceil(batch.rows * this.bytesPerRow * 1.1) + 1024);
+    const message = encodeFetchReply(this.columns, batch.slices, batch.rows, batch.startRow, Math.ceil(batch.rows * this.bytesPerRow * 1.1) + 1024, {
+      rules: this.rules,
+      serialized: this.serialized,
+    });
     if (batch.rows > 0) this.bytesPerRow = message.bytes.length / batch.rows;
     return { batch, message };
   }
@@ -298,9 +445,9 @@ export class Operation {
     this.duckdb = 'streaming';
   }
 
-  /** Stops the query: no-op once the operation has ended. */
+  /** Stops the query: no-op once the operation has ended, FINISHED included. */
   cancel(): void {
-    if (TERMINAL.has(this.state)) return;
+    if (CANCEL_IGNORED.has(this.state)) return;
     this.setState(TOperationState.CANCELED);
     this.stopDuckDb();
   }

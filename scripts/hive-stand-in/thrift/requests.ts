@@ -127,6 +127,8 @@ export interface ExecuteStatementRequest {
   statement: string;
   confOverlay: Map<string, string>;
   runAsync: boolean;
+  /** TExecuteStatementReq.queryTimeout (seconds, 0 = none). */
+  queryTimeoutSeconds: number;
 }
 
 export function executeStatementRequest(req: StructView): ExecuteStatementRequest {
@@ -135,6 +137,7 @@ export function executeStatementRequest(req: StructView): ExecuteStatementReques
     statement: req.string(2, 'statement'),
     confOverlay: req.stringMap(3, 'confOverlay'),
     runAsync: req.bool(4, 'runAsync') ?? false,
+    queryTimeoutSeconds: Number(req.i64(5, 'queryTimeout', false) ?? 0n),
   };
 }
 

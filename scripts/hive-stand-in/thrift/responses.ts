@@ -165,7 +165,19 @@ export function getInfoBody(status: Status, value: InfoValue): BodyWriter {
   };
 }
 
+/** TProgressUpdateResp. */
+export interface ProgressOut {
+  headerNames: string[];
+  rows: string[][];
+  progressedPercentage: number;
+  status: number;
+  footerSummary: string;
+  startTime: number;
+}
+
 export interface OperationStatusOut {
+  /** Present when the client asked getProgressUpdate (protocol V10+). */
+  progress?: ProgressOut;
   state: OperationStateCode;
   sqlState?: string;
   errorCode?: number;
@@ -201,9 +213,33 @@ export function operationStatusBody(status: Status, out?: OperationStatusOut): B
       }
       w.field(TType.BOOL, 9);
       w.bool(out.hasResultSet);
+      if (out.progress) writeProgress(w, out.progress);
     }
     w.stop();
   };
+}
+
+/** TGetOperationStatusResp.progressUpdateResponse (field 10). */
+function writeProgress(w: ThriftWriter, progress: ProgressOut): void {
+  w.field(TType.STRUCT, 10);
+  w.field(TType.LIST, 1);
+  w.listBegin(TType.STRING, progress.headerNames.length);
+  for (const name of progress.headerNames) w.string(name);
+  w.field(TType.LIST, 2);
+  w.listBegin(TType.LIST, progress.rows.length);
+  for (const row of progress.rows) {
+    w.listBegin(TType.STRING, row.length);
+    for (const cell of row) w.string(cell);
+  }
+  w.field(TType.DOUBLE, 3);
+  w.double(progress.progressedPercentage);
+  w.field(TType.I32, 4);
+  w.i32(progress.status);
+  w.field(TType.STRING, 5);
+  w.string(progress.footerSummary);
+  w.field(TType.I64, 6);
+  w.i64(BigInt(progress.startTime));
+  w.stop();
 }
 
 export function getQueryIdBody(queryId: string): BodyWriter {

@@ -4,6 +4,7 @@
  * forever when its connection dies; `connection.broken` turns that into an error instead.
  */
 import hive from 'hive-driver';
+import thrift from 'thrift';
 import type { ListenerInfo } from '../../../scripts/hive-stand-in/index.js';
 
 export const { TCLIService, TCLIService_types } = hive.thrift;
@@ -80,20 +81,68 @@ export async function openSession(connection: Connection, configuration?: Record
   return connection.bounded(connection.client.openSession({ client_protocol: PROTOCOL_V10, ...(configuration ? { configuration } : {}) }), 'OpenSession');
 }
 
-/** Runs a statement to completion, handing each row set (hive-driver's raw TRowSet) over as it arrives. */
+/**
+ * A serialized row set (binaryColumns + columnCount) turned into the usual `columns`, read with
+ * thrift's own TCompactProtocol and the generated TColumn, as Hive's ColumnBasedSet(TRowSet)
+ * reads it: an independent decoder of what the stand-in writes. Other row sets pass unchanged.
+ */
+export function expandSerialized(rowSet: RowSet): RowSet {
+  const raw = rowSet as unknown as { binaryColumns?: Buffer | null; columnCount?: number | null; columns?: unknown[] | null };
+  if (!raw.binaryColumns) return rowSet;
+  const protocol = new thrift.TCompactProtocol(new thrift.TFramedTransport(raw.binaryColumns));
+  const columns: unknown[] = [];
+  for (let i = 0; i < (raw.columnCount ?? 0); i++) {
+    const column = new TCLIService_types.TColumn();
+    column.read(protocol);
+    columns.push(column);
+  }
+  raw.columns = columns;
+  return rowSet;
+}
+
+/** Rows in a row set, whichever member its first column uses. */
+export function rowSetRows(rowSet: RowSet): number {
+  const first = (rowSet.columns ?? [])[0] as unknown as Record<string, { values: unknown[] } | null> | undefined;
+  if (!first) return 0;
+  return Object.values(first).find((member) => member?.values)?.values.length ?? 0;
+}
+
+/**
+ * Runs a statement to completion, handing each row set (hive-driver's raw TRowSet, serialized
+ * ones expanded) over as it arrives. Ends at the first empty row set, as HiveServer2 clients do
+ * (hive-driver's hasMoreRows stops early on a serialized row set, whose `columns` is unset).
+ */
 export async function streamRowSets(connection: Connection, session: Session, sql: string, maxRows: number, onRowSet: (rowSet: RowSet) => void): Promise<Schema> {
   const operation = await connection.bounded(session.executeStatement(sql, { runAsync: true }), 'ExecuteStatement');
   await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady');
   operation.setMaxRows(maxRows);
-  for (;;) {
-    await connection.bounded(operation.fetch(), 'FetchResults');
-    for (const rowSet of operation.getData()) onRowSet(rowSet);
-    operation.flush();
-    if (!operation.hasMoreRows()) break;
-  }
+  await drainRowSets(connection, operation, onRowSet);
   const schema = operation.getSchema()!;
   await connection.bounded(operation.close(), 'CloseOperation');
   return schema;
+}
+
+/** Fetches a FINISHED operation's rows to the end (serialized row sets expanded). */
+export async function drainRowSets(connection: Connection, operation: Operation, onRowSet: (rowSet: RowSet) => void): Promise<void> {
+  for (;;) {
+    await connection.bounded(operation.fetch(), 'FetchResults');
+    let rows = 0;
+    for (const rowSet of operation.getData()) {
+      rows += rowSetRows(expandSerialized(rowSet));
+      onRowSet(rowSet);
+    }
+    operation.flush();
+    if (rows === 0) break;
+  }
+}
+
+/** Every non-empty row set of a FINISHED operation. */
+export async function collectRowSets(connection: Connection, operation: Operation): Promise<{ rowSets: RowSet[] }> {
+  const rowSets: RowSet[] = [];
+  await drainRowSets(connection, operation, (rowSet) => {
+    if (rowSetRows(rowSet) > 0) rowSets.push(rowSet);
+  });
+  return { rowSets };
 }
 
 /** Runs a statement to completion and returns every row set and the schema. */
@@ -107,7 +156,12 @@ export async function fetchRowSets(connection: Connection, session: Session, sql
 export async function fetchJsonRows(connection: Connection, session: Session, sql: string): Promise<Record<string, unknown>[]> {
   const operation = await connection.bounded(session.executeStatement(sql, { runAsync: true }), 'ExecuteStatement');
   await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady');
-  await connection.bounded(connection.utils.fetchAll(operation), 'fetchAll');
+  for (;;) {
+    await connection.bounded(operation.fetch(), 'FetchResults');
+    const data = operation.getData();
+    const last = data.at(-1);
+    if (!last || rowSetRows(expandSerialized(last)) === 0) break;
+  }
   const rows = connection.utils.getResult(operation).getValue() as Record<string, unknown>[];
   await connection.bounded(operation.close(), 'CloseOperation');
   return rows;

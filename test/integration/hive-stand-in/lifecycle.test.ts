@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHiveStandIn, type HiveStandIn, type ListenerInfo, type OperationInfo } from '../../../scripts/hive-stand-in/index.js';
-import { TOperationState, TStatusCode, columnValues, connect, fetchRowSets, openSession, operationHandleOf, sessionHandleOf, type Connection, type Session } from './hive-client.js';
+import {
+  TOperationState, TStatusCode, collectRowSets, columnValues, connect, fetchRowSets, int64, openSession, operationHandleOf, sessionHandleOf, type Connection, type Session,
+} from './hive-client.js';
 
 // Operation lifecycle over the real protocol: async execution, cancel (with DuckDB really
 // interrupted), injected faults, dropped connections and rejected logins. Every wait is bounded.
@@ -55,22 +57,80 @@ describe('operations', () => {
     connection?.close();
   });
 
-  it('runs an async statement in the background: RUNNING, then FINISHED', async () => {
+  it('runs a query that needs a job in the background: RUNNING, then FINISHED', async () => {
     const fault = standIn.faults.add({ kind: 'delay', match: /async-marker/, ms: 2_000 });
     try {
-      const operation = await connection.bounded(session.executeStatement('SELECT 42 AS answer -- async-marker', { runAsync: true }), 'ExecuteStatement');
+      const operation = await connection.bounded(session.executeStatement('SELECT count(*) AS answer FROM enos.asset -- async-marker', { runAsync: true }), 'ExecuteStatement');
       const states: number[] = [];
       await connection.bounded(connection.utils.waitUntilReady(operation, false, (response: { operationState: number }) => void states.push(response.operationState)), 'waitUntilReady');
       expect(states[0]).toBe(TOperationState.RUNNING_STATE);
       expect(states.at(-1)).toBe(TOperationState.FINISHED_STATE);
       expect(new Set(states)).toEqual(new Set([TOperationState.RUNNING_STATE, TOperationState.FINISHED_STATE]));
-      await connection.bounded(connection.utils.fetchAll(operation), 'fetchAll');
-      expect(connection.utils.getResult(operation).getValue()).toEqual([{ answer: 42 }]);
+      const { rowSets } = await collectRowSets(connection, operation);
+      expect(rowSets.map((rowSet) => columnValues(rowSet, 0).values.map(int64)).flat()).toEqual([1000n]);
       await connection.bounded(operation.close(), 'CloseOperation');
       expect(fault.hits).toBe(1);
     } finally {
       fault.remove();
     }
+  });
+
+  it('waits PENDING while the cluster has no slot for the query, then runs it', async () => {
+    const fault = standIn.faults.add({ kind: 'delay', during: 'queue', match: /queue-marker/, ms: 1_500 });
+    try {
+      const operation = await connection.bounded(session.executeStatement('SELECT count(*) FROM enos.asset -- queue-marker', { runAsync: true }), 'ExecuteStatement');
+      const states: number[] = [];
+      await connection.bounded(connection.utils.waitUntilReady(operation, false, (response: { operationState: number }) => void states.push(response.operationState)), 'waitUntilReady');
+      expect(states[0]).toBe(TOperationState.PENDING_STATE);
+      expect(states.at(-1)).toBe(TOperationState.FINISHED_STATE);
+      await connection.bounded(operation.close(), 'CloseOperation');
+    } finally {
+      fault.remove();
+    }
+  });
+
+  it('runs a fetch task without a job: FINISHED at once, the scan and its delay in the first FetchResults', async () => {
+    const fault = standIn.faults.add({ kind: 'delay', match: /fetch-task-marker/, ms: 1_500 });
+    try {
+      const operation = await connection.bounded(session.executeStatement('SELECT 42 AS answer -- fetch-task-marker', { runAsync: true }), 'ExecuteStatement');
+      const status = await connection.bounded(operation.status(false), 'GetOperationStatus');
+      expect(status.operationState).toBe(TOperationState.FINISHED_STATE);
+      const started = Date.now();
+      await connection.bounded(connection.utils.fetchAll(operation), 'fetchAll');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+      expect(connection.utils.getResult(operation).getValue()).toEqual([{ answer: 42 }]);
+      expect(standIn.operations().at(-1)).toMatchObject({ fetchTask: true, serialized: false });
+      await connection.bounded(operation.close(), 'CloseOperation');
+    } finally {
+      fault.remove();
+    }
+  });
+
+  it('ends a query that outlives hive.query.timeout.seconds TIMEDOUT, and stops it', async () => {
+    const timed = await openSession(connection, { 'set:hiveconf:hive.query.timeout.seconds': '1' });
+    try {
+      const operation = await connection.bounded(timed.executeStatement(`${SLOW_QUERY} -- timeout-marker`, { runAsync: true }), 'ExecuteStatement');
+      const states: number[] = [];
+      await connection
+        .bounded(connection.utils.waitUntilReady(operation, false, (response: { operationState: number }) => void states.push(response.operationState)), 'waitUntilReady')
+        .catch(() => undefined);
+      const status = await connection.bounded(operation.status(false), 'GetOperationStatus');
+      expect(status.operationState).toBe(TOperationState.TIMEDOUT_STATE);
+      expect(await operationState('timeout-marker', (op) => op.duckdb === 'interrupted')).toMatchObject({ state: 'TIMEDOUT' });
+      await connection.bounded(operation.close(), 'CloseOperation');
+    } finally {
+      await connection.bounded(timed.close(), 'CloseSession');
+    }
+  });
+
+  it('ignores a cancel of a FINISHED operation: its rows can still be fetched', async () => {
+    const operation = await connection.bounded(session.executeStatement('SELECT count(*) AS n FROM enos.asset', { runAsync: true }), 'ExecuteStatement');
+    await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady');
+    await connection.bounded(operation.cancel(), 'CancelOperation');
+    expect((await connection.bounded(operation.status(false), 'GetOperationStatus')).operationState).toBe(TOperationState.FINISHED_STATE);
+    const { rowSets } = await collectRowSets(connection, operation);
+    expect(rowSets.map((rowSet) => columnValues(rowSet, 0).values.map(int64)).flat()).toEqual([1000n]);
+    await connection.bounded(operation.close(), 'CloseOperation');
   });
 
   it('cancels a running query, and the DuckDB query really stops', async () => {
@@ -90,11 +150,11 @@ describe('operations', () => {
   it('fails an operation with an injected fault: ERROR state for async, error status for sync', async () => {
     const fault = standIn.faults.add({ kind: 'fail', match: 'fail-marker', message: 'injected: vertex failed', sqlState: '08S01', errorCode: 2 });
     try {
-      const operation = await connection.bounded(session.executeStatement('SELECT 1 -- fail-marker', { runAsync: true }), 'ExecuteStatement');
+      const operation = await connection.bounded(session.executeStatement('SELECT count(*) FROM enos.asset -- fail-marker', { runAsync: true }), 'ExecuteStatement');
       const status = await connection.bounded(operation.status(false), 'GetOperationStatus');
       expect(status).toMatchObject({ operationState: TOperationState.ERROR_STATE, errorMessage: 'injected: vertex failed', sqlState: '08S01', errorCode: 2 });
       await connection.bounded(operation.close(), 'CloseOperation');
-      await expect(connection.bounded(session.executeStatement('SELECT 2 -- fail-marker'), 'ExecuteStatement')).rejects.toMatchObject({
+      await expect(connection.bounded(session.executeStatement('SELECT count(*) FROM enos.power_load -- fail-marker'), 'ExecuteStatement')).rejects.toMatchObject({
         name: 'Status Error',
         message: 'injected: vertex failed',
       });
@@ -122,7 +182,9 @@ describe('operations', () => {
   });
 
   it('re-reads the result from the start on FETCH_FIRST and refuses scrolling backwards', async () => {
-    const operation = await connection.bounded(session.executeStatement('SELECT asset_id FROM enos.asset ORDER BY asset_id', { runAsync: true }), 'ExecuteStatement');
+    // Columnar row sets, so the client's maxRows counts (a serialized result goes a blob at a time).
+    const columnar = await openSession(connection, { 'set:hiveconf:hive.server2.thrift.resultset.serialize.in.tasks': 'false' });
+    const operation = await connection.bounded(columnar.executeStatement('SELECT asset_id FROM enos.asset ORDER BY asset_id', { runAsync: true }), 'ExecuteStatement');
     await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady');
     const handle = operationHandleOf(operation);
     const fetch = (orientation: number) => connection.bounded(connection.driver.fetchResults({ operationHandle: handle, orientation, maxRows: 3 }), 'FetchResults');
@@ -136,6 +198,7 @@ describe('operations', () => {
     const prior = await fetch(1);
     expect(prior.status).toMatchObject({ statusCode: TStatusCode.ERROR_STATUS, errorMessage: 'The fetch type FETCH_PRIOR is not supported for this resultset' });
     await connection.bounded(operation.close(), 'CloseOperation');
+    await connection.bounded(columnar.close(), 'CloseSession');
   });
 });
 
