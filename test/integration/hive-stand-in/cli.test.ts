@@ -84,7 +84,7 @@ describe('the stand-in CLI', () => {
     const connection = await connect(child.ready.listeners[1]!);
     try {
       const session = await openSession(connection);
-      const failed = await connection.bounded(session.executeStatement('SELECT 1 -- admin-marker', { runAsync: true }), 'ExecuteStatement');
+      const failed = await connection.bounded(session.executeStatement('SELECT count(*) FROM enos.asset -- admin-marker', { runAsync: true }), 'ExecuteStatement');
       expect(await connection.bounded(failed.status(false), 'GetOperationStatus')).toMatchObject({
         operationState: TOperationState.ERROR_STATE,
         errorMessage: 'injected from the admin listener',

@@ -89,7 +89,19 @@ export async function openSession(connection: Connection, configuration?: Record
 export function expandSerialized(rowSet: RowSet): RowSet {
   const raw = rowSet as unknown as { binaryColumns?: Buffer | null; columnCount?: number | null; columns?: unknown[] | null };
   if (!raw.binaryColumns) return rowSet;
-  const protocol = new thrift.TCompactProtocol(new thrift.TFramedTransport(raw.binaryColumns));
+  const transport = new thrift.TFramedTransport(raw.binaryColumns);
+  const protocol = new thrift.TCompactProtocol(transport);
+  // thrift 0.20's readBool reads a list element as `readByte().value`, but the transport's
+  // readByte returns the number itself, so every boolean would read false. Java's TCompactProtocol
+  // reads `readByte() == BOOLEAN_TRUE`; so does this override.
+  const state = protocol as unknown as { boolValue_: { hasBoolValue: boolean; boolValue: boolean } };
+  protocol.readBool = () => {
+    if (state.boolValue_.hasBoolValue) {
+      state.boolValue_.hasBoolValue = false;
+      return state.boolValue_.boolValue;
+    }
+    return (transport.readByte() as unknown as number) === 1;
+  };
   const columns: unknown[] = [];
   for (let i = 0; i < (raw.columnCount ?? 0); i++) {
     const column = new TCLIService_types.TColumn();

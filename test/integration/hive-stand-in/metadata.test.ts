@@ -89,6 +89,7 @@ describe.each(['binary', 'http'])('over %s', (transport) => {
       { TABLE_CAT: '', TABLE_SCHEM: 'enos', TABLE_NAME: 'asset', TABLE_TYPE: 'TABLE', REMARKS: null, ...nulls },
       { TABLE_CAT: '', TABLE_SCHEM: 'enos', TABLE_NAME: 'asset_view', TABLE_TYPE: 'VIEW', REMARKS: null, ...nulls },
       { TABLE_CAT: '', TABLE_SCHEM: 'enos', TABLE_NAME: 'measurement', TABLE_TYPE: 'TABLE', REMARKS: null, ...nulls },
+      { TABLE_CAT: '', TABLE_SCHEM: 'enos', TABLE_NAME: 'measurement_daily', TABLE_TYPE: 'TABLE', REMARKS: null, ...nulls },
       { TABLE_CAT: '', TABLE_SCHEM: 'enos', TABLE_NAME: 'power_load', TABLE_TYPE: 'TABLE', REMARKS: 'Hourly load per region', ...nulls },
       { TABLE_CAT: '', TABLE_SCHEM: 'enos', TABLE_NAME: 'type_probe', TABLE_TYPE: 'TABLE', REMARKS: null, ...nulls },
     ]);
@@ -100,7 +101,8 @@ describe.each(['binary', 'http'])('over %s', (transport) => {
   it("lists every database's tables without DuckDB's catalog or the stand-in's marker table", async () => {
     const all = await tables({});
     expect(all).toEqual([
-      'enos.asset', 'enos.asset_view', 'enos.measurement', 'enos.power_load', 'enos.type_probe', 'enos1other.site_copy', 'enos_other.site',
+      'enos.asset', 'enos.asset_view', 'enos.measurement', 'enos.measurement_daily', 'enos.power_load', 'enos.type_probe', 'enos1other.site_copy',
+      'enos_other.site',
     ]);
     expect(await tables({ schemaName: 'default' })).toEqual([]);
     expect(await tables({ schemaName: '', tableName: 'stand_in_seed' })).toEqual([]);
@@ -114,9 +116,9 @@ describe.each(['binary', 'http'])('over %s', (transport) => {
     expect(await tables({ tableName: 'site%' })).toEqual(['enos1other.site_copy', 'enos_other.site']);
     expect(await tables({ schemaName: 'enos', tableName: '' })).toEqual([]); // unlike schemaName, '' is not a wildcard
     expect(await tables({ schemaName: 'enos', tableTypes: ['VIEW'] })).toEqual(['enos.asset_view']);
-    expect(await tables({ schemaName: 'enos', tableTypes: [' table '] })).toEqual(['enos.asset', 'enos.measurement', 'enos.power_load', 'enos.type_probe']);
-    expect(await tables({ schemaName: 'enos', tableTypes: ['TABLE', 'VIEW'] })).toHaveLength(5);
-    expect(await tables({ schemaName: 'enos', tableTypes: [] })).toHaveLength(5);
+    expect(await tables({ schemaName: 'enos', tableTypes: [' table '] })).toEqual(['enos.asset', 'enos.measurement', 'enos.measurement_daily', 'enos.power_load', 'enos.type_probe']);
+    expect(await tables({ schemaName: 'enos', tableTypes: ['TABLE', 'VIEW'] })).toHaveLength(6);
+    expect(await tables({ schemaName: 'enos', tableTypes: [] })).toHaveLength(6);
     expect(await tables({ schemaName: 'enos', tableTypes: ['SYNONYM'] })).toEqual([]);
   });
 
@@ -175,8 +177,8 @@ describe('metadata operations as operations', () => {
     expect(columnValues(first.results!, 0)).toMatchObject({ values: ['', ''] });
     expect(isNull(columnValues(first.results!, 0).nulls, 0)).toBe(false); // TABLE_CAT is '', not NULL
 
-    expect(names(await fetch(0)).values).toEqual(['measurement', 'power_load']);
-    expect(names(await fetch(0)).values).toEqual(['type_probe']);
+    expect(names(await fetch(0)).values).toEqual(['measurement', 'measurement_daily']);
+    expect(names(await fetch(0)).values).toEqual(['power_load', 'type_probe']);
     expect(names(await fetch(0)).values).toEqual([]);
     expect(names(await fetch(4)).values).toEqual(['asset', 'asset_view']); // FETCH_FIRST starts again
 

@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHiveStandIn, type HiveStandIn, type ListenerInfo } from '../../../scripts/hive-stand-in/index.js';
 import {
-  TGetInfoType, TStatusCode, TTypeId, columnValues, connect, fetchJsonRows, fetchRowSets, int64, isNull, openSession,
+  TGetInfoType, TStatusCode, TTypeId, columnValues, connect, fetchJsonRows, fetchRowSets, int64, isNull, openSession, rowSetRows,
   sessionHandleOf, type Connection, type Session,
 } from './hive-client.js';
+
+const PROBE_COLUMNS = [
+  'id', 'c_boolean', 'c_tinyint', 'c_smallint', 'c_int', 'c_bigint', 'c_float', 'c_double', 'c_decimal', 'c_decimal_wide', 'c_string',
+  'c_long_string', 'c_date', 'c_timestamp', 'c_binary', 'c_char', 'c_varchar', 'c_array', 'c_map', 'c_struct', 'c_union', 'c_interval_ym',
+  'c_interval_dt', 'c_tslocal',
+];
 
 // The TCLIService calls over every transport, with hive-driver as the client, and the type probe
 // checked cell by cell against DuckDB: values, defaults in null slots and Hive's null bitmaps.
@@ -69,9 +75,11 @@ describe.each([
     const { schema, rowSets } = await fetchRowSets(connection, session, 'SELECT * FROM enos.type_probe ORDER BY id');
     const expected = (await standIn.query('SELECT *, hex(c_binary) AS binary_hex FROM enos.type_probe ORDER BY id')).rows;
     const rowSet = rowSets[0]!;
-    expect(rowSets.slice(1).every((r) => columnValues(r, 0).values.length === 0)).toBe(true); // then the empty end
-    const names = schema.columns.map((c) => c.columnName);
-    expect(names).toEqual(['id', 'c_boolean', 'c_tinyint', 'c_smallint', 'c_int', 'c_bigint', 'c_float', 'c_double', 'c_decimal', 'c_decimal_wide', 'c_string', 'c_long_string', 'c_date', 'c_timestamp', 'c_binary']);
+    expect(rowSets.slice(1).every((r) => rowSetRows(r) === 0)).toBe(true); // then the empty end
+    // SELECT * keeps the table alias (hive.resultset.use.unique.column.names, on by default).
+    const qualified = schema.columns.map((c) => c.columnName);
+    expect(qualified).toEqual(PROBE_COLUMNS.map((name) => `type_probe.${name}`));
+    const names = qualified.map((name) => name.slice('type_probe.'.length)).slice(0, 15);
 
     const wire: Record<string, [string, number]> = {
       id: ['i32Val', TTypeId.INT_TYPE!], c_boolean: ['boolVal', TTypeId.BOOLEAN_TYPE!], c_tinyint: ['byteVal', TTypeId.TINYINT_TYPE!],
@@ -108,7 +116,7 @@ describe.each([
     });
 
     // Hive's own text forms and number forms, independent of DuckDB's JSON.
-    const cell = (name: string, id: number) => columnValues(rowSet, names.indexOf(name)).values[id - 1];
+    const cell = (name: string, id: number) => columnValues(rowSet, PROBE_COLUMNS.indexOf(name)).values[id - 1];
     expect(int64(cell('c_bigint', 1))).toBe(9007199254740993n);
     expect(int64(cell('c_bigint', 3))).toBe(-9223372036854775808n);
     expect(int64(cell('c_bigint', 4))).toBe(9223372036854775807n);
@@ -122,9 +130,50 @@ describe.each([
     expect(cell('c_string', 4)).toBe('Zürich ⚡ 風力');
   });
 
+  it('sends what Hive has no typed column for as text: CHAR padded, complex types as JSON, intervals, local-time-zone timestamps', async () => {
+    const { schema, rowSets } = await fetchRowSets(connection, session, 'SELECT * FROM enos.type_probe WHERE id IN (1, 2, 3, 4, 7) ORDER BY id');
+    const at = (name: string) => PROBE_COLUMNS.indexOf(name);
+    const type = (name: string) => schema.columns[at(name)]!.typeDesc.types[0]!.primitiveEntry;
+    expect(['c_char', 'c_varchar', 'c_array', 'c_map', 'c_struct', 'c_union', 'c_interval_ym', 'c_interval_dt', 'c_tslocal'].map((name) => type(name).type)).toEqual([
+      TTypeId.CHAR_TYPE, TTypeId.VARCHAR_TYPE, TTypeId.ARRAY_TYPE, TTypeId.MAP_TYPE, TTypeId.STRUCT_TYPE, TTypeId.UNION_TYPE,
+      TTypeId.INTERVAL_YEAR_MONTH_TYPE, TTypeId.INTERVAL_DAY_TIME_TYPE,
+      // This client asked for V10; TIMESTAMPLOCALTZ needs V11, so the column is described as a string.
+      TTypeId.STRING_TYPE,
+    ]);
+    const length = (name: string) => (type(name).typeQualifiers!.qualifiers as unknown as Record<string, { i32Value: number }>).characterMaximumLength!.i32Value;
+    expect([length('c_char'), length('c_varchar')]).toEqual([10, 20]);
+    const column = (name: string) => {
+      const { kind, values, nulls } = columnValues(rowSets[0]!, at(name));
+      expect(kind, name).toBe('stringVal');
+      return values.map((value, row) => (isNull(nulls, row) ? null : value));
+    };
+    expect(column('c_char')).toEqual(['ab        ', null, '          ', 'Zü⚡       ', 'seven     ']);
+    expect(column('c_varchar')).toEqual(['varchar one', null, '', 'Zürich ⚡ 風力', 'seven']);
+    expect(column('c_array')).toEqual(['[1,2,3]', null, '[]', '[null,-2147483648]', '[7]']);
+    expect(column('c_map')).toEqual(['{"a":1.5,"b":null}', null, '{}', '{"k\\n":1.0E300}', '{"seven":7.0}']);
+    expect(column('c_struct')).toEqual([
+      '{"name":"x\\"y","ts":"2024-01-01 00:00:00","amount":12.5}',
+      null,
+      '{"name":"","ts":null,"amount":-0.05}',
+      '{"name":"Ünï","ts":"2038-01-19 03:14:07.999999","amount":99999999.99}',
+      '{"name":"seven","ts":"1899-12-31 23:59:59","amount":7}',
+    ]);
+    expect(column('c_union')).toEqual(['{0:7}', null, '{1:"tab\\tq\\""}', '{1:"Zürich"}', '{0:-7}']);
+    expect(column('c_interval_ym')).toEqual(['1-2', null, '-0-3', '0-0', '100-0']);
+    expect(column('c_interval_dt')).toEqual(['1 02:03:04.500000000', null, '-1 00:00:00.000000000', '0 00:00:00.000000000', '1 12:00:00.000000000']);
+    expect(column('c_tslocal')).toEqual(['2024-02-29 23:59:59.123 UTC', null, '1970-01-01 00:00:00 UTC', '2038-01-19 03:14:07.999999 UTC', '2000-01-01 12:00:00.5 UTC']);
+  });
+
+  it('types a bare NULL as Hive\'s NULL type with every value null', async () => {
+    const { schema, rowSets } = await fetchRowSets(connection, session, 'SELECT NULL, 1 AS one');
+    expect(schema.columns.map((c) => [c.columnName, c.typeDesc.types[0]!.primitiveEntry.type])).toEqual([['_c0', TTypeId.NULL_TYPE], ['one', TTypeId.INT_TYPE]]);
+    const { kind, nulls } = columnValues(rowSets[0]!, 0);
+    expect([kind, isNull(nulls, 0)]).toEqual(['stringVal', true]);
+  });
+
   it('honours maxRows and ends with an empty row set', async () => {
     const { rowSets } = await fetchRowSets(connection, session, 'SELECT asset_id, ts FROM enos.measurement LIMIT 2500', 1_000);
-    expect(rowSets.map((r) => columnValues(r, 0).values.length)).toEqual([1000, 1000, 500, 0]);
+    expect(rowSets.map((r) => rowSetRows(r))).toEqual([1000, 1000, 500, 0]);
     expect(rowSets.map((r) => Number(int64(r.startRowOffset)))).toEqual([0, 1000, 2000, 2500]);
   });
 });
@@ -138,8 +187,8 @@ describe('sessions', () => {
 
   afterAll(() => connection?.close());
 
-  it('negotiates the protocol down to V10', async () => {
-    for (const [asked, answered] of [[10, 9], [9, 9], [7, 7]] as const) {
+  it('negotiates the protocol down to what the client speaks (Hive 3.1 speaks up to V11)', async () => {
+    for (const [asked, answered] of [[11, 10], [10, 10], [9, 9], [7, 7]] as const) {
       const response = await connection.bounded(connection.driver.openSession({ client_protocol: asked }), 'OpenSession');
       expect(response.status.statusCode).toBe(TStatusCode.SUCCESS_STATUS);
       expect(response.serverProtocolVersion).toBe(answered);
@@ -158,10 +207,12 @@ describe('sessions', () => {
     await connection.bounded(session.close(), 'CloseSession');
   });
 
-  it('refuses a session on a database that does not exist', async () => {
-    await expect(openSession(connection, { 'use:database': 'no_such_db' })).rejects.toMatchObject({
+  it('opens a session on a database that does not exist, as Hive 3.1 does, and fails its statements', async () => {
+    const session = await openSession(connection, { 'use:database': 'no_such_db' });
+    await expect(connection.bounded(session.executeStatement('SELECT * FROM asset'), 'ExecuteStatement')).rejects.toMatchObject({
       message: expect.stringContaining('Database does not exist: no_such_db'),
     });
+    await connection.bounded(session.close(), 'CloseSession');
   });
 
   it('answers unknown session and operation handles with an error status', async () => {
@@ -226,7 +277,7 @@ describe('HiveQL and errors', () => {
   });
 
   it('reports a run-time failure of an async query through the operation state', async () => {
-    const operation = await connection.bounded(session.executeStatement("SELECT CAST(asset_id AS INT) FROM enos.asset", { runAsync: true }), 'ExecuteStatement');
+    const operation = await connection.bounded(session.executeStatement('SELECT count(CAST(asset_id AS INT)) FROM enos.asset', { runAsync: true }), 'ExecuteStatement');
     const failure = await connection.bounded(connection.utils.waitUntilReady(operation, false, () => undefined), 'waitUntilReady').then(
       () => undefined,
       (error: unknown) => error as { message: string; response: { errorMessage: string; sqlState: string } },
