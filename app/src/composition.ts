@@ -183,7 +183,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   const app = createApp(config, {
     logger,
     readiness: {
-      hive: () => checkHiveReady(config.hive),
+      hive: () => checkHiveReady(config.hive).then(() => undefined),
       storage: () => store.checkReady(),
       jobStore: () => jobs.checkReady(),
       identity: () => identity.checkReady(),

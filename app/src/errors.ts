@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'insufficient_storage'
   | 'identity_unavailable'
   | 'hive_error'
+  | 'hive_forbidden'
   | 'hive_unavailable'
   | 'storage_error'
   | 'not_ready'

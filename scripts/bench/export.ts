@@ -17,7 +17,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { stringify } from 'csv-stringify/sync';
 import hive from 'hive-driver';
-import { columnTypes, csvHeader, csvRows } from '../../app/src/formats/csv.js';
+import { csvHeader, csvRows } from '../../app/src/formats/csv.js';
+import { resultColumns } from '../../app/src/hive/result-schema.js';
 import type { ThriftRowSet, ThriftTableSchema } from '../../app/src/hive/row-set.js';
 import { startAzurite } from '../lib/azurite.js';
 import { parseReadyLine, startChildService, tsxArgs, type ChildService } from '../lib/child-service.js';
@@ -87,7 +88,8 @@ async function decodeComparison(listener: HiveReady['listeners'][number]): Promi
     rowSets.push(rowSet);
     schema = s;
   });
-  const types = columnTypes(schema);
+  const columns = resultColumns(schema, '');
+  const types = columns.map((column) => column.typeId);
   // Warm both paths once so neither pays the JIT alone.
   csvRows(rowSets[0]!, types);
   const jsonResult = (rowSet: ThriftRowSet) => {
@@ -103,7 +105,7 @@ async function decodeComparison(listener: HiveReady['listeners'][number]): Promi
     bytesA += Buffer.byteLength(stringify(objects, { header: false }));
   }
   const objectSeconds = seconds(start);
-  let bytesB = Buffer.byteLength(csvHeader(schema));
+  let bytesB = Buffer.byteLength(csvHeader(columns));
   start = process.hrtime.bigint();
   for (const rowSet of rowSets) bytesB += Buffer.byteLength(csvRows(rowSet, types).join(''));
   const columnarSeconds = seconds(start);

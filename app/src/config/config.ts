@@ -18,6 +18,12 @@ export interface HiveConfig {
   kerberosService: string;
   sessionConf: Record<string, string>;
   defaultDatabase?: string;
+  /** `proxy-user`: sessions run as the user's cluster name (hive.server2.proxy.user). */
+  impersonation: 'none' | 'proxy-user';
+  /** The cluster user name for an EnOS user; `{username}` is replaced. @default '{username}' */
+  proxyUserTemplate?: string;
+  /** The cluster's Hive version (`3.1`), when known; otherwise asked with GetInfo once. */
+  serverVersion?: string;
   fetchSize: number;
   pollIntervalMs: number;
   callTimeoutMs: number;
@@ -166,6 +172,9 @@ function toConfig(env: Env): Config {
       kerberosService: env.HIVE_KERBEROS_SERVICE,
       sessionConf: env.HIVE_SESSION_CONF,
       defaultDatabase: env.HIVE_DEFAULT_DATABASE,
+      impersonation: env.HIVE_IMPERSONATION,
+      proxyUserTemplate: env.HIVE_PROXY_USER_TEMPLATE,
+      serverVersion: env.HIVE_SERVER_VERSION === 'auto' ? undefined : env.HIVE_SERVER_VERSION,
       fetchSize: env.HIVE_FETCH_SIZE,
       pollIntervalMs: env.HIVE_POLL_INTERVAL_MS,
       callTimeoutMs: env.HIVE_CALL_TIMEOUT_MS,

@@ -114,6 +114,12 @@ export const envSchema = z
     HIVE_KERBEROS_SERVICE: z.string().default('hive'),
     HIVE_SESSION_CONF: jsonOf(z.record(z.string(), z.string())).default({}),
     HIVE_DEFAULT_DATABASE: optionalString,
+    HIVE_IMPERSONATION: z.enum(['none', 'proxy-user']).default('none'),
+    HIVE_PROXY_USER_TEMPLATE: z
+      .string()
+      .refine((value) => value.includes('{username}'), 'expected a template containing {username}, e.g. {username} or enos_{username}')
+      .optional(),
+    HIVE_SERVER_VERSION: z.string().regex(/^(auto|\d+\.\d+(\.\S*)?)$/, "expected auto or a Hive version such as 3.1 or 2.3.9").default('auto'),
     HIVE_FETCH_SIZE: int(100, 1_000_000).default(10_000),
     HIVE_POLL_INTERVAL_MS: int(50, 60_000).default(500),
     HIVE_CALL_TIMEOUT_MS: int(1_000, 600_000).default(60_000),

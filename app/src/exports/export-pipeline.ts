@@ -10,7 +10,7 @@ import { createGzip } from 'node:zlib';
 import type { RunningQuery } from '../hive/query-runner.js';
 import type { CommittedExport, ExportFormat, ExportWriter } from '../storage/export-store.js';
 import { rowCount } from '../hive/row-set.js';
-import { columnTypes, csvHeader, csvRows } from '../formats/csv.js';
+import { csvHeader, csvRows } from '../formats/csv.js';
 
 export interface ExportLimits {
   maxRows: number;
@@ -43,13 +43,13 @@ export async function streamExport(options: {
   signal?: AbortSignal;
 }): Promise<ExportOutcome> {
   const { query, writer, limits } = options;
-  const types = columnTypes(query.schema);
+  const types = query.columns.map((column) => column.typeId);
   let rows = 0;
   let csvBytes = 0;
   let truncated = false;
 
   async function* csvChunks(): AsyncGenerator<Buffer> {
-    const header = Buffer.from(csvHeader(query.schema), 'utf8');
+    const header = Buffer.from(csvHeader(query.columns), 'utf8');
     csvBytes += header.length;
     yield header;
     for await (const rowSet of query.rowSets()) {

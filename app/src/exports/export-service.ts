@@ -26,6 +26,26 @@ export interface SubmitRequest {
   idempotencyKey?: string;
 }
 
+/**
+ * Where an export is, in words a user can trust: `queued` (waiting for a slot here),
+ * `hive_pending` (Hive accepted it and waits for the cluster), `hive_running` (Hive runs it;
+ * `hive` carries its own progress when the engine reports it), `writing` (rows stream into the
+ * file), `done` once it ended.
+ */
+export interface ExportProgressView {
+  phase: 'queued' | 'hive_pending' | 'hive_running' | 'writing' | 'done';
+  rows: number;
+  bytes: number;
+  hive: { percent: number | null; summary: string | null } | null;
+}
+
+function progressOf(job: ExportJob): ExportProgressView {
+  const phase = job.status === 'queued' ? 'queued' : job.status === 'running' ? (job.stage?.phase ?? 'hive_pending') : 'done';
+  const hive =
+    phase === 'hive_running' && job.stage ? { percent: job.stage.hivePercent ?? null, summary: job.stage.hiveSummary ?? null } : null;
+  return { phase, rows: job.rows, bytes: job.bytes, hive };
+}
+
 /** What the API shows for a job. */
 export interface ExportView {
   id: string;
@@ -37,7 +57,9 @@ export interface ExportView {
   startedAt: string | null;
   finishedAt: string | null;
   expiresAt: string | null;
-  progress: { rows: number; bytes: number };
+  progress: ExportProgressView;
+  /** The result's columns once Hive has compiled the query; null before. */
+  schema: { name: string; type: string; nullable: boolean }[] | null;
   truncated: boolean;
   cancelRequested: boolean;
   error: { code: string; message: string } | null;
@@ -223,7 +245,8 @@ export class ExportService {
       startedAt: iso(job.startedAt),
       finishedAt: iso(job.finishedAt),
       expiresAt: iso(job.expiresAt),
-      progress: { rows: job.rows, bytes: job.bytes },
+      progress: progressOf(job),
+      schema: job.schema ?? null,
       truncated: job.truncated,
       cancelRequested: job.cancelRequested,
       error: job.error ?? null,

@@ -13,9 +13,9 @@
  * and each heartbeat (so also while the query still runs on Hive).
  */
 import { AppError, isAppError } from '../errors.js';
-import type { ExportJob, JobError, JobStore } from '../jobs/job-store.js';
+import type { ExportJob, JobError, JobPatch, JobStage, JobStore } from '../jobs/job-store.js';
 import type { Logger } from '../logger.js';
-import type { QueryRunner, RunningQuery } from '../hive/query-runner.js';
+import type { HiveStatus, QueryRunner, RunningQuery } from '../hive/query-runner.js';
 import type { CommittedExport, ExportStore, ExportWriter } from '../storage/export-store.js';
 import { streamExport, type ExportLimits } from './export-pipeline.js';
 import { targetOf, type Scheduler } from './export-service.js';
@@ -51,6 +51,15 @@ const SWEEP_PAGE = 100;
 const QUEUED_TOUCH_LIMIT = 1_000;
 
 const shuttingDown = (): AppError => new AppError('internal', 503, 'The connector is shutting down');
+
+function stageOf(status: HiveStatus): JobStage {
+  if (status.stage === 'pending') return { phase: 'hive_pending' };
+  return {
+    phase: 'hive_running',
+    ...(status.percent !== undefined ? { hivePercent: status.percent } : {}),
+    ...(status.summary !== undefined ? { hiveSummary: status.summary } : {}),
+  };
+}
 
 /** What a user reads in `error`: AppError messages are written for them; anything else is not. */
 export function jobErrorOf(error: unknown): JobError {
@@ -204,9 +213,27 @@ export class JobScheduler implements Scheduler {
     const progressEvery = this.options.progressIntervalMs ?? 1_000;
     let pendingProgress: Promise<unknown> = Promise.resolve();
 
+    // Progress, stage and schema writes go one at a time, in order; each doubles as the
+    // cross-instance cancel check. Nobody awaits the chain until the end, so it must never
+    // reject: a rejection would be unhandled (fatal to a Node 20 process) and would stop every
+    // later write.
+    const record = (patch: JobPatch, now: Date) => {
+      pendingProgress = pendingProgress
+        .then(async () => {
+          const current = await jobs.update(job.ownerId, job.id, patch, now, ['running']);
+          if (!current || current.cancelRequested) controller.abort();
+        })
+        .catch((error: unknown) => log.warn({ err: error }, 'could not record export progress'));
+    };
+
     try {
       log.info('export started');
-      query = await runner.start(job.sql, { signal: controller.signal });
+      query = await runner.start(job.sql, {
+        signal: controller.signal,
+        identity: { exportId: job.id, userName: job.ownerName },
+        onHiveStatus: (status) => record({ stage: stageOf(status) }, this.now()),
+      });
+      record({ stage: { phase: 'writing' }, schema: query.columns.map(({ name, type, nullable }) => ({ name, type, nullable })) }, this.now());
       const expiresAt = new Date(this.now().getTime() + job.ttlMinutes * 60_000);
       writer = await store.begin(targetOf(job, expiresAt));
       const outcome = await streamExport({
@@ -219,15 +246,7 @@ export class JobScheduler implements Scheduler {
           const now = this.now();
           if (now.getTime() - lastProgress < progressEvery) return;
           lastProgress = now.getTime();
-          // One progress write in flight at a time; it doubles as the cross-instance cancel check.
-          // Nobody awaits the chain until the end, so it must never reject: a rejection would be
-          // unhandled (fatal to a Node 20 process) and would stop every later write.
-          pendingProgress = pendingProgress
-            .then(async () => {
-              const current = await jobs.update(job.ownerId, job.id, { rows, bytes }, now, ['running']);
-              if (!current || current.cancelRequested) controller.abort();
-            })
-            .catch((error: unknown) => log.warn({ err: error }, 'could not record export progress'));
+          record({ rows, bytes }, now);
         },
       });
       committed = outcome.committed;

@@ -8,15 +8,15 @@
  *
  * Formatting rules: BIGINT exact from the 8 raw bytes (never through a float), DECIMAL as the
  * exact text Hive sends, DATE as YYYY-MM-DD, TIMESTAMP as ISO 8601 local date-time
- * (`YYYY-MM-DDTHH:MM:SS[.fff]`, no offset: Hive timestamps carry no zone), BINARY as base64,
- * complex types as the JSON text Hive sends, booleans as true/false.
+ * (`YYYY-MM-DDTHH:MM:SS[.fff]`, no offset: Hive timestamps carry no zone; Hive 2.3's `.0` on a
+ * whole second is dropped, so one value reads the same from every Hive version), BINARY as base64
+ * (an empty value is `""`, not NULL), complex types as the JSON text Hive sends, CHAR/VARCHAR,
+ * intervals and TIMESTAMP WITH LOCAL TIME ZONE as Hive's text, booleans as true/false.
  */
 
-import type { Int64Like, ThriftColumn, ThriftRowSet, ThriftTableSchema, ValuesWithNulls } from '../hive/row-set.js';
+import type { Int64Like, ThriftColumn, ThriftRowSet, ValuesWithNulls } from '../hive/row-set.js';
 import { rowCount } from '../hive/row-set.js';
-
-/** TTypeId values from TCLIService.thrift that need their own formatting. */
-const TYPE = { TIMESTAMP: 8, BINARY: 9, DATE: 17 } as const;
+import { TYPE_ID as TYPE } from '../hive/result-schema.js';
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
@@ -25,13 +25,16 @@ export function csvField(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function csvHeader(schema: ThriftTableSchema): string {
-  return `${schema.columns.map((column) => csvField(column.columnName)).join(',')}\r\n`;
+export function csvHeader(columns: readonly { name: string }[]): string {
+  return `${columns.map((column) => csvField(column.name)).join(',')}\r\n`;
 }
 
-export function columnTypes(schema: ThriftTableSchema): number[] {
-  return schema.columns.map((column) => column.typeDesc.types[0]?.primitiveEntry?.type ?? 7);
+/** `2024-01-01 00:00:00.0` (Hive 2.3) and `2024-01-01 00:00:00` (3.1+) both → `2024-01-01T00:00:00`. */
+export function isoTimestamp(hiveText: string): string {
+  return (hiveText.endsWith('.0') ? hiveText.slice(0, -2) : hiveText).replace(' ', 'T');
 }
+
+const base64Field = (value: Buffer): string => (value.length === 0 ? '""' : value.toString('base64'));
 
 const isNull = (nulls: Buffer, index: number): boolean => {
   const byte = nulls[index >> 3];
@@ -53,7 +56,7 @@ function formatColumn(column: ThriftColumn, type: number, count: number): string
     }
   };
   if (column.stringVal) {
-    if (type === TYPE.TIMESTAMP) fill(column.stringVal, (value) => value.replace(' ', 'T'));
+    if (type === TYPE.TIMESTAMP) fill(column.stringVal, isoTimestamp);
     else if (type === TYPE.DATE) fill(column.stringVal, (value) => value);
     else fill(column.stringVal, csvField);
   } else if (column.i64Val) fill(column.i64Val, int64Text);
@@ -62,7 +65,7 @@ function formatColumn(column: ThriftColumn, type: number, count: number): string
   else if (column.boolVal) fill(column.boolVal, (value) => (value ? 'true' : 'false'));
   else if (column.i16Val) fill(column.i16Val, String);
   else if (column.byteVal) fill(column.byteVal, String);
-  else if (column.binaryVal) fill(column.binaryVal, (value) => value.toString('base64'));
+  else if (column.binaryVal) fill(column.binaryVal, base64Field);
   else throw new Error('Hive sent a column with no values of a known type');
   return out;
 }

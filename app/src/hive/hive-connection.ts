@@ -9,6 +9,7 @@ import http from 'node:http';
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
+import { openSessionError } from './session-settings.js';
 
 const { TCLIService, TCLIService_types } = hive.thrift;
 
@@ -23,8 +24,11 @@ export interface HiveConnection {
   close(): Promise<void>;
 }
 
-/** Protocol version we ask for; the server negotiates down and hive-driver copes with older. */
-const CLIENT_PROTOCOL = TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 as number;
+/**
+ * Protocol version we ask for; the server negotiates down. V11 (Hive 3.0+) describes TIMESTAMP
+ * WITH LOCAL TIME ZONE columns by their own type id; before it they arrive as strings.
+ */
+const CLIENT_PROTOCOL = TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V11 as number;
 
 function authProviderFor(config: HiveConfig): DriverAuth {
   switch (config.auth) {
@@ -85,7 +89,11 @@ function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number, ex
   return Promise.race(extra ? [promise, timeout, extra] : [promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function openHiveConnection(config: HiveConfig): Promise<HiveConnection> {
+/**
+ * `configuration` is TOpenSessionReq.configuration (see session-settings.ts); without it the
+ * session gets only the configured database and settings.
+ */
+export async function openHiveConnection(config: HiveConfig, configuration?: Record<string, string>): Promise<HiveConnection> {
   const client = new hive.HiveClient(TCLIService, TCLIService_types);
   let failBroken!: (error: Error) => void;
   const broken = new Promise<never>((_, reject) => {
@@ -122,13 +130,19 @@ export async function openHiveConnection(config: HiveConfig): Promise<HiveConnec
       config.callTimeoutMs,
     );
     const session = await call('OpenSession', () =>
-      client.openSession({
-        client_protocol: CLIENT_PROTOCOL,
-        configuration: {
-          ...Object.fromEntries(Object.entries(config.sessionConf).map(([key, value]) => [`set:hiveconf:${key}`, value])),
-          ...(config.defaultDatabase ? { 'use:database': config.defaultDatabase } : {}),
-        },
-      }),
+      client
+        .openSession({
+          client_protocol: CLIENT_PROTOCOL,
+          configuration: configuration ?? {
+            ...Object.fromEntries(Object.entries(config.sessionConf).map(([key, value]) => [`set:hiveconf:${key}`, value])),
+            ...(config.defaultDatabase ? { 'use:database': config.defaultDatabase } : {}),
+          },
+        })
+        .catch((error: unknown) => {
+          // A refusal is a status with Hive's reason (StatusError); anything else is the link.
+          if ((error as { name?: string }).name === 'Status Error') throw openSessionError((error as Error).message, error);
+          throw error;
+        }),
     );
     return {
       session,
@@ -146,11 +160,15 @@ export async function openHiveConnection(config: HiveConfig): Promise<HiveConnec
   }
 }
 
-/** For /readyz: a session can be opened and the server answers GetInfo. */
-export async function checkHiveReady(config: HiveConfig): Promise<void> {
+/**
+ * For /readyz and for choosing session settings: a session can be opened and the server answers
+ * GetInfo; resolves to its CLI_DBMS_VER (`3.1.3`).
+ */
+export async function checkHiveReady(config: HiveConfig): Promise<string> {
   const connection = await openHiveConnection({ ...config, callTimeoutMs: Math.min(config.callTimeoutMs, 5_000) });
   try {
-    await connection.call('GetInfo', () => connection.session.getInfo(TCLIService_types.TGetInfoType.CLI_DBMS_NAME as number));
+    const info = await connection.call('GetInfo', () => connection.session.getInfo(TCLIService_types.TGetInfoType.CLI_DBMS_VER as number));
+    return String(info.getValue());
   } finally {
     await connection.close();
   }

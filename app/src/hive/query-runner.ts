@@ -1,41 +1,65 @@
 /**
  * Runs one guarded SELECT on HiveServer2 and streams its columnar row sets. The statement runs
  * asynchronously; status is polled at the configured interval (hive-driver's own waitUntilReady
- * polls with no delay at all). Cancellation — the job's, the query timeout's, or the caller going
- * away — cancels the operation on the server, so a cancelled export stops using the cluster.
- * Driver errors become AppErrors whose message a user can read; details go to the log.
+ * polls with no delay at all), with Hive's in-place progress (PENDING, then vertex progress while
+ * RUNNING) handed to the caller. Cancellation — the job's, the query timeout's, or the caller
+ * going away — cancels the operation on the server, so a cancelled export stops using the
+ * cluster; Hive is also told the time limit (TExecuteStatementReq.queryTimeout), so the query
+ * ends there even if the connector dies. Driver errors become AppErrors whose message a user can
+ * read; details go to the log.
+ *
+ * Deadlines: every call has the per-call timeout, except the first FetchResults, which may be
+ * the whole scan (a query Hive turns into a fetch task is FINISHED at once and reads its files
+ * during that call): it gets what is left of the query's time limit.
  */
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
-import type { ThriftRowSet, ThriftTableSchema } from './row-set.js';
 import type { Logger } from '../logger.js';
-import { openHiveConnection, type HiveConnection } from './hive-connection.js';
+import { readableHiveError } from './hive-error-text.js';
+import { checkHiveReady, openHiveConnection, type HiveConnection } from './hive-connection.js';
+import { resultColumns, type ResultColumn } from './result-schema.js';
+import { readRowSet, type ThriftRowSet, type ThriftTableSchema } from './row-set.js';
+import { parseServerVersion, sessionConfiguration, type QueryIdentity, type ServerVersion } from './session-settings.js';
 
 const { TCLIService_types } = hive.thrift;
 const STATE = TCLIService_types.TOperationState as Record<string, number>;
 const FETCH_NEXT = TCLIService_types.TFetchOrientation.FETCH_NEXT as number;
+const JOB_IN_PROGRESS = TCLIService_types.TJobExecutionStatus.IN_PROGRESS as number;
+const JOB_COMPLETE = TCLIService_types.TJobExecutionStatus.COMPLETE as number;
 
 type HiveOperation = Awaited<ReturnType<HiveConnection['session']['executeStatement']>>;
 
+/** Where the query is on the cluster, as GetOperationStatus tells it. */
+export interface HiveStatus {
+  /** `pending`: accepted, waiting for the cluster; `running`: compiling or executing. */
+  stage: 'pending' | 'running';
+  /** 0–100 from Hive's in-place progress, when the engine reports it (Tez does). */
+  percent?: number;
+  /** Hive's own one-line summary, e.g. `VERTICES: 01/02 [==>>--] 50% ELAPSED TIME: 3.21 s`. */
+  summary?: string;
+}
+
 export interface RunningQuery {
-  schema: ThriftTableSchema;
-  /** Row sets in order, each non-empty; ends when Hive has no more rows. */
+  /** The result's columns, named and typed as users see them (see result-schema.ts). */
+  columns: ResultColumn[];
+  /** Row sets in order, each non-empty and checked; ends when Hive has no more rows. */
   rowSets(): AsyncGenerator<ThriftRowSet>;
   /** Cancels on the server if still running, closes the operation and the session. */
   close(): Promise<void>;
 }
 
-export interface QueryRunner {
-  /** Resolves once the query has FINISHED on the server and its schema is known. */
-  start(sql: string, options: { signal: AbortSignal; onRunning?: () => void }): Promise<RunningQuery>;
+export interface StartOptions {
+  signal: AbortSignal;
+  /** The export and its user, told to the cluster (hive.query.name / tag, impersonation). */
+  identity?: QueryIdentity;
+  /** Each change of the query's stage or progress while Hive runs it. */
+  onHiveStatus?: (status: HiveStatus) => void;
 }
 
-/** First line of a Hive error, without Java class noise, capped: what a user can act on. */
-export function readableHiveError(message: string | undefined): string {
-  const first = (message ?? '').split('\n')[0]!.trim();
-  const text = first.replace(/^org\.apache\.[\w.$]+:\s*/, '') || 'Hive reported an error without a message';
-  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+export interface QueryRunner {
+  /** Resolves once the query has FINISHED on the server and its schema is known. */
+  start(sql: string, options: StartOptions): Promise<RunningQuery>;
 }
 
 function toAppError(error: unknown, what: string): AppError {
@@ -58,6 +82,23 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+interface ProgressUpdate {
+  progressedPercentage?: number | null;
+  status?: number | null;
+  footerSummary?: string | null;
+}
+
+function statusOf(state: number, progress: ProgressUpdate | null | undefined): HiveStatus {
+  if (state === STATE.PENDING_STATE || state === STATE.INITIALIZED_STATE) return { stage: 'pending' };
+  const reported = progress && (progress.status === JOB_IN_PROGRESS || progress.status === JOB_COMPLETE);
+  if (!reported) return { stage: 'running' };
+  const percent = Math.max(0, Math.min(100, Math.round((progress.progressedPercentage ?? 0) * 100)));
+  const summary = progress.footerSummary?.replace(/\s+/g, ' ').trim();
+  return { stage: 'running', percent, ...(summary ? { summary } : {}) };
+}
+
+const sameStatus = (a: HiveStatus | undefined, b: HiveStatus) => a?.stage === b.stage && a.percent === b.percent && a.summary === b.summary;
+
 /**
  * Polls an operation until it has FINISHED, at a sane interval (hive-driver's own
  * waitUntilReady polls with no delay at all). Hive's ERROR, CANCELED and TIMEDOUT states become
@@ -66,13 +107,14 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export async function waitForOperation(
   connection: HiveConnection,
   operation: HiveOperation,
-  options: { pollIntervalMs: number; signal: AbortSignal; abortError: () => AppError; onRunning?: () => void },
+  options: { pollIntervalMs: number; signal: AbortSignal; abortError: () => AppError; onStatus?: (status: HiveStatus) => void },
 ): Promise<void> {
   const { signal, abortError } = options;
-  let reportedRunning = false;
+  let last: HiveStatus | undefined;
   for (;;) {
     if (signal.aborted) throw abortError();
-    const status = await connection.call('GetOperationStatus', () => operation.status(false)).catch((error: unknown) => {
+    const wantProgress = options.onStatus !== undefined;
+    const status = await connection.call('GetOperationStatus', () => operation.status(wantProgress)).catch((error: unknown) => {
       throw toAppError(error, 'GetOperationStatus');
     });
     const state = status.operationState;
@@ -81,47 +123,90 @@ export async function waitForOperation(
       throw new AppError('hive_error', 422, readableHiveError(status.errorMessage), { cause: status });
     }
     if (state === STATE.CANCELED_STATE || state === STATE.CLOSED_STATE) throw signal.aborted ? abortError() : new AppError('hive_error', 422, 'Hive cancelled the query');
-    if (state === STATE.TIMEDOUT_STATE) throw new AppError('hive_error', 422, 'Hive timed the query out');
-    if (state === STATE.RUNNING_STATE && !reportedRunning) {
-      reportedRunning = true;
-      options.onRunning?.();
+    if (state === STATE.TIMEDOUT_STATE) {
+      throw new AppError('hive_error', 422, 'Hive stopped the query at its time limit (the cluster\'s hive.query.timeout.seconds or the export\'s limit)');
+    }
+    if (options.onStatus) {
+      const current = statusOf(state ?? STATE.RUNNING_STATE!, status.progressUpdateResponse as ProgressUpdate | undefined);
+      if (!sameStatus(last, current)) options.onStatus(current);
+      last = current;
     }
     await sleep(options.pollIntervalMs, signal);
   }
-  if (!reportedRunning) options.onRunning?.();
 }
 
+/** Formats the limit as users read it: `90 s`, `2 min`. */
+const limitText = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+
 export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunner {
+  // Which session settings a cluster accepts depends on its version: asked once, then remembered.
+  let version: Promise<ServerVersion | undefined> | undefined = config.serverVersion ? Promise.resolve(parseServerVersion(config.serverVersion)) : undefined;
+  const serverVersion = (): Promise<ServerVersion | undefined> => {
+    version ??= checkHiveReady(config).then(
+      (text) => {
+        const parsed = parseServerVersion(text);
+        logger.info({ hiveVersion: text }, 'HiveServer2 version');
+        return parsed;
+      },
+      (error: unknown) => {
+        version = undefined; // ask again next time
+        throw error;
+      },
+    );
+    return version;
+  };
+
   return {
-    async start(sql, { signal, onRunning }) {
-      const deadline = AbortSignal.timeout(config.queryTimeoutMs);
-      const abort = AbortSignal.any([signal, deadline]);
-      const limit = config.queryTimeoutMs >= 60_000 ? `${Math.round(config.queryTimeoutMs / 60_000)} min` : `${Math.round(config.queryTimeoutMs / 1000)} s`;
+    async start(sql, { signal, identity, onHiveStatus }) {
+      const startedAt = Date.now();
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(), config.queryTimeoutMs);
+      timer.unref();
+      const abort = AbortSignal.any([signal, timeout.signal]);
+      const limit = limitText(config.queryTimeoutMs);
       // The limit covers the whole run: while Hive computes, and while its rows are fetched.
       const abortError = (phase: 'query' | 'fetch' = 'query') => {
-        if (!deadline.aborted) return new AppError('conflict', 409, 'The export was cancelled');
+        if (!timeout.signal.aborted) return new AppError('conflict', 409, 'The export was cancelled');
         return phase === 'query'
           ? new AppError('hive_error', 422, `The query did not finish within the time limit (${limit})`)
           : new AppError('hive_error', 422, `The export did not finish within the time limit (${limit}): Hive ran the query, but fetching its rows took longer`);
       };
 
-      if (abort.aborted) throw abortError();
-      const connection = await openHiveConnection(config);
+      if (abort.aborted) {
+        clearTimeout(timer);
+        throw abortError();
+      }
+      let connection: HiveConnection;
+      try {
+        const configuration = sessionConfiguration(config, identity ? await serverVersion() : undefined, identity);
+        connection = await openHiveConnection(config, configuration);
+      } catch (error) {
+        clearTimeout(timer);
+        throw toAppError(error, 'OpenSession');
+      }
       let operation: HiveOperation | undefined;
       let closed = false;
 
+      let fetching = false;
       const close = async () => {
         if (closed) return;
         closed = true;
+        clearTimeout(timer);
         if (operation) {
           const op = operation;
-          if (!op.finished() || abort.aborted) await connection.call('CancelOperation', () => op.cancel(), 10_000).catch(() => undefined);
-          await connection.call('CloseOperation', () => op.close(), 10_000).catch(() => undefined);
+          // CancelOperation is a no-op once the operation is FINISHED (a fetch task's scan runs
+          // inside FetchResults then), so only CloseOperation or a dropped connection stop it.
+          if (!op.finished()) await connection.call('CancelOperation', () => op.cancel(), 10_000).catch(() => undefined);
+          // On a binary connection calls are answered in order: a CloseOperation would wait
+          // behind the FetchResults still running. Dropping the connection ends that session and
+          // its operations on the server at once; HTTP requests are independent, so close there.
+          const stuckBehindFetch = fetching && config.transport === 'binary';
+          if (!stuckBehindFetch) await connection.call('CloseOperation', () => op.close(), 10_000).catch(() => undefined);
         }
         await connection.close();
       };
       const onAbort = () => {
-        logger.info({ reason: deadline.aborted ? 'timeout' : 'cancelled' }, 'cancelling Hive operation');
+        logger.info({ reason: timeout.signal.aborted ? 'timeout' : 'cancelled' }, 'cancelling Hive operation');
         if (operation) void connection.call('CancelOperation', () => operation!.cancel(), 10_000).catch(() => undefined);
       };
       abort.addEventListener('abort', onAbort, { once: true });
@@ -130,40 +215,55 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         // A cancel that came while the connection opened fired no listener: don't submit the query.
         if (abort.aborted) throw abortError();
         operation = await connection
-          .call('ExecuteStatement', () => connection.session.executeStatement(sql, { runAsync: true }))
+          .call('ExecuteStatement', () =>
+            connection.session.executeStatement(sql, { runAsync: true, queryTimeout: Math.ceil(config.queryTimeoutMs / 1000) } as { runAsync: boolean }),
+          )
           .catch((error: unknown) => {
             throw toAppError(error, 'ExecuteStatement');
           });
-        await waitForOperation(connection, operation, { pollIntervalMs: config.pollIntervalMs, signal: abort, abortError, ...(onRunning ? { onRunning } : {}) });
+        await waitForOperation(connection, operation, { pollIntervalMs: config.pollIntervalMs, signal: abort, abortError, ...(onHiveStatus ? { onStatus: onHiveStatus } : {}) });
 
         const op = operation;
         op.setMaxRows(config.fetchSize);
-        const fetchNext = () =>
-          connection.call('FetchResults', () => op.fetch(FETCH_NEXT)).catch((error: unknown) => {
-            throw abort.aborted ? abortError('fetch') : toAppError(error, 'FetchResults');
-          });
-        // The first fetch also reads the result set metadata (GetResultSetMetadata).
-        await fetchNext();
+        const fetchNext = (timeoutMs?: number) => {
+          fetching = true;
+          return connection
+            .call('FetchResults', () => op.fetch(FETCH_NEXT), timeoutMs)
+            .catch((error: unknown) => {
+              throw abort.aborted ? abortError('fetch') : toAppError(error, 'FetchResults');
+            })
+            .finally(() => {
+              fetching = false;
+            });
+        };
+        // The first fetch also reads the result set metadata (GetResultSetMetadata), and may be
+        // the scan itself (a fetch task): it gets the rest of the query's time limit.
+        await fetchNext(Math.max(config.callTimeoutMs, config.queryTimeoutMs - (Date.now() - startedAt)));
         const schema = op.getSchema() as ThriftTableSchema | null;
         if (!schema) throw new AppError('hive_error', 422, 'The statement returned no result set');
+        const columns = resultColumns(schema, sql);
 
         async function* rowSets(): AsyncGenerator<ThriftRowSet> {
           for (;;) {
             const batch = op.getData() as ThriftRowSet[];
             op.flush();
-            const more = op.hasMoreRows();
+            // hive-driver's hasMoreRows looks only at `columns`, so it ends a serialized result
+            // after its first row set; the end of a result is an empty row set, which is what
+            // is checked here.
+            const read = batch.map((rowSet) => readRowSet(rowSet, columns.length));
+            const more = read.some((rowSet) => (rowSet.columns?.length ?? 0) > 0);
             if (more && abort.aborted) throw abortError('fetch');
             // Ask for the next batch before handing this one out, so the server prepares it
             // while we encode and upload (one request in flight, so memory stays bounded).
             const next = more ? fetchNext() : undefined;
             next?.catch(() => undefined);
-            for (const rowSet of batch) yield rowSet;
+            for (const rowSet of read) if ((rowSet.columns?.length ?? 0) > 0) yield rowSet;
             if (!next) return;
             await next;
           }
         }
         return {
-          schema,
+          columns,
           rowSets,
           close: async () => {
             abort.removeEventListener('abort', onAbort);

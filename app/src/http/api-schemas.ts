@@ -52,7 +52,25 @@ export const exportView = z.object({
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
   expiresAt: z.iso.datetime().nullable(),
-  progress: z.object({ rows: z.number().int(), bytes: z.number().int() }),
+  progress: z
+    .object({
+      phase: z
+        .enum(['queued', 'hive_pending', 'hive_running', 'writing', 'done'])
+        .describe('queued here; accepted by Hive and waiting for the cluster; running on Hive; writing rows; ended'),
+      rows: z.number().int(),
+      bytes: z.number().int(),
+      hive: z
+        .object({
+          percent: z.number().min(0).max(100).nullable().describe("Hive's own progress, when its engine reports it (Tez does)"),
+          summary: z.string().nullable().describe("Hive's progress line, e.g. VERTICES: 01/02 [==>>--] 50% ELAPSED TIME: 3.21 s"),
+        })
+        .nullable(),
+    })
+    .describe('Where the export is, and how much it has written'),
+  schema: z
+    .array(z.object({ name: z.string(), type: z.string().describe("Hive's type, e.g. decimal(38,6)"), nullable: z.boolean() }))
+    .nullable()
+    .describe("The result's columns, once Hive has compiled the query"),
   truncated: z.boolean().describe('true when a row or byte cap stopped the export early'),
   cancelRequested: z.boolean(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),

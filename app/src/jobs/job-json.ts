@@ -4,14 +4,41 @@
  * loudly with what arrived instead of leaking a malformed object into the API.
  */
 import type { CommittedExport, ExportFormat, StorageMethod } from '../storage/export-store.js';
-import type { JobError, JobStatus } from './job-store.js';
+import type { JobColumn, JobError, JobStage, JobStatus } from './job-store.js';
 
 const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'];
 const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'csv.gz'];
 const STORAGE_METHODS: readonly StorageMethod[] = ['blob', 'local'];
 
-export const encodeJson = (value: JobError | CommittedExport | undefined): string | undefined =>
+export const encodeJson = (value: JobError | CommittedExport | JobStage | JobColumn[] | undefined): string | undefined =>
   value === undefined ? undefined : JSON.stringify(value);
+
+const PHASES: readonly JobStage['phase'][] = ['hive_pending', 'hive_running', 'writing'];
+
+export function decodeJobStage(json: string): JobStage {
+  const value = parseObject(json, 'stage');
+  const phase = stringField(value, 'phase', 'stage');
+  if (!isOneOf(phase, PHASES)) throw new Error(`Stored job stage has phase ${JSON.stringify(phase)}; expected one of ${PHASES.join(', ')}`);
+  const stage: JobStage = { phase };
+  if (typeof value.hivePercent === 'number') stage.hivePercent = value.hivePercent;
+  if (typeof value.hiveSummary === 'string') stage.hiveSummary = value.hiveSummary;
+  return stage;
+}
+
+export function decodeJobSchema(json: string): JobColumn[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (cause) {
+    throw new Error(`Stored job schema is not JSON: ${JSON.stringify(json.slice(0, 80))}`, { cause });
+  }
+  if (!Array.isArray(value)) throw new Error(`Stored job schema is ${JSON.stringify(json.slice(0, 80))}; expected a JSON array`);
+  return value.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) throw new Error('Stored job schema has an entry that is not an object');
+    const column = entry as Record<string, unknown>;
+    return { name: stringField(column, 'name', 'schema'), type: stringField(column, 'type', 'schema'), nullable: column.nullable !== false };
+  });
+}
 
 export function decodeJobError(json: string): JobError {
   const value = parseObject(json, 'error');

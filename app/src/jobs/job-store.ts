@@ -19,6 +19,23 @@ export interface JobError {
   message: string;
 }
 
+/** Where a running export is: waiting on Hive, running on Hive (with its progress), writing rows. */
+export interface JobStage {
+  phase: 'hive_pending' | 'hive_running' | 'writing';
+  /** 0–100, from Hive's in-place progress while it runs the query (Tez reports it). */
+  hivePercent?: number;
+  /** Hive's own progress line, e.g. `VERTICES: 01/02 [==>>--] 50% ELAPSED TIME: 3.21 s`. */
+  hiveSummary?: string;
+}
+
+/** One column of the result, once Hive has compiled the query. */
+export interface JobColumn {
+  name: string;
+  /** Hive's type text, e.g. `decimal(38,6)`. */
+  type: string;
+  nullable: boolean;
+}
+
 export interface ExportJob {
   id: string;
   ownerId: string;
@@ -43,6 +60,8 @@ export interface ExportJob {
   cancelRequested: boolean;
   error?: JobError;
   result?: CommittedExport;
+  stage?: JobStage;
+  schema?: JobColumn[];
 }
 
 export type NewExportJob = Omit<
@@ -53,7 +72,18 @@ export type NewExportJob = Omit<
 export type JobPatch = Partial<
   Pick<
     ExportJob,
-    'status' | 'startedAt' | 'finishedAt' | 'expiresAt' | 'rows' | 'bytes' | 'truncated' | 'cancelRequested' | 'error' | 'result'
+    | 'status'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'expiresAt'
+    | 'rows'
+    | 'bytes'
+    | 'truncated'
+    | 'cancelRequested'
+    | 'error'
+    | 'result'
+    | 'stage'
+    | 'schema'
   >
 >;
 

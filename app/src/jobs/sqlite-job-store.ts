@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { ACTIVE_STATUSES, type ExportJob, type JobPatch, type JobStore, type NewExportJob } from './job-store.js';
 import { interruptedPatch, newJobRecord, stalePatch } from './job-records.js';
-import { decodeCommittedExport, decodeFormat, decodeJobError, decodeStatus, encodeJson } from './job-json.js';
+import { decodeCommittedExport, decodeFormat, decodeJobError, decodeJobSchema, decodeJobStage, decodeStatus, encodeJson } from './job-json.js';
 import { jobIdTaken, jobStoreFailed, jobStoreNotReady } from './job-store-errors.js';
 import { migrate } from './sqlite-migrations.js';
 
@@ -40,6 +40,8 @@ interface JobRow {
   cancel_requested: number;
   error: string | null;
   result: string | null;
+  stage: string | null;
+  schema: string | null;
 }
 
 /** Named parameters of the patch statement: null means "leave the column as it is". */
@@ -54,6 +56,8 @@ type PatchParams = {
   cancelRequested: number | null;
   error: string | null;
   result: string | null;
+  stage: string | null;
+  schema: string | null;
   updatedAt: number;
 };
 
@@ -71,10 +75,10 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
   const insert = db.prepare<[JobRow], JobRow>(`
     INSERT INTO export_jobs (id, owner_id, owner_name, organization_id, sql, format, ttl_minutes, status,
       instance_id, idempotency_key, created_at, updated_at, started_at, finished_at, expires_at, rows, bytes,
-      truncated, cancel_requested, error, result)
+      truncated, cancel_requested, error, result, stage, schema)
     VALUES (@id, @owner_id, @owner_name, @organization_id, @sql, @format, @ttl_minutes, @status,
       @instance_id, @idempotency_key, @created_at, @updated_at, @started_at, @finished_at, @expires_at, @rows, @bytes,
-      @truncated, @cancel_requested, @error, @result)
+      @truncated, @cancel_requested, @error, @result, @stage, @schema)
     RETURNING *`);
   const selectByKey = db.prepare<[string, string], JobRow>(
     'SELECT * FROM export_jobs WHERE owner_id = ? AND idempotency_key = ?',
@@ -96,6 +100,8 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       cancel_requested = coalesce(@cancelRequested, cancel_requested),
       error            = coalesce(@error, error),
       result           = coalesce(@result, result),
+      stage            = coalesce(@stage, stage),
+      schema           = coalesce(@schema, schema),
       updated_at       = @updatedAt
     WHERE owner_id = @ownerId AND id = @id
       AND (@onlyIf IS NULL OR status IN (SELECT value FROM json_each(@onlyIf)))
@@ -234,6 +240,8 @@ function patchParams(patch: JobPatch, now: Date): PatchParams {
     cancelRequested: flag(patch.cancelRequested),
     error: encodeJson(patch.error) ?? null,
     result: encodeJson(patch.result) ?? null,
+    stage: encodeJson(patch.stage) ?? null,
+    schema: encodeJson(patch.schema) ?? null,
     updatedAt: now.getTime(),
   };
 }
@@ -261,6 +269,8 @@ function toRow(job: ExportJob): JobRow {
     cancel_requested: job.cancelRequested ? 1 : 0,
     error: encodeJson(job.error) ?? null,
     result: encodeJson(job.result) ?? null,
+    stage: encodeJson(job.stage) ?? null,
+    schema: encodeJson(job.schema) ?? null,
   };
 }
 
@@ -292,5 +302,7 @@ function fromRow(row: JobRow): ExportJob {
   if (expiresAt) job.expiresAt = expiresAt;
   if (row.error !== null) job.error = decodeJobError(row.error);
   if (row.result !== null) job.result = decodeCommittedExport(row.result);
+  if (row.stage !== null) job.stage = decodeJobStage(row.stage);
+  if (row.schema !== null) job.schema = decodeJobSchema(row.schema);
   return job;
 }

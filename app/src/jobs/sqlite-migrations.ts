@@ -51,6 +51,14 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX export_jobs_status_expires ON export_jobs (status, expires_at);
     `,
   },
+  {
+    version: 2,
+    description: 'export_jobs.stage (Hive progress of a running export) and export_jobs.schema (result columns)',
+    sql: `
+      ALTER TABLE export_jobs ADD COLUMN stage TEXT;
+      ALTER TABLE export_jobs ADD COLUMN schema TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

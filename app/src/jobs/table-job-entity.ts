@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ExportJob } from './job-store.js';
-import { decodeCommittedExport, decodeFormat, decodeJobError, decodeStatus, encodeJson } from './job-json.js';
+import { decodeCommittedExport, decodeFormat, decodeJobError, decodeJobSchema, decodeJobStage, decodeStatus, encodeJson } from './job-json.js';
 
 const IDEMPOTENCY_PREFIX = 'idem:';
 
@@ -42,6 +42,10 @@ export type JobEntity = {
   result: string | undefined;
   /** The blob (or file) name, in its own property so the cleanup function needs no JSON. */
   storageLocation: string | undefined;
+  /** JSON of JobStage. */
+  stage: string | undefined;
+  /** JSON of the result columns. */
+  schema: string | undefined;
 };
 
 export type IdempotencyEntity = {
@@ -100,6 +104,8 @@ export function toJobEntity(job: ExportJob): JobEntity {
     error: encodeJson(job.error),
     result: encodeJson(job.result),
     storageLocation: job.result?.location,
+    stage: encodeJson(job.stage),
+    schema: encodeJson(job.schema),
   };
 }
 
@@ -130,6 +136,8 @@ export function fromJobEntity(entity: Record<string, unknown>): ExportJob {
   if (entity.expiresAt !== undefined) job.expiresAt = read.date('expiresAt');
   if (entity.error !== undefined) job.error = decodeJobError(read.string('error'));
   if (entity.result !== undefined) job.result = decodeCommittedExport(read.string('result'));
+  if (entity.stage !== undefined) job.stage = decodeJobStage(read.string('stage'));
+  if (entity.schema !== undefined) job.schema = decodeJobSchema(read.string('schema'));
   return job;
 }
 

@@ -7,7 +7,7 @@
  */
 import { MessageType, TType, ThriftWriter, finishMessage, type EncodedMessage } from '../thrift/binary-protocol.js';
 import { SUCCESS, writeStatus } from '../thrift/responses.js';
-import { TTypeId, WIRE, type ColumnPlan } from './column-plan.js';
+import { WIRE, type ColumnPlan } from './column-plan.js';
 import { compactColumns } from './compact-columns.js';
 import { hiveValueText } from './hive-text.js';
 import { RawChunk, type RawColumn } from './raw-chunk.js';

@@ -212,8 +212,9 @@ describe('limits, cancellation and faults', () => {
       const final = await stack.waitFor(demo, json.id);
       expect(final.status).toBe('cancelled');
       expect(final.downloadUrl).toBeNull();
-      const operation = standIns.hive.operations().find((op) => op.statement.includes('cancel_probe'));
-      expect(operation?.state).toMatch(/CANCELED|CLOSED/);
+      // A fetch task is FINISHED at once and scans inside FetchResults, where CancelOperation
+      // cannot reach it (Hive ignores a cancel of a FINISHED operation): closing it must.
+      await expect.poll(() => standIns.hive.operations().find((op) => op.statement.includes('cancel_probe'))?.state, { timeout: 5_000 }).toMatch(/CANCELED|CLOSED/);
       expectError(await stack.api(demo, 'POST', `/api/v1/exports/${json.id}/cancel`), 409, 'conflict', /cancelled/);
       expect((await blobNames(stack)).filter((name) => name.includes(json.id))).toEqual([]);
     } finally {

@@ -35,6 +35,7 @@ function configFor(port: number, overrides: Partial<HiveConfig> = {}): HiveConfi
     username: 'connector',
     password: 'secret',
     kerberosService: 'hive',
+    impersonation: 'none',
     sessionConf: {},
     fetchSize: 1_000,
     pollIntervalMs: 50,

@@ -138,6 +138,11 @@ export function describeJobStoreContract(name: string, harness: JobStoreHarness)
           cancelRequested: true,
           error: { code: 'hive_error', message: 'Zeile "x" – ✓ \'quoted\'\nsecond line' },
           result: { method: 'blob', location: `${ownerId}/${job.id}/export.csv.gz`, bytes: 2 ** 40 + 7, sha256: 'ab'.repeat(32) },
+          stage: { phase: 'hive_running', hivePercent: 42, hiveSummary: 'VERTICES: 01/02  [=====>>---] 42%   ELAPSED TIME: 3.21 s' },
+          schema: [
+            { name: 'asset_id', type: 'string', nullable: true },
+            { name: 'Zähler "x"', type: 'decimal(38,6)', nullable: true },
+          ],
         };
         const expected: ExportJob = { ...job, ...patch, updatedAt: at(3, 5) };
 

@@ -16,8 +16,8 @@ import { createLogger } from '../../../app/src/logger.js';
 import type { CommittedExport, ExportStore, StoredExportRef } from '../../../app/src/storage/export-store.js';
 
 const user = { userId: 'u-1', userName: 'Demo', organizationId: 'org-1' };
-const schema = { columns: [{ columnName: 'n', typeDesc: { types: [{ primitiveEntry: { type: 3 } }] } }] };
-const wideSchema = { columns: [{ columnName: 's', typeDesc: { types: [{ primitiveEntry: { type: 7 } }] } }] };
+const columns = [{ name: 'n', type: 'int', typeId: 3, nullable: true as const }];
+const wideColumns = [{ name: 's', type: 'string', typeId: 7, nullable: true as const }];
 
 /**
  * A runner whose query yields `batches` row sets of 1,000 INT rows each, or with `wideRows` of
@@ -27,7 +27,7 @@ function fakeRunner(batches: number, options: { failAt?: number; wideRows?: bool
   return {
     async start(_sql, { signal }): Promise<RunningQuery> {
       return {
-        schema: options.wideRows ? wideSchema : schema,
+        columns: options.wideRows ? wideColumns : columns,
         async *rowSets() {
           for (let b = 0; b < batches; b++) {
             if (signal.aborted) throw new AppError('conflict', 409, 'The export was cancelled');

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { csvHeader, csvRows, columnTypes } from '../../../app/src/formats/csv.js';
+import { csvHeader, csvRows, isoTimestamp } from '../../../app/src/formats/csv.js';
+import { resultColumns } from '../../../app/src/hive/result-schema.js';
 import type { ThriftTableSchema } from '../../../app/src/hive/row-set.js';
 
 const int64 = (value: bigint) => {
@@ -33,8 +34,10 @@ const rowSet = {
   ],
 };
 
+const columnTypes = (of: ThriftTableSchema) => resultColumns(of, '').map((column) => column.typeId);
+
 describe('columnar CSV encoding', () => {
-  const csv = csvHeader(schema) + csvRows(rowSet, columnTypes(schema)).join('');
+  const csv = csvHeader(resultColumns(schema, '')) + csvRows(rowSet, columnTypes(schema)).join('');
   const records = parse(csv, { relax_quotes: false }) as string[][];
 
   it('writes a header row and RFC 4180 records with CRLF line ends', () => {
@@ -64,6 +67,18 @@ describe('columnar CSV encoding', () => {
     expect(records[1]![4]).toBe('2026-11-27');
     expect(records[1]![7]).toBe(Buffer.from([0, 1, 254, 255]).toString('base64'));
     expect(records[1]![6]).toBe('0.1');
+  });
+
+  it('writes one timestamp the same whichever Hive version sent it (2.3 keeps a .0 on whole seconds)', () => {
+    expect(isoTimestamp('2024-01-01 00:00:00.0')).toBe('2024-01-01T00:00:00');
+    expect(isoTimestamp('2024-01-01 00:00:00')).toBe('2024-01-01T00:00:00');
+    expect(isoTimestamp('2024-01-01 00:00:00.5')).toBe('2024-01-01T00:00:00.5');
+    expect(isoTimestamp('2024-01-01 00:00:00.05')).toBe('2024-01-01T00:00:00.05');
+  });
+
+  it('writes an empty BINARY as "" and a NULL one as an empty field', () => {
+    const lines = csvRows({ columns: [{ binaryVal: { values: [Buffer.alloc(0), Buffer.alloc(0), Buffer.from('a')], nulls: nulls(1) } }, { i32Val: { values: [1, 2, 3], nulls: nulls() } }] }, [9, 3]);
+    expect(lines).toEqual(['"",1\r\n', ',2\r\n', 'YQ==,3\r\n']);
   });
 
   it('stops at a row limit', () => {
