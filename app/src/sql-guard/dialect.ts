@@ -56,7 +56,7 @@ export function toParserDialect(
       text.replace(token.start + 1, '?'.repeat(token.text.length - 2));
     }
   }
-  new ClauseRewrites(sql, statement.tokens, closing, text, new Set(tableGeneratingFunctions(versions))).apply();
+  new ClauseRewrites(sql, statement.tokens, closing, text, tableGeneratingFunctions(versions)).apply();
   return text.toString();
 }
 

@@ -70,19 +70,31 @@ export function versionsFor(hiveVersion: HiveVersion | undefined): readonly Hive
   return hiveVersion === undefined ? HIVE_VERSIONS : [hiveVersion];
 }
 
+/** A Map, so that a name like `constructor` finds nothing. */
+const BUILT_INS = new Map(Object.entries(HIVE_BUILT_IN_FUNCTIONS));
+
 function builtIn(name: string, versions: readonly HiveVersion[]) {
-  const entry = Object.hasOwn(HIVE_BUILT_IN_FUNCTIONS, name) ? HIVE_BUILT_IN_FUNCTIONS[name] : undefined;
+  const entry = BUILT_INS.get(name);
   if (entry === undefined) return undefined;
   const [kinds, since] = entry;
   return { kinds, versions: since, available: since.some((version) => versions.includes(version)) };
 }
 
-/** Built-in table-generating functions (UDTFs) callable in LATERAL VIEW, sorted. */
-export function tableGeneratingFunctions(versions: readonly HiveVersion[]): string[] {
-  return Object.keys(HIVE_BUILT_IN_FUNCTIONS)
-    .filter((name) => refusedReason(name) === undefined && builtIn(name, versions)?.available === true)
-    .filter((name) => builtIn(name, versions)?.kinds.includes('table-generating') === true)
-    .sort();
+const udtfsByVersions = new Map<string, ReadonlySet<string>>();
+
+/** Built-in table-generating functions (UDTFs) callable in LATERAL VIEW, sorted; computed once. */
+export function tableGeneratingFunctions(versions: readonly HiveVersion[]): ReadonlySet<string> {
+  const key = versions.join();
+  let udtfs = udtfsByVersions.get(key);
+  if (udtfs === undefined) {
+    const names = [...BUILT_INS.keys()].filter((name) => {
+      const known = builtIn(name, versions);
+      return refusedReason(name) === undefined && known?.available === true && known.kinds.includes('table-generating');
+    });
+    udtfs = new Set(names.sort());
+    udtfsByVersions.set(key, udtfs);
+  }
+  return udtfs;
 }
 
 export function checkFunctionCalls(

@@ -50,7 +50,7 @@ describe('the generated list of built-ins', () => {
     for (const name of ['count', 'sum', 'collect_set', 'percentile_approx', 'row_number', 'rank', 'lead', 'lag', 'first_value']) {
       expect(HIVE_BUILT_IN_FUNCTIONS[name]?.[0]).toContain('aggregate');
     }
-    expect(tableGeneratingFunctions(HIVE_VERSIONS)).toEqual(expect.arrayContaining(['explode', 'posexplode', 'inline', 'stack', 'json_tuple', 'parse_url_tuple']));
+    expect([...tableGeneratingFunctions(HIVE_VERSIONS)]).toEqual(expect.arrayContaining(['explode', 'posexplode', 'inline', 'stack', 'json_tuple', 'parse_url_tuple']));
     expect(HIVE_BUILT_IN_FUNCTIONS.explode?.[1]).toEqual(HIVE_VERSIONS);
   });
 
