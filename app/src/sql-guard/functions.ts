@@ -107,7 +107,7 @@ export function checkFunctionCalls(
   tokens.forEach((token, index) => {
     if (!isSymbol(token, '(') || notCalls.has(index)) return;
     const callee = tokens[index - 1];
-    const name = callee === undefined ? undefined : identifierName(callee);
+    const name = callee === undefined ? undefined : calleeName(callee);
     if (callee === undefined || name === undefined) return;
     if (callee.kind === 'word' && NOT_CALLS.has(name.toUpperCase())) return;
     const at = describePosition(sql, callee.start);
@@ -117,7 +117,7 @@ export function checkFunctionCalls(
     const dotted = isSymbol(tokens[index - 2], '.');
     if (dotted || name.includes('.')) {
       const qualifier = dotted ? tokens[index - 3] : undefined;
-      const qualified = dotted ? `${qualifier === undefined ? '' : (identifierName(qualifier) ?? '')}.${name}` : name;
+      const qualified = dotted ? `${qualifier === undefined ? '' : (calleeName(qualifier) ?? '')}.${name}` : name;
       const start = qualifier?.start ?? callee.start;
       throw sqlRejected(
         `Database-qualified functions such as ${excerpt(qualified)}() are not allowed: they may be user-defined code (at ${describePosition(sql, start)})`,
@@ -152,6 +152,17 @@ export function checkFunctionCalls(
       throw sqlRejected(`Function ${lower}() is not allowed: it is a table function (PTF) over a table the guard cannot check (at ${at})`, sql, callee.start);
     }
   });
+}
+
+/**
+ * The name a token gives a call: a word, a `quoted identifier`, or a "double-quoted" one, which
+ * Hive 4 reads as an identifier under hive.support.quoted.identifiers=standard (in the default
+ * mode a string before '(' is a syntax error to Hive, so treating it as a name refuses nothing
+ * Hive would run).
+ */
+function calleeName(token: Token): string | undefined {
+  if (token.kind === 'string' && token.text.startsWith('"')) return token.text.slice(1, -1);
+  return identifierName(token);
 }
 
 /**

@@ -169,6 +169,9 @@ const refused: Refused[] = [
   { sql: 'select default.myudf(1) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as default.myudf() are not allowed: they may be user-defined code (at line 1 column 8)' },
   { sql: 'select `enos`.`my_udf`(id) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as enos.my_udf()' },
   { sql: 'select `default.myudf`(1) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as default.myudf()' },
+  // Hive 4 with hive.support.quoted.identifiers=standard reads "…" as an identifier
+  { sql: 'select "myudf"(1) from enos.asset', code: 'sql_rejected', message: 'Function myudf() at line 1 column 8 is not a Hive built-in function' },
+  { sql: 'select "default"."myudf"(1) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as default.myudf()' },
   // An unqualified name Hive does not hold resolves to default.myudf, the same code (issue 9)
   { sql: 'select myudf(1) from enos.asset', code: 'sql_rejected', message: 'Function myudf() at line 1 column 8 is not a Hive built-in function; user-defined functions are not allowed' },
   { sql: 'select `MyUdf`(id) from enos.asset', code: 'sql_rejected', message: 'Function myudf() at line 1 column 8 is not a Hive built-in function' },
