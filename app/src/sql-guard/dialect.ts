@@ -14,15 +14,22 @@
  *   because a table can only enter a Hive query through SELECT/FROM/JOIN, and a blanked region
  *   holding any of those words is refused instead;
  * - operators the parser lacks get a same-length stand-in with the same operands: REGEXP becomes
- *   RLIKE, <=> becomes =, INTERSECT/EXCEPT/MINUS become UNION, a RANGE window frame becomes ROWS
- *   (set and frame semantics do not matter for finding tables).
+ *   RLIKE, <=> becomes =, DIV becomes /, INTERSECT/EXCEPT/MINUS become UNION, a RANGE window frame
+ *   becomes ROWS (set and frame semantics do not matter for finding tables);
+ * - Hive's keyword arguments are blanked down to the expression: EXTRACT(unit FROM x) and
+ *   FLOOR(x TO unit) become extract(x) and floor(x), a UDTF's column aliases
+ *   `stack(…) AS (k, v)` and WITHIN GROUP (ORDER BY …) disappear. The unit and alias words can
+ *   name nothing, and a WITHIN GROUP holding a query word is refused like the clauses above;
+ * - a byte order mark at the start becomes a space.
  */
 import { describePosition, excerpt, sqlRejected } from './rejection.js';
-import { identifierName, isSymbol, isWord, type Token } from './lexer.js';
+import { BYTE_ORDER_MARK, identifierName, isSymbol, isWord, type Token } from './lexer.js';
 import type { Statement } from './rules.js';
+import { tableGeneratingFunctions, type HiveVersion } from './functions.js';
 
-/** Table-generating functions that only reshape columns of rows already read. */
-const LATERAL_VIEW_FUNCTIONS = new Set(['explode', 'posexplode', 'inline', 'json_tuple', 'parse_url_tuple', 'stack']);
+/** HiveParser's timeQualifiers (EXTRACT) and floorDateQualifiers (FLOOR … TO), as HiveLexer spells them. */
+const EXTRACT_UNITS = ['YEAR', 'YEARS', 'QUARTER', 'MONTH', 'MONTHS', 'WEEK', 'WEEKS', 'DAY', 'DAYS', 'DAYOFWEEK', 'HOUR', 'HOURS', 'MINUTE', 'MINUTES', 'SECOND', 'SECONDS'];
+const FLOOR_UNITS = EXTRACT_UNITS.filter((unit) => unit !== 'DAYOFWEEK');
 
 /** Words that would bring a table (or a query that reads one) into a blanked region. */
 const QUERY_WORDS = ['SELECT', 'FROM', 'JOIN', 'UNIQUEJOIN', 'TABLE', 'VALUES'];
@@ -37,17 +44,19 @@ export function toParserDialect(
   allTokens: readonly Token[],
   statement: Statement,
   closing: ReadonlyMap<number, number>,
+  versions: readonly HiveVersion[],
 ): string {
   const text = new Rewriter(sql.slice(0, statement.end));
   for (const token of allTokens) {
     if (token.start >= statement.end) break;
-    if (token.kind === 'lineComment' || token.kind === 'blockComment' || token.kind === 'hint') {
+    const byteOrderMark = token.kind === 'space' && token.text === BYTE_ORDER_MARK;
+    if (token.kind === 'lineComment' || token.kind === 'blockComment' || token.kind === 'hint' || byteOrderMark) {
       text.blank(token.start, token.end);
     } else if (token.kind === 'string' && /['"\\]/.test(token.text.slice(1, -1))) {
       text.replace(token.start + 1, '?'.repeat(token.text.length - 2));
     }
   }
-  new ClauseRewrites(sql, statement.tokens, closing, text).apply();
+  new ClauseRewrites(sql, statement.tokens, closing, text, tableGeneratingFunctions(versions)).apply();
   return text.toString();
 }
 
@@ -80,6 +89,7 @@ class ClauseRewrites {
     private readonly tokens: readonly Token[],
     private readonly closing: ReadonlyMap<number, number>,
     private readonly text: Rewriter,
+    private readonly lateralViewFunctions: ReadonlySet<string>,
   ) {}
 
   apply(): void {
@@ -121,6 +131,18 @@ class ClauseRewrites {
       case 'REGEXP':
         if (!isSymbol(next, '(')) this.text.replace(token.start, ' RLIKE');
         return index;
+      case 'DIV':
+        // DIV is an operator token to Hive's lexer, never a name.
+        this.text.replace(token.start, ' / ');
+        return index;
+      case 'EXTRACT':
+        return isSymbol(next, '(') ? this.extract(index) : index;
+      case 'FLOOR':
+        return isSymbol(next, '(') ? this.floorTo(index) : index;
+      case 'AS':
+        return this.columnAliases(index);
+      case 'WITHIN':
+        return isWord(next, 'GROUP') && isSymbol(this.tokens[index + 2], '(') ? this.blankGroup(index, index + 2, 'WITHIN GROUP') : index;
       case 'RANGE':
         if (isWord(next, 'BETWEEN', 'UNBOUNDED', 'CURRENT')) this.text.replace(token.start, 'ROWS ');
         return index;
@@ -130,6 +152,43 @@ class ClauseRewrites {
         }
         return index;
     }
+  }
+
+  /** EXTRACT(unit FROM expression): the unit and FROM are blanked, leaving extract(expression). */
+  private extract(index: number): number {
+    const unit = this.tokens[index + 2];
+    if (!isWord(unit, ...EXTRACT_UNITS) || !isWord(this.tokens[index + 3], 'FROM')) {
+      throw this.syntaxError(index + 2, `EXTRACT needs a unit (${EXTRACT_UNITS.join(', ').toLowerCase()}) and FROM`);
+    }
+    this.blankRange(index + 2, index + 3);
+    return index + 3;
+  }
+
+  /** FLOOR(expression TO unit): TO and the unit are blanked, leaving floor(expression). */
+  private floorTo(index: number): number {
+    const close = this.closing.get(index + 1);
+    if (close === undefined || !isWord(this.tokens[close - 2], 'TO')) return index;
+    if (!isWord(this.tokens[close - 1], ...FLOOR_UNITS)) {
+      throw this.syntaxError(close - 1, `FLOOR … TO needs a unit (${FLOOR_UNITS.join(', ').toLowerCase()})`);
+    }
+    this.blankRange(close - 2, close - 1);
+    return index;
+  }
+
+  /**
+   * `udtf(…) AS (alias, …)`, HiveParser's selectItem alias list: AS right after a call's ')' and
+   * before a group of names only. A CTE `name (cols) AS (query)` has a query in its group.
+   */
+  private columnAliases(index: number): number {
+    const open = index + 1;
+    const close = isSymbol(this.tokens[index - 1], ')') && isSymbol(this.tokens[open], '(') ? this.closing.get(open) : undefined;
+    if (close === undefined || close === open + 1) return index;
+    for (let cursor = open + 1; cursor < close; cursor += 1) {
+      const isName = (cursor - open) % 2 === 1;
+      if (isName ? !this.isAlias(cursor) : !isSymbol(this.tokens[cursor], ',')) return index;
+    }
+    if ((close - open) % 2 !== 0) return index;
+    return this.blankRange(index, close);
   }
 
   /** LATERAL VIEW [OUTER] udtf(args) tableAlias [AS columnAlias (, columnAlias)*] */
@@ -142,10 +201,10 @@ class ClauseRewrites {
     if (isWord(this.tokens[cursor], 'OUTER')) cursor += 1;
     const udtf = this.tokens[cursor];
     const name = udtf === undefined ? undefined : identifierName(udtf)?.toLowerCase();
-    if (udtf === undefined || name === undefined || !LATERAL_VIEW_FUNCTIONS.has(name)) {
+    if (udtf === undefined || name === undefined || !this.lateralViewFunctions.has(name)) {
       const found = udtf === undefined ? 'nothing' : `"${excerpt(udtf.text)}"`;
       throw sqlRejected(
-        `LATERAL VIEW supports only ${[...LATERAL_VIEW_FUNCTIONS].join(', ')}; found ${found}`,
+        `LATERAL VIEW needs one of Hive's table-generating functions (${[...this.lateralViewFunctions].join(', ')}); found ${found}`,
         this.sql,
         udtf?.start ?? lateral.start,
       );

@@ -3,25 +3,30 @@
  * Hive. It runs before Hive sees anything and fails closed: what it cannot analyse is refused.
  *
  * How: a lexer with Hive's token boundaries (lexer.ts) → one statement, no forbidden
- * statement, word or function (rules.ts) → a same-length rewrite into node-sql-parser's
- * Hive dialect (dialect.ts) → its parser must see one SELECT (parse.ts) → every
+ * statement or word (rules.ts) → every function call a Hive built-in (functions.ts, with the list
+ * generated from Hive's FunctionRegistry in hive-functions.ts) → a same-length rewrite into
+ * node-sql-parser's Hive dialect (dialect.ts) → its parser must see one SELECT (parse.ts) → every
  * table from the AST, the parser's table list and the tokens must be readable (tables.ts).
  *
  * Decisions:
- * - Allowed: SELECT and WITH … SELECT with joins, subqueries, UNION/INTERSECT/EXCEPT, window
- *   functions, hints, and the Hive clauses LATERAL VIEW (explode, posexplode, inline, json_tuple,
- *   parse_url_tuple, stack only), TABLESAMPLE, DISTRIBUTE/SORT/CLUSTER BY, GROUPING SETS,
- *   WITH ROLLUP/CUBE — none of them can name a table, and their text is checked for query words.
- *   Hive syntax node-sql-parser does not know beyond those is refused as a syntax error.
+ * - Allowed: SELECT and WITH … SELECT with joins (ON or USING), subqueries,
+ *   UNION/INTERSECT/EXCEPT, Hive's built-in scalar, aggregate and window functions, hints, and
+ *   the Hive forms LATERAL VIEW and SELECT udtf(…) AS (a, b) with a built-in table-generating
+ *   function, EXTRACT(unit FROM x), FLOOR(x TO unit), DIV, WITHIN GROUP, TABLESAMPLE,
+ *   DISTRIBUTE/SORT/CLUSTER BY, GROUPING SETS, WITH ROLLUP/CUBE — none of them can name a table,
+ *   and their text is checked for query words. Hive syntax node-sql-parser does not know beyond
+ *   those is refused as a syntax error.
  * - Refused as statements: everything not starting with SELECT, WITH or '(' — DDL, DML,
  *   SET/RESET/ADD/DFS/LIST/SOURCE/COMPILE, '!', EXPLAIN, SHOW/DESCRIBE (not data exports),
  *   and Hive's FROM … SELECT / FROM … INSERT forms (the parser cannot read them).
- * - Refused anywhere: INSERT, TRANSFORM/MAP/REDUCE … USING, SELECT … INTO; the functions
- *   reflect, reflect2, java_method, in_file, get_splits, get_llap_splits and xpath*; any
- *   database-qualified function (a permanent UDF is arbitrary code); ${…} anywhere, even in a
- *   string or comment, because HiveServer2 substitutes variables before it parses.
+ * - Refused anywhere: INSERT, TRANSFORM/MAP/REDUCE … USING 'script', SELECT … INTO; any call of
+ *   a function that is not one of Hive's built-ins, qualified (default.f) or not (f): Hive
+ *   resolves both to the same permanent UDF, which is arbitrary code; the built-ins that run Java
+ *   or queries, read files or are table functions (functions.ts says which and why); ${…}
+ *   anywhere, even in a string or comment, because HiveServer2 substitutes variables before it
+ *   parses.
  * - Text: one trailing ';' and trailing comments are allowed (and removed from the SQL sent to
- *   Hive); line comments ended by a lone CR (HiveServer2 would pick a command processor from text
+ *   Hive), and so is a byte order mark before the statement (removed too); line comments ended by a lone CR (HiveServer2 would pick a command processor from text
  *   its parser reads as code), nested block comments, backslashes in "…" strings, doubled backticks and characters
  *   outside Hive's ASCII grammar (look-alike letters, full-width ';', zero-width spaces) are
  *   refused, because Hive versions or modes disagree on where such tokens end.
@@ -33,11 +38,12 @@
 import { lexHive } from './lexer.js';
 import { describePosition, sqlRejected } from './rejection.js';
 import { checkStatementKind, matchParentheses, singleStatement } from './rules.js';
+import { checkFunctionCalls, versionsFor, type HiveVersion } from './functions.js';
 import { toParserDialect } from './dialect.js';
 import { parseSelect } from './parse.js';
 import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens, type TableAccess } from './tables.js';
 
-export type { TableAccess };
+export type { HiveVersion, TableAccess };
 
 export interface GuardedQuery {
   /** What to send to Hive: the caller's statement, trimmed, without the trailing ';' and comments. */
@@ -51,6 +57,12 @@ export interface GuardOptions {
   defaultDatabase?: string;
   /** Longest accepted query, in UTF-16 code units. @default DEFAULT_MAX_SQL_LENGTH */
   maxLength?: number;
+  /**
+   * The cluster's Hive version: function calls are checked against that version's built-ins.
+   * @default - any supported version's built-ins (2.3, 3.1 or 4.0). A name that is built in only
+   * elsewhere then passes, and on this cluster Hive would look it up among the permanent functions.
+   */
+  hiveVersion?: HiveVersion;
 }
 
 /**
@@ -81,11 +93,14 @@ export function guardSql(sql: string, access: TableAccess, options: GuardOptions
   if (problem !== undefined) throw sqlRejected(problem.message, sql, problem.offset);
 
   const closing = matchParentheses(sql, statement.tokens);
-  const parserText = toParserDialect(sql, tokens, statement, closing);
+  const versions = versionsFor(options.hiveVersion);
+  checkFunctionCalls(sql, statement.tokens, closing, versions);
+  const parserText = toParserDialect(sql, tokens, statement, closing, versions);
   const { ast, tableList } = parseSelect(sql, parserText, statement.tokens);
 
   const { tables, cteNames } = tablesFromAst(ast);
   const references = [...tables, ...tablesFromTableList(tableList, cteNames), ...tablesFromTokens(statement.tokens, cteNames)];
   const readable = authorizeTables(sql, statement.tokens, references, access, options.defaultDatabase?.toLowerCase());
+  // JavaScript's trim() also drops the byte order mark, which Hive's lexer would not accept.
   return { sql: sql.slice(0, statement.end).trim(), tables: readable };
 }

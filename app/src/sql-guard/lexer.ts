@@ -18,7 +18,10 @@
  * - a word starting with `_` is, to Hive, a character set name that also takes `.`, `:` and `-`
  *   (CharSetName); one that would swallow a `--` is refused;
  * - outside those, only the ASCII characters Hive's grammar uses; anything else (look-alike
- *   letters, full-width ';', zero-width spaces, #, $, @, \) is reported as invalid.
+ *   letters, full-width ';', zero-width spaces, #, $, @, \) is reported as invalid;
+ * - except a byte order mark (U+FEFF) as the very first character, which editors put at the start
+ *   of files that users copy queries from: it is read as white space, and the guard sends Hive the
+ *   statement without it (Hive's lexer knows no U+FEFF). Anywhere else it stays invalid.
  * The lexer never throws: it returns the tokens and the first problem, so the guard can first
  * name a forbidden statement ("DROP statements are not allowed") before complaining about bytes.
  */
@@ -52,6 +55,8 @@ export interface LexResult {
   tokens: Token[];
   problem: LexProblem | undefined;
 }
+
+export const BYTE_ORDER_MARK = '\uFEFF';
 
 const MULTI_CHAR_SYMBOLS = ['<=>', '<=', '>=', '<>', '!=', '==', '||'];
 const SINGLE_CHAR_SYMBOLS = new Set('.,:;()[]{}=<>!/+-*%&~|^?');
@@ -96,6 +101,10 @@ export function lexHive(sql: string, describeAt: (offset: number) => string): Le
   };
 
   let index = 0;
+  if (sql.startsWith(BYTE_ORDER_MARK)) {
+    push('space', 0, 1);
+    index = 1;
+  }
   while (index < sql.length) {
     const start = index;
     const char = sql[index] as string;

