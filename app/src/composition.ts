@@ -19,7 +19,7 @@ import { JobScheduler } from './exports/job-scheduler.js';
 import { createCatalog, createHiveTableLister } from './hive/catalog.js';
 import { checkHiveReady } from './hive/hive-connection.js';
 import { createQueryRunner, type QueryRunner } from './hive/query-runner.js';
-import { guardSql } from './sql-guard/guard.js';
+import { guardSql, supportedHiveVersion } from './sql-guard/guard.js';
 import { createApp } from './http/app.js';
 import { catalogRouter } from './http/catalog-router.js';
 import { exportsRouter } from './http/exports-router.js';
@@ -148,8 +148,13 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     if (!access) throw new AppError('table_forbidden', 403, 'Your organization has no Hive databases it may export from');
     return access;
   };
-  const guard = (sql: string, user: SessionUser) =>
-    guardSql(sql, accessOf(user), config.hive.defaultDatabase ? { defaultDatabase: config.hive.defaultDatabase } : {});
+  // With the cluster's version configured, function calls are checked against its built-ins.
+  const hiveVersion = supportedHiveVersion(config.hive.serverVersion);
+  const guardOptions = {
+    ...(config.hive.defaultDatabase ? { defaultDatabase: config.hive.defaultDatabase } : {}),
+    ...(hiveVersion ? { hiveVersion } : {}),
+  };
+  const guard = (sql: string, user: SessionUser) => guardSql(sql, accessOf(user), guardOptions);
 
   const scheduler = new JobScheduler({
     jobs,

@@ -38,7 +38,7 @@
 import { lexHive } from './lexer.js';
 import { describePosition, sqlRejected } from './rejection.js';
 import { checkStatementKind, matchParentheses, singleStatement } from './rules.js';
-import { checkFunctionCalls, versionsFor, type HiveVersion } from './functions.js';
+import { HIVE_VERSIONS, checkFunctionCalls, versionsFor, type HiveVersion } from './functions.js';
 import { toParserDialect } from './dialect.js';
 import { parseSelect } from './parse.js';
 import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens, type TableAccess } from './tables.js';
@@ -50,6 +50,12 @@ export interface GuardedQuery {
   sql: string;
   /** Every table the statement reads, as 'db.table', lowercase, sorted. */
   tables: string[];
+}
+
+/** The guard's version for a configured cluster version (`3.1`, `3.1.3`, `3.1.3000.7.1.7.0-551`), if it knows one. */
+export function supportedHiveVersion(serverVersion: string | undefined): HiveVersion | undefined {
+  const majorMinor = /^(\d+\.\d+)/.exec(serverVersion ?? '')?.[1];
+  return (HIVE_VERSIONS as readonly string[]).includes(majorMinor ?? '') ? (majorMinor as HiveVersion) : undefined;
 }
 
 export interface GuardOptions {
