@@ -475,3 +475,18 @@ describe('Terraform dependency graph', () => {
     expect(cycle(new Map([['a.x', new Set(['b.y'])], ['b.y', new Set(['a.x'])]]))).toEqual(['a.x', 'b.y', 'a.x']);
   });
 });
+
+describe('TLS from a Key Vault certificate', () => {
+  it('reads the certificate the platform team keeps in the vault instead of writing a PEM secret; no PEM variable', () => {
+    const s = synthesize(configWith({ tls: { keyVaultCertificate: 'connector-api' } }));
+    expect(Object.keys(s.json.variable ?? {})).not.toContain('tls_certificate_pem');
+    const template = String(s.at('azurerm_resource_group_template_deployment', 'key_vault/secrets').template_content);
+    expect(template).not.toContain('connector-tls');
+    const extension = String(s.only('azurerm_virtual_machine_extension').protected_settings);
+    expect(extension).toContain('\\nTLS_SECRET_NAME=connector-api\\n');
+    // The PEM route, for comparison.
+    const pem = synthesize(configWith({}));
+    expect(Object.keys(pem.json.variable ?? {})).toContain('tls_certificate_pem');
+    expect(String(pem.only('azurerm_virtual_machine_extension').protected_settings)).toContain('\\nTLS_SECRET_NAME=connector-tls\\n');
+  });
+});

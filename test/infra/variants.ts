@@ -20,6 +20,18 @@ export const VARIANTS: Record<string, unknown> = {
       allowInternetEgress: false,
     },
   },
+  'scale-out on a fixed private address, deployers inside a VNet, a given route table, a Key Vault certificate': {
+    vm: { instanceCount: 2 },
+    network: {
+      apiHostname: undefined,
+      loadBalancerPrivateIp: '10.20.250.10',
+      deployerCidrs: [],
+      deployerSubnetIds: ['/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-build/providers/Microsoft.Network/virtualNetworks/vnet-build/subnets/agents'],
+      routeTable: { id: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/rt-firewall' },
+    },
+    storage: { downloadAccess: 'cidrs', downloadCidrs: ['198.51.100.0/24'] },
+    tls: { keyVaultCertificate: 'connector-api' },
+  },
   'public IP with an ACME certificate': {
     network: { apiAllowedCidrs: ['0.0.0.0/0'], publicIp: { enabled: true, dnsLabel: 'enos-export' } },
     tls: { mode: 'acme', acmeEmail: 'ops@example.com' },
