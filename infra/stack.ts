@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Construct } from 'constructs';
-import { AzurermBackend, Fn, TerraformOutput, TerraformStack, type TerraformResource } from 'cdktf';
+import { AzurermBackend, Fn, TerraformOutput, TerraformStack } from 'cdktf';
 import { AzurermProvider, type AzurermProviderFeatures } from '@cdktf/provider-azurerm/lib/provider/index.js';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config/index.js';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group/index.js';
@@ -310,7 +310,6 @@ export class ConnectorStack extends TerraformStack {
     }
 
     let functionAppName = 'none (storage.method is local: the connector sweeps its own disk)';
-    let cleanupPrivateLink: TerraformResource[] = [];
     if (storage) {
       const cleanupPackage = new BuildArtifact(this, 'cleanup_package', { file: artifacts.cleanupZip });
       const cleanup = new CleanupFunction(this, 'cleanup', {
@@ -331,7 +330,6 @@ export class ConnectorStack extends TerraformStack {
         },
       });
       functionAppName = cleanup.app.name;
-      cleanupPrivateLink = [cleanup.runtimeBlobLink.endpoint, cleanup.runtimeBlobLink.dnsLink];
       const runtimeStorage = roles.grant({
         id: 'cleanup_runtime_storage',
         principalId: cleanup.principalId,
@@ -356,7 +354,7 @@ export class ConnectorStack extends TerraformStack {
         packagePath: cleanupPackage.path,
         packageSha256: cleanupPackage.sha256,
         // The platform writes the package to the runtime account through the blob private endpoint.
-        dependsOn: [cleanup.app, runtimeStorage, telemetry, ...cleanupPrivateLink],
+        dependsOn: [cleanup.app, runtimeStorage, telemetry, cleanup.runtimeBlobLink.endpoint, cleanup.runtimeBlobLink.dnsLink],
       });
       const cleanupRole = roles.defineRole({
         id: 'cleanup_exports_role',
