@@ -52,3 +52,26 @@ export function contains(outer: Ipv4Range, inner: Ipv4Range): boolean {
 export function isAnywhere(range: Ipv4Range): boolean {
   return range.prefix === 0;
 }
+
+/** RFC 1918 private ranges. */
+export const PRIVATE_RANGES: readonly Ipv4Range[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((text) => parseCidr(text) as Ipv4Range);
+
+/** The RFC 1918 range `range` overlaps, if any. */
+export function privateRangeIn(range: Ipv4Range): Ipv4Range | undefined {
+  return PRIVATE_RANGES.find((candidate) => overlaps(candidate, range));
+}
+
+/** Dotted form of an unsigned 32-bit address. */
+export function formatIpv4(address: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join('.');
+}
+
+/**
+ * Addresses of a subnet that Azure hands out: it keeps the first four (network, gateway, two for
+ * DNS) and the last (broadcast) of every subnet.
+ */
+export function usableAddresses(range: Ipv4Range): { first: number; last: number; count: number } {
+  const first = range.first + 4;
+  const last = range.last - 1;
+  return { first, last, count: Math.max(0, last - first + 1) };
+}

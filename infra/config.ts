@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { contains, isAnywhere, overlaps, parseCidr, parseIpv4, type Ipv4Range } from './cidr.js';
+import { SERVICE_TAG_REGIONS } from './azure-regions.js';
+import { contains, formatIpv4, isAnywhere, overlaps, parseCidr, parseIpv4, privateRangeIn, usableAddresses, type Ipv4Range } from './cidr.js';
 
 const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
   message: 'an IPv4 CIDR with zero host bits, e.g. "10.20.0.0/24"',
@@ -36,6 +37,19 @@ const sshPublicKey = z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(25
 });
 
 const secretSource = z.enum(['generate', 'variable']);
+
+/** An ARM subnet id, as the storage firewall's virtual network rules and access restrictions take it. */
+const subnetId = z
+  .string()
+  .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i, {
+    message: 'a subnet resource id ("/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/virtualNetworks/…/subnets/…")',
+  });
+const routeTableId = z
+  .string()
+  .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/routeTables\/[^/]+$/i, {
+    message: 'a route table resource id ("/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/routeTables/…")',
+  });
+const ipv4 = z.string().refine((value) => parseIpv4(value) !== undefined, { message: 'an IPv4 address, e.g. "10.20.250.10"' });
 
 const tagValue = z.string().max(256, 'a tag value of at most 256 characters');
 
@@ -99,8 +113,19 @@ export const deployConfigSchema = z.strictObject({
     apiAllowedCidrs: cidrList.default([]),
     /** Who may SSH to the connector. @default [] - no SSH rule at all */
     sshAllowedCidrs: cidrList.default([]),
-    /** The machines that run `npm run deploy`: they upload bundles and zip-deploy the function. */
-    deployerCidrs: cidrList.min(1, 'at least one CIDR of the machine(s) that run `npm run deploy`'),
+    /**
+     * The public addresses the machines that run `npm run deploy` reach Azure from: they upload
+     * the bundle and zip-deploy the function. Private ranges never reach a storage firewall's IP
+     * rules (azurerm refuses them): list a deployer inside a VNet in deployerSubnetIds instead.
+     * @default [] - then deployerSubnetIds must name at least one subnet
+     */
+    deployerCidrs: cidrList.default([]),
+    /**
+     * Subnets the deploy machines run in (with the Microsoft.Storage and Microsoft.Web service
+     * endpoints): admitted by the storage firewalls and the function's SCM site as virtual network
+     * rules. @default []
+     */
+    deployerSubnetIds: z.array(subnetId).default([]),
     /**
      * Outbound HTTP(S) to the Internet, for Ubuntu updates, the Node.js download and the ACME CA.
      * @default true - without it the image must already carry Node.js 22 and a package mirror
@@ -113,6 +138,17 @@ export const deployConfigSchema = z.strictObject({
         dnsLabel: z.string().regex(/^[a-z][a-z0-9-]{1,61}[a-z0-9]$/, { message: 'a DNS label (lowercase letters, digits, hyphens)' }).optional(),
       })
       .default({ enabled: false }),
+    /**
+     * A fixed private address for the load balancer's frontend (scale-out without a public IP), in
+     * the connector subnet. @default - a dynamic address; then apiHostname is required
+     */
+    loadBalancerPrivateIp: ipv4.optional(),
+    /**
+     * The route table the stack's subnets use. `{ "id": … }` a given one; `"none"` none.
+     * @default - in subnet mode, the route table the Hadoop VNet's subnets share (so its forced
+     * tunnelling or firewall also covers the connector); in peered-vnet mode none
+     */
+    routeTable: z.union([z.strictObject({ id: routeTableId }), z.literal('none')]).optional(),
     /** Host name the API is reached at, when the platform team maps one (required for private TLS). */
     apiHostname: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, { message: 'a DNS host name' }).optional(),
   }),
@@ -135,10 +171,15 @@ export const deployConfigSchema = z.strictObject({
       downloadAccess: z.enum(['public', 'cidrs']).default('public'),
       downloadCidrs: cidrList.default([]),
       replication: z.enum(['LRS', 'ZRS', 'GRS', 'GZRS']).default('ZRS'),
-      /** Blob soft-delete window: a short safety net, not an archive. */
-      softDeleteDays: z.number().int().min(1, 'a number of days from 1 to 365').max(365, 'a number of days from 1 to 365').default(7),
+      /**
+       * Blob soft delete on the exports account, in days. An export's lifetime is governed (the
+       * cleanup deletes it when its link expires); soft delete would keep the data recoverable past
+       * that, so it is off unless asked for. The bundles have their own account with versioning and
+       * soft delete. @default 0 - off
+       */
+      softDeleteDays: z.number().int().min(0, 'a number of days from 0 (off) to 365').max(365, 'a number of days from 0 (off) to 365').default(0),
     })
-    .default({ method: 'blob', downloadAccess: 'public', downloadCidrs: [], replication: 'ZRS', softDeleteDays: 7 }),
+    .default({ method: 'blob', downloadAccess: 'public', downloadCidrs: [], replication: 'ZRS', softDeleteDays: 0 }),
 
   exports: z
     .strictObject({
@@ -152,8 +193,9 @@ export const deployConfigSchema = z.strictObject({
     .strictObject({
       schedule: ncrontab.default('0 0 0 * * *'),
       /**
-       * Public network access to the function app (it has no HTTP trigger; the SCM site, limited
-       * to network.deployerCidrs, takes the zip deploy). @default true - false means deploying from the VNet
+       * Public network access to the function app. Only `true` is accepted: the app has no HTTP
+       * trigger and denies its front door anyway, and `false` would also close the SCM site that
+       * takes the package deploy (the stack gives the site no private endpoint). @default true
        */
       publicNetworkAccess: z.boolean().default(true),
     })
@@ -169,7 +211,8 @@ export const deployConfigSchema = z.strictObject({
     /** 1: one VM. More: a scale set behind a Standard Load Balancer, with the Table job store. */
     instanceCount: z.number().int().min(1, 'an instance count from 1 to 20').max(20, 'an instance count from 1 to 20').default(1),
     osDiskSizeGb: z.number().int().min(30, 'at least 30 GiB').max(4095, 'at most 4095 GiB').default(64),
-    nodejsVersion: z.string().regex(/^22\.\d+\.\d+$/, { message: 'a Node.js 22 release such as "22.12.0"' }).default('22.12.0'),
+    /** Retired: the connector bundle carries its Node.js runtime (scripts/build-native.ts); refused with that reason. */
+    nodejsVersion: z.unknown().optional(),
   }),
 
   tls: z
@@ -180,6 +223,13 @@ export const deployConfigSchema = z.strictObject({
        */
       mode: z.enum(['acme', 'keyvault']).default('keyvault'),
       acmeEmail: z.email({ message: 'an e-mail address for the ACME account' }).optional(),
+      /**
+       * With `keyvault`: the name of a Key Vault certificate (in the stack's vault) to serve,
+       * instead of the PEM variable tls_certificate_pem. Key Vault tracks its expiry and can renew
+       * it; it must exist before the VMs start (see infra/README.md, TLS).
+       * @default - the PEM from the sensitive variable tls_certificate_pem, kept as a secret
+       */
+      keyVaultCertificate: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, { message: 'a Key Vault object name (letters, digits, hyphens)' }).optional(),
     })
     .default({ mode: 'keyvault' }),
 
@@ -200,8 +250,13 @@ export const deployConfigSchema = z.strictObject({
       sessionSigningKey: secretSource.default('generate'),
       urlSigningKey: secretSource.default('generate'),
       fileEncryptionKey: secretSource.default('generate'),
+      /**
+       * Days after each write of the secrets that Key Vault marks them expired: a reminder to
+       * rotate that Azure Policy and Defender report. @default 365
+       */
+      expiryDays: z.number().int().min(1, 'a number of days from 1 to 3650').max(3650, 'a number of days from 1 to 3650').default(365),
     })
-    .default({ sessionSigningKey: 'generate', urlSigningKey: 'generate', fileEncryptionKey: 'generate' }),
+    .default({ sessionSigningKey: 'generate', urlSigningKey: 'generate', fileEncryptionKey: 'generate', expiryDays: 365 }),
 
   /** Remote state. @default - local state file next to the repo (fine for trying, not for a team) */
   backend: z
@@ -400,6 +455,82 @@ function crossFieldProblems(config: DeployConfig): string[] {
   }
   if (config.hadoop.hive.auth === 'PLAIN' && config.hadoop.hive.username === undefined) {
     problems.push('hadoop.hive.username: got nothing; expected the Hive user with hadoop.hive.auth "PLAIN" (its password is the sensitive variable hive_password)');
+  }
+  problems.push(...deploymentPathProblems(config), ...addressProblems(config, connector));
+  if (config.vm.nodejsVersion !== undefined) {
+    problems.push(`vm.nodejsVersion: got ${show(config.vm.nodejsVersion)}; expected nothing: the connector bundle carries its own Node.js runtime (pinned in scripts/build-native.ts), so the VM downloads none`);
+  }
+  const certificate = config.tls.keyVaultCertificate;
+  if (certificate !== undefined) {
+    if (config.tls.mode !== 'keyvault') {
+      problems.push(`tls.keyVaultCertificate: got ${show(certificate)}; expected nothing with tls.mode "${config.tls.mode}" (only "keyvault" serves a certificate from Key Vault)`);
+    }
+    if (STACK_SECRET_NAMES.includes(certificate)) {
+      problems.push(`tls.keyVaultCertificate: got ${show(certificate)}; expected a name other than the stack's own secrets (${STACK_SECRET_NAMES.join(', ')}): a certificate's key is a secret of the same name`);
+    }
+  }
+  return problems;
+}
+
+/** Names of the Key Vault secrets the stack writes (infra/connector-bootstrap.ts). */
+const STACK_SECRET_NAMES = ['enos-app-secret', 'session-signing-key', 'url-signing-key', 'file-encryption-key', 'hive-password', 'connector-tls'];
+
+/** How the deploy reaches Azure: the storage firewalls' IP rules, the SCM site, the region's service tag. */
+function deploymentPathProblems(config: DeployConfig): string[] {
+  const problems: string[] = [];
+  const { network } = config;
+  if (SERVICE_TAG_REGIONS[config.location] === undefined) {
+    problems.push(`location: got ${show(config.location)}; expected a public Azure region listed in infra/azure-regions.ts (the NSGs allow Storage only in the stack's own region, by its service tag)`);
+  }
+  if (network.deployerCidrs.length === 0 && network.deployerSubnetIds.length === 0) {
+    problems.push('network.deployerCidrs: got []; expected at least one CIDR of the machine(s) that run `npm run deploy` (or their subnets in network.deployerSubnetIds)');
+  }
+  // Storage firewall IP rules take public addresses only: azurerm refuses 10/8, 172.16/12 and
+  // 192.168/16 (StorageAccountIpRule in internal/services/storage/validate/storage_account_ip_rule.go),
+  // and a request from inside an Azure VNet arrives from its subnet's service endpoint or from its
+  // public egress address, never from a private one.
+  const ipRuleLists: [string, string[], string][] = [
+    ['network.deployerCidrs', network.deployerCidrs, 'list a deployer inside an Azure VNet by its subnet in network.deployerSubnetIds'],
+    ['storage.downloadCidrs', config.storage.downloadCidrs, 'list the public address a client inside a private network egresses from'],
+  ];
+  for (const [field, list, remedy] of ipRuleLists) {
+    list.forEach((text, index) => {
+      const clash = privateRangeIn(parseCidr(text) as Ipv4Range);
+      if (clash) {
+        problems.push(`${field}.${index}: got ${show(text)}; expected a public range: it overlaps the private ${clash.text}, and storage firewall IP rules take public addresses only (azurerm refuses 10/8, 172.16/12, 192.168/16); ${remedy}`);
+      }
+    });
+  }
+  if (!config.cleanup.publicNetworkAccess) {
+    problems.push('cleanup.publicNetworkAccess: got false; expected true: public network access off also closes the function app\'s SCM site, which takes the package deploy, and the stack gives the site no private endpoint (the app denies its front door either way: it has no HTTP trigger, and its SCM site admits only the deployers)');
+  }
+  return problems;
+}
+
+/** Addresses the stack must know before apply, and room for everything in the connector subnet. */
+function addressProblems(config: DeployConfig, connector: Ipv4Range): string[] {
+  const problems: string[] = [];
+  const { network } = config;
+  const scaleOut = config.vm.instanceCount > 1;
+  const privateFrontend = scaleOut && !network.publicIp.enabled;
+  const usable = usableAddresses(connector);
+  if (network.loadBalancerPrivateIp !== undefined) {
+    const address = parseIpv4(network.loadBalancerPrivateIp) as number;
+    if (!privateFrontend) {
+      problems.push(`network.loadBalancerPrivateIp: got ${show(network.loadBalancerPrivateIp)}; expected nothing unless vm.instanceCount is above 1 without a public IP (only a private load balancer takes it)`);
+    } else if (address < usable.first || address > usable.last) {
+      problems.push(`network.loadBalancerPrivateIp: got ${show(network.loadBalancerPrivateIp)}; expected an address Azure hands out in network.connectorSubnet ${connector.text} (${formatIpv4(usable.first)} to ${formatIpv4(usable.last)})`);
+    }
+  }
+  // A private frontend's dynamic address is known only after apply: the API URL the connector
+  // builds links from and the name its certificate must carry have to be fixed before.
+  if (privateFrontend && network.apiHostname === undefined && network.loadBalancerPrivateIp === undefined) {
+    problems.push(`network.apiHostname: got nothing; expected the API's host name, or a fixed network.loadBalancerPrivateIp, with vm.instanceCount ${config.vm.instanceCount} behind a private load balancer (its dynamic frontend address is only known after apply, so neither the API URL nor the certificate's name could be set)`);
+  }
+  const privateEndpoints = config.storage.method === 'blob' ? 2 : 1;
+  const needed = config.vm.instanceCount + privateEndpoints + (privateFrontend ? 1 : 0);
+  if (usable.count < needed) {
+    problems.push(`network.connectorSubnet: got ${show(connector.text)}; expected room for ${needed} addresses (${config.vm.instanceCount} instance(s), ${privateEndpoints} private endpoint(s)${privateFrontend ? ', the load balancer frontend' : ''}), it has ${usable.count} (Azure keeps 5 of every subnet)`);
   }
   return problems;
 }

@@ -66,10 +66,10 @@ export function renderSettingsFile(entries: Record<string, string>): string {
 
 /**
  * cloud-init for first boot: drop the bootstrap script in place and prepare the machine. It is
- * static per (Node.js version, TLS mode), so changing a setting never replaces the VM: later
- * changes arrive through the extension.
+ * static per TLS mode, so changing a setting never replaces the VM: later changes arrive through
+ * the extension.
  */
-export function renderCloudInit(options: { nodeVersion: string; tlsMode: 'acme' | 'keyvault' }): string {
+export function renderCloudInit(options: { tlsMode: 'acme' | 'keyvault' }): string {
   const script = Buffer.from(bootstrapScript()).toString('base64');
   return [
     '#cloud-config',
@@ -81,7 +81,7 @@ export function renderCloudInit(options: { nodeVersion: string; tlsMode: 'acme' 
     '    encoding: b64',
     `    content: ${script}`,
     'runcmd:',
-    `  - [${BOOTSTRAP_SCRIPT_TARGET}, prepare, --node-version, '${options.nodeVersion}', --tls-mode, ${options.tlsMode}]`,
+    `  - [${BOOTSTRAP_SCRIPT_TARGET}, prepare, --tls-mode, ${options.tlsMode}]`,
     '',
   ].join('\n');
 }

@@ -16,9 +16,11 @@ export interface ResourceNames {
   connectorNsg: string;
   functionNsg: string;
   natGateway: string;
+  serviceEndpointPolicy: string;
   logAnalytics: string;
   appInsights: string;
   storageAccount: string;
+  artifactsStorageAccount: string;
   functionStorageAccount: string;
   keyVault: string;
   connector: string;
@@ -26,6 +28,7 @@ export interface ResourceNames {
   loadBalancer: string;
   servicePlan: string;
   functionApp: string;
+  cleanupRole: string;
 }
 
 export function resourceNames(config: DeployConfig): ResourceNames {
@@ -43,10 +46,12 @@ export function resourceNames(config: DeployConfig): ResourceNames {
     connectorNsg: `nsg-${base}-connector`,
     functionNsg: `nsg-${base}-cleanup`,
     natGateway: `ng-${base}-connector`,
+    serviceEndpointPolicy: `se-${base}-storage`,
     logAnalytics: `log-${base}`,
     appInsights: `appi-${base}`,
     // Storage account names: 3-24 lowercase alphanumerics, global. name+env <= 13 by the schema.
     storageAccount: `st${compact}${suffix}`,
+    artifactsStorageAccount: `stpkg${compact}${suffix}`,
     functionStorageAccount: `stfn${compact}${suffix}`,
     keyVault: `kv${compact}${suffix}`,
     connector: `vm-${base}-connector`,
@@ -54,5 +59,7 @@ export function resourceNames(config: DeployConfig): ResourceNames {
     loadBalancer: `lb-${base}-connector`,
     servicePlan: `asp-${base}-cleanup`,
     functionApp: `func-${base}-cleanup-${suffix}`,
+    // Role definition names are unique in the tenant, not the subscription.
+    cleanupRole: `enos-aml cleanup of exports (${base}-${suffix})`,
   };
 }

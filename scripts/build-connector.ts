@@ -1,8 +1,8 @@
 /**
  * Builds the connector's deployable bundle: `dist/connector/` (server.js bundled by esbuild, the
- * web page, a package.json naming the one native dependency) and `dist/connector.zip` with a
- * content hash. better-sqlite3 is native and must match the Node.js ABI of the VM (Node 22),
- * so it is not bundled: the VM bootstrap runs `npm install --omit=dev` in the bundle folder.
+ * web page, the Node.js runtime the VMs run and better-sqlite3 built for it, see build-native.ts)
+ * and `dist/connector.zip` with a content hash. The VM installs it as it is: nothing is
+ * downloaded or compiled there.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -11,11 +11,17 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import yazl from 'yazl';
+import { buildNativeRuntime } from './build-native.js';
 import { buildWeb } from './build-web.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Native or optional modules that must be installed on the target, not bundled. */
+/**
+ * Modules esbuild leaves out: better-sqlite3 is native and ships beside server.js (build-native);
+ * kerberos is hive-driver's optional module, which the deployed connector does not support.
+ */
 const EXTERNAL = ['better-sqlite3', 'kerberos'];
+/** Files the VM executes: zip entries carry the mode (the bootstrap sets it again, unzip tools differ). */
+const EXECUTABLES = new Set(['runtime/bin/node']);
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -29,7 +35,8 @@ async function filesUnder(dir: string): Promise<string[]> {
 export async function zipFolder(dir: string, zipFile: string): Promise<string> {
   const zip = new yazl.ZipFile();
   for (const file of await filesUnder(dir)) {
-    zip.addFile(file, path.relative(dir, file).split(path.sep).join('/'), { mtime: new Date('2000-01-01T00:00:00Z'), mode: 0o100644 });
+    const name = path.relative(dir, file).split(path.sep).join('/');
+    zip.addFile(file, name, { mtime: new Date('2000-01-01T00:00:00Z'), mode: EXECUTABLES.has(name) ? 0o100755 : 0o100644 });
   }
   zip.end();
   await new Promise<void>((resolve, reject) => {
@@ -58,11 +65,11 @@ export async function buildConnector(outDir = path.join(ROOT, 'dist')): Promise<
   });
   const web = await buildWeb(path.join(outDir, 'web'));
   if (web) await cp(path.join(outDir, 'web'), path.join(bundleDir, 'web'), { recursive: true });
+  // runtime/ (bin/node, self-test.cjs, manifest.json) and node_modules/better-sqlite3 with its loader.
+  const native = await buildNativeRuntime();
+  await cp(native.dir, bundleDir, { recursive: true });
 
   const rootPackage = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  // The exact version installed here, so the VM installs what was tested.
-  const pinned = async (name: string) =>
-    JSON.parse(await readFile(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
   await writeFile(
     path.join(bundleDir, 'package.json'),
     `${JSON.stringify(
@@ -72,9 +79,9 @@ export async function buildConnector(outDir = path.join(ROOT, 'dist')): Promise<
         private: true,
         type: 'module',
         main: 'server.js',
-        engines: { node: '>=20' },
-        scripts: { start: 'node server.js' },
-        dependencies: { 'better-sqlite3': (await pinned('better-sqlite3')).version },
+        // The runtime it was built and tested with is in runtime/ (runtime/manifest.json).
+        engines: { node: `${native.nodeVersion}` },
+        scripts: { start: 'runtime/bin/node server.js' },
       },
       null,
       2,

@@ -5,8 +5,22 @@
  * `"expiresAt" < '<now>'` and what the delete's tag condition re-checks on the blob itself.
  */
 export const EXPIRES_AT_TAG = 'expiresAt';
-/** Metadata names are case-insensitive in Azure and come back lower-case. */
+/**
+ * The metadata name the connector writes. Azure treats metadata names case-insensitively but
+ * returns them in the case they were written with ("names preserve the case with which they were
+ * created, but are case-insensitive when set or read": Set Blob Metadata, Azure Storage REST
+ * reference), so a blob written by hand or by another tool may carry `expiresAt` or `EXPIRESAT`:
+ * read it with metadataValue().
+ */
 export const EXPIRES_AT_METADATA = 'expiresat';
+
+/** A metadata value by name, compared without case, as Azure compares metadata names. */
+export function metadataValue(metadata: Record<string, string> | undefined, name: string): string | undefined {
+  if (metadata === undefined) return undefined;
+  const wanted = name.toLowerCase();
+  const key = Object.keys(metadata).find((candidate) => candidate.toLowerCase() === wanted);
+  return key === undefined ? undefined : metadata[key];
+}
 
 /** The tag query that finds expired exports; the container is in the request URL. */
 export function expiredTagFilter(now: Date): string {
@@ -46,12 +60,12 @@ export type Verdict =
   | { kind: 'unknown' };
 
 /**
- * Judges a blob the tag query cannot see. Its `expiresat` metadata when it has a valid one,
+ * Judges a blob the tag query cannot see. Its `expiresat` metadata (in any casing) when it has a valid one,
  * otherwise its creation time plus the maximum lifetime an export can have.
  */
 export function judgeUntagged(blob: ListedBlob, now: Date, maxLifetimeMs: number): Verdict {
   if (blob.tags?.[EXPIRES_AT_TAG] !== undefined) return { kind: 'tagged' };
-  const fromMetadata = parseExpiry(blob.metadata?.[EXPIRES_AT_METADATA]);
+  const fromMetadata = parseExpiry(metadataValue(blob.metadata, EXPIRES_AT_METADATA));
   if (fromMetadata) return { kind: fromMetadata < now ? 'expired' : 'live', basis: 'metadata' };
   if (!blob.createdOn) return { kind: 'unknown' };
   const deadline = blob.createdOn.getTime() + maxLifetimeMs;

@@ -3,6 +3,7 @@ import { FunctionAppFlexConsumption } from '@cdktf/provider-azurerm/lib/function
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting/index.js';
 import { ServicePlan } from '@cdktf/provider-azurerm/lib/service-plan/index.js';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container/index.js';
+import { addPrivateLink, type PrivateLink } from './private-link.js';
 import { SecureStorageAccount } from './secure-storage-account.js';
 
 export interface CleanupFunctionProps {
@@ -12,13 +13,15 @@ export interface CleanupFunctionProps {
   tags: Record<string, string>;
   /** Subnet for VNet integration (delegated to Microsoft.App/environments). */
   subnetId: string;
+  /**
+   * Where the runtime account's blob private endpoint goes (a subnet without delegation: the
+   * connector's), and the VNet whose DNS resolves it.
+   */
+  privateEndpoint: { subnetId: string; vnetId: string };
   /** Machines that zip-deploy the package: the only sources the SCM site admits. */
   deployerCidrs: string[];
-  /**
-   * Public network access to the app (the timer function serves no HTTP; the SCM site takes the
-   * zip deploy). @default true - with `false` deploy from inside the VNet
-   */
-  publicNetworkAccess?: boolean;
+  /** Deploy machines inside Azure VNets, by subnet (they need the Microsoft.Web service endpoint). @default [] */
+  deployerSubnetIds?: string[];
   appInsightsConnectionString: string;
   logAnalyticsWorkspaceId: string;
   settings: {
@@ -35,12 +38,22 @@ export interface CleanupFunctionProps {
  * The daily cleanup: an Azure Functions Flex Consumption app (Node.js 22) whose system-assigned
  * identity reaches its own runtime storage and the exports account (no keys anywhere), integrated
  * into its own subnet, HTTPS only with TLS 1.3, basic-auth publishing off, logs to Application
- * Insights. The package is deployed by FunctionPackageDeployment, once the app's identity may
- * write to its deployment container.
+ * Insights with Entra ID. The package is deployed by FunctionPackageDeployment, once the app's
+ * identity may write to its deployment container.
+ *
+ * The runtime account's firewall denies by default, and its blob endpoint has a private endpoint:
+ * a package deploy (OneDeploy) is uploaded to the deployment container by the platform on the
+ * app's behalf, not from the app's subnet, so a service-endpoint rule does not admit it; through
+ * the private endpoint it arrives over the app's VNet integration, the path Microsoft's Flex
+ * Consumption VNet samples use (Azure-Samples functions-quickstart-*-azd, vnetEnabled). It is
+ * safe: the endpoint exposes only this account's blob service to the VNet, the account takes
+ * Entra ID only (no shared keys), and only the app's identity holds a data role on it.
  */
 export class CleanupFunction extends Construct {
   readonly app: FunctionAppFlexConsumption;
   readonly runtimeStorage: SecureStorageAccount['account'];
+  /** The runtime account's blob private endpoint, its zone and VNet link. */
+  readonly runtimeBlobLink: PrivateLink;
   readonly principalId: string;
 
   constructor(scope: Construct, id: string, props: CleanupFunctionProps) {
@@ -53,10 +66,22 @@ export class CleanupFunction extends Construct {
       location,
       tags,
       replication: 'LRS',
-      network: { defaultAction: 'Deny', ipRules: props.deployerCidrs, subnetIds: [props.subnetId] },
+      // The deployers only so Terraform can read the account's data-plane properties.
+      network: { defaultAction: 'Deny', ipRules: props.deployerCidrs, subnetIds: [props.subnetId, ...(props.deployerSubnetIds ?? [])] },
       logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId,
     });
     this.runtimeStorage = storage.account;
+    this.runtimeBlobLink = addPrivateLink(this, {
+      name: props.names.functionStorageAccount,
+      resourceGroupName,
+      location,
+      tags,
+      zoneName: 'privatelink.blob.core.windows.net',
+      targetId: storage.account.id,
+      subresource: 'blob',
+      subnetId: props.privateEndpoint.subnetId,
+      vnetId: props.privateEndpoint.vnetId,
+    });
     const packages = new StorageContainer(this, 'packages', {
       name: 'app-package',
       storageAccountId: storage.account.id,
@@ -87,7 +112,8 @@ export class CleanupFunction extends Construct {
       storageAuthenticationType: 'SystemAssignedIdentity',
       identity: { type: 'SystemAssigned' },
       httpsOnly: true,
-      publicNetworkAccessEnabled: props.publicNetworkAccess ?? true,
+      // Off would close the SCM site too, which takes the package deploy; the front door denies anyway.
+      publicNetworkAccessEnabled: true,
       webdeployPublishBasicAuthenticationEnabled: false,
       virtualNetworkSubnetId: props.subnetId,
       siteConfig: {
@@ -103,12 +129,10 @@ export class CleanupFunction extends Construct {
         ipRestrictionDefaultAction: 'Deny',
         scmIpRestrictionDefaultAction: 'Deny',
         scmUseMainIpRestriction: false,
-        scmIpRestriction: props.deployerCidrs.map((ipAddress, index) => ({
-          name: `deployer-${index}`,
-          action: 'Allow',
-          priority: 100 + index,
-          ipAddress,
-        })),
+        scmIpRestriction: [
+          ...props.deployerCidrs.map((ipAddress) => ({ ipAddress })),
+          ...(props.deployerSubnetIds ?? []).map((virtualNetworkSubnetId) => ({ virtualNetworkSubnetId })),
+        ].map((source, index) => ({ name: `deployer-${index}`, action: 'Allow', priority: 100 + index, ...source })),
       },
       appSettings: {
         // Identity-based host storage: the runtime account holds no usable key. The provider adds
@@ -118,6 +142,9 @@ export class CleanupFunction extends Construct {
         // a change on every plan (the provider hides the key when it reads the app back).
         AzureWebJobsStorage: '',
         AzureWebJobsStorage__accountName: storage.account.name,
+        // Application Insights accepts Entra ID tokens only (local authentication off): the host
+        // sends as the app's system-assigned identity (Monitoring Metrics Publisher on it).
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD',
         EXPORTS_CONTAINER: props.settings.exportsContainer,
         CLEANUP_SCHEDULE: props.settings.schedule,
         EXPORT_MAX_TTL_MINUTES: String(props.settings.maxTtlMinutes),

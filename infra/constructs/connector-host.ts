@@ -160,6 +160,45 @@ export interface ConnectorScaleSetProps extends ConnectorHostProps {
   instanceCount: number;
   /** The user-assigned identity every instance runs as (ConnectorIdentity). */
   identity: { id: string; principalId: string };
+  /** A fixed frontend address when the load balancer is private. @default - dynamic */
+  loadBalancerPrivateIp?: string;
+}
+
+/**
+ * The Linux platform images Azure upgrades automatically in a scale set, as listed under
+ * "Supported OS images" in virtual-machine-scale-sets-automatic-upgrade.md (MicrosoftDocs
+ * azure-compute-docs). Enabling automatic OS image upgrade on any other image is answered with
+ * HTTP 400, and the list does not have the x64 Ubuntu 24.04 image (only `server-arm64`).
+ */
+export const AUTOMATIC_OS_UPGRADE_IMAGES: readonly { publisher: string; offer: string; sku: string }[] = [
+  { publisher: 'Canonical', offer: '0001-com-ubuntu-server-focal', sku: '20_04-LTS' },
+  { publisher: 'Canonical', offer: '0001-com-ubuntu-server-focal', sku: '20_04-LTS-Gen2' },
+  { publisher: 'Canonical', offer: '0001-com-ubuntu-server-focal', sku: '20_04-LTS-arm64' },
+  { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server-arm64' },
+  { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-LTS' },
+  { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-LTS-arm64' },
+  { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-LTS-Gen2' },
+  { publisher: 'Canonical', offer: '0001-com-ubuntu-pro-microsoft', sku: 'pro-fips-20_04-Gen2' },
+  { publisher: 'MicrosoftCblMariner', offer: 'Cbl-Mariner', sku: 'cbl-mariner-2' },
+  { publisher: 'MicrosoftCblMariner', offer: 'Cbl-Mariner', sku: 'cbl-mariner-2-arm64' },
+  { publisher: 'MicrosoftCblMariner', offer: 'Cbl-Mariner', sku: 'cbl-mariner-2-Gen2' },
+  { publisher: 'MicrosoftCblMariner', offer: 'Cbl-Mariner', sku: 'cbl-mariner-2-fips' },
+  { publisher: 'MicrosoftCblMariner', offer: 'Cbl-Mariner', sku: 'cbl-mariner-2-Gen2-fips' },
+  { publisher: 'MicrosoftCblMariner', offer: 'Azure-Linux', sku: 'azure-linux-Gen2' },
+  { publisher: 'MicrosoftCblMariner', offer: 'Azure-Linux', sku: 'azure-linux-3' },
+  { publisher: 'MicrosoftCblMariner', offer: 'Azure-Linux', sku: 'azure-linux-arm64' },
+];
+
+/**
+ * Whether Azure upgrades this image automatically: a listed platform image at version `latest`
+ * (a requirement of the same page). Image names compare without case, as Azure compares them.
+ */
+export function supportsAutomaticOsUpgrade(image: { publisher: string; offer: string; sku: string; version: string }): boolean {
+  const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+  return (
+    same(image.version, 'latest') &&
+    AUTOMATIC_OS_UPGRADE_IMAGES.some((listed) => same(listed.publisher, image.publisher) && same(listed.offer, image.offer) && same(listed.sku, image.sku))
+  );
 }
 
 /**
@@ -185,9 +224,14 @@ export class ConnectorIdentity extends Construct {
 }
 
 /**
- * Several connector instances: a VM scale set behind a Standard Load Balancer that probes
- * `/readyz` over HTTPS. Model changes (a new bundle hash in the extension) roll out in batches,
- * gated by the probe; unhealthy instances are repaired and OS images upgraded automatically.
+ * Several connector instances: a VM scale set behind a Standard Load Balancer that probes the
+ * connector's liveness (`/healthz`) over HTTPS. Liveness, not readiness (`/readyz`, which checks
+ * Hive, EnOS and storage): an outage of one of those would otherwise take every instance out of
+ * the pool and, through automatic instance repair, recreate healthy VMs and kill their running
+ * exports. Model changes (a new bundle hash in the extension) roll out in batches gated by the
+ * probe; unhealthy (dead) instances are repaired; OS images are upgraded automatically only for
+ * the images Azure supports (supportsAutomaticOsUpgrade); otherwise Ubuntu's unattended-upgrades
+ * patches each instance.
  */
 export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs {
   readonly scaleSet: LinuxVirtualMachineScaleSet;
@@ -195,6 +239,7 @@ export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs
   readonly probe: LbProbe;
   readonly principalId: string;
   readonly address: string;
+  readonly automaticOsUpgrade: boolean;
 
   constructor(scope: Construct, id: string, props: ConnectorScaleSetProps) {
     super(scope, id);
@@ -210,20 +255,22 @@ export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs
       frontendIpConfiguration: [
         ip
           ? { name: frontendName, publicIpAddressId: ip.id }
-          : { name: frontendName, subnetId: props.subnetId, privateIpAddressAllocation: 'Dynamic' },
+          : props.loadBalancerPrivateIp !== undefined
+            ? { name: frontendName, subnetId: props.subnetId, privateIpAddressAllocation: 'Static', privateIpAddress: props.loadBalancerPrivateIp }
+            : { name: frontendName, subnetId: props.subnetId, privateIpAddressAllocation: 'Dynamic' },
       ],
     });
     const pool = new LbBackendAddressPool(this, 'pool', { name: 'connectors', loadbalancerId: this.loadBalancer.id });
-    this.probe = new LbProbe(this, 'readyz', {
-      name: 'readyz',
+    this.probe = new LbProbe(this, 'healthz', {
+      name: 'healthz',
       loadbalancerId: this.loadBalancer.id,
       protocol: 'Https',
       port: 443,
-      requestPath: '/readyz',
+      requestPath: '/healthz',
       intervalInSeconds: 15,
       numberOfProbes: 2,
     });
-    new LbRule(this, 'https', {
+    const rule = new LbRule(this, 'https', {
       name: 'https',
       loadbalancerId: this.loadBalancer.id,
       frontendIpConfigurationName: frontendName,
@@ -256,7 +303,7 @@ export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs
         maxUnhealthyUpgradedInstancePercent: 50,
         pauseTimeBetweenBatches: 'PT1M',
       },
-      automaticOsUpgradePolicy: { enableAutomaticOsUpgrade: true, disableAutomaticRollback: false },
+      ...(supportsAutomaticOsUpgrade(props.image) ? { automaticOsUpgradePolicy: { enableAutomaticOsUpgrade: true, disableAutomaticRollback: false } } : {}),
       automaticInstanceRepair: { enabled: true, gracePeriod: 'PT30M' },
       networkInterface: [
         {
@@ -273,9 +320,14 @@ export class ConnectorScaleSet extends Construct implements ConnectorHostOutputs
           protectedSettings: extensionSettings(props.extensionScript),
         },
       ],
+      // The probe takes effect through the rule that uses it: a scale set created before the rule
+      // may be refused the probe, and one destroyed after it fails
+      // (CannotRemoveRuleUsedByProbeUsedByVMSS), so the scale set comes after the rule and goes first.
+      dependsOn: [rule],
     });
     this.principalId = props.identity.principalId;
-    this.address = ip ? ip.fqdn : this.loadBalancer.privateIpAddress;
+    this.address = ip ? ip.fqdn : (props.loadBalancerPrivateIp ?? this.loadBalancer.privateIpAddress);
+    this.automaticOsUpgrade = supportsAutomaticOsUpgrade(props.image);
   }
 
   /** Instances deploy while the scale set is created, so the whole scale set waits. */

@@ -11,8 +11,13 @@ export interface ConnectorSecretsProps {
   fileEncryptionKey: SecretSource;
   /** The Hive user's password, when Hive authenticates with PLAIN. @default false */
   hivePassword?: boolean;
-  /** A PEM certificate (key + chain) for the API, when TLS comes from Key Vault. @default false */
-  tlsCertificate?: boolean;
+  /**
+   * The API's TLS key and chain in Key Vault: `variable`, a PEM from the sensitive variable
+   * tls_certificate_pem, written as the secret connector-tls; `{ certificate }`, a Key Vault
+   * certificate of that name that the platform team keeps in the vault (read through the secret
+   * Key Vault keeps beside every certificate). @default - none (ACME TLS)
+   */
+  tls?: 'variable' | { certificate: string };
 }
 
 /**
@@ -23,8 +28,8 @@ export interface ConnectorSecretsProps {
  * Key Vault, never in the config file, the repo or the VM's custom data.
  */
 export class ConnectorSecrets extends Construct {
-  /** Key Vault secret name → value expression. */
-  readonly values: Record<string, string> = {};
+  /** Key Vault secret name → value expression and content type. */
+  readonly values: Record<string, { value: string; contentType: string }> = {};
   /** Connector env var → Key Vault secret name, for the VM's secret fetcher. */
   readonly envToSecret: Record<string, string> = {};
   readonly tlsSecretName?: string;
@@ -38,14 +43,20 @@ export class ConnectorSecrets extends Construct {
     if (props.hivePassword) {
       this.add('HIVE_PASSWORD', this.variable('hive_password', 'Password of hadoop.hive.username.'));
     }
-    if (props.tlsCertificate) {
-      this.values[TLS_SECRET_NAME] = this.variable('tls_certificate_pem', 'PEM private key and certificate chain for the API (tls.mode "keyvault").');
+    if (props.tls === 'variable') {
+      this.values[TLS_SECRET_NAME] = {
+        value: this.variable('tls_certificate_pem', 'PEM private key and certificate chain for the API (tls.mode "keyvault").'),
+        // The content type Key Vault itself gives a PEM certificate's secret.
+        contentType: 'application/x-pem-file',
+      };
       this.tlsSecretName = TLS_SECRET_NAME;
+    } else if (props.tls !== undefined) {
+      this.tlsSecretName = props.tls.certificate;
     }
   }
 
   private add(env: keyof typeof SECRET_ENV, value: string): void {
-    this.values[SECRET_ENV[env]] = value;
+    this.values[SECRET_ENV[env]] = { value, contentType: 'text/plain' };
     this.envToSecret[env] = SECRET_ENV[env];
   }
 

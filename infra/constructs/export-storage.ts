@@ -17,6 +17,7 @@ export interface ExportStorageProps {
   location: string;
   tags: Record<string, string>;
   replication: 'LRS' | 'ZRS' | 'GRS' | 'GZRS';
+  /** Blob soft delete in days, 0 = off (an export's lifetime is governed; see the config). */
   softDeleteDays: number;
   /** The longest an export lives; with SAS_START_SKEW_MINUTES, the SAS expiration policy. */
   maxTtlMinutes: number;
@@ -27,9 +28,9 @@ export interface ExportStorageProps {
   downloadAccess: 'public' | 'cidrs';
   /** @default [] */
   downloadCidrs?: string[];
-  /** Machines that upload the connector bundle; admitted in `cidrs` mode. */
+  /** The deploy machines (Terraform reads the account's data-plane properties); admitted in `cidrs` mode. */
   deployerCidrs: string[];
-  /** Subnets admitted through their service endpoint (connector, cleanup function). */
+  /** Subnets admitted through their service endpoint (connector, cleanup function, deployers). */
   subnetIds: string[];
   logAnalyticsWorkspaceId: string;
   /** The private container exports are written to. */
@@ -42,14 +43,12 @@ export interface ExportStorageProps {
 }
 
 /**
- * The exports account: the private `exports` container the connector writes CSVs to, the
- * `artifacts` container the VMs install the connector bundle from, and (with several instances)
- * the Table job store's tables.
+ * The exports account (blob method only): the private `exports` container the connector writes
+ * CSVs to and (with several instances) the Table job store's tables.
  */
 export class ExportStorage extends Construct {
   readonly account: SecureStorageAccount['account'];
   readonly exportsContainer: StorageContainer;
-  readonly artifactsContainer: StorageContainer;
   /**
    * The Table job store's tables: their names, the ARM id of each table and of the account's table
    * service (role scopes), and the deployment that creates them (to depend on).
@@ -66,6 +65,7 @@ export class ExportStorage extends Construct {
       tags: props.tags,
       replication: props.replication,
       softDeleteDays: props.softDeleteDays,
+      tableDiagnostics: props.tableNames !== undefined && props.tableNames.length > 0,
       sasExpirationPeriod: sasPeriod(props.maxTtlMinutes + SAS_START_SKEW_MINUTES),
       network: restricted
         ? { defaultAction: 'Deny', ipRules: [...(props.downloadCidrs ?? []), ...props.deployerCidrs], subnetIds: props.subnetIds }
@@ -78,11 +78,6 @@ export class ExportStorage extends Construct {
     // data-plane firewall and the disabled shared keys do not get in the way.
     this.exportsContainer = new StorageContainer(this, 'exports', {
       name: props.exportsContainerName,
-      storageAccountId: this.account.id,
-      containerAccessType: 'private',
-    });
-    this.artifactsContainer = new StorageContainer(this, 'artifacts', {
-      name: 'artifacts',
       storageAccountId: this.account.id,
       containerAccessType: 'private',
     });

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { DataResource, type ITerraformDependable } from 'cdktf';
+import { retryingCommand } from './retrying-command.js';
 
 export interface FunctionPackageDeploymentProps {
   /** Passed explicitly: the CLI's default subscription need not be the one Terraform deploys to. */
@@ -35,8 +36,6 @@ export class FunctionPackageDeployment extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionPackageDeploymentProps) {
     super(scope, id);
-    const attempts = props.attempts ?? 5;
-    if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`FunctionPackageDeployment: attempts ${attempts}; expected a positive integer`);
     this.resource = new DataResource(this, 'deploy', {
       triggersReplace: { package_sha256: props.packageSha256, function_app_id: props.functionAppId },
       dependsOn: props.dependsOn,
@@ -51,13 +50,12 @@ export class FunctionPackageDeployment extends Construct {
             FUNCTION_APP: props.functionAppName,
             PACKAGE: props.packagePath,
           },
-          command: [
-            `attempt=1; while [ "$attempt" -le ${attempts} ]; do`,
-            'az functionapp deployment source config-zip --subscription "$SUBSCRIPTION" --resource-group "$RESOURCE_GROUP" --name "$FUNCTION_APP" --src "$PACKAGE" && exit 0;',
-            `echo "deploying $PACKAGE to $FUNCTION_APP failed (attempt $attempt of ${attempts}; new role assignments can take minutes to apply)" >&2;`,
-            `attempt=$((attempt + 1)); [ "$attempt" -le ${attempts} ] && sleep 60;`,
-            'done; exit 1',
-          ].join(' '),
+          command: retryingCommand({
+            command: 'az functionapp deployment source config-zip --subscription "$SUBSCRIPTION" --resource-group "$RESOURCE_GROUP" --name "$FUNCTION_APP" --src "$PACKAGE"',
+            what: 'deploying $PACKAGE to $FUNCTION_APP',
+            attempts: props.attempts ?? 5,
+            pauseSeconds: 60,
+          }),
         },
       ],
     });

@@ -2,10 +2,10 @@ import { Construct } from 'constructs';
 import { Fn } from 'cdktf';
 import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault/index.js';
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting/index.js';
-import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone/index.js';
-import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link/index.js';
-import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint/index.js';
+import type { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link/index.js';
+import type { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint/index.js';
 import { ResourceGroupTemplateDeployment } from '@cdktf/provider-azurerm/lib/resource-group-template-deployment/index.js';
+import { addPrivateLink } from './private-link.js';
 
 export interface ConnectorKeyVaultProps {
   name: string;
@@ -18,8 +18,10 @@ export interface ConnectorKeyVaultProps {
   /** VNet whose DNS resolves the vault to the private endpoint. */
   vnetId: string;
   logAnalyticsWorkspaceId: string;
-  /** Secret name → value (Terraform expressions; sensitive). */
-  secrets: Record<string, string>;
+  /** Secret name → value (a Terraform expression; sensitive) and content type (a MIME type). */
+  secrets: Record<string, { value: string; contentType: string }>;
+  /** Days after each write of the secrets that Key Vault marks them expired. */
+  secretExpiryDays: number;
   /** @default 90 */
   softDeleteRetentionDays?: number;
 }
@@ -27,7 +29,7 @@ export interface ConnectorKeyVaultProps {
 /**
  * The Key Vault of the connector's secrets: RBAC authorization, purge protection, no public
  * network access (the VMs reach it through a private endpoint in their subnet), audit logs to
- * Log Analytics.
+ * Log Analytics. Every secret has a content type and an expiry.
  *
  * The secrets are written through ARM (a template deployment of Microsoft.KeyVault/vaults/secrets),
  * not the vault's data plane: the deploying machine never needs a network path into the vault,
@@ -63,31 +65,19 @@ export class ConnectorKeyVault extends Construct {
     });
     this.vaultUri = this.vault.vaultUri;
 
-    const zone = new PrivateDnsZone(this, 'dns_zone', { name: 'privatelink.vaultcore.azure.net', resourceGroupName, tags });
-    this.dnsLink = new PrivateDnsZoneVirtualNetworkLink(this, 'dns_link', {
-      name: `${props.name}-link`,
-      resourceGroupName,
-      privateDnsZoneName: zone.name,
-      virtualNetworkId: props.vnetId,
-      registrationEnabled: false,
-      // Other vaults (without a record here) still resolve publicly from the linked VNet.
-      resolutionPolicy: 'NxDomainRedirect',
-      tags,
-    });
-    this.privateEndpoint = new PrivateEndpoint(this, 'private_endpoint', {
-      name: `pe-${props.name}`,
+    const link = addPrivateLink(this, {
+      name: props.name,
       resourceGroupName,
       location,
       tags,
+      zoneName: 'privatelink.vaultcore.azure.net',
+      targetId: this.vault.id,
+      subresource: 'vault',
       subnetId: props.privateEndpointSubnetId,
-      privateServiceConnection: {
-        name: `${props.name}-vault`,
-        privateConnectionResourceId: this.vault.id,
-        subresourceNames: ['vault'],
-        isManualConnection: false,
-      },
-      privateDnsZoneGroup: { name: 'vault', privateDnsZoneIds: [zone.id] },
+      vnetId: props.vnetId,
     });
+    this.dnsLink = link.dnsLink;
+    this.privateEndpoint = link.endpoint;
 
     new MonitorDiagnosticSetting(this, 'diagnostics', {
       name: 'to-log-analytics',
@@ -97,8 +87,15 @@ export class ConnectorKeyVault extends Construct {
       enabledMetric: [{ category: 'AllMetrics' }],
     });
 
+    const days = props.secretExpiryDays;
+    if (!Number.isInteger(days) || days < 1) throw new Error(`ConnectorKeyVault: secretExpiryDays ${days}; expected a positive whole number of days`);
     const names = Object.keys(props.secrets);
-    const parameters: Record<string, { type: string }> = { vaultName: { type: 'string' } };
+    // The expiry counts from each run of the deployment: utcNow() is allowed only as a parameter's
+    // default value, and keeping it out of the Terraform arguments keeps plans free of a diff.
+    const parameters: Record<string, { type: string; defaultValue?: string }> = {
+      vaultName: { type: 'string' },
+      writtenAt: { type: 'string', defaultValue: '[utcNow()]' },
+    };
     names.forEach((_, index) => (parameters[`secret${index}`] = { type: 'securestring' }));
     this.secretsDeployment = new ResourceGroupTemplateDeployment(this, 'secrets', {
       name: `${props.name}-secrets`,
@@ -112,13 +109,17 @@ export class ConnectorKeyVault extends Construct {
           type: 'Microsoft.KeyVault/vaults/secrets',
           apiVersion: '2023-07-01',
           name: `[format('{0}/{1}', parameters('vaultName'), '${name}')]`,
-          properties: { value: `[parameters('secret${index}')]`, attributes: { enabled: true } },
+          properties: {
+            value: `[parameters('secret${index}')]`,
+            contentType: props.secrets[name]?.contentType,
+            attributes: { enabled: true, exp: `[dateTimeToEpoch(dateTimeAdd(parameters('writtenAt'), 'P${days}D'))]` },
+          },
         })),
       }),
       parametersContent: Fn.sensitive(
         Fn.jsonencode({
           vaultName: { value: this.vault.name },
-          ...Object.fromEntries(names.map((name, index) => [`secret${index}`, { value: props.secrets[name] }])),
+          ...Object.fromEntries(names.map((name, index) => [`secret${index}`, { value: props.secrets[name]?.value }])),
         }),
       ),
       dependsOn: [this.vault],

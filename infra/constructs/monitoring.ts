@@ -13,7 +13,9 @@ export interface MonitoringProps {
 
 /**
  * One Log Analytics workspace for the stack's diagnostic settings, and a workspace-based
- * Application Insights for the cleanup function.
+ * Application Insights for the cleanup function. Its local (instrumentation key) authentication is
+ * off: telemetry is accepted only with an Entra ID token, so the key in the connection string
+ * grants nothing (the function sends as its managed identity, with Monitoring Metrics Publisher).
  */
 export class Monitoring extends Construct {
   readonly workspace: LogAnalyticsWorkspace;
@@ -36,6 +38,7 @@ export class Monitoring extends Construct {
       location,
       applicationType: 'Node.JS',
       workspaceId: this.workspace.id,
+      localAuthenticationDisabled: true,
       tags,
     });
   }

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment/index.js';
+import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition/index.js';
 
 /**
  * Built-in roles the stack grants, each at the narrowest scope that works. None is Owner,
@@ -20,13 +21,18 @@ export const ROLES = {
   blobDelegator: 'Storage Blob Delegator',
   tableContributor: 'Storage Table Data Contributor',
   secretsUser: 'Key Vault Secrets User',
+  /** Send telemetry to an Application Insights resource whose local (key) authentication is off. */
+  metricsPublisher: 'Monitoring Metrics Publisher',
 } as const;
+
+/** A built-in role by name, or a custom one (RoleAssignments.defineRole) by its id. */
+export type RoleRef = (typeof ROLES)[keyof typeof ROLES] | { id: string; name: string };
 
 export interface Grant {
   /** Construct id, and the public contract of the assignment. */
   id: string;
   principalId: string;
-  role: (typeof ROLES)[keyof typeof ROLES];
+  role: RoleRef;
   scope: string;
   /** Managed identities are service principals; the deploying user may be either. */
   principalType?: 'ServicePrincipal';
@@ -36,15 +42,38 @@ export interface Grant {
   description: string;
 }
 
+export interface CustomRole {
+  /** Construct id. */
+  id: string;
+  /** Unique in the tenant. */
+  name: string;
+  description: string;
+  /** Where it is defined and may be assigned (the stack's resource group). */
+  scope: string;
+  dataActions: string[];
+}
+
 /** The stack's role assignments, in one place so least privilege can be reviewed at a glance. */
 export class RoleAssignments extends Construct {
   readonly grants: Grant[] = [];
+
+  /** A custom role with exactly the data actions one principal uses, and no control-plane action. */
+  defineRole(role: CustomRole): { id: string; name: string } {
+    const definition = new RoleDefinition(this, role.id, {
+      name: role.name,
+      description: role.description,
+      scope: role.scope,
+      assignableScopes: [role.scope],
+      permissions: [{ actions: [], dataActions: role.dataActions }],
+    });
+    return { id: definition.roleDefinitionResourceId, name: role.name };
+  }
 
   grant(grant: Grant): RoleAssignment {
     this.grants.push(grant);
     return new RoleAssignment(this, grant.id, {
       principalId: grant.principalId,
-      roleDefinitionName: grant.role,
+      ...(typeof grant.role === 'string' ? { roleDefinitionName: grant.role } : { roleDefinitionId: grant.role.id }),
       scope: grant.scope,
       principalType: grant.principalType,
       description: grant.description,

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting/index.js';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account/index.js';
-import { parseCidr } from '../cidr.js';
+import { formatIpv4, parseCidr } from '../cidr.js';
 
 export interface SecureStorageAccountProps {
   name: string;
@@ -10,8 +10,14 @@ export interface SecureStorageAccountProps {
   tags: Record<string, string>;
   /** @default 'ZRS' */
   replication?: 'LRS' | 'ZRS' | 'GRS' | 'GZRS';
-  /** Blob and container soft-delete window. @default 7 */
+  /** Blob soft-delete window in days; 0 turns blob soft delete off. @default 7 */
   softDeleteDays?: number;
+  /** Container soft-delete window in days. @default 7 */
+  containerSoftDeleteDays?: number;
+  /** Keep previous versions of overwritten or deleted blobs. @default false */
+  versioning?: boolean;
+  /** Send the table service's logs too (an account that holds tables). @default false */
+  tableDiagnostics?: boolean;
   /** SAS expiration policy period (`DD.HH:MM:SS`); SAS beyond it are blocked. @default '1.00:00:00' */
   sasExpirationPeriod?: string;
   /**
@@ -33,6 +39,7 @@ export class SecureStorageAccount extends Construct {
   constructor(scope: Construct, id: string, props: SecureStorageAccountProps) {
     super(scope, id);
     const softDeleteDays = props.softDeleteDays ?? 7;
+    if (!Number.isInteger(softDeleteDays) || softDeleteDays < 0) throw new Error(`SecureStorageAccount: softDeleteDays ${softDeleteDays}; expected 0 (off) or a positive number of days`);
     this.account = new StorageAccount(this, 'account', {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
@@ -54,8 +61,9 @@ export class SecureStorageAccount extends Construct {
       sftpEnabled: false,
       publicNetworkAccessEnabled: true,
       blobProperties: {
-        deleteRetentionPolicy: { days: softDeleteDays },
-        containerDeleteRetentionPolicy: { days: softDeleteDays },
+        ...(softDeleteDays > 0 ? { deleteRetentionPolicy: { days: softDeleteDays } } : {}),
+        containerDeleteRetentionPolicy: { days: props.containerSoftDeleteDays ?? 7 },
+        versioningEnabled: props.versioning ?? false,
       },
       sasPolicy: { expirationPeriod: props.sasExpirationPeriod ?? '1.00:00:00', expirationAction: 'Block' },
       networkRules: {
@@ -73,19 +81,22 @@ export class SecureStorageAccount extends Construct {
       enabledMetric: [{ category: 'Transaction' }],
     });
     // Reads, writes and deletes are logged per service, not on the account.
-    new MonitorDiagnosticSetting(this, 'blob_diagnostics', {
-      name: 'to-log-analytics',
-      targetResourceId: `${this.account.id}/blobServices/default`,
-      logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId,
-      enabledLog: [{ categoryGroup: 'allLogs' }],
-      enabledMetric: [{ category: 'Transaction' }],
-    });
+    for (const service of props.tableDiagnostics ? (['blob', 'table'] as const) : (['blob'] as const)) {
+      new MonitorDiagnosticSetting(this, `${service}_diagnostics`, {
+        name: 'to-log-analytics',
+        targetResourceId: `${this.account.id}/${service}Services/default`,
+        logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId,
+        enabledLog: [{ categoryGroup: 'allLogs' }],
+        enabledMetric: [{ category: 'Transaction' }],
+      });
+    }
   }
 }
 
 /**
  * The storage firewall takes single addresses for /31 and /32 ranges and CIDRs only for larger
- * ones; anything else is rejected by the API at apply time.
+ * ones; anything else is rejected by the API at apply time. Private ranges are refused by the
+ * config (infra/config.ts), as azurerm refuses them.
  */
 export function storageIpRules(cidrs: readonly string[]): string[] {
   return cidrs.flatMap((text) => {
@@ -94,7 +105,7 @@ export function storageIpRules(cidrs: readonly string[]): string[] {
     if (range.prefix < 31) return [text];
     const addresses: string[] = [];
     for (let address = range.first; address <= range.last; address++) {
-      addresses.push([24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join('.'));
+      addresses.push(formatIpv4(address));
     }
     return addresses;
   });

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # enos-connector-bootstrap: everything the connector VM does to itself.
 #
-#   prepare        cloud-init, first boot: Node.js 22, the service user, Caddy for ACME TLS.
+#   prepare        cloud-init, first boot: the service user, directories, Caddy for ACME TLS, and
+#                  the few tools the script uses if the image lacks them (Ubuntu images have them).
 #   deploy         the CustomScript extension, on every deploy whose bundle hash or settings
 #                  changed: writes the settings, installs the bundle from the artifacts container
-#                  (managed identity), writes the systemd unit, restarts the service.
+#                  (managed identity) after checking that its Node.js runtime runs here and loads
+#                  its native module, writes the systemd unit, restarts the service.
+#
+# The bundle carries everything the connector runs on (its Node.js runtime and better-sqlite3
+# built for it, linux-x64 glibc), so a VM needs nothing from the Internet for the connector: with
+# network.allowInternetEgress false it installs from the artifacts account alone.
 #   fetch-secrets  systemd ExecStartPre, as root: reads the connector's secrets from Key Vault
 #                  (managed identity) into /run (tmpfs), readable by root only. Secrets never
 #                  touch the disk, the custom data or a command line.
@@ -18,7 +24,6 @@ IMDS_TOKEN_URL='http://169.254.169.254/metadata/identity/oauth2/token?api-versio
 SERVICE_USER=enos-connector
 ETC_DIR="$ROOT/etc/enos-connector"
 APP_DIR="$ROOT/opt/enos-connector"
-NODE_ROOT="$ROOT/opt/nodejs"
 STATE_DIR="$ROOT/var/lib/enos-connector"
 RUN_DIR="$ROOT/run/enos-connector"
 UNIT_FILE="$ROOT/etc/systemd/system/enos-connector.service"
@@ -28,6 +33,8 @@ RELEASES_KEPT=3
 # roles just before the VMs deploy, and a new role assignment can take minutes to apply.
 AUTH_ATTEMPTS="${ENOS_BOOTSTRAP_AUTH_ATTEMPTS:-20}"
 AUTH_RETRY_SECONDS="${ENOS_BOOTSTRAP_AUTH_RETRY_SECONDS:-30}"
+# How long apt waits for the dpkg lock: on first boot unattended-upgrades usually holds it.
+APT_LOCK_TIMEOUT_SECONDS=600
 
 log() { printf 'enos-connector-bootstrap: %s\n' "$*" >&2; }
 die() {
@@ -104,45 +111,26 @@ set_owner() { chown "$@"; }
 
 # --- prepare ----------------------------------------------------------------------------------
 
+# Commands this script needs, and the Ubuntu package of each: installed only when the image
+# lacks them (Ubuntu's cloud images have all of them), so a VM without Internet access never
+# calls apt. Caddy (ACME TLS) is the one package an image normally lacks, and ACME needs the
+# Internet anyway.
+declare -A PACKAGE_OF=([curl]=curl [python3]=python3 [sha256sum]=coreutils [base64]=coreutils [openssl]=openssl)
+
 install_packages() {
-  local tls_mode="$1"
-  # make + g++: better-sqlite3 compiles itself when no prebuilt binary matches this Node.js.
-  local packages=(ca-certificates curl python3 xz-utils make g++)
-  [[ "$tls_mode" == acme ]] && packages+=(caddy)
-  DEBIAN_FRONTEND=noninteractive apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
-}
-
-node_arch() {
-  case "$(uname -m)" in
-    x86_64) printf 'x64' ;;
-    aarch64) printf 'arm64' ;;
-    *) die "machine architecture $(uname -m); expected x86_64 or aarch64" ;;
-  esac
-}
-
-# Node.js from the official tarball, checked against the release's SHASUMS256.txt.
-install_node() {
-  local version="$1" arch name target work
-  [[ "$version" =~ ^22\.[0-9]+\.[0-9]+$ ]] || die "Node.js version '$version'; expected 22.x.y"
-  arch="$(node_arch)"
-  name="node-v$version-linux-$arch"
-  target="$NODE_ROOT/v$version"
-  if [[ ! -x "$target/bin/node" ]]; then
-    log "installing Node.js $version ($arch)"
-    work="$(mktemp -d)"
-    curl -fsS --retry 5 --retry-connrefused --max-time 300 -o "$work/$name.tar.xz" "https://nodejs.org/dist/v$version/$name.tar.xz"
-    curl -fsS --retry 5 --retry-connrefused --max-time 60 -o "$work/SHASUMS256.txt" "https://nodejs.org/dist/v$version/SHASUMS256.txt"
-    (cd "$work" && grep " $name.tar.xz\$" SHASUMS256.txt | sha256sum -c --status -) ||
-      die "Node.js $version tarball does not match its published SHA-256"
-    mkdir -p "$target.tmp"
-    tar -xJf "$work/$name.tar.xz" -C "$target.tmp" --strip-components=1 --no-same-owner
-    chmod -R a+rX,go-w "$target.tmp"
-    mv -T "$target.tmp" "$target"
-    rm -rf "$work"
+  local tls_mode="$1" command packages=()
+  for command in "${!PACKAGE_OF[@]}"; do
+    command -v "$command" >/dev/null 2>&1 || packages+=("${PACKAGE_OF[$command]}")
+  done
+  [[ "$tls_mode" == acme ]] && ! command -v caddy >/dev/null 2>&1 && packages+=(caddy)
+  if ((${#packages[@]} == 0)); then
+    log 'the image has every package this script needs; apt is not used'
+    return 0
   fi
-  mkdir -p "$ROOT/usr/local/bin"
-  ln -sfn "$target/bin/node" "$ROOT/usr/local/bin/node"
+  mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
+  log "installing ${packages[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT_SECONDS" update -q
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT_SECONDS" install -y -q --no-install-recommends "${packages[@]}"
 }
 
 ensure_user() {
@@ -152,23 +140,21 @@ ensure_user() {
 }
 
 prepare() {
-  local node_version="" tls_mode=""
+  local tls_mode=""
   while (($# > 0)); do
     case "$1" in
-      --node-version) node_version="${2:-}" && shift 2 ;;
       --tls-mode) tls_mode="${2:-}" && shift 2 ;;
-      *) die "prepare: unknown argument '$1'; expected --node-version V --tls-mode acme|keyvault" ;;
+      *) die "prepare: unknown argument '$1'; expected --tls-mode acme|keyvault" ;;
     esac
   done
   [[ "$tls_mode" == acme || "$tls_mode" == keyvault ]] || die "prepare: --tls-mode '$tls_mode'; expected acme or keyvault"
   install_packages "$tls_mode"
-  install_node "$node_version"
   ensure_user
   mkdir -p "$ETC_DIR" "$APP_DIR/releases" "$STATE_DIR"
   chmod 0755 "$ETC_DIR" "$APP_DIR" "$APP_DIR/releases"
   chmod 0700 "$STATE_DIR"
   set_owner "$SERVICE_USER:$SERVICE_USER" "$STATE_DIR"
-  log "prepared (Node.js $node_version, TLS $tls_mode)"
+  log "prepared (TLS $tls_mode)"
 }
 
 # --- deploy -----------------------------------------------------------------------------------
@@ -206,9 +192,12 @@ install_bundle() {
       mv "$release.tmp.inner" "$release.tmp"
     fi
     [[ -f "$release.tmp/server.js" ]] || die "bundle $sha has no server.js; expected the dist/connector layout"
-    install_native_dependencies "$release.tmp"
     # Code is root-owned and read-only for the service.
     chmod -R a+rX,go-w "$release.tmp"
+    if ! check_runtime "$release.tmp"; then
+      rm -rf "$release.tmp" "$work"
+      die "bundle $sha cannot run on this VM; the current release stays"
+    fi
     mv -T "$release.tmp" "$release"
     rm -rf "$work"
   fi
@@ -217,15 +206,21 @@ install_bundle() {
   prune_releases "$sha"
 }
 
-# The bundle is one JavaScript file plus the native modules it names in package.json
-# (better-sqlite3): those must match this VM's Node.js ABI, so they are installed here, once per
-# release, with the npm that came with that Node.js.
-install_native_dependencies() {
-  local dir="$1" node_bin
-  grep -q '"dependencies"' "$dir/package.json" 2>/dev/null || return 0
-  node_bin="$(dirname "$(readlink -f "$ROOT/usr/local/bin/node")")"
-  (cd "$dir" && PATH="$node_bin:$PATH" "$node_bin/npm" install --omit=dev --no-audit --no-fund --no-package-lock) ||
-    die "could not install the bundle's native dependencies (npm install in $dir)"
+# The bundle's own Node.js runtime must run on this machine and load the native module built for
+# it (runtime/self-test.cjs, written by scripts/build-connector.ts) before the release can become
+# current. Zip archives do not keep file modes, hence the chmod.
+check_runtime() {
+  local dir="$1" output
+  if [[ ! -f "$dir/runtime/bin/node" || ! -f "$dir/runtime/self-test.cjs" ]]; then
+    log "the bundle has no runtime/bin/node and runtime/self-test.cjs; expected a bundle from npm run build, which carries its Node.js runtime"
+    return 1
+  fi
+  chmod 0755 "$dir/runtime/bin/node"
+  if ! output="$(cd "$dir" && ./runtime/bin/node runtime/self-test.cjs 2>&1)"; then
+    log "the bundle's runtime failed its self-test on $(uname -m): $output"
+    return 1
+  fi
+  log "bundle runtime: $output"
 }
 
 prune_releases() {
@@ -265,7 +260,7 @@ StateDirectoryMode=0700
 ExecStartPre=+/usr/local/sbin/enos-connector-bootstrap fetch-secrets
 # fetch-secrets waits out a Key Vault role assignment that is not in force yet (up to ~10 minutes).
 TimeoutStartSec=15min
-ExecStart=/usr/local/bin/node /opt/enos-connector/current/server.js
+ExecStart=/opt/enos-connector/current/runtime/bin/node /opt/enos-connector/current/server.js
 Restart=on-failure
 RestartSec=5
 UMask=0077
@@ -323,7 +318,7 @@ EOF
 }
 
 deploy() {
-  local bootstrap_b64="" connector_b64="" tls_mode node_version bundle_url bundle_sha
+  local bootstrap_b64="" connector_b64="" tls_mode bundle_url bundle_sha
   while (($# > 0)); do
     case "$1" in
       --bootstrap-env-b64) bootstrap_b64="${2:-}" && shift 2 ;;
@@ -336,11 +331,10 @@ deploy() {
   load_settings "$ETC_DIR/bootstrap.env"
   # Plain assignments, so a missing setting stops the script (set -e ignores failures inside arguments).
   tls_mode="$(setting TLS_MODE)"
-  node_version="$(setting NODE_VERSION)"
   bundle_url="$(setting BUNDLE_URL)"
   bundle_sha="$(setting BUNDLE_SHA256)"
-  # Idempotent: a no-op when cloud-init already prepared this Node.js version and TLS mode.
-  prepare --node-version "$node_version" --tls-mode "$tls_mode"
+  # Idempotent: no apt call when cloud-init already prepared the machine.
+  prepare --tls-mode "$tls_mode"
   install_bundle "$bundle_url" "$bundle_sha"
   write_unit "$tls_mode"
   if [[ "$tls_mode" == acme ]]; then
@@ -402,16 +396,36 @@ fetch_secrets() {
   if [[ -n "$tls_secret" ]]; then
     value="$(fetch_secret "$token" "$vault" "$tls_secret")" || die "could not read TLS secret '$tls_secret' from $vault"
     mkdir -p "$RUN_DIR/tls"
-    printf '%s\n' "$value" | awk '/-----BEGIN [A-Z ]*PRIVATE KEY-----/{k=1} k{print} /-----END [A-Z ]*PRIVATE KEY-----/{k=0}' >"$RUN_DIR/tls/key.pem"
-    printf '%s\n' "$value" | awk '/-----BEGIN CERTIFICATE-----/{c=1} c{print} /-----END CERTIFICATE-----/{c=0}' >"$RUN_DIR/tls/cert.pem"
-    [[ -s "$RUN_DIR/tls/key.pem" && -s "$RUN_DIR/tls/cert.pem" ]] ||
-      die "TLS secret '$tls_secret' must hold a PEM private key and certificate chain"
+    chmod 0700 "$RUN_DIR/tls"
+    write_tls_files "$tls_secret" "$value"
     # The service reads its own key; nobody else can.
     chmod 0500 "$RUN_DIR/tls"
     chmod 0400 "$RUN_DIR/tls/key.pem" "$RUN_DIR/tls/cert.pem"
     set_owner -R "$SERVICE_USER:$SERVICE_USER" "$RUN_DIR/tls"
   fi
   log "secrets loaded from $vault"
+}
+
+# The API's key and chain, from the PEM the stack wrote (tls_certificate_pem) or from a Key Vault
+# certificate's secret, which is PEM or base64 PKCS#12 (with an empty password) by the
+# certificate's content type. The connector loads an unencrypted key only: an encrypted one
+# (PKCS#8 "ENCRYPTED PRIVATE KEY", or a legacy PEM with Proc-Type 4,ENCRYPTED) is refused here,
+# where the message can say why, rather than in a crash loop of the service. The key travels
+# through pipes only, never a command line.
+write_tls_files() {
+  local name="$1" value="$2" pem
+  if [[ "$value" == *"-----BEGIN"* ]]; then
+    pem="$value"
+  elif ! pem="$(printf '%s' "$value" | base64 -d 2>/dev/null | openssl pkcs12 -nodes -passin pass: 2>/dev/null)"; then
+    die "TLS secret '$name' is neither PEM nor a PKCS#12 certificate without a password; expected a PEM private key and certificate chain"
+  fi
+  if grep -q -e '-----BEGIN ENCRYPTED PRIVATE KEY-----' -e '^Proc-Type: 4,ENCRYPTED' <<<"$pem"; then
+    die "TLS secret '$name' holds an encrypted private key; expected an unencrypted one (the connector takes no passphrase; decrypt it with openssl pkey)"
+  fi
+  printf '%s\n' "$pem" | awk '/^-----BEGIN (RSA |EC )?PRIVATE KEY-----$/{k=1} k{print} /^-----END (RSA |EC )?PRIVATE KEY-----$/{k=0}' >"$RUN_DIR/tls/key.pem"
+  printf '%s\n' "$pem" | awk '/^-----BEGIN CERTIFICATE-----$/{c=1} c{print} /^-----END CERTIFICATE-----$/{c=0}' >"$RUN_DIR/tls/cert.pem"
+  [[ -s "$RUN_DIR/tls/key.pem" && -s "$RUN_DIR/tls/cert.pem" ]] ||
+    die "TLS secret '$name' must hold a PEM private key and certificate chain"
 }
 
 # --- main -------------------------------------------------------------------------------------

@@ -1,214 +1,30 @@
 /**
  * The VM bootstrap script, for real: shellcheck on it and on the extension script the stack
  * renders, then `prepare`, `deploy` and `fetch-secrets` run against a scratch root with apt-get,
- * systemctl, useradd and chown stubbed, and curl stubbed as IMDS, nodejs.org, Blob Storage and
- * Key Vault. It proves the script installs Node.js and the bundle, writes a hardened unit, and
- * never puts a secret on disk (outside the tmpfs /run) or on a command line.
+ * systemctl, useradd and chown stubbed, and curl stubbed as IMDS, Blob Storage and Key Vault (any
+ * other host is unreachable, as on a VM without Internet egress). It proves the script installs
+ * the bundle only once its own runtime passes its self-test, writes a hardened unit, calls apt
+ * only for what the image lacks (and then waits for the dpkg lock), refuses a TLS key the
+ * connector cannot load, and never puts a secret on disk (outside the tmpfs /run) or on a command
+ * line.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BOOTSTRAP_SCRIPT_FILE,
-  renderCloudInit,
-  renderEnvFile,
-  renderExtensionScript,
-  renderSettingsFile,
-} from '../../infra/connector-bootstrap.js';
+import { BOOTSTRAP_SCRIPT_FILE, renderCloudInit, renderExtensionScript } from '../../infra/connector-bootstrap.js';
+import { ACCOUNT, VAULT, curlUrls, deployArgs, filesUnder, makeScratch, run, stubBundle, type Scratch } from './vm-scratch.js';
 
-const NODE_VERSION = '22.12.0';
-const VAULT = 'https://kvtest.vault.azure.net/';
-const ACCOUNT = 'https://sttest.blob.core.windows.net/';
-
-function requireShellcheck(): void {
-  const probe = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error('shellcheck is not installed; expected it on PATH (apt-get install -y shellcheck; .ci/run installs it)');
-  }
+function requireTool(tool: string, packageName: string): void {
+  const probe = spawnSync(tool, ['--version'], { encoding: 'utf8' });
+  if (probe.error) throw new Error(`${tool} is not installed; expected it on PATH (apt-get install -y ${packageName}; .ci/run installs it)`);
 }
 
-/** Stub commands: each logs its argv (one line) so tests can check what ran, and what never leaked. */
-const LOGGING_STUB = `#!/usr/bin/env bash
-printf '%s %s\\n' "$(basename "$0")" "$*" >>"$STUB_LOG"
-`;
-
-const ID_STUB = `#!/usr/bin/env bash
-printf 'id %s\\n' "$*" >>"$STUB_LOG"
-# The service user exists once useradd has run.
-grep -q '^useradd ' "$STUB_LOG" && exit 0
-exit 1
-`;
-
-/**
- * curl as the VM would see it. Headers arrive as \`-H @file\` (the script never puts a token on a
- * command line); the stub checks the bearer token matches the resource the URL belongs to.
- * Storage and Key Vault answer like the services: a body and a status (printed for \`-w\`), 401
- * for a wrong token, 404 for a missing secret, and 403 while \`$FIXTURES/deny-<host>\` holds a
- * count above zero (a role assignment not yet in force).
- */
-const CURL_STUB = `#!/usr/bin/env bash
-set -euo pipefail
-out='' headers='' url='' write_out=''
-while (($# > 0)); do
-  case "$1" in
-    -o) out="$2"; shift 2 ;;
-    -w) write_out="$2"; shift 2 ;;
-    -H) [[ "$2" == @* ]] || { echo "curl stub: header passed inline: $2" >&2; exit 97; }
-        headers+="$(cat "\${2#@}")"$'\\n'; shift 2 ;;
-    --retry|--max-time) shift 2 ;;
-    -*) shift ;;
-    *) url="$1"; shift ;;
-  esac
-done
-printf 'curl %s\\n' "$url" >>"$STUB_LOG"
-emit() { if [[ -n "$out" ]]; then cat >"$out"; else cat; fi; }
-# A service answer: the body from stdin, then the status for -w (as curl prints it), or 22 under -f.
-# It runs at the end of a pipeline (a subshell), so callers exit after it.
-answer() {
-  emit
-  if [[ -n "$write_out" ]]; then printf '%s' "$1"; elif (($1 >= 400)); then return 22; fi
-}
-bearer() { grep -q "^Authorization: Bearer $1\\$" <<<"$headers" || { echo '{"error":"InvalidAuthenticationInfo"}' | answer 401; exit 0; }; }
-denied() {
-  local file="$FIXTURES/deny-$1" left
-  [[ -f "$file" ]] || return 0
-  left="$(cat "$file")"
-  ((left > 0)) || return 0
-  echo $((left - 1)) >"$file"
-  echo '{"error":"AuthorizationPermissionMismatch"}' | answer 403
-  exit 0
-}
-case "$url" in
-  http://169.254.169.254/metadata/identity/oauth2/token*)
-    grep -q '^Metadata: true$' <<<"$headers" || exit 22
-    if [[ -n "\${EXPECT_CLIENT_ID:-}" ]]; then [[ "$url" == *"&client_id=$EXPECT_CLIENT_ID&"* ]] || { echo "curl stub: IMDS call without client_id=$EXPECT_CLIENT_ID" >&2; exit 22; }; fi
-    resource="\${url##*resource=}"
-    printf '{"access_token":"token-for-%s","token_type":"Bearer"}' "$resource" | emit ;;
-  https://nodejs.org/dist/v*/SHASUMS256.txt) emit <"$FIXTURES/SHASUMS256.txt" ;;
-  https://nodejs.org/dist/v*/node-v*-linux-*.tar.xz) emit <"$FIXTURES/node.tar.xz" ;;
-  ${ACCOUNT}artifacts/*)
-    bearer 'token-for-https%3A%2F%2Fstorage.azure.com%2F'
-    denied storage
-    answer 200 <"$FIXTURES/bundle/\${url##*/}" ;;
-  ${VAULT}secrets/*)
-    bearer 'token-for-https%3A%2F%2Fvault.azure.net'
-    denied vault
-    name="\${url#${VAULT}secrets/}"; name="\${name%%\\?*}"
-    [[ -f "$FIXTURES/secrets/$name" ]] || { echo '{"error":{"code":"SecretNotFound"}}' | answer 404; exit 0; }
-    python3 -c 'import json, sys; print(json.dumps({"value": open(sys.argv[1]).read(), "id": "x"}))' "$FIXTURES/secrets/$name" | answer 200 ;;
-  *) echo "curl stub: unexpected URL $url" >&2; exit 22 ;;
-esac
-`;
-
-interface Scratch {
-  dir: string;
-  root: string;
-  fixtures: string;
-  log: string;
-  env: NodeJS.ProcessEnv;
-  bundleSha: string;
-  secrets: Record<string, string>;
-}
-
-function makeScratch(): Scratch {
-  const dir = mkdtempSync(join(tmpdir(), 'bootstrap-'));
-  const root = join(dir, 'root');
-  const bin = join(dir, 'bin');
-  const fixtures = join(dir, 'fixtures');
-  const log = join(dir, 'stub.log');
-  for (const path of [root, bin, join(fixtures, 'bundle'), join(fixtures, 'secrets')]) mkdirSync(path, { recursive: true });
-  writeFileSync(log, '');
-
-  for (const name of ['apt-get', 'systemctl', 'useradd', 'chown']) writeFileSync(join(bin, name), LOGGING_STUB, { mode: 0o755 });
-  writeFileSync(join(bin, 'id'), ID_STUB, { mode: 0o755 });
-  writeFileSync(join(bin, 'curl'), CURL_STUB, { mode: 0o755 });
-
-  // A Node.js "release": a tarball with bin/node, and the SHASUMS256.txt that vouches for it.
-  const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
-  const release = `node-v${NODE_VERSION}-linux-${arch}`;
-  const stage = join(dir, 'stage');
-  mkdirSync(join(stage, release, 'bin'), { recursive: true });
-  writeFileSync(join(stage, release, 'bin', 'node'), `#!/bin/sh\necho v${NODE_VERSION}\n`, { mode: 0o755 });
-  // npm as the tarball ships it; the stub logs its arguments and lays out the native module.
-  writeFileSync(
-    join(stage, release, 'bin', 'npm'),
-    `#!/bin/sh\necho "npm $* (in $PWD)" >>"${log}"\nmkdir -p node_modules/better-sqlite3 && echo '{}' >node_modules/better-sqlite3/package.json\n`,
-    { mode: 0o755 },
-  );
-  execFileSync('tar', ['-cJf', join(fixtures, 'node.tar.xz'), '-C', stage, release]);
-  const tarSha = createHash('sha256').update(readFileSync(join(fixtures, 'node.tar.xz'))).digest('hex');
-  writeFileSync(join(fixtures, 'SHASUMS256.txt'), `${'0'.repeat(64)}  node-v${NODE_VERSION}-darwin-arm64.tar.gz\n${tarSha}  ${release}.tar.xz\n`);
-
-  // The connector bundle as `npm run build` lays it out: connector/server.js inside the zip.
-  mkdirSync(join(stage, 'connector'), { recursive: true });
-  writeFileSync(join(stage, 'connector', 'server.js'), "console.log('connector');\n");
-  writeFileSync(join(stage, 'connector', 'package.json'), '{"type":"module","dependencies":{"better-sqlite3":"12.11.1"}}\n');
-  execFileSync('python3', ['-m', 'zipfile', '-c', join(dir, 'connector.zip'), join(stage, 'connector')]);
-  const bundle = readFileSync(join(dir, 'connector.zip'));
-  const bundleSha = createHash('sha256').update(bundle).digest('hex');
-  writeFileSync(join(fixtures, 'bundle', `${bundleSha}.zip`), bundle);
-
-  // Secret values chosen to break naive quoting: quotes, backslashes, dollars, spaces.
-  const secrets: Record<string, string> = {
-    'enos-app-secret': `enos"app'secret\\with $HOME and spaces-${randomBytes(6).toString('hex')}`,
-    'session-signing-key': randomBytes(32).toString('base64'),
-    'url-signing-key': randomBytes(32).toString('base64'),
-    'file-encryption-key': randomBytes(32).toString('base64'),
-    'hive-password': `hive-${randomBytes(9).toString('base64')}`,
-    'connector-tls': [
-      '-----BEGIN PRIVATE KEY-----',
-      `KEY${randomBytes(24).toString('base64')}`,
-      '-----END PRIVATE KEY-----',
-      '-----BEGIN CERTIFICATE-----',
-      `CERT${randomBytes(24).toString('base64')}`,
-      '-----END CERTIFICATE-----',
-    ].join('\n'),
-  };
-  for (const [name, value] of Object.entries(secrets)) writeFileSync(join(fixtures, 'secrets', name), value);
-
-  const env = {
-    PATH: `${bin}:${process.env.PATH ?? ''}`,
-    HOME: dir,
-    ENOS_BOOTSTRAP_ROOT: root,
-    STUB_LOG: log,
-    FIXTURES: fixtures,
-  };
-  return { dir, root, fixtures, log, env, bundleSha, secrets };
-}
-
-function run(scratch: Scratch, args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; output: string } {
-  const result = spawnSync('bash', [BOOTSTRAP_SCRIPT_FILE, ...args], { env: { ...scratch.env, ...env }, encoding: 'utf8' });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
-
-function deployArgs(scratch: Scratch, tlsMode: 'acme' | 'keyvault', sha = scratch.bundleSha, extraSettings: Record<string, string> = {}): string[] {
-  const settings = renderSettingsFile({
-    BUNDLE_URL: `${ACCOUNT}artifacts/connector/${sha}.zip`,
-    BUNDLE_SHA256: sha,
-    NODE_VERSION,
-    TLS_MODE: tlsMode,
-    CONNECTOR_PORT: tlsMode === 'keyvault' ? '443' : '8080',
-    KEY_VAULT_URL: VAULT,
-    SECRET_MAP:
-      'ENOS_APP_SECRET=enos-app-secret SESSION_SIGNING_KEY=session-signing-key URL_SIGNING_KEY=url-signing-key FILE_ENCRYPTION_KEY=file-encryption-key HIVE_PASSWORD=hive-password',
-    ...(tlsMode === 'keyvault' ? { TLS_SECRET_NAME: 'connector-tls' } : { ACME_DOMAIN: 'enos-export.westeurope.cloudapp.azure.com', ACME_EMAIL: 'ops@example.com' }),
-    ...extraSettings,
-  });
-  const connectorEnv = renderEnvFile({ PORT: '443', STORAGE_METHOD: 'blob', ORG_ACCESS: '{"demo-org":{"databases":["enos"]}}' });
-  return ['deploy', '--bootstrap-env-b64', Buffer.from(settings).toString('base64'), '--connector-env-b64', Buffer.from(connectorEnv).toString('base64')];
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
-}
+const PREPARE = ['prepare', '--tls-mode', 'keyvault'];
 
 describe('VM bootstrap script', () => {
-  beforeAll(() => requireShellcheck());
+  beforeAll(() => requireTool('shellcheck', 'shellcheck'));
 
   it('passes shellcheck', () => {
     const result = spawnSync('shellcheck', ['--severity=style', BOOTSTRAP_SCRIPT_FILE], { encoding: 'utf8' });
@@ -230,10 +46,10 @@ describe('VM bootstrap script', () => {
   });
 
   it('cloud-init carries the script byte for byte and only runs prepare', () => {
-    const cloudInit = renderCloudInit({ nodeVersion: NODE_VERSION, tlsMode: 'keyvault' });
+    const cloudInit = renderCloudInit({ tlsMode: 'keyvault' });
     const content = /content: (\S+)/.exec(cloudInit)?.[1] ?? '';
     expect(Buffer.from(content, 'base64').toString('utf8')).toBe(readFileSync(BOOTSTRAP_SCRIPT_FILE, 'utf8'));
-    expect(cloudInit).toContain(`- [/usr/local/sbin/enos-connector-bootstrap, prepare, --node-version, '${NODE_VERSION}', --tls-mode, keyvault]`);
+    expect(cloudInit).toContain('- [/usr/local/sbin/enos-connector-bootstrap, prepare, --tls-mode, keyvault]');
   });
 
   describe('with its own certificate from Key Vault', () => {
@@ -241,7 +57,7 @@ describe('VM bootstrap script', () => {
     const outputs: string[] = [];
     beforeAll(() => {
       scratch = makeScratch();
-      for (const args of [['prepare', '--node-version', NODE_VERSION, '--tls-mode', 'keyvault'], deployArgs(scratch, 'keyvault'), ['fetch-secrets']]) {
+      for (const args of [PREPARE, deployArgs(scratch, 'keyvault'), ['fetch-secrets']]) {
         const result = run(scratch, args);
         outputs.push(result.output);
         if (result.status !== 0) throw new Error(`bootstrap ${args[0]} exited ${result.status}:\n${result.output}`);
@@ -249,13 +65,14 @@ describe('VM bootstrap script', () => {
     });
     afterAll(() => rmSync(scratch.dir, { recursive: true, force: true }));
 
-    it('installs Node.js 22 from the checked tarball', () => {
-      const link = readlinkSync(join(scratch.root, 'usr/local/bin/node'));
-      expect(link).toBe(join(scratch.root, `opt/nodejs/v${NODE_VERSION}/bin/node`));
-      expect(execFileSync(link, { encoding: 'utf8' }).trim()).toBe(`v${NODE_VERSION}`);
+    it('needs nothing from the Internet: no apt (the image has what it needs), only IMDS, the bundles account and Key Vault', () => {
       const log = readFileSync(scratch.log, 'utf8');
-      expect(log).toMatch(/^apt-get install -y -q --no-install-recommends ca-certificates curl python3 xz-utils make g\+\+$/m);
+      expect(log).not.toMatch(/^apt-get /m);
+      expect(outputs[0]).toContain('the image has every package this script needs; apt is not used');
       expect(log).toMatch(/^useradd --system .* enos-connector$/m);
+      const urls = curlUrls(scratch);
+      expect(urls.length).toBeGreaterThan(5);
+      for (const url of urls) expect(url.startsWith('http://169.254.169.254/') || url.startsWith(ACCOUNT) || url.startsWith(VAULT), url).toBe(true);
     });
 
     it('installs the bundle from the artifacts container as the current release', () => {
@@ -266,10 +83,13 @@ describe('VM bootstrap script', () => {
       expect(statSync(join(current, 'server.js')).mode & 0o022).toBe(0);
     });
 
-    it("installs the bundle's native dependency for this VM's Node.js with the npm that came with it", () => {
+    it("runs the bundle's own runtime self-test before the release becomes current, and installs nothing with npm", () => {
       const current = readlinkSync(join(scratch.root, 'opt/enos-connector/current'));
-      expect(readFileSync(join(current, 'node_modules/better-sqlite3/package.json'), 'utf8')).toBe('{}\n');
-      expect(readFileSync(scratch.log, 'utf8')).toMatch(/^npm install --omit=dev --no-audit --no-fund --no-package-lock \(in .*releases\/[0-9a-f]{64}\.tmp\)$/m);
+      expect(readFileSync(scratch.log, 'utf8')).toMatch(new RegExp(`^node runtime/self-test\\.cjs \\(in .*releases/${scratch.bundleSha}\\.tmp\\)$`, 'm'));
+      expect(readFileSync(scratch.log, 'utf8')).not.toMatch(/^npm /m);
+      // The zip kept no mode; the runtime is made executable, and is not writable but by root.
+      expect(statSync(join(current, 'runtime/bin/node')).mode & 0o777).toBe(0o755);
+      expect(outputs[1]).toContain('bundle runtime: node v22.23.5 (modules 127, linux-x64)');
     });
 
     it('writes a hardened systemd unit that fetches secrets before each start', () => {
@@ -277,7 +97,7 @@ describe('VM bootstrap script', () => {
       for (const line of [
         'User=enos-connector',
         'ExecStartPre=+/usr/local/sbin/enos-connector-bootstrap fetch-secrets',
-        'ExecStart=/usr/local/bin/node /opt/enos-connector/current/server.js',
+        'ExecStart=/opt/enos-connector/current/runtime/bin/node /opt/enos-connector/current/server.js',
         'EnvironmentFile=/etc/enos-connector/connector.env',
         'EnvironmentFile=-/run/enos-connector/secrets.env',
         'Restart=on-failure',
@@ -373,7 +193,7 @@ describe('VM bootstrap script', () => {
     const fast = { ENOS_BOOTSTRAP_AUTH_RETRY_SECONDS: '0' };
     beforeAll(() => {
       scratch = makeScratch();
-      const result = run(scratch, ['prepare', '--node-version', NODE_VERSION, '--tls-mode', 'keyvault']);
+      const result = run(scratch, PREPARE);
       if (result.status !== 0) throw new Error(`bootstrap prepare exited ${result.status}:\n${result.output}`);
     });
     afterAll(() => rmSync(scratch.dir, { recursive: true, force: true }));
@@ -426,9 +246,14 @@ describe('VM bootstrap script', () => {
     });
     afterAll(() => rmSync(scratch.dir, { recursive: true, force: true }));
 
-    it('deploy prepares the machine itself when cloud-init has not, Caddy included', () => {
-      expect(readFileSync(scratch.log, 'utf8')).toMatch(/^apt-get install .* caddy$/m);
-      expect(readlinkSync(join(scratch.root, 'usr/local/bin/node'))).toContain(`v${NODE_VERSION}`);
+    it('deploy prepares the machine itself when cloud-init has not: Caddy from apt, waiting for the dpkg lock', () => {
+      const apt = readFileSync(scratch.log, 'utf8').split('\n').filter((line) => line.startsWith('apt-get '));
+      // On first boot unattended-upgrades holds the lock; without a timeout apt fails at once.
+      expect(apt).toEqual([
+        'apt-get -o DPkg::Lock::Timeout=600 update -q',
+        'apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends caddy',
+      ]);
+      expect(readlinkSync(join(scratch.root, 'opt/enos-connector/current'))).toContain(scratch.bundleSha);
     });
 
     it('fronts the loopback-only connector with Caddy, TLS-ALPN only', () => {
@@ -441,6 +266,117 @@ describe('VM bootstrap script', () => {
       expect(unit.split('\n')).toContain('CapabilityBoundingSet=');
       expect(readFileSync(scratch.log, 'utf8')).toContain('systemctl restart caddy');
     });
+  });
+});
+
+describe('packages: apt only for what the image lacks', () => {
+  it('installs just the missing package, waiting for the dpkg lock', () => {
+    const scratch = makeScratch({ pathWithout: ['openssl'] });
+    try {
+      const result = run(scratch, PREPARE);
+      expect(result.status, result.output).toBe(0);
+      expect(readFileSync(scratch.log, 'utf8').split('\n').filter((line) => line.startsWith('apt-get '))).toEqual([
+        'apt-get -o DPkg::Lock::Timeout=600 update -q',
+        'apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends openssl',
+      ]);
+    } finally {
+      rmSync(scratch.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a bundle that cannot run on the VM', () => {
+  let scratch: Scratch;
+  beforeAll(() => {
+    scratch = makeScratch();
+    const result = run(scratch, deployArgs(scratch, 'keyvault'));
+    if (result.status !== 0) throw new Error(`bootstrap deploy exited ${result.status}:\n${result.output}`);
+  });
+  afterAll(() => rmSync(scratch.dir, { recursive: true, force: true }));
+  const current = () => readlinkSync(join(scratch.root, 'opt/enos-connector/current'));
+
+  it.each([
+    ['without its Node.js runtime (a bundle from before the runtime was bundled)', 'missing', 'the bundle has no runtime/bin/node and runtime/self-test.cjs'],
+    ['whose runtime fails its self-test', 'failing', "the bundle's runtime failed its self-test"],
+  ] as const)('refuses a bundle %s and keeps the current release', (_name, runtime, message) => {
+    const sha = scratch.addBundle(stubBundle(scratch.dir, scratch.log, runtime));
+    writeFileSync(scratch.log, '');
+    const result = run(scratch, deployArgs(scratch, 'keyvault', sha));
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(message);
+    expect(result.output).toContain(`bundle ${sha} cannot run on this VM; the current release stays`);
+    expect(current()).toBe(join(scratch.root, 'opt/enos-connector/releases', scratch.bundleSha));
+    expect(readdirSync(join(scratch.root, 'opt/enos-connector/releases'))).toEqual([scratch.bundleSha]);
+    expect(readFileSync(scratch.log, 'utf8')).not.toContain('systemctl restart enos-connector.service');
+  });
+});
+
+describe('the TLS key and chain from Key Vault', () => {
+  let scratch: Scratch;
+  let pki: string;
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  beforeAll(() => {
+    requireTool('openssl', 'openssl');
+    scratch = makeScratch();
+    pki = mkdtempSync(join(tmpdir(), 'pki-'));
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=enos-export.example.internal');
+    const prepared = run(scratch, PREPARE);
+    if (prepared.status !== 0) throw new Error(prepared.output);
+  });
+  afterAll(() => {
+    rmSync(scratch.dir, { recursive: true, force: true });
+    rmSync(pki, { recursive: true, force: true });
+  });
+  const fetchWith = (value: string) => {
+    writeFileSync(join(scratch.fixtures, 'secrets', 'connector-tls'), value);
+    return run(scratch, ['fetch-secrets']);
+  };
+  const tlsFile = (name: string) => readFileSync(join(scratch.root, 'run/enos-connector/tls', name), 'utf8');
+  // One ordinary secret beside the TLS one keeps each fetch short.
+  const deployed = () => {
+    const result = run(scratch, deployArgs(scratch, 'keyvault', scratch.bundleSha, { SECRET_MAP: 'SESSION_SIGNING_KEY=session-signing-key' }));
+    if (result.status !== 0) throw new Error(result.output);
+  };
+
+  it('takes an unencrypted PEM key and chain', () => {
+    deployed();
+    const result = fetchWith(`${readFileSync(join(pki, 'key.pem'), 'utf8')}${readFileSync(join(pki, 'cert.pem'), 'utf8')}`);
+    expect(result.status, result.output).toBe(0);
+    expect(tlsFile('key.pem')).toBe(readFileSync(join(pki, 'key.pem'), 'utf8'));
+    expect(tlsFile('cert.pem')).toBe(readFileSync(join(pki, 'cert.pem'), 'utf8'));
+  });
+
+  it('refuses an encrypted PKCS#8 key, which the connector cannot load, saying why', () => {
+    const encrypted = execFileSync('openssl', ['pkcs8', '-topk8', '-in', 'key.pem', '-passout', 'pass:secret-pass', '-v2', 'aes-256-cbc'], { cwd: pki, encoding: 'utf8' });
+    expect(encrypted).toContain('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+    const result = fetchWith(`${encrypted}${readFileSync(join(pki, 'cert.pem'), 'utf8')}`);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain("TLS secret 'connector-tls' holds an encrypted private key; expected an unencrypted one");
+  });
+
+  it('refuses a legacy encrypted PEM key (Proc-Type 4,ENCRYPTED)', () => {
+    const legacy = ['-----BEGIN RSA PRIVATE KEY-----', 'Proc-Type: 4,ENCRYPTED', 'DEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF', '', 'AAAA', '-----END RSA PRIVATE KEY-----', ''].join('\n');
+    const result = fetchWith(`${legacy}${readFileSync(join(pki, 'cert.pem'), 'utf8')}`);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('holds an encrypted private key');
+  });
+
+  it("takes a Key Vault certificate's PKCS#12 secret (base64, no password) and splits it into key and chain", () => {
+    const pfx = execFileSync('openssl', ['pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', 'pass:'], { cwd: pki });
+    const result = fetchWith(pfx.toString('base64'));
+    expect(result.status, result.output).toBe(0);
+    expect(tlsFile('key.pem')).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
+    // The same certificate as went in.
+    const fingerprint = (file: string) => execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', file], { encoding: 'utf8' });
+    expect(fingerprint(join(scratch.root, 'run/enos-connector/tls/cert.pem'))).toBe(fingerprint(join(pki, 'cert.pem')));
+    // No key material on the command lines the stubs saw.
+    expect(readFileSync(scratch.log, 'utf8')).not.toContain('PRIVATE KEY');
+  });
+
+  it('refuses a secret that is neither PEM nor PKCS#12', () => {
+    const result = fetchWith('not a certificate');
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain("TLS secret 'connector-tls' is neither PEM nor a PKCS#12 certificate without a password");
   });
 });
 

@@ -135,11 +135,89 @@ describe('deploy config', () => {
       'hadoop.hive.auth: got "KERBEROS"; expected one of "PLAIN", "NOSASL"',
     ],
     ['no deployer CIDR', { network: { deployerCidrs: [] } }, 'network.deployerCidrs: got []; expected at least one CIDR of the machine(s) that run `npm run deploy`'],
+    [
+      'a private deployer range, which azurerm refuses as a storage IP rule',
+      { network: { deployerCidrs: ['10.1.2.0/24'] } },
+      'network.deployerCidrs.0: got "10.1.2.0/24"; expected a public range: it overlaps the private 10.0.0.0/8, and storage firewall IP rules take public addresses only (azurerm refuses 10/8, 172.16/12, 192.168/16); list a deployer inside an Azure VNet by its subnet in network.deployerSubnetIds',
+    ],
+    ['a deployer address in 172.16/12', { network: { deployerCidrs: ['172.20.1.5/32'] } }, 'network.deployerCidrs.0: got "172.20.1.5/32"; expected a public range: it overlaps the private 172.16.0.0/12'],
+    [
+      'a private download range',
+      { storage: { downloadAccess: 'cidrs', downloadCidrs: ['198.51.100.0/24', '192.168.10.0/24'] } },
+      'storage.downloadCidrs.1: got "192.168.10.0/24"; expected a public range: it overlaps the private 192.168.0.0/16',
+    ],
+    ['a download range covering private ones', { storage: { downloadAccess: 'cidrs', downloadCidrs: ['0.0.0.0/0'] } }, 'storage.downloadCidrs.0: got "0.0.0.0/0"; expected a public range: it overlaps the private 10.0.0.0/8'],
+    ['a deployer subnet that is not a subnet id', { network: { deployerSubnetIds: ['vnet-build/agents'] } }, 'network.deployerSubnetIds.0: got "vnet-build/agents"; expected a subnet resource id'],
+    [
+      'the cleanup function without public network access, which also closes the SCM site that takes the deploy',
+      { cleanup: { publicNetworkAccess: false } },
+      "cleanup.publicNetworkAccess: got false; expected true: public network access off also closes the function app's SCM site, which takes the package deploy",
+    ],
+    [
+      'scale-out behind a private load balancer with no name and no fixed address',
+      { vm: { instanceCount: 3 }, network: { apiHostname: undefined } },
+      "network.apiHostname: got nothing; expected the API's host name, or a fixed network.loadBalancerPrivateIp, with vm.instanceCount 3 behind a private load balancer (its dynamic frontend address is only known after apply",
+    ],
+    [
+      'a load balancer address outside the connector subnet',
+      { vm: { instanceCount: 3 }, network: { loadBalancerPrivateIp: '10.20.250.40' } },
+      'network.loadBalancerPrivateIp: got "10.20.250.40"; expected an address Azure hands out in network.connectorSubnet 10.20.250.0/27 (10.20.250.4 to 10.20.250.30)',
+    ],
+    [
+      'a load balancer address Azure keeps for itself',
+      { vm: { instanceCount: 3 }, network: { loadBalancerPrivateIp: '10.20.250.1' } },
+      'network.loadBalancerPrivateIp: got "10.20.250.1"; expected an address Azure hands out in network.connectorSubnet 10.20.250.0/27',
+    ],
+    [
+      'a load balancer address without a load balancer',
+      { network: { loadBalancerPrivateIp: '10.20.250.20' } },
+      'network.loadBalancerPrivateIp: got "10.20.250.20"; expected nothing unless vm.instanceCount is above 1 without a public IP',
+    ],
+    [
+      'more instances than the connector subnet holds',
+      { vm: { instanceCount: 10 }, network: { connectorSubnet: '10.20.250.0/28' } },
+      'network.connectorSubnet: got "10.20.250.0/28"; expected room for 13 addresses (10 instance(s), 2 private endpoint(s), the load balancer frontend), it has 11',
+    ],
+    [
+      'the retired Node.js version (the bundle carries its runtime)',
+      { vm: { nodejsVersion: '22.12.0' } },
+      'vm.nodejsVersion: got "22.12.0"; expected nothing: the connector bundle carries its own Node.js runtime',
+    ],
+    ['a region without a known Storage service tag', { location: 'atlantis' }, 'location: got "atlantis"; expected a public Azure region listed in infra/azure-regions.ts'],
+    ['a route table that is not a route table id', { network: { routeTable: { id: 'rt-hub' } } }, 'network.routeTable.id: got "rt-hub"; expected a route table resource id'],
+    [
+      'a Key Vault certificate with ACME TLS',
+      { tls: { mode: 'acme', keyVaultCertificate: 'api' }, network: { apiAllowedCidrs: ['0.0.0.0/0'], publicIp: { enabled: true, dnsLabel: 'enos-export' } } },
+      'tls.keyVaultCertificate: got "api"; expected nothing with tls.mode "acme"',
+    ],
+    [
+      "a Key Vault certificate named like one of the stack's secrets",
+      { tls: { keyVaultCertificate: 'session-signing-key' } },
+      "tls.keyVaultCertificate: got \"session-signing-key\"; expected a name other than the stack's own secrets",
+    ],
   ];
 
   it.each(cases)('rejects %s, naming field, value and expectation', (_name, patch, message) => {
     const problems = problemsOf(patch);
     expect(problems.some((problem) => problem.startsWith(message)), `problems were:\n${problems.join('\n')}`).toBe(true);
+  });
+
+  it.each([
+    ['Internet egress off (the bundle carries its runtime, so nothing is downloaded)', { network: { allowInternetEgress: false } }],
+    ['a deployer inside a VNet only, by its subnet', { network: { deployerCidrs: [], deployerSubnetIds: ['/subscriptions/0000/resourceGroups/rg-build/providers/Microsoft.Network/virtualNetworks/vnet-build/subnets/agents'] } }],
+    ['scale-out behind a private load balancer with a fixed address', { vm: { instanceCount: 3 }, network: { apiHostname: undefined, loadBalancerPrivateIp: '10.20.250.20' } }],
+    ['scale-out behind a private load balancer with a host name', { vm: { instanceCount: 3 } }],
+    ['a Key Vault certificate for the API', { tls: { keyVaultCertificate: 'connector-api' } }],
+    ['exports soft delete on request', { storage: { softDeleteDays: 3 } }],
+  ])('accepts %s', (_name, patch) => {
+    expect(() => parseDeployConfig(merge(exampleConfig(), patch), 'test')).not.toThrow();
+  });
+
+  it('defaults exports soft delete to off and the secrets to a year', () => {
+    const config = loadDeployConfig(EXAMPLE_CONFIG);
+    expect(config.storage.softDeleteDays).toBe(0);
+    expect(config.secrets.expiryDays).toBe(365);
+    expect(config.network.deployerSubnetIds).toEqual([]);
   });
 
   it('reports every bad field at once, with the file it came from', () => {

@@ -32,17 +32,19 @@ const variants: [string, () => Synthesized][] = [
       ),
   ],
   [
-    'scale set of 3, blob storage behind a firewall, function without public access',
+    'scale set of 3, blob storage behind a firewall, a deployer inside a VNet, exports soft delete on',
     () =>
       synthesize(
         configWith({
           vm: { instanceCount: 3 },
-          storage: { downloadAccess: 'cidrs', downloadCidrs: ['198.51.100.0/24', '192.0.2.7/32'] },
-          cleanup: { publicNetworkAccess: false },
+          storage: { downloadAccess: 'cidrs', downloadCidrs: ['198.51.100.0/24', '192.0.2.7/32'], softDeleteDays: 3 },
+          network: { deployerSubnetIds: [DEPLOYER_SUBNET] },
         }),
       ),
   ],
 ];
+
+const DEPLOYER_SUBNET = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-build/providers/Microsoft.Network/virtualNetworks/vnet-build/subnets/agents';
 
 const SECRET_VARIABLES = ['var.enos_app_secret', 'var.hive_password', 'var.tls_certificate_pem', 'var.session_signing_key', 'var.url_signing_key', 'var.file_encryption_key'];
 
@@ -83,7 +85,11 @@ function decodedCustomData(s: Synthesized): string {
 describe.each(variants)('%s', (_name, build) => {
   const s = build();
   const { config } = s;
-  const exportsAccount = s.at('azurerm_storage_account', 'storage/storage/account');
+  const blobMethod = config.storage.method === 'blob';
+  // No exports account with the local method: exports stay on the VM's disk.
+  const exportsAccount = blobMethod ? s.at('azurerm_storage_account', 'storage/storage/account') : undefined;
+  const artifactsAccount = s.at('azurerm_storage_account', 'artifacts/storage/account');
+  const deployerSubnets = config.network.deployerSubnetIds;
 
   describe('storage accounts', () => {
     it('CKV_AZURE_3: every account accepts HTTPS only', () => {
@@ -96,12 +102,14 @@ describe.each(variants)('%s', (_name, build) => {
       for (const account of storageAccounts(s)) expect(account.allow_nested_items_to_be_public).toBe(false);
     });
     it('CKV_AZURE_35 as configured: the exports firewall denies by default unless public SAS downloads are configured', () => {
+      if (!exportsAccount) return expect(Object.keys(s.resources('azurerm_storage_account'))).toHaveLength(1);
       const rules = exportsAccount.network_rules as Json;
       if (config.storage.downloadAccess === 'cidrs') {
         expect(rules.default_action).toBe('Deny');
         // /32 entries become bare addresses: the storage firewall rejects /31 and /32.
         expect(rules.ip_rules).toEqual(expect.arrayContaining(['198.51.100.0/24', '192.0.2.7', '203.0.113.10']));
-        expect((rules.virtual_network_subnet_ids as string[]).length).toBe(2);
+        // Connector, cleanup function, and the deployers inside VNets.
+        expect(rules.virtual_network_subnet_ids).toEqual([expect.stringMatching(/network_connector_subnet/), expect.stringMatching(/network_function_subnet/), ...deployerSubnets]);
       } else {
         expect(rules.default_action).toBe('Allow');
         // The SAS is the only key: anonymous access and shared keys stay off.
@@ -109,25 +117,43 @@ describe.each(variants)('%s', (_name, build) => {
         expect(exportsAccount.shared_access_key_enabled).toBe(false);
       }
     });
+    it('CKV_AZURE_35: the bundles account always denies by default and admits the deployers and the connector subnet only', () => {
+      const rules = artifactsAccount.network_rules as Json;
+      expect(rules.default_action).toBe('Deny');
+      expect(rules.ip_rules).toEqual(config.network.deployerCidrs.map((cidr) => cidr.replace(/\/3[12]$/, '')));
+      expect(rules.virtual_network_subnet_ids).toEqual([expect.stringMatching(/network_connector_subnet/), ...deployerSubnets]);
+    });
     it('CKV_AZURE_35: the function runtime account always denies by default', () => {
-      if (config.storage.method !== 'blob') return expect(s.resources('azurerm_function_app_flex_consumption')).toEqual({});
+      if (!blobMethod) return expect(s.resources('azurerm_function_app_flex_consumption')).toEqual({});
       const runtime = s.at('azurerm_storage_account', 'cleanup/runtime_storage/account');
       expect((runtime.network_rules as Json).default_action).toBe('Deny');
+    });
+    it('no private range reaches a storage firewall IP rule (azurerm refuses 10/8, 172.16/12, 192.168/16)', () => {
+      for (const account of storageAccounts(s)) {
+        for (const rule of ((account.network_rules as Json).ip_rules as string[] | undefined) ?? []) {
+          expect(rule).not.toMatch(/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.)/);
+        }
+      }
     });
     it('CKV2_AZURE_40: shared key access is disabled on every account', () => {
       for (const account of storageAccounts(s)) expect(account.shared_access_key_enabled).toBe(false);
     });
     it('CKV2_AZURE_41: the exports account blocks SAS longer than the maximum export lifetime (plus the start-time skew)', () => {
+      if (!exportsAccount) return;
       expect(exportsAccount.sas_policy).toEqual({
         expiration_period: sasPeriod(config.exports.maxTtlMinutes + SAS_START_SKEW_MINUTES),
         expiration_action: 'Block',
       });
       for (const account of storageAccounts(s)) expect((account.sas_policy as Json).expiration_period).toMatch(/^\d+\.\d\d:\d\d:00$/);
     });
-    it('CKV2_AZURE_38: blob and container soft delete are on, with the configured window', () => {
+    it('CKV2_AZURE_38 where it fits: bundles keep versions and soft delete; exports only as configured (their lifetime is governed)', () => {
+      expect(artifactsAccount.blob_properties).toMatchObject({ delete_retention_policy: { days: 7 }, container_delete_retention_policy: { days: 7 }, versioning_enabled: true });
+      if (!exportsAccount) return;
       const blob = exportsAccount.blob_properties as Json;
-      expect(blob.delete_retention_policy).toEqual({ days: config.storage.softDeleteDays });
-      expect(blob.container_delete_retention_policy).toEqual({ days: config.storage.softDeleteDays });
+      if (config.storage.softDeleteDays > 0) expect(blob.delete_retention_policy).toEqual({ days: config.storage.softDeleteDays });
+      else expect(blob.delete_retention_policy).toBeUndefined();
+      expect(blob.versioning_enabled).toBe(false);
+      expect(blob.container_delete_retention_policy).toEqual({ days: 7 });
     });
     it('infrastructure encryption (double encryption at rest) is on for every account', () => {
       for (const account of storageAccounts(s)) expect(account.infrastructure_encryption_enabled).toBe(true);
@@ -151,13 +177,14 @@ describe.each(variants)('%s', (_name, build) => {
     });
     it('the exports and artifacts containers are private', () => {
       const containers = Object.values(s.resources('azurerm_storage_container'));
-      expect(containers.map((c) => c.name)).toEqual(expect.arrayContaining(['exports', 'artifacts']));
+      expect(containers.map((c) => c.name)).toEqual(expect.arrayContaining(blobMethod ? ['exports', 'artifacts'] : ['artifacts']));
       for (const container of containers) expect(container.container_access_type).toBe('private');
     });
   });
 
   describe('lifecycle policy', () => {
     it('deletes exports older than the maximum lifetime plus one day, snapshots and versions too', () => {
+      if (!blobMethod) return expect(s.resources('azurerm_storage_management_policy')).toEqual({});
       const policy = s.only('azurerm_storage_management_policy');
       const [rule] = policy.rule as Json[];
       const days = Math.ceil(config.exports.maxTtlMinutes / 1440) + 1;
@@ -191,7 +218,10 @@ describe.each(variants)('%s', (_name, build) => {
       const apiSources = https.filter((rule) => rule.name === 'allow-https-api').flatMap(sources);
       expect(apiSources).toEqual(config.network.apiAllowedCidrs);
       const others = https.filter((rule) => rule.name !== 'allow-https-api').flatMap(sources);
-      expect(others).toEqual(config.vm.instanceCount > 1 ? ['AzureLoadBalancer', config.network.connectorSubnet] : [config.network.connectorSubnet]);
+      // The probe when scaled out; the subnet itself (Key Vault endpoint); the cleanup function (its runtime storage's blob endpoint).
+      expect(others.sort()).toEqual(
+        [...(config.vm.instanceCount > 1 ? ['AzureLoadBalancer'] : []), config.network.connectorSubnet, ...(blobMethod ? [config.network.functionSubnet] : [])].sort(),
+      );
       // Nothing else inbound but SSH.
       for (const rule of allowedIn) expect(['443', '22']).toContain(ports(rule)[0]);
     });
@@ -208,7 +238,8 @@ describe.each(variants)('%s', (_name, build) => {
       const byName = Object.fromEntries(out.map((rule) => [rule.name as string, rule]));
       expect(destinations(byName['allow-hive'] as Json)).toEqual([`${config.hadoop.hive.host}/32`]);
       expect(ports(byName['allow-hive'] as Json)).toEqual([String(config.hadoop.hive.port)]);
-      expect(destinations(byName['allow-storage'] as Json)).toEqual(['Storage']);
+      // The region's Storage tag only, not every account in every region.
+      expect(destinations(byName['allow-storage'] as Json)).toEqual(['Storage.WestEurope']);
       expect(destinations(byName['allow-keyvault'] as Json)).toEqual([config.network.connectorSubnet]);
       expect(destinations(byName['allow-azure-ad'] as Json)).toEqual(['AzureActiveDirectory']);
       expect(destinations(byName['allow-enos-gateway'] as Json)).toEqual(config.enos.gatewayCidrs);
@@ -267,10 +298,11 @@ describe.each(variants)('%s', (_name, build) => {
       expect((host.identity as Json).type).toBe(config.vm.instanceCount > 1 ? 'UserAssigned' : 'SystemAssigned');
       expect(host.source_image_reference).toEqual(config.vm.image);
     });
-    it('OS patches are applied automatically', () => {
+    it('OS patches are applied automatically (a scale set of an image Azure does not upgrade patches in place)', () => {
       const host = hostResource(s);
       if (config.vm.instanceCount > 1) {
-        expect(host.automatic_os_upgrade_policy).toEqual({ enable_automatic_os_upgrade: true, disable_automatic_rollback: false });
+        // Ubuntu 24.04 x64 is not on Azure's list of automatically upgraded images: unattended-upgrades patches it.
+        expect(host.automatic_os_upgrade_policy).toBeUndefined();
       } else {
         expect(host).toMatchObject({ patch_mode: 'AutomaticByPlatform', patch_assessment_mode: 'AutomaticByPlatform', provision_vm_agent: true });
       }
@@ -302,13 +334,25 @@ describe.each(variants)('%s', (_name, build) => {
     it('CKV_AZURE_189: public network access is off; the VMs use a private endpoint', () => {
       expect(vault.public_network_access_enabled).toBe(false);
       expect(vault.network_acls).toEqual({ default_action: 'Deny', bypass: 'None', ip_rules: [], virtual_network_subnet_ids: [] });
-      const endpoint = s.only('azurerm_private_endpoint');
+      const endpoint = s.at('azurerm_private_endpoint', 'key_vault/private_endpoint');
       expect(endpoint.subnet_id).toMatch(/^\$\{azurerm_subnet\.network_connector_subnet_/);
       expect((endpoint.private_service_connection as Json).subresource_names).toEqual(['vault']);
     });
     it('authorization is Azure RBAC, not access policies', () => {
       expect(vault.rbac_authorization_enabled).toBe(true);
       expect(s.resources('azurerm_key_vault_access_policy')).toEqual({});
+    });
+    it('every secret has a content type and an expiry (CKV_AZURE_114, CKV_AZURE_41)', () => {
+      const template = JSON.parse(String(s.at('azurerm_resource_group_template_deployment', 'key_vault/secrets').template_content)) as {
+        parameters: Record<string, { defaultValue?: string }>;
+        resources: { name: string; properties: { contentType?: string; attributes: { exp?: string } } }[];
+      };
+      expect(template.resources.length).toBeGreaterThan(3);
+      for (const secret of template.resources) {
+        expect(secret.properties.contentType, secret.name).toMatch(/^(text\/plain|application\/x-pem-file)$/);
+        expect(secret.properties.attributes.exp, secret.name).toBe(`[dateTimeToEpoch(dateTimeAdd(parameters('writtenAt'), 'P${config.secrets.expiryDays}D'))]`);
+      }
+      expect(template.parameters.writtenAt?.defaultValue).toBe('[utcNow()]');
     });
     it('holds the EnOS app secret and the three connector keys, generated or supplied, never literal', () => {
       const deployment = s.at('azurerm_resource_group_template_deployment', 'key_vault/secrets');
@@ -339,14 +383,21 @@ describe.each(variants)('%s', (_name, build) => {
     it('CKV_AZURE_145: the latest TLS (1.3) for the app and its SCM site', () => {
       expect(app().site_config).toMatchObject({ minimum_tls_version: '1.3', scm_minimum_tls_version: '1.3' });
     });
-    it('CKV_AZURE_221 as configured: public network access follows cleanup.publicNetworkAccess', () => {
-      expect(app().public_network_access_enabled).toBe(config.cleanup.publicNetworkAccess);
-      // Either way the app's front door denies by default; the SCM site admits only the deployers.
+    it('CKV_AZURE_221 in substance: the front door denies everyone (no HTTP trigger); the SCM site admits only the deployers', () => {
+      // Public network access stays on: off would close the SCM site that takes the package deploy.
+      expect(app().public_network_access_enabled).toBe(true);
+      const deployers = [...config.network.deployerCidrs.map((ip_address) => ({ ip_address })), ...deployerSubnets.map((virtual_network_subnet_id) => ({ virtual_network_subnet_id }))];
       expect(app().site_config).toMatchObject({
         ip_restriction_default_action: 'Deny',
         scm_ip_restriction_default_action: 'Deny',
-        scm_ip_restriction: config.network.deployerCidrs.map((ip_address, index) => ({ name: `deployer-${index}`, action: 'Allow', priority: 100 + index, ip_address })),
+        scm_ip_restriction: deployers.map((source, index) => ({ name: `deployer-${index}`, action: 'Allow', priority: 100 + index, ...source })),
       });
+    });
+    it('sends telemetry with Entra ID to an Application Insights that refuses the instrumentation key', () => {
+      expect(s.only('azurerm_application_insights').local_authentication_disabled).toBe(true);
+      expect((app().app_settings as Json).APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe('Authorization=AAD');
+      const publisher = Object.values(s.resources('azurerm_role_assignment')).filter((a) => a.role_definition_name === 'Monitoring Metrics Publisher');
+      expect(publisher).toEqual([expect.objectContaining({ principal_id: expect.stringMatching(/azurerm_function_app_flex_consumption\..*identity\[0\]\.principal_id/), scope: expect.stringMatching(/azurerm_application_insights\..*\.id/) })]);
     });
     it('basic-auth publishing (FTP/WebDeploy) is off', () => {
       expect(app().webdeploy_publish_basic_authentication_enabled).toBe(false);
@@ -393,15 +444,40 @@ describe.each(variants)('%s', (_name, build) => {
     const assignments = Object.values(s.resources('azurerm_role_assignment'));
     it('nothing is granted Owner, Contributor or User Access Administrator', () => {
       for (const assignment of assignments) {
+        if (assignment.role_definition_id !== undefined) {
+          expect(assignment.role_definition_id).toMatch(/^\$\{azurerm_role_definition\.roles_cleanup_exports_role_[0-9A-F]{8}\.role_definition_resource_id\}$/);
+          continue;
+        }
         expect(['Owner', 'Contributor', 'User Access Administrator']).not.toContain(assignment.role_definition_name);
-        expect(assignment.role_definition_name).toMatch(/^(Storage (Blob|Table) Data |Storage Blob Delegator|Key Vault Secrets User)/);
+        expect(assignment.role_definition_name).toMatch(/^(Storage (Blob|Table) Data |Storage Blob Delegator|Key Vault Secrets User|Monitoring Metrics Publisher)/);
       }
+    });
+    it('the cleanup function gets a custom role with exactly the data actions it uses in the exports container, not Storage Blob Data Owner', () => {
+      const cleanup = assignments.filter((a) => String(a.principal_id).includes('azurerm_function_app_flex_consumption'));
+      if (!blobMethod) return expect(cleanup).toEqual([]);
+      const exportsGrant = cleanup.find((a) => String(a.scope).includes('azurerm_storage_container.storage_exports'));
+      expect(exportsGrant?.role_definition_name).toBeUndefined();
+      const role = s.only('azurerm_role_definition');
+      expect(role.permissions).toEqual([
+        {
+          actions: [],
+          data_actions: [
+            'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read',
+            'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write',
+            'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete',
+            'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags/read',
+            'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/filter/action',
+          ],
+        },
+      ]);
+      expect(role).toMatchObject({ scope: '${azurerm_resource_group.resource_group.id}', assignable_scopes: ['${azurerm_resource_group.resource_group.id}'] });
+      expect(cleanup.filter((a) => a.role_definition_name === 'Storage Blob Data Owner').map((a) => String(a.scope))).toEqual([expect.stringMatching(/cleanup_runtime_storage_account/)]);
     });
     it('the connector reads only its secrets, its bundle and (blob method) the exports container', () => {
       const connector = assignments.filter((a) => String(a.principal_id).includes(config.vm.instanceCount > 1 ? 'azurerm_user_assigned_identity.connector_identity' : 'linux_virtual_machine'));
       const grants = connector.map((a) => [a.role_definition_name, String(a.scope).replace(/\$\{([a-z_]+)\.([a-z_]+?)_[0-9A-F]{8}\.(\w+)\}/g, '$1.$2.$3')]);
       const expected: [string, string][] = [
-        ['Storage Blob Data Reader', 'azurerm_storage_container.storage_artifacts.id'],
+        ['Storage Blob Data Reader', 'azurerm_storage_container.artifacts.id'],
         ['Key Vault Secrets User', 'azurerm_key_vault.key_vault.id'],
       ];
       if (config.storage.method === 'blob') {
@@ -413,8 +489,10 @@ describe.each(variants)('%s', (_name, build) => {
     });
   });
 
-  it('outputs the API URL, storage account, exports container, function app and Key Vault names', () => {
-    expect(Object.keys(s.json.output).sort()).toEqual(['api_url', 'exports_container', 'function_app_name', 'key_vault_name', 'resource_group_name', 'storage_account']);
+  it('outputs the API URL and address, storage accounts, exports container, function app and Key Vault names', () => {
+    expect(Object.keys(s.json.output).sort()).toEqual(
+      ['api_address', 'api_url', 'artifacts_storage_account', 'exports_container', 'function_app_name', 'key_vault_name', 'resource_group_name', 'storage_account'].sort(),
+    );
     expect(String(s.json.output.api_url?.value)).toMatch(/^https:\/\//);
   });
 });

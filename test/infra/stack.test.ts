@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configWith, merge, exampleConfig, synthesize, type Json } from './synth.js';
+import { configWith, merge, exampleConfig, metadataPath, synthesize, type Json } from './synth.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'infra-stack-'));
@@ -59,21 +59,45 @@ describe('build artifacts', () => {
     };
     expect(vm(two)).toEqual(vm(one));
     expect(functionDeploy(two).PACKAGE).not.toBe(functionDeploy(one).PACKAGE);
-    expect(two.only('terraform_data').triggers_replace).not.toEqual(one.only('terraform_data').triggers_replace);
+    expect(packageDeploy(two).triggers_replace).not.toEqual(packageDeploy(one).triggers_replace);
   });
 });
 
+function packageDeploy(s: ReturnType<typeof synthesize>): Json {
+  return s.at('terraform_data', 'cleanup_package_deploy/deploy');
+}
+
 /** The local-exec environment of the cleanup package deployment. */
 function functionDeploy(s: ReturnType<typeof synthesize>): Record<string, string> {
-  const provisioner = (s.only('terraform_data').provisioner as Json[])[0] as { 'local-exec': { environment: Record<string, string> } };
+  const provisioner = (packageDeploy(s).provisioner as Json[])[0] as { 'local-exec': { environment: Record<string, string> } };
   return provisioner['local-exec'].environment;
+}
+
+type LocalExec = { command: string; interpreter?: string[]; environment: Record<string, string> };
+function localExec(resource: Json): LocalExec {
+  return ((resource.provisioner as Json[])[0] as { 'local-exec': LocalExec })['local-exec'];
+}
+
+/** Runs a local-exec command with `az` and `sleep` stubbed: az fails until its call count reaches okAt. */
+function runStubbed(exec: LocalExec, okAt: number, env: Record<string, string>): { status: number | null; calls: string[] } {
+  const bin = join(scratch, `bin-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(bin);
+  const log = join(bin, 'calls.log');
+  writeFileSync(join(bin, 'az'), `#!/bin/sh\necho "az $*" >>"${log}"\n[ "$(grep -c '^az ' "${log}")" -ge "$AZ_OK_AT" ]\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'sleep'), `#!/bin/sh\necho "sleep $*" >>"${log}"\n`, { mode: 0o755 });
+  writeFileSync(log, '');
+  const result = spawnSync(exec.interpreter?.[0] ?? '/bin/sh', [...(exec.interpreter?.slice(1) ?? ['-c']), exec.command], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, AZ_OK_AT: String(okAt), ...env },
+    encoding: 'utf8',
+  });
+  return { status: result.status, calls: readFileSync(log, 'utf8').trim().split('\n') };
 }
 
 describe('cleanup package deployment', () => {
   const files = artifacts('connector bundle v1', 'cleanup v1');
   const s = synthesize(configWith({}), files);
-  const deploy = s.only('terraform_data');
-  const exec = ((deploy.provisioner as Json[])[0] as { 'local-exec': { command: string; interpreter?: string[]; environment: Record<string, string> } })['local-exec'];
+  const deploy = packageDeploy(s);
+  const exec = localExec(deploy);
 
   it("does not use zip_deploy_file: the provider posts it to /api/zipdeploy with basic auth, which this app has off and Flex Consumption does not serve", () => {
     const app = s.only('azurerm_function_app_flex_consumption');
@@ -102,21 +126,8 @@ describe('cleanup package deployment', () => {
   });
 
   it('the command retries while a fresh role assignment is not yet in force, then gives up with a failure', () => {
-    const bin = join(scratch, `bin-${Math.random().toString(36).slice(2)}`);
-    mkdirSync(bin);
-    const log = join(bin, 'calls.log');
-    // az fails until its call count reaches $AZ_OK_AT; sleep only logs (no real waiting here).
-    writeFileSync(join(bin, 'az'), `#!/bin/sh\necho "az $*" >>"${log}"\n[ "$(grep -c '^az ' "${log}")" -ge "$AZ_OK_AT" ]\n`, { mode: 0o755 });
-    writeFileSync(join(bin, 'sleep'), `#!/bin/sh\necho "sleep $*" >>"${log}"\n`, { mode: 0o755 });
-    const runWith = (okAt: number) => {
-      writeFileSync(log, '');
-      const result = spawnSync(exec.interpreter?.[0] ?? '/bin/sh', [...(exec.interpreter?.slice(1) ?? ['-c']), exec.command], {
-        env: { PATH: `${bin}:/usr/bin:/bin`, AZ_OK_AT: String(okAt), SUBSCRIPTION: 'sub-x', RESOURCE_GROUP: 'rg-x', FUNCTION_APP: 'func-x', PACKAGE: 'assets/pkg/cleanup-function.zip' },
-        encoding: 'utf8',
-      });
-      return { status: result.status, calls: readFileSync(log, 'utf8').trim().split('\n') };
-    };
-    const retried = runWith(3);
+    const env = { SUBSCRIPTION: 'sub-x', RESOURCE_GROUP: 'rg-x', FUNCTION_APP: 'func-x', PACKAGE: 'assets/pkg/cleanup-function.zip' };
+    const retried = runStubbed(exec, 3, env);
     expect(retried.status).toBe(0);
     expect(retried.calls).toEqual([
       'az functionapp deployment source config-zip --subscription sub-x --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
@@ -125,26 +136,67 @@ describe('cleanup package deployment', () => {
       'sleep 60',
       'az functionapp deployment source config-zip --subscription sub-x --resource-group rg-x --name func-x --src assets/pkg/cleanup-function.zip',
     ]);
-    const failed = runWith(99);
+    const failed = runStubbed(exec, 99, env);
     expect(failed.status).toBe(1);
     expect(failed.calls.filter((call) => call.startsWith('az '))).toHaveLength(5);
     expect(failed.calls.filter((call) => call.startsWith('sleep '))).toHaveLength(4);
   });
 
+  it("runs after the runtime account's blob private endpoint and its DNS link exist: the platform uploads the package through it", () => {
+    const address = (type: string, suffix: string): string => `${type}.${Object.entries(s.resources(type)).find(([, r]) => r === s.at(type, suffix))?.[0]}`;
+    expect(deploy.depends_on).toEqual(
+      expect.arrayContaining([address('azurerm_private_endpoint', 'cleanup/private_endpoint'), address('azurerm_private_dns_zone_virtual_network_link', 'cleanup/dns_link')]),
+    );
+  });
+
   it('is not there with the local method (no function app)', () => {
-    expect(synthesize(configWith({ storage: { method: 'local' } })).resources('terraform_data')).toEqual({});
+    const local = synthesize(configWith({ storage: { method: 'local' } }));
+    expect(Object.values(local.resources('terraform_data')).map((r) => metadataPath(r).replace(/^[^/]+\//, ''))).toEqual(['deployer_access/wait']);
+  });
+});
+
+describe('first apply: the bundle upload waits for the deployer role', () => {
+  const s = synthesize(configWith({}));
+  const wait = s.at('terraform_data', 'deployer_access/wait');
+  const exec = localExec(wait);
+  const grantId = Object.entries(s.resources('azurerm_role_assignment')).find(([id]) => id.startsWith('roles_deployer_artifacts_writer_'))?.[0];
+
+  it('uploads only after the deploying principal could read the artifacts container with its new role', () => {
+    expect(grantId).toBeDefined();
+    expect(wait.depends_on).toEqual([`azurerm_role_assignment.${grantId}`]);
+    expect(wait.triggers_replace).toEqual({ role_assignment_id: `\${azurerm_role_assignment.${grantId}.id}` });
+    const waitId = Object.entries(s.resources('terraform_data')).find(([, r]) => r === wait)?.[0];
+    // Before: the blob depended on the assignment alone, and the upload's 403 ended the first apply.
+    expect(s.only('azurerm_storage_blob').depends_on).toEqual([`terraform_data.${waitId}`]);
+    expect(exec.environment).toEqual({
+      BLOB_ENDPOINT: expect.stringMatching(/^\$\{azurerm_storage_account\.artifacts_storage_account_[0-9A-F]{8}\.primary_blob_endpoint\}$/),
+      CONTAINER: expect.stringMatching(/^\$\{azurerm_storage_container\.artifacts_[0-9A-F]{8}\.name\}$/),
+    });
+  });
+
+  it('probes with the Azure CLI every 30 s for up to ten minutes, then fails the apply', () => {
+    const env = { BLOB_ENDPOINT: 'https://stpkgx.blob.core.windows.net/', CONTAINER: 'artifacts' };
+    const probe = 'az storage blob list --auth-mode login --blob-endpoint https://stpkgx.blob.core.windows.net/ --container-name artifacts --num-results 1 --output none';
+    const third = runStubbed(exec, 3, env);
+    expect(third.status).toBe(0);
+    expect(third.calls).toEqual([probe, 'sleep 30', probe, 'sleep 30', probe]);
+    const never = runStubbed(exec, 999, env);
+    expect(never.status).toBe(1);
+    expect(never.calls.filter((call) => call.startsWith('az '))).toHaveLength(20);
   });
 });
 
 describe('scale-out', () => {
   const s = synthesize(configWith({ vm: { instanceCount: 3 } }));
 
-  it('runs a scale set behind a Standard Load Balancer probing /readyz over HTTPS', () => {
+  it('runs a scale set behind a Standard Load Balancer probing liveness (/healthz) over HTTPS, not readiness', () => {
     expect(s.resources('azurerm_linux_virtual_machine')).toEqual({});
     const vmss = s.only('azurerm_linux_virtual_machine_scale_set');
     expect(vmss.instances).toBe(3);
     expect(s.only('azurerm_lb').sku).toBe('Standard');
-    expect(s.only('azurerm_lb_probe')).toMatchObject({ protocol: 'Https', port: 443, request_path: '/readyz' });
+    // /readyz fails while Hive or EnOS is down: the probe would take every instance out and
+    // instance repair would recreate healthy VMs, killing their exports.
+    expect(s.only('azurerm_lb_probe')).toMatchObject({ protocol: 'Https', port: 443, request_path: '/healthz' });
     expect(s.only('azurerm_lb_rule')).toMatchObject({ protocol: 'Tcp', frontend_port: 443, backend_port: 443 });
     expect(String(vmss.health_probe_id)).toMatch(/^\$\{azurerm_lb_probe\./);
   });
@@ -153,7 +205,34 @@ describe('scale-out', () => {
     const vmss = s.only('azurerm_linux_virtual_machine_scale_set');
     expect(vmss.upgrade_mode).toBe('Rolling');
     expect(vmss.rolling_upgrade_policy).toMatchObject({ max_batch_instance_percent: 50 });
+    // Repair acts on the liveness probe: a dead instance is recreated, a live one waiting for Hive is not.
     expect(vmss.automatic_instance_repair).toEqual({ enabled: true, grace_period: 'PT30M' });
+  });
+
+  it("is created after, and destroyed before, the load balancer rule that uses its probe", () => {
+    const vmss = s.only('azurerm_linux_virtual_machine_scale_set');
+    const ruleId = Object.keys(s.resources('azurerm_lb_rule'))[0];
+    // Without the edge, destroy removes the rule first and Azure answers CannotRemoveRuleUsedByProbeUsedByVMSS.
+    expect(vmss.depends_on).toEqual(expect.arrayContaining([`azurerm_lb_rule.${ruleId}`]));
+    expect(String(s.only('azurerm_lb_rule').probe_id)).toBe(String(vmss.health_probe_id));
+  });
+
+  it('enables automatic OS image upgrades only for an image Azure upgrades (the default Ubuntu 24.04 x64 is not one)', () => {
+    expect(s.only('azurerm_linux_virtual_machine_scale_set').automatic_os_upgrade_policy).toBeUndefined();
+    const jammy = synthesize(configWith({ vm: { instanceCount: 3, image: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' } } }));
+    expect(jammy.only('azurerm_linux_virtual_machine_scale_set').automatic_os_upgrade_policy).toEqual({ enable_automatic_os_upgrade: true, disable_automatic_rollback: false });
+    // Listed, but pinned to a version: Azure requires "latest".
+    const pinned = synthesize(configWith({ vm: { instanceCount: 3, image: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: '22.04.202501010' } } }));
+    expect(pinned.only('azurerm_linux_virtual_machine_scale_set').automatic_os_upgrade_policy).toBeUndefined();
+    // Rolling upgrades for model changes stay either way.
+    expect(s.only('azurerm_linux_virtual_machine_scale_set').upgrade_mode).toBe('Rolling');
+  });
+
+  it('a private load balancer gets a fixed frontend address when one is configured, and the API URL uses it', () => {
+    const fixed = synthesize(configWith({ vm: { instanceCount: 3 }, network: { apiHostname: undefined, loadBalancerPrivateIp: '10.20.250.20' } }));
+    expect((fixed.only('azurerm_lb').frontend_ip_configuration as Json[])[0]).toMatchObject({ private_ip_address_allocation: 'Static', private_ip_address: '10.20.250.20' });
+    expect(fixed.json.output.api_url?.value).toBe('https://10.20.250.20');
+    expect(String(((fixed.only('azurerm_linux_virtual_machine_scale_set').extension as Json[])[0] as Json).protected_settings)).toContain("PUBLIC_BASE_URL='https://10.20.250.20'");
   });
 
   it('uses the Table job store, whose table exists before anyone is granted access to it', () => {
@@ -229,16 +308,37 @@ describe('the connector deploys once what it reads at start exists', () => {
 });
 
 describe('providers and state', () => {
-  it('configures azurerm with features [{}] and Azure AD for data-plane calls, pinned by the bindings', () => {
+  it('configures azurerm with Azure AD for data-plane calls, pinned by the bindings', () => {
     const s = synthesize(configWith({}));
     const provider = (s.json as unknown as { provider: { azurerm: Json[] } }).provider.azurerm[0];
-    expect(provider).toMatchObject({ features: [{}], storage_use_azuread: true });
+    expect(provider).toMatchObject({ storage_use_azuread: true });
     const required = (s.json as unknown as { terraform: { required_providers: Record<string, { version: string }> } }).terraform.required_providers;
     expect(required.azurerm?.version).toMatch(/^4\.\d+\.\d+$/);
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     expect(pkg.dependencies.cdktf).toMatch(/^\d+\.\d+\.\d+$/);
     expect(pkg.devDependencies['cdktf-cli']).toMatch(/^\d+\.\d+\.\d+$/);
     expect(pkg.dependencies['@cdktf/provider-azurerm']).toMatch(/^14\.\d+\.\d+$/);
+  });
+
+  it('sets the features a destroy and a redeploy need: nested ARM items kept, the generated App Insights rule off, the own resource group deletable, soft-deleted vaults recovered', () => {
+    const provider = (synthesize(configWith({})).json as unknown as { provider: { azurerm: Json[] } }).provider.azurerm[0];
+    expect(provider?.features).toEqual([
+      {
+        // Key Vault secrets cannot be deleted through ARM: destroying the secrets deployment failed.
+        template_deployment: [{ delete_nested_items_during_deletion: false }],
+        // The Failure Anomalies rule Azure adds is not in state and blocked the resource group's deletion.
+        application_insights: [{ disable_generated_rule: true }],
+        resource_group: [{ prevent_deletion_if_contains_resources: false }],
+        key_vault: [{ recover_soft_deleted_key_vaults: true, purge_soft_delete_on_destroy: false }],
+      },
+    ]);
+  });
+
+  it('registers Microsoft.App (Flex Consumption VNet integration), which no provider registration set contains', () => {
+    const providerOf = (patch: unknown) => (synthesize(configWith(patch)).json as unknown as { provider: { azurerm: Json[] } }).provider.azurerm[0];
+    expect(providerOf({})).toMatchObject({ resource_provider_registrations: 'core', resource_providers_to_register: expect.arrayContaining(['Microsoft.App', 'Microsoft.Web', 'Microsoft.KeyVault']) });
+    // No function app, no Microsoft.App.
+    expect(providerOf({ storage: { method: 'local' } })?.resource_providers_to_register).not.toContain('Microsoft.App');
   });
 
   it('uses the remote azurerm backend with Azure AD auth when configured', () => {
@@ -373,5 +473,20 @@ describe('Terraform dependency graph', () => {
 
   it('the checker finds a cycle when there is one', () => {
     expect(cycle(new Map([['a.x', new Set(['b.y'])], ['b.y', new Set(['a.x'])]]))).toEqual(['a.x', 'b.y', 'a.x']);
+  });
+});
+
+describe('TLS from a Key Vault certificate', () => {
+  it('reads the certificate the platform team keeps in the vault instead of writing a PEM secret; no PEM variable', () => {
+    const s = synthesize(configWith({ tls: { keyVaultCertificate: 'connector-api' } }));
+    expect(Object.keys(s.json.variable ?? {})).not.toContain('tls_certificate_pem');
+    const template = String(s.at('azurerm_resource_group_template_deployment', 'key_vault/secrets').template_content);
+    expect(template).not.toContain('connector-tls');
+    const extension = String(s.only('azurerm_virtual_machine_extension').protected_settings);
+    expect(extension).toContain('\\nTLS_SECRET_NAME=connector-api\\n');
+    // The PEM route, for comparison.
+    const pem = synthesize(configWith({}));
+    expect(Object.keys(pem.json.variable ?? {})).toContain('tls_certificate_pem');
+    expect(String(pem.only('azurerm_virtual_machine_extension').protected_settings)).toContain('\\nTLS_SECRET_NAME=connector-tls\\n');
   });
 });

@@ -174,6 +174,28 @@ describe('cleanup paging and bounds', () => {
     await container.delete();
   });
 
+  it('reads an untagged blob\'s expiry metadata in any casing (Azure keeps the case it was written in)', async () => {
+    const container = await createContainer(azurite.connectionString);
+    const past = new Date(Date.now() - HOUR).toISOString();
+    const future = new Date(Date.now() + DAY).toISOString();
+    // Created just now: judged by age they would live for the whole maximum lifetime.
+    const expired = ['expiresAt', 'ExpiresAt', 'EXPIRESAT', 'expiresat'].flatMap((metadataName) => blobs(5, () => ({ metadata: past, metadataName })));
+    const live = ['expiresAt', 'EXPIRESAT'].flatMap((metadataName) => blobs(5, () => ({ metadata: future, metadataName })));
+    await seed(container, [...expired, ...live]);
+    const listed = await container.listBlobsFlat({ includeMetadata: true }).byPage().next();
+    // The emulator, like Azure, hands the names back as written: the lookup must not assume lower case.
+    expect(new Set(listed.value.segment.blobItems.flatMap((blob: { metadata?: Record<string, string> }) => Object.keys(blob.metadata ?? {})))).toEqual(
+      new Set(['expiresAt', 'ExpiresAt', 'EXPIRESAT', 'expiresat']),
+    );
+
+    const { deps, options } = runtimeFor(azurite.connectionString, container);
+    const summary = await runCleanup({ ...deps, log: memoryLog() }, options);
+
+    expect(summary).toMatchObject({ found: expired.length, deleted: expired.length, failed: 0 });
+    expect(await names(container)).toEqual(new Set(live.map((blob) => blob.name)));
+    await container.delete();
+  });
+
   it('judges untagged blobs without metadata by creation time plus the maximum lifetime', async () => {
     const container = await createContainer(azurite.connectionString);
     const bare = blobs(30, () => ({}));

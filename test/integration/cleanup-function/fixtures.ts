@@ -40,6 +40,8 @@ export interface SeedBlob {
   tag?: string;
   /** Value of the `expiresat` metadata; absent = none. */
   metadata?: string;
+  /** The metadata name to write it under (Azure keeps the case it was written in). @default 'expiresat' */
+  metadataName?: string;
 }
 
 /** Names shaped like the connector's, owners interleaved so categories mix in name order. */
@@ -61,7 +63,7 @@ export async function seed(container: ContainerClient, items: SeedBlob[], concur
       const item = items[next++]!;
       await container.getBlockBlobClient(item.name).upload('a,b\n1,2\n', 8, {
         tags: item.tag === undefined ? undefined : { expiresAt: item.tag },
-        metadata: item.metadata === undefined ? undefined : { expiresat: item.metadata },
+        metadata: item.metadata === undefined ? undefined : { [item.metadataName ?? 'expiresat']: item.metadata },
       });
     }
   };

@@ -48,6 +48,12 @@ describe('judgeUntagged', () => {
     expect(judgeUntagged({ metadata: { expiresat: '2026-11-27T13:00:00.000Z' }, createdOn: old }, now, maxLifetime)).toEqual({ kind: 'live', basis: 'metadata' });
   });
 
+  it.each(['expiresat', 'expiresAt', 'ExpiresAt', 'EXPIRESAT'])('reads the metadata name %s, since Azure compares metadata names without case', (name) => {
+    // Created just now: by age it would live for the whole maximum lifetime.
+    expect(judgeUntagged({ metadata: { owner: 'x', [name]: '2026-11-27T11:00:00.000Z' }, createdOn: now }, now, maxLifetime)).toEqual({ kind: 'expired', basis: 'metadata' });
+    expect(judgeUntagged({ metadata: { [name]: '2026-11-27T13:00:00.000Z' }, createdOn: old }, now, maxLifetime)).toEqual({ kind: 'live', basis: 'metadata' });
+  });
+
   it('falls back to creation time plus the maximum lifetime without usable metadata', () => {
     expect(judgeUntagged({ createdOn: old }, now, maxLifetime)).toEqual({ kind: 'expired', basis: 'age' });
     expect(judgeUntagged({ metadata: { expiresat: 'soon' }, createdOn: new Date(now.getTime() - HOUR) }, now, maxLifetime)).toEqual({ kind: 'live', basis: 'age' });
