@@ -22,6 +22,23 @@ const STATUS_TEXT: Record<ExportView['status'], string> = {
   expired: 'Expired',
 };
 
+/** What a running export is doing, in the words of its phase; Hive's own progress when it has some. */
+function runningText(progress: ExportView['progress']): string {
+  switch (progress.phase) {
+    case 'hive_pending':
+      return 'Waiting for the Hive cluster';
+    case 'hive_running': {
+      const percent = progress.hive?.percent;
+      const summary = progress.hive?.summary;
+      return `Running on Hive${percent !== null && percent !== undefined ? ` — ${percent}%` : ''}${summary ? ` (${summary})` : ''}`;
+    }
+    case 'writing':
+      return 'Writing rows';
+    default:
+      return STATUS_TEXT.running;
+  }
+}
+
 let current: ExportView | undefined;
 let pollTimer: number | undefined;
 
@@ -191,7 +208,12 @@ function renderCurrent(): void {
   show(section, true);
   $('current-id').textContent = job.id.slice(0, 8);
   const status = $('current-status');
-  status.textContent = job.cancelRequested && !FINAL.has(job.status) ? 'Cancelling…' : STATUS_TEXT[job.status];
+  status.textContent =
+    job.cancelRequested && !FINAL.has(job.status) ? 'Cancelling…' : job.status === 'running' ? runningText(job.progress) : STATUS_TEXT[job.status];
+  const hivePercent = job.status === 'running' ? job.progress.hive?.percent : undefined;
+  const bar = $<HTMLProgressElement>('current-hive-progress');
+  show(bar, hivePercent !== null && hivePercent !== undefined);
+  if (hivePercent !== null && hivePercent !== undefined) bar.value = hivePercent;
   status.className = `status ${job.status}`;
   $('current-rows').textContent = formatCount(job.progress.rows);
   $('current-bytes').textContent = formatBytes(job.progress.bytes);

@@ -89,7 +89,7 @@ async function decodeComparison(listener: HiveReady['listeners'][number]): Promi
     schema = s;
   });
   const columns = resultColumns(schema, '');
-  const types = columns.map((column) => column.typeId);
+  const types = columns;
   // Warm both paths once so neither pays the JIT alone.
   csvRows(rowSets[0]!, types);
   const jsonResult = (rowSet: ThriftRowSet) => {

@@ -11,3 +11,4 @@ export { chooseProcessor, removeComments } from './engine/hive-commands.js';
 export type { DuckDbActivity } from './service/operation.js';
 export type { QueryResult } from './engine/hive-database.js';
 export { translateHiveQl } from './engine/hiveql.js';
+export { HIVE_VERSIONS, type ClusterOptions, type HiveVersion } from './service/cluster.js';

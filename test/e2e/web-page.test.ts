@@ -145,9 +145,11 @@ describe('the web page', () => {
       body: JSON.stringify({ kind: 'delay', match: 'slow_e2e', ms: 60_000, during: 'execute' }),
     });
     expect(fault.status).toBe(201);
-    await page.getByLabel(/Hive query/).fill("SELECT *, 'slow_e2e' AS tag FROM enos.asset");
+    // A GROUP BY runs a job on the cluster, whose progress Hive reports and the page shows.
+    await page.getByLabel(/Hive query/).fill('SELECT asset_type, count(*) AS slow_e2e FROM enos.asset GROUP BY asset_type');
     await page.getByRole('button', { name: 'Run export' }).click();
-    await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 15_000 }).toMatch(/Running/);
+    await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 15_000 }).toMatch(/^Running on Hive — [1-9]\d*% \(VERTICES: \d\d\/02\)$/);
+    expect(await page.locator('#current-hive-progress').isVisible()).toBe(true);
     await shot('04-running');
     await page.getByRole('button', { name: 'Cancel export', exact: true }).click();
     await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 15_000 }).toBe('Cancelled');

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { buildConnector, type Connector, type ConnectorOverrides } from '../../app/src/composition.js';
 import { loadConfig } from '../../app/src/config/config.js';
 import { startEnosStandIn, type EnosStandIn } from '../../scripts/enos-stand-in/index.js';
-import { startHiveStandIn, type HiveStandIn } from '../../scripts/hive-stand-in/index.js';
+import { startHiveStandIn, type ClusterOptions, type HiveStandIn } from '../../scripts/hive-stand-in/index.js';
 
 export interface StackOptions {
   storage: 'blob' | 'local';
@@ -82,8 +82,9 @@ export function useStandIns(seedRows: number): { readonly hive: HiveStandIn; rea
 
 export const HIVE_USER = { name: 'connector', password: 'hive-test-password' };
 
-export async function startHiveForTests(seedRows = 10_000): Promise<HiveStandIn> {
-  return startHiveStandIn({ users: { [HIVE_USER.name]: HIVE_USER.password }, seedRows, listeners: [{ transport: 'binary', auth: 'PLAIN' }] });
+/** A stand-in with the connector's account; `cluster` picks the Hive version and hive-site settings. */
+export async function startHiveForTests(seedRows = 10_000, cluster: ClusterOptions = {}): Promise<HiveStandIn> {
+  return startHiveStandIn({ users: { [HIVE_USER.name]: HIVE_USER.password }, seedRows, listeners: [{ transport: 'binary', auth: 'PLAIN' }], ...cluster });
 }
 
 export async function startConnectorStack(options: StackOptions): Promise<ConnectorStack> {

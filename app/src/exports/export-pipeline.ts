@@ -43,7 +43,7 @@ export async function streamExport(options: {
   signal?: AbortSignal;
 }): Promise<ExportOutcome> {
   const { query, writer, limits } = options;
-  const types = query.columns.map((column) => column.typeId);
+  const types = query.columns;
   let rows = 0;
   let csvBytes = 0;
   let truncated = false;

@@ -36,6 +36,25 @@ export function isoTimestamp(hiveText: string): string {
 
 const base64Field = (value: Buffer): string => (value.length === 0 ? '""' : value.toString('base64'));
 
+/** What the encoder needs of a result column (ResultColumn has it). */
+export interface CsvColumn {
+  typeId: number;
+  /** DECIMAL scale: values are written padded to it, as HiveServer2 pads them in columnar results. */
+  scale?: number;
+}
+
+/**
+ * `12.5` → `12.50` for scale 2. HiveServer2 pads decimals to their scale (ColumnBasedSet), but a
+ * result serialized in the tasks is not padded; one value must read the same either way.
+ */
+export function paddedDecimal(text: string, scale: number): string {
+  if (scale <= 0) return text;
+  const dot = text.indexOf('.');
+  const digits = dot < 0 ? 0 : text.length - dot - 1;
+  if (digits >= scale) return text;
+  return `${text}${dot < 0 ? '.' : ''}${'0'.repeat(scale - digits)}`;
+}
+
 const isNull = (nulls: Buffer, index: number): boolean => {
   const byte = nulls[index >> 3];
   return byte !== undefined && (byte & (1 << (index & 7))) !== 0;
@@ -46,7 +65,8 @@ function int64Text(value: Int64Like | number): string {
   return value.buffer.readBigInt64BE(value.offset ?? 0).toString();
 }
 
-function formatColumn(column: ThriftColumn, type: number, count: number): string[] {
+function formatColumn(column: ThriftColumn, spec: CsvColumn, count: number): string[] {
+  const type = spec.typeId;
   const out = new Array<string>(count);
   const fill = <T>(data: ValuesWithNulls<T>, format: (value: T) => string) => {
     const { values, nulls } = data;
@@ -58,6 +78,10 @@ function formatColumn(column: ThriftColumn, type: number, count: number): string
   if (column.stringVal) {
     if (type === TYPE.TIMESTAMP) fill(column.stringVal, isoTimestamp);
     else if (type === TYPE.DATE) fill(column.stringVal, (value) => value);
+    else if (type === TYPE.DECIMAL && spec.scale) {
+      const scale = spec.scale;
+      fill(column.stringVal, (value) => paddedDecimal(value, scale));
+    }
     else fill(column.stringVal, csvField);
   } else if (column.i64Val) fill(column.i64Val, int64Text);
   else if (column.i32Val) fill(column.i32Val, String);
@@ -74,14 +98,14 @@ function formatColumn(column: ThriftColumn, type: number, count: number): string
  * CSV lines (each ending in CRLF) for the first `limit` rows of a row set. Returned as one
  * string per row so callers can stop exactly at a byte cap.
  */
-export function csvRows(rowSet: ThriftRowSet, types: readonly number[], limit = Infinity): string[] {
+export function csvRows(rowSet: ThriftRowSet, specs: readonly CsvColumn[], limit = Infinity): string[] {
   const count = Math.min(rowCount(rowSet), limit);
   const columns = rowSet.columns ?? [];
   if (count === 0) return [];
-  if (columns.length !== types.length) {
-    throw new Error(`Hive sent ${columns.length} columns but the schema has ${types.length}`);
+  if (columns.length !== specs.length) {
+    throw new Error(`Hive sent ${columns.length} columns but the schema has ${specs.length}`);
   }
-  const formatted = columns.map((column, index) => formatColumn(column, types[index]!, count));
+  const formatted = columns.map((column, index) => formatColumn(column, specs[index]!, count));
   const rows = new Array<string>(count);
   const width = formatted.length;
   for (let r = 0; r < count; r++) {

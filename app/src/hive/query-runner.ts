@@ -20,7 +20,7 @@ import { readableHiveError } from './hive-error-text.js';
 import { checkHiveReady, openHiveConnection, type HiveConnection } from './hive-connection.js';
 import { resultColumns, type ResultColumn } from './result-schema.js';
 import { readRowSet, type ThriftRowSet, type ThriftTableSchema } from './row-set.js';
-import { parseServerVersion, sessionConfiguration, type QueryIdentity, type ServerVersion } from './session-settings.js';
+import { QUERY_LABELS, parseServerVersion, refusedSetting, sessionConfiguration, type QueryIdentity, type ServerVersion } from './session-settings.js';
 
 const { TCLIService_types } = hive.thrift;
 const STATE = TCLIService_types.TOperationState as Record<string, number>;
@@ -156,6 +156,21 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
     return version;
   };
 
+  // Whether the cluster lets sessions carry query labels; learnt from a refusal, then kept.
+  let labels = true;
+  const openSession = async (identity: QueryIdentity | undefined): Promise<HiveConnection> => {
+    const version = identity ? await serverVersion() : undefined;
+    try {
+      return await openHiveConnection(config, sessionConfiguration(config, version, identity, { labels }));
+    } catch (error) {
+      const refused = error instanceof AppError ? refusedSetting(error.message) : undefined;
+      if (!identity || !labels || !refused || !(QUERY_LABELS as readonly string[]).includes(refused)) throw error;
+      labels = false;
+      logger.warn({ setting: refused }, 'Hive refuses query labels in sessions (e.g. SQL-standard authorization); exports run unlabelled');
+      return openHiveConnection(config, sessionConfiguration(config, version, identity, { labels }));
+    }
+  };
+
   return {
     async start(sql, { signal, identity, onHiveStatus }) {
       const startedAt = Date.now();
@@ -178,8 +193,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
       }
       let connection: HiveConnection;
       try {
-        const configuration = sessionConfiguration(config, identity ? await serverVersion() : undefined, identity);
-        connection = await openHiveConnection(config, configuration);
+        connection = await openSession(identity);
       } catch (error) {
         clearTimeout(timer);
         throw toAppError(error, 'OpenSession');
@@ -221,7 +235,15 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
           .catch((error: unknown) => {
             throw toAppError(error, 'ExecuteStatement');
           });
-        await waitForOperation(connection, operation, { pollIntervalMs: config.pollIntervalMs, signal: abort, abortError, ...(onHiveStatus ? { onStatus: onHiveStatus } : {}) });
+        let reported = false;
+        const onStatus = onHiveStatus && ((status: HiveStatus) => {
+          reported = true;
+          onHiveStatus(status);
+        });
+        await waitForOperation(connection, operation, { pollIntervalMs: config.pollIntervalMs, signal: abort, abortError, ...(onStatus ? { onStatus } : {}) });
+        // A fetch task is FINISHED at the first look and scans during the first FetchResults:
+        // still Hive's work, so say so rather than leave the export looking queued.
+        if (!reported) onHiveStatus?.({ stage: 'running' });
 
         const op = operation;
         op.setMaxRows(config.fetchSize);

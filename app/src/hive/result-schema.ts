@@ -19,6 +19,8 @@ export interface ResultColumn {
   type: string;
   /** TTypeId of TCLIService.thrift, which the encoders switch on. */
   typeId: number;
+  /** DECIMAL only: its scale. */
+  scale?: number;
   /** Hive result sets never promise NOT NULL. */
   nullable: true;
 }
@@ -111,6 +113,8 @@ export function resultColumns(schema: ThriftTableSchema, sql: string): ResultCol
   return schema.columns.map((column, i) => {
     const entry = column.typeDesc.types[0]?.primitiveEntry;
     const typeId = entry?.type ?? TYPE_ID.STRING;
-    return { name: names[i]!, type: typeText(typeId, entry?.typeQualifiers?.qualifiers as Qualifiers | undefined), typeId, nullable: true };
+    const qualifiers = entry?.typeQualifiers?.qualifiers as Qualifiers | undefined;
+    const scale = typeId === TYPE_ID.DECIMAL ? (qualifiers?.scale?.i32Value ?? undefined) : undefined;
+    return { name: names[i]!, type: typeText(typeId, qualifiers), typeId, ...(scale !== undefined && scale !== null ? { scale } : {}), nullable: true };
   });
 }

@@ -8,9 +8,10 @@
  *    row-set.ts; the setting keeps the fetch size under our control instead of 1,000-row blobs);
  *  - who ran it: `hive.query.name` (the Tez DAG / YARN application name, so cluster admins see
  *    the export and the EnOS user in the ResourceManager) and, from Hive 4.0, `hive.query.tag`
- *    (queries can be found and killed by tag). Hive validates names it knows
- *    (hive.conf.validation), and an older cluster refuses a name from a newer version
- *    ("hive configuration … does not exists"), so the version decides what is sent;
+ *    (queries can be found and killed by tag). An older cluster refuses a name from a newer
+ *    version ("hive configuration … does not exists"), so the version decides what is sent; and
+ *    with SQL-standard authorization Hive before 4.0 refuses hive.query.name (not on its safe
+ *    list), so a session refused over a label is opened again without labels (query-runner.ts);
  *  - with impersonation, `hive.server2.proxy.user`, so Ranger / SQL-standard authorization see
  *    the user rather than the service account.
  * Configured settings (HIVE_SESSION_CONF) win over these defaults.
@@ -49,11 +50,30 @@ export function clusterUserOf(config: HiveConfig, userName: string): string {
   return name;
 }
 
-export function sessionConfiguration(config: HiveConfig, version: ServerVersion | undefined, who: QueryIdentity | undefined): Record<string, string> {
+/** The settings that only label a query; a cluster may refuse them without harm to the export. */
+export const QUERY_LABELS = ['hive.query.name', 'hive.query.tag'] as const;
+
+/**
+ * The setting a refused OpenSession names, from HiveConf's texts: "Cannot modify X at runtime…"
+ * (restricted list, SQL-standard authorization's whitelist) or "hive configuration X does not
+ * exists." (a name this version lacks).
+ */
+export function refusedSetting(message: string): string | undefined {
+  return /Cannot modify (\S+) at runtime|hive configuration (\S+) does not exists/.exec(message)?.slice(1).find(Boolean);
+}
+
+export function sessionConfiguration(
+  config: HiveConfig,
+  version: ServerVersion | undefined,
+  who: QueryIdentity | undefined,
+  options: { labels: boolean } = { labels: true },
+): Record<string, string> {
   const conf: Record<string, string> = { 'set:hiveconf:hive.server2.thrift.resultset.serialize.in.tasks': 'false' };
   if (who) {
-    conf['set:hiveconf:hive.query.name'] = printable(`enos-aml-connector export ${who.exportId} for ${who.userName}`);
-    if (version && version.major >= 4) conf['set:hiveconf:hive.query.tag'] = printable(`enos-aml-${who.exportId}`, 120).replace(/,/g, '_');
+    if (options.labels) {
+      conf['set:hiveconf:hive.query.name'] = printable(`enos-aml-connector export ${who.exportId} for ${who.userName}`);
+      if (version && version.major >= 4) conf['set:hiveconf:hive.query.tag'] = printable(`enos-aml-${who.exportId}`, 120).replace(/,/g, '_');
+    }
     if (config.impersonation === 'proxy-user') conf['hive.server2.proxy.user'] = clusterUserOf(config, who.userName);
   }
   for (const [key, value] of Object.entries(config.sessionConf)) conf[`set:hiveconf:${key}`] = value;
@@ -74,7 +94,7 @@ export function openSessionError(message: string | undefined, cause: unknown): A
   if (/Connection limit per (user|ipaddress)|limit .* reached/i.test(reason)) {
     return new AppError('hive_unavailable', 503, `Hive has no free session for the connector right now: ${reason}`, { cause, retryAfterSeconds: 60 });
   }
-  if (/Cannot modify .* at runtime|does not exists?\.?$|hive configuration/i.test(reason)) {
+  if (refusedSetting(reason)) {
     return new AppError('hive_unavailable', 503, `Hive refused the connector's session settings (an administrator must change HIVE_SESSION_CONF or the cluster): ${reason}`, { cause });
   }
   if (/Database .*does not exist|Database does not exist/i.test(reason)) {

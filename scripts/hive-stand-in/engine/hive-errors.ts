@@ -67,13 +67,21 @@ export function isInterrupt(error: unknown): boolean {
 }
 
 /**
- * A partitioned table read with no partition filter while hive.strict.checks.no.partition.filter
- * (or hive.mapred.mode=strict) is on: ErrorMsg.NO_PARTITION_PREDICATE, raised by the
- * partition pruner at compile time.
+ * A partitioned table read with no partition filter while the strict check is on
+ * (PartitionPruner → HiveConf.StrictChecks.checkNoPartitionFilter). 3.1/4.0: ErrorMsg
+ * NO_VALID_PARTN tags it [Error 10056] and the CBO path names the alias `db.table`; 2.3's text
+ * (with its "please sethive" typo) matches no ErrorMsg, so it is a generic 40000.
  */
-export function noPartitionPredicate(alias: string, table: string): HiveError {
+export function noPartitionPredicate(scan: { alias: string; database: string; table: string }, version: '2.3' | '3.1' | '4.0'): HiveError {
+  if (version === '2.3') {
+    return new HiveError(
+      `Error while compiling statement: FAILED: SemanticException Queries against partitioned tables without a partition filter are disabled for safety reasons. If you know what you are doing, please sethive.strict.checks.large.query to false and that hive.mapred.mode is not set to 'strict' to proceed. Note that if you may get errors or incorrect results if you make a mistake while using some of the unsafe features. No partition predicate for Alias "${scan.alias}" Table "${scan.table}"`,
+      '42000',
+      40000,
+    );
+  }
   return new HiveError(
-    `Error while compiling statement: FAILED: SemanticException [Error 10056]: Queries against partitioned tables without a partition filter are disabled for safety reasons. If you know what you are doing, please set hive.strict.checks.no.partition.filter to false and make sure that hive.mapred.mode is not set to 'strict' to proceed. Note that you may get errors or incorrect results if you make a mistake while using some of the unsafe features. No partition predicate for Alias "${alias}" Table "${table}"`,
+    `Error while compiling statement: FAILED: SemanticException [Error 10056]: Queries against partitioned tables without a partition filter are disabled for safety reasons. If you know what you are doing, please set hive.strict.checks.no.partition.filter to false and make sure that hive.mapred.mode is not set to 'strict' to proceed. Note that you may get errors or incorrect results if you make a mistake while using some of the unsafe features. No partition predicate for Alias "${scan.database}.${scan.table}" Table "${scan.table}"`,
     '42000',
     10056,
   );

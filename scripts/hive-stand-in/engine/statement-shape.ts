@@ -13,7 +13,8 @@
  * `alias.column` — every column of `SELECT *` / `t.*`, and `t.col` written with its alias — while
  * `col`, aliased expressions (`x AS y`) and unaliased expressions (`_c<position in the select
  * list>`) carry no alias; names are lower-cased. A top-level set operation takes its left
- * branch's names, qualified `_u1.` (the alias Hive gives the union's subquery).
+ * branch's names, qualified `_u1.` in 2.3/3.1 (the alias the parser gives the union's
+ * subquery); 4.0 names that alias `__u1` and leaves it out.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { hiveColumnType, partitionKeys } from './hive-catalog.js';
@@ -28,6 +29,7 @@ export interface ResultColumn {
 
 export interface UnfilteredScan {
   alias: string;
+  database: string;
   table: string;
 }
 
@@ -56,14 +58,15 @@ const AGGREGATES = new Set([
 export async function describeStatement(
   connection: DuckDBConnection,
   sql: string,
-  options: { database: string; uniqueNames: boolean; columnCount: number },
+  options: { database: string; uniqueNames: boolean; columnCount: number; unionQualifier: string | undefined },
 ): Promise<StatementShape | undefined> {
   const root = await parse(connection, sql);
   if (!root) return undefined;
   const unfilteredPartitionScans = findUnfilteredScans(root, options.database);
   if (root.type === 'SET_OPERATION_NODE') {
     const left = leftmostSelect(root);
-    const columns = left ? await namesOf(connection, left, { ...options, qualifier: options.uniqueNames ? '_u1' : undefined }) : undefined;
+    const qualifier = options.uniqueNames ? options.unionQualifier : undefined;
+    const columns = left ? await namesOf(connection, left, { ...options, uniqueNames: qualifier !== undefined, qualifier }) : undefined;
     return { columns, fetchTaskEligible: false, unfilteredPartitionScans };
   }
   if (root.type !== 'SELECT_NODE') return undefined;
@@ -233,7 +236,7 @@ function findUnfilteredScans(root: Json, database: string): UnfilteredScan[] {
         const keys = partitionKeys(relation.database!, relation.table);
         if (keys.length === 0) continue;
         const filtered = predicates.some((parts) => keys.includes(parts.at(-1)!) && (parts.length === 1 || parts.at(-2) === lower(relation.alias)));
-        if (!filtered) found.push({ alias: relation.alias, table: relation.table });
+        if (!filtered) found.push({ alias: relation.alias, database: relation.database!, table: relation.table });
       }
     }
     for (const child of Object.values(node)) visit(child);

@@ -8,7 +8,7 @@
  *    TimestampWritable.toString, which drops a `.0` fraction in every version.
  *  - INTERVAL YEAR TO MONTH `Y-M`, INTERVAL DAY TO SECOND `D HH:MM:SS.nnnnnnnnn`
  *    (HiveIntervalYearMonth / HiveIntervalDayTime.toString).
- *  - TIMESTAMP WITH LOCAL TIME ZONE: TimestampTZ.toString, `yyyy-MM-dd HH:mm:ss[.f…] <zone id>`.
+ *  - TIMESTAMP WITH LOCAL TIME ZONE: TimestampTZ.toString, `yyyy-MM-dd HH:mm:ss.f… <zone id>`.
  */
 import {
   DuckDBBlobValue, DuckDBDateValue, DuckDBDecimalValue, DuckDBIntervalValue, DuckDBListValue, DuckDBMapValue, DuckDBStructValue,
@@ -121,9 +121,12 @@ export function intervalDayTimeText(days: number, micros: bigint): string {
   return `${sign}${d} ${pad(Number(hours), 2)}:${pad(Number(minutes), 2)}:${pad(Number(seconds), 2)}.${pad(Number(nanos), 9)}`;
 }
 
-/** TimestampTZ.toString in the session's zone (the stand-in's zone is UTC). */
+/**
+ * TimestampTZ.toString in the session's zone (the stand-in's zone is UTC): TimestampTZUtil's
+ * FORMATTER has appendFraction(NANO_OF_SECOND, 1, 9, true), so a whole second still shows `.0`.
+ */
 export function timestampLocalTzText(micros: bigint, zone: string): string {
-  return `${timestampText(micros, false)} ${zone}`;
+  return `${timestampText(micros, true)} ${zone}`;
 }
 
 /** A top-level value of a column Hive sends as text; `hiveType` refines DuckDB's type where Hive's differs. */

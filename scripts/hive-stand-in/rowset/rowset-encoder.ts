@@ -21,9 +21,11 @@ export interface TextRules {
   timestampAlwaysHasFraction: boolean;
   /** The session's time zone, for TIMESTAMP WITH LOCAL TIME ZONE. */
   zone: string;
+  /** DECIMAL padded to its scale (ColumnBasedSet); false for results serialized in the tasks. */
+  decimalPadded: boolean;
 }
 
-export const DEFAULT_TEXT_RULES: TextRules = { timestampAlwaysHasFraction: false, zone: 'UTC' };
+export const DEFAULT_TEXT_RULES: TextRules = { timestampAlwaysHasFraction: false, zone: 'UTC', decimalPadded: true };
 
 /** Rows [start, end) of one chunk. */
 export interface Slice {
@@ -189,6 +191,12 @@ function formatted(w: ThriftWriter, chunk: RawChunk, columnIndex: number, plan: 
     }
     w.ensure(room);
     let next = -1;
+    if (!rules.decimalPadded && plan.decimal) {
+      // HiveDecimal.toString: the value without trailing fraction zeros.
+      const text = chunk.text(columnIndex, row) ?? '';
+      writeUtf8(w, text.includes('.') ? text.replace(/\.?0+$/, '') : text);
+      continue;
+    }
     switch (plan.source) {
       case 'date':
         next = writeDate(w.buf, w.pos, view.getInt32(row * 4, true));

@@ -96,6 +96,9 @@ class Session {
 /** TProtocolVersion V10 (0-based): GetOperationStatus may carry in-place progress. */
 const PROTOCOL_V10 = 9;
 
+/** ProgressMonitor.NULL, what GetOperationStatus carries when there is no progress to tell. */
+const NO_PROGRESS = { headerNames: [], rows: [], progressedPercentage: 0, status: 2, footerSummary: '', startTime: 0 };
+
 const STATE_NAMES = Object.fromEntries(Object.entries(TOperationState).map(([name, code]) => [code, name])) as Record<number, string>;
 const HISTORY = 200;
 
@@ -122,16 +125,28 @@ const uuid = (guid: Buffer) => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 };
 
-/** HiveServer2 statuses carry the Java exception as info messages; clients show them as the stack. */
-export function errorStatus(error: HiveError | string): Status {
+/**
+ * HiveServer2 statuses carry the Java exception as info messages (2.3, 3.1), or since 4.0 a fixed
+ * "Server-side error" line (HiveSQLException.toTStatus / DEFAULT_INFO).
+ */
+export function errorStatus(error: HiveError | string, infoMessages: 'stack' | 'server-side' = 'stack'): Status {
   const hiveError = typeof error === 'string' ? new HiveError(error, '', 0) : error;
   return {
     code: TStatusCode.ERROR,
     ...(hiveError.sqlState ? { sqlState: hiveError.sqlState } : {}),
     errorCode: hiveError.errorCode,
     errorMessage: hiveError.message,
-    infoMessages: [`*org.apache.hive.service.cli.HiveSQLException:${hiveError.message}:0:0`],
+    infoMessages: infoMessages === 'stack' ? [`*org.apache.hive.service.cli.HiveSQLException:${hiveError.message}:0:0`] : ['Server-side error; please check HS2 logs.'],
   };
+}
+
+/**
+ * GetOperationStatus's errorMessage for a failed operation: 2.3 sends
+ * StringUtils.stringifyException of the HiveSQLException — the whole stack trace, class name first.
+ */
+function statusErrorText(error: HiveError, stackTrace: boolean): string {
+  if (!stackTrace) return error.message;
+  return `org.apache.hive.service.cli.HiveSQLException: ${error.message}\n\tat org.apache.hive.service.cli.operation.Operation.toSQLException(Operation.java:380)\n\tat org.apache.hive.service.cli.operation.SQLOperation.runQuery(SQLOperation.java:257)`;
 }
 
 export class CliService {
@@ -183,14 +198,21 @@ export class CliService {
           if (typeof found === 'string') return answer(operationStatusBody(errorStatus(found)));
           const { operation, session } = found;
           await operation.waitForChange(this.longPollMs(operation));
-          const wantsProgress = req.bool(2, 'getProgressUpdate') === true && session.protocol >= PROTOCOL_V10;
+          // progressUpdateResponse is always there (CLIService.progressUpdateLog): Tez's monitor
+          // when asked for and the session runs on Tez with in-place progress, an empty one else.
+          const conf = this.statementContext(session, new Map(), 0).conf;
+          const tez = conf.get('hive.execution.engine') === 'tez' && conf.get('hive.server2.in.place.progress') !== 'false';
+          const wantsProgress = req.bool(2, 'getProgressUpdate') === true && session.protocol >= PROTOCOL_V10 && tez;
+          const { profile } = this.settings.cluster;
           return answer(operationStatusBody(SUCCESS, {
             state: operation.state,
             startedMs: operation.startedMs,
             completedMs: operation.completedMs,
             hasResultSet: operation.hasResultSet,
-            ...(operation.error ? { sqlState: operation.error.sqlState, errorCode: operation.error.errorCode, errorMessage: operation.error.message } : {}),
-            ...(wantsProgress ? { progress: operation.progressReport() } : {}),
+            ...(operation.error
+              ? { sqlState: operation.error.sqlState, errorCode: operation.error.errorCode, errorMessage: statusErrorText(operation.error, profile.statusErrorIsStackTrace) }
+              : {}),
+            progress: wantsProgress ? operation.progressReport() : NO_PROGRESS,
           }));
         }
         case 'GetResultSetMetadata': {
@@ -275,7 +297,11 @@ export class CliService {
         throw new HiveError(`Connection limit per user reached (user: ${user} limit: ${limit})`, '', 0);
       }
       for (const [name] of conf) cluster.verifySettable(name.replace(/^(hiveconf|system):/, ''));
-      if (cluster.profile.checksUseDatabase && !(await this.database.databaseExists(duckdbSchemaFor(database)))) {
+      // The raw key reaches HiveConf.verifyAndSet too (after getProxyUser accepted it).
+      if (proxyUser !== undefined) cluster.verifySettable('hive.server2.proxy.user', false);
+      // HiveSessionImpl.configureSession looks `use:` up in the metastore (4.0 skips `default`).
+      const checkUse = !(cluster.profile.version === '4.0' && database.toLowerCase() === 'default');
+      if (checkUse && !(await this.database.databaseExists(duckdbSchemaFor(database)))) {
         throw new HiveError(`Failed to open new session: Database ${database} does not exist`, '', 0);
       }
       const session = new Session(user, realUser, protocol, database);
@@ -302,18 +328,24 @@ export class CliService {
     const session = this.session(requestOf(args, 'ExecuteStatement'), 'ExecuteStatement');
     if (typeof session === 'string') return operationBody(errorStatus(session));
     let operation: Operation;
+    const context = this.statementContext(session, req.confOverlay, req.queryTimeoutSeconds);
+    const info = this.settings.cluster.profile.infoMessages;
     try {
-      operation = await this.prepare(session, req.statement, this.statementContext(session, req.confOverlay, req.queryTimeoutSeconds));
+      operation = await this.prepare(session, req.statement, context);
     } catch (error) {
-      if (error instanceof HiveError) return operationBody(errorStatus(error));
+      if (error instanceof HiveError) return operationBody(errorStatus(error, info));
       throw error;
     }
     this.register(operation, session);
 
+    // The cluster's background pool has no slot (a `queue` delay): with async compile the
+    // operation waits PENDING; without it ExecuteStatement itself blocks until it gets one.
+    const asyncCompile = req.runAsync && context.conf.get('hive.server2.async.exec.async.compile') === 'true';
+    if (!asyncCompile) await operation.waitForSlot();
     const running = operation.start();
     if (!req.runAsync) {
       await running;
-      if (operation.state === TOperationState.ERROR) return operationBody(errorStatus(operation.error!));
+      if (operation.state === TOperationState.ERROR) return operationBody(errorStatus(operation.error!, info));
       if (operation.state === TOperationState.CANCELED) return operationBody(errorStatus(new HiveError('Query was cancelled', '01000', 0)));
     }
     return operationBody(SUCCESS, { id: operation.id, type: operation.type, hasResultSet: operation.hasResultSet });

@@ -41,6 +41,14 @@ export type FaultSpec = FaultBase &
         kind: 'drop-during-fetch';
         afterFetches?: number;
       }
+    | {
+        /**
+         * After `afterFetches` FetchResults calls (default 0), the next row set lacks its last
+         * column: a row set no client can match to the schema (a broken server or proxy).
+         */
+        kind: 'malformed-rowset';
+        afterFetches?: number;
+      }
   );
 
 export interface FaultHandle {
@@ -114,7 +122,7 @@ export class FaultRegistry {
 }
 
 function validate(spec: FaultSpec): void {
-  const kinds = ['delay', 'fail', 'drop-during-fetch'];
+  const kinds = ['delay', 'fail', 'drop-during-fetch', 'malformed-rowset'];
   if (!kinds.includes(spec.kind)) throw new Error(`fault kind must be one of ${kinds.join(', ')}, got ${JSON.stringify(spec.kind)}`);
   if (spec.match !== undefined && !(spec.match instanceof RegExp) && typeof spec.match !== 'string') {
     throw new Error(`fault match must be a RegExp or a regex source string, got ${typeof spec.match}`);

@@ -120,6 +120,9 @@ export class Operation {
   private rules: TextRules = DEFAULT_TEXT_RULES;
   /** Rows one serialized blob holds (hive.server2.thrift.resultset.default.fetch.size). */
   private blobRows = 1000;
+  /** Hive 4.0's hive.fetch.task.caching: a fetch task reads its result while RUNNING. */
+  private fetchTaskCaching = false;
+  private runtimeErrorPrefix = 'Error while processing statement';
   private timeoutSeconds = 0;
   readonly log = new OperationLog();
   readonly progress = new TezProgress();
@@ -165,14 +168,17 @@ export class Operation {
       ? await describeStatement(connection, sql, {
           database: schema === 'main' ? 'default' : schema,
           uniqueNames: conf.get('hive.resultset.use.unique.column.names') !== 'false',
+          unionQualifier: context ? context.profile.unionQualifier : '_u1',
           columnCount: prepared.columnCount,
         })
       : undefined;
-    const strict = conf.get('hive.strict.checks.no.partition.filter') === 'true' || conf.get('hive.mapred.mode') === 'strict';
+    // HiveConf.StrictChecks.isAllowed: hive.mapred.mode wins when set; else the version's setting.
+    const mode = conf.get('hive.mapred.mode');
+    const strict = mode !== undefined ? mode === 'strict' : conf.get(context?.profile.partitionCheck.setting ?? 'hive.strict.checks.no.partition.filter') === 'true';
     const unfiltered = strict ? shape?.unfilteredPartitionScans[0] : undefined;
     if (unfiltered) {
       connection.closeSync();
-      throw noPartitionPredicate(unfiltered.alias, unfiltered.table);
+      throw noPartitionPredicate(unfiltered, context?.profile.version ?? '3.1');
     }
     const protocol = context?.protocol ?? PROTOCOL_V9 + 2;
     const columns = Array.from({ length: prepared.columnCount }, (_, i) => {
@@ -187,7 +193,14 @@ export class Operation {
       operation.fetchTask = conversion !== 'none' && shape?.fetchTaskEligible === true;
       operation.serialized = !operation.fetchTask && conf.get('hive.server2.thrift.resultset.serialize.in.tasks') === 'true' && protocol >= PROTOCOL_V9;
       operation.blobRows = Number(conf.get('hive.server2.thrift.resultset.default.fetch.size') ?? 1000) || 1000;
-      operation.rules = { timestampAlwaysHasFraction: context.profile.timestampAlwaysHasFraction, zone: conf.get('hive.local.time.zone') ?? 'UTC' };
+      operation.rules = {
+        timestampAlwaysHasFraction: context.profile.timestampAlwaysHasFraction,
+        zone: conf.get('hive.local.time.zone') ?? 'UTC',
+        // ColumnBasedSet pads decimals to their scale; a result serialized in the tasks skips it.
+        decimalPadded: !operation.serialized,
+      };
+      operation.fetchTaskCaching = context.profile.fetchTaskCaching && conf.get('hive.fetch.task.caching') !== 'false';
+      operation.runtimeErrorPrefix = context.profile.runtimeErrorPrefix;
     }
     if (context) {
       const confSeconds = Number(conf.get('hive.query.timeout.seconds') ?? 0) || 0;
@@ -225,6 +238,16 @@ export class Operation {
   static immediate(statement: string, settings: OperationSettings): Operation {
     return new Operation(TOperationType.EXECUTE_STATEMENT, statement, [], false, [], settings, undefined, undefined);
   }
+
+  /** Waits out `queue` delays before the operation is started (ExecuteStatement blocks, state unseen). */
+  async waitForSlot(): Promise<void> {
+    for (const fault of this.faults) {
+      if (fault.kind === 'delay' && fault.during === 'queue') await sleep(fault.ms, this.aborted.signal);
+    }
+    this.queueServed = true;
+  }
+
+  private queueServed = false;
 
   /** Runs the statement; resolves when it has FINISHED, failed or been cancelled. */
   start(): Promise<void> {
@@ -267,13 +290,11 @@ export class Operation {
     this.setState(TOperationState.PENDING);
     this.armTimeout();
     try {
-      for (const fault of this.faults) {
-        if (fault.kind === 'delay' && fault.during === 'queue') await sleep(fault.ms, this.aborted.signal);
-      }
+      if (!this.queueServed) await this.waitForSlot();
       if ((this.state as OperationStateCode) !== TOperationState.PENDING) return;
       this.setState(TOperationState.RUNNING);
       this.log.executing(this.queryId, this.statement, !this.fetchTask && this.hasResultSet);
-      if (this.fetchTask) {
+      if (this.fetchTask && !this.fetchTaskCaching) {
         // No job: the scan and its failures happen in the first FetchResults.
         this.setState(TOperationState.FINISHED);
         return;
@@ -291,6 +312,9 @@ export class Operation {
       }
       this.duckdb = error instanceof HiveError ? this.duckdb : 'failed';
       this.error = error instanceof HiveError ? error : this.failure(error);
+      if (this.error.message.startsWith('Error while processing statement') && this.runtimeErrorPrefix !== 'Error while processing statement') {
+        this.error = new HiveError(this.error.message.replace('Error while processing statement', this.runtimeErrorPrefix), this.error.sqlState, this.error.errorCode);
+      }
       this.setState(TOperationState.ERROR);
     }
   }
@@ -400,7 +424,7 @@ export class Operation {
   }
 
   private notFinished(): HiveError {
-    return new HiveError(`Expected state FINISHED, but found ${STATE_NAMES[this.state]}`, 'HY010', 0);
+    return new HiveError(`Expected states: [FINISHED], but found ${STATE_NAMES[this.state]}`, '', 0);
   }
 
   /** The batch for `maxRows`: the one encoded ahead if it was for the same size, else a fresh one. */
@@ -422,7 +446,9 @@ export class Operation {
 
   private async encodeNow(maxRows: number): Promise<Encoded> {
     const batch = await this.cursor!.peek(maxRows);
-    const message = encodeFetchReply(this.columns, batch.slices, batch.rows, batch.startRow, Math.ceil(batch.rows * this.bytesPerRow * 1.1) + 1024, {
+    const malformed = this.faults.some((f) => f.kind === 'malformed-rowset' && this.fetchCalls > (f.afterFetches ?? 0));
+    const plans = malformed && batch.rows > 0 ? this.columns.slice(0, -1) : this.columns;
+    const message = encodeFetchReply(plans, batch.slices, batch.rows, batch.startRow, Math.ceil(batch.rows * this.bytesPerRow * 1.1) + 1024, {
       rules: this.rules,
       serialized: this.serialized,
     });

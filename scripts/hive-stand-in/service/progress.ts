@@ -2,8 +2,9 @@
  * What HiveServer2 tells a client about a query while it runs on the cluster:
  *  - the in-place progress of GetOperationStatus(getProgressUpdate=true), as Hive on Tez fills
  *    TProgressUpdateResp (TezJobMonitor / RenderStrategy): one row per vertex under the headers
- *    VERTICES MODE STATUS TOTAL COMPLETED RUNNING PENDING FAILED KILLED, the fraction done,
- *    IN_PROGRESS or COMPLETE, and the footer `VERTICES: 01/02  [====>>---] 50%  ELAPSED TIME: 3.21 s`.
+ *    VERTICES MODE STATUS TOTAL COMPLETED RUNNING PENDING FAILED KILLED (the name followed by
+ *    dots for the part done), the fraction done (0–1), IN_PROGRESS or COMPLETE, and the footer
+ *    `VERTICES: 01/02` (the bar and elapsed time beeline shows are drawn by beeline).
  *    A query without a job (a fetch task) has nothing to report: NOT_AVAILABLE.
  *  - the operation log (FetchResults with fetchType 1), the lines LogDivertAppender keeps at
  *    hive.server2.logging.operation.level=EXECUTION, as `INFO  : <message>`.
@@ -27,7 +28,7 @@ export interface ProgressReport {
 
 const HEADERS = ['VERTICES', 'MODE', 'STATUS', 'TOTAL', 'COMPLETED', 'RUNNING', 'PENDING', 'FAILED', 'KILLED'];
 const VERTICES = [
-  { name: 'Map 1', tasks: 4 },
+  { name: 'Map 1', tasks: 20 },
   { name: 'Reducer 2', tasks: 1 },
 ];
 
@@ -62,7 +63,8 @@ export class TezProgress {
     const finished = state === TOperationState.FINISHED || this.done >= 1;
     const fraction = finished ? 1 : this.done;
     const totalTasks = VERTICES.reduce((sum, v) => sum + v.tasks, 0);
-    let completedTasks = Math.floor(fraction * totalTasks);
+    const doneTasks = Math.floor(fraction * totalTasks);
+    let completedTasks = doneTasks;
     let verticesDone = 0;
     const rows = VERTICES.map((vertex) => {
       const completed = Math.min(vertex.tasks, completedTasks);
@@ -70,17 +72,16 @@ export class TezProgress {
       const running = finished ? 0 : Math.min(vertex.tasks - completed, completed < vertex.tasks ? 1 : 0);
       const status = completed === vertex.tasks ? 'SUCCEEDED' : completed > 0 || running > 0 ? 'RUNNING' : 'INITED';
       if (status === 'SUCCEEDED') verticesDone++;
-      return [vertex.name, 'container', status, String(vertex.tasks), String(completed), String(running), String(vertex.tasks - completed - running), '0', '0'];
+      const dots = '.'.repeat(Math.floor(((16 - vertex.name.length - 1) * completed) / vertex.tasks));
+      return [`${vertex.name} ${dots}`, 'container', status, String(vertex.tasks), String(completed), String(running), String(vertex.tasks - completed - running), '0', '0'];
     });
-    const percent = Math.round(fraction * 100);
-    const bar = `${'='.repeat(Math.round(fraction * 26))}>>`.padEnd(28, '-');
-    const elapsed = ((Date.now() - (this.dagStartMs ?? startedMs)) / 1000).toFixed(2);
     return {
       headerNames: HEADERS,
       rows,
-      progressedPercentage: fraction,
+      // TezProgressMonitor.progressedPercentage: succeeded tasks over all tasks, 0–1.
+      progressedPercentage: finished ? 1 : doneTasks / totalTasks,
       status: finished ? TJobExecutionStatus.COMPLETE : TJobExecutionStatus.IN_PROGRESS,
-      footerSummary: `VERTICES: ${String(verticesDone).padStart(2, '0')}/${String(VERTICES.length).padStart(2, '0')}  [${bar}] ${percent}%   ELAPSED TIME: ${elapsed} s`,
+      footerSummary: `VERTICES: ${String(verticesDone).padStart(2, '0')}/${String(VERTICES.length).padStart(2, '0')}`,
       startTime: this.dagStartMs ?? startedMs,
     };
   }

@@ -75,14 +75,30 @@ describe('operations', () => {
     }
   });
 
-  it('waits PENDING while the cluster has no slot for the query, then runs it', async () => {
+  it('waits PENDING while the cluster has no slot for the query (async compile), then runs it', async () => {
     const fault = standIn.faults.add({ kind: 'delay', during: 'queue', match: /queue-marker/, ms: 1_500 });
+    const asyncCompile = await openSession(connection, { 'set:hiveconf:hive.server2.async.exec.async.compile': 'true' });
     try {
-      const operation = await connection.bounded(session.executeStatement('SELECT count(*) FROM enos.asset -- queue-marker', { runAsync: true }), 'ExecuteStatement');
+      const operation = await connection.bounded(asyncCompile.executeStatement('SELECT count(*) FROM enos.asset -- queue-marker', { runAsync: true }), 'ExecuteStatement');
       const states: number[] = [];
       await connection.bounded(connection.utils.waitUntilReady(operation, false, (response: { operationState: number }) => void states.push(response.operationState)), 'waitUntilReady');
       expect(states[0]).toBe(TOperationState.PENDING_STATE);
       expect(states.at(-1)).toBe(TOperationState.FINISHED_STATE);
+      await connection.bounded(operation.close(), 'CloseOperation');
+    } finally {
+      fault.remove();
+      await connection.bounded(asyncCompile.close(), 'CloseSession');
+    }
+  });
+
+  it('blocks ExecuteStatement instead while the pool has no slot and compile is synchronous (the default)', async () => {
+    const fault = standIn.faults.add({ kind: 'delay', during: 'queue', match: /sync-queue-marker/, ms: 1_000 });
+    try {
+      const started = Date.now();
+      const operation = await connection.bounded(session.executeStatement('SELECT count(*) FROM enos.asset -- sync-queue-marker', { runAsync: true }), 'ExecuteStatement');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      const status = await connection.bounded(operation.status(false), 'GetOperationStatus');
+      expect([TOperationState.RUNNING_STATE, TOperationState.FINISHED_STATE]).toContain(status.operationState);
       await connection.bounded(operation.close(), 'CloseOperation');
     } finally {
       fault.remove();
@@ -143,7 +159,7 @@ describe('operations', () => {
     expect(await operationState('cancel-marker', (op) => op.duckdb === 'interrupted')).toMatchObject({ state: 'CANCELED' });
     const handle = operationHandleOf(operation);
     const fetched = await connection.bounded(connection.driver.fetchResults({ operationHandle: handle, orientation: 0, maxRows: 10 }), 'FetchResults');
-    expect(fetched.status).toMatchObject({ statusCode: TStatusCode.ERROR_STATUS, errorMessage: 'Expected state FINISHED, but found CANCELED' });
+    expect(fetched.status).toMatchObject({ statusCode: TStatusCode.ERROR_STATUS, errorMessage: 'Expected states: [FINISHED], but found CANCELED' });
     await connection.bounded(operation.close(), 'CloseOperation');
   });
 

@@ -34,7 +34,8 @@ const rowSet = {
   ],
 };
 
-const columnTypes = (of: ThriftTableSchema) => resultColumns(of, '').map((column) => column.typeId);
+const columnTypes = (of: ThriftTableSchema) => resultColumns(of, '');
+const specs = (...typeIds: number[]) => typeIds.map((typeId) => ({ typeId }));
 
 describe('columnar CSV encoding', () => {
   const csv = csvHeader(resultColumns(schema, '')) + csvRows(rowSet, columnTypes(schema)).join('');
@@ -77,8 +78,13 @@ describe('columnar CSV encoding', () => {
   });
 
   it('writes an empty BINARY as "" and a NULL one as an empty field', () => {
-    const lines = csvRows({ columns: [{ binaryVal: { values: [Buffer.alloc(0), Buffer.alloc(0), Buffer.from('a')], nulls: nulls(1) } }, { i32Val: { values: [1, 2, 3], nulls: nulls() } }] }, [9, 3]);
+    const lines = csvRows({ columns: [{ binaryVal: { values: [Buffer.alloc(0), Buffer.alloc(0), Buffer.from('a')], nulls: nulls(1) } }, { i32Val: { values: [1, 2, 3], nulls: nulls() } }] }, specs(9, 3));
     expect(lines).toEqual(['"",1\r\n', ',2\r\n', 'YQ==,3\r\n']);
+  });
+
+  it('pads a DECIMAL to its scale, as columnar results are (a result serialized in the tasks is not)', () => {
+    const lines = csvRows({ columns: [{ stringVal: { values: ['12.5', '-0.05', '7', '1.123'], nulls: nulls() } }] }, [{ typeId: 15, scale: 2 }]);
+    expect(lines).toEqual(['12.50\r\n', '-0.05\r\n', '7.00\r\n', '1.123\r\n']);
   });
 
   it('stops at a row limit', () => {
@@ -95,7 +101,7 @@ describe('columnar CSV encoding', () => {
     const single: ThriftTableSchema = { columns: [desc('note', 7)] };
     const lines = csvRows({ columns: [{ stringVal: { values: ['a', '', '', 'b'], nulls: nulls(1) } }] }, columnTypes(single));
     expect(lines).toEqual(['a\r\n', '""\r\n', '""\r\n', 'b\r\n']);
-    const ints = csvRows({ columns: [{ i32Val: { values: [0, 7], nulls: nulls(0) } }] }, [3]);
+    const ints = csvRows({ columns: [{ i32Val: { values: [0, 7], nulls: nulls(0) } }] }, specs(3));
     expect(ints).toEqual(['""\r\n', '7\r\n']);
   });
 });
