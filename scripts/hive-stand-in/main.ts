@@ -4,6 +4,7 @@
  *   tsx scripts/hive-stand-in/main.ts [--port 0] [--auth PLAIN|NOSASL] [--nosasl-port N]
  *     [--http-port N] [--http-auth PLAIN|NOSASL] [--http-path /cliservice]
  *     [--user name:password]... [--seed-rows N] [--db-file path] [--admin-port N]
+ *     [--hive-version 2.3|3.1|4.0] [--conf name=value]... [--proxy-user account=user1,user2|*]...
  *
  * Accounts may also come from HIVE_STAND_IN_USERS (name:password, comma-separated), which keeps
  * passwords out of the process list (`ps` shows arguments to every local user).
@@ -14,6 +15,7 @@
  * SIGTERM and SIGINT close it cleanly.
  */
 import { parseArgs } from 'node:util';
+import { parseHiveVersion } from './service/cluster.js';
 import { DEFAULT_SEED_ROWS, startHiveStandIn, type Auth, type ListenerOptions } from './stand-in.js';
 
 function fail(message: string): never {
@@ -47,9 +49,28 @@ const { values } = parseArgs({
     'db-file': { type: 'string' },
     'admin-port': { type: 'string' },
     'max-fetch-rows': { type: 'string' },
+    'hive-version': { type: 'string' },
+    conf: { type: 'string', multiple: true },
+    'proxy-user': { type: 'string', multiple: true },
   },
   strict: true,
 });
+
+const hiveVersion = values['hive-version'] === undefined ? undefined : parseHiveVersion(values['hive-version']);
+if (values['hive-version'] !== undefined && !hiveVersion) fail(`--hive-version must be 2.3, 3.1 or 4.0, got ${JSON.stringify(values['hive-version'])}`);
+const conf: Record<string, string> = {};
+for (const pair of values.conf ?? []) {
+  const eq = pair.indexOf('=');
+  if (eq <= 0) fail(`--conf must be name=value, got ${JSON.stringify(pair)}`);
+  conf[pair.slice(0, eq)] = pair.slice(eq + 1);
+}
+const proxyUsers: Record<string, string[] | '*'> = {};
+for (const pair of values['proxy-user'] ?? []) {
+  const eq = pair.indexOf('=');
+  if (eq <= 0) fail(`--proxy-user must be account=user1,user2 or account=*, got ${JSON.stringify(pair)}`);
+  const users = pair.slice(eq + 1);
+  proxyUsers[pair.slice(0, eq)] = users === '*' ? '*' : users.split(',').filter(Boolean);
+}
 
 const listeners: ListenerOptions[] = [];
 const port = integer('port', values.port);
@@ -80,10 +101,13 @@ const standIn = await startHiveStandIn({
   ...(values['db-file'] ? { dbFile: values['db-file'] } : {}),
   ...(adminPort !== undefined ? { adminPort } : {}),
   ...(maxFetchRows !== undefined ? { maxFetchRows } : {}),
+  ...(hiveVersion ? { hiveVersion } : {}),
+  conf,
+  proxyUsers,
   log: (line) => process.stderr.write(`hive-stand-in: ${line}\n`),
 }).catch((error: unknown) => fail(`could not start: ${(error as Error).message}`));
 
-const ready = { listeners: standIn.listeners, adminUrl: standIn.adminUrl, seedRows: standIn.seedRows, reusedDbFile: standIn.reusedDbFile };
+const ready = { listeners: standIn.listeners, hiveVersion: standIn.hiveVersion, adminUrl: standIn.adminUrl, seedRows: standIn.seedRows, reusedDbFile: standIn.reusedDbFile };
 process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
 
 let stopping = false;
