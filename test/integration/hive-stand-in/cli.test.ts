@@ -136,6 +136,15 @@ describe('a database file', () => {
 
 describe('bad command lines', () => {
   it('refuses an unknown auth mode, naming the flag and the value', async () => {
-    await expect(start('--auth', 'KERBEROS')).rejects.toThrow(/--auth must be PLAIN or NOSASL, got "KERBEROS"/);
+    await expect(start('--auth', 'LDAP')).rejects.toThrow(/--auth must be PLAIN, NOSASL or KERBEROS, got "LDAP"/);
+  });
+
+  it('refuses a KERBEROS listener without the service principal and keytab', async () => {
+    await expect(start('--auth', 'KERBEROS')).rejects.toThrow(/KERBEROS listener needs --kerberos-principal .* and --kerberos-keytab/);
+  });
+
+  it('refuses a certificate without --tls, and a certificate without its key', async () => {
+    await expect(start('--tls-cert', '/nonexistent.pem', '--tls-key', '/nonexistent.key')).rejects.toThrow(/--tls-cert and --tls-key need --tls/);
+    await expect(start('--tls', '--tls-cert', '/nonexistent.pem')).rejects.toThrow(/--tls-cert and --tls-key go together/);
   });
 });

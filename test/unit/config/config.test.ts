@@ -10,6 +10,7 @@ const minimal = {
   HIVE_HOST: 'hive.internal',
   HIVE_USERNAME: 'svc',
   HIVE_PASSWORD: 'hive-secret-value',
+  HIVE_TLS: 'true',
   ENOS_BASE_URL: 'https://apim.example.com',
   SESSION_SIGNING_KEY: key,
   ORG_ACCESS: '{"o1":{"databases":["enos"]}}',
