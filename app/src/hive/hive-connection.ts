@@ -78,7 +78,7 @@ export async function openHiveConnection(config: HiveConfig): Promise<HiveConnec
     failBroken = reject;
   });
   broken.catch(() => undefined); // observed through `call`; never an unhandled rejection
-  const onError = (error: Error) => failBroken(new AppError('hive_unavailable', 503, 'The connection to Hive failed', { cause: error }));
+  const onError = (error: Error) => failBroken(new AppError('hive_unavailable', 503, `The connection to Hive failed${connectFailure(error)}`, { cause: error }));
   client.on('error', onError);
   client.on('close', () => failBroken(new AppError('hive_unavailable', 503, 'The connection to Hive was closed')));
   client.on('timeout', () => failBroken(new AppError('hive_unavailable', 503, 'The connection to Hive timed out')));
