@@ -45,7 +45,7 @@ const basic = `Basic ${Buffer.from(`${HIVE_USER.name}:${HIVE_USER.password}`).to
 /** A real OpenSession call as thrift's client writes it, for raw requests. */
 function openSessionBody(): Promise<Buffer> {
   return new Promise((resolve) => {
-    const transport = new thrift.TBufferedTransport(undefined, (bytes: Buffer) => resolve(bytes));
+    const transport = new thrift.TBufferedTransport(undefined, (bytes?: Buffer) => resolve(bytes ?? Buffer.alloc(0)));
     const client = new TCLIService.Client(transport, thrift.TBinaryProtocol);
     client.OpenSession(new TCLIService_types.TOpenSessionReq({ client_protocol: 9 }), () => undefined);
   });
@@ -55,7 +55,7 @@ async function post(l: ListenerInfo, headers: Record<string, string>): Promise<{
   const body = await openSessionBody();
   const scheme = l.tls ? 'https' : 'http';
   if (!l.tls) {
-    const response = await fetch(`${scheme}://${l.host}:${l.port}${l.path}`, { method: 'POST', headers: { 'content-type': 'application/x-thrift', ...headers }, body });
+    const response = await fetch(`${scheme}://${l.host}:${l.port}${l.path}`, { method: 'POST', headers: { 'content-type': 'application/x-thrift', ...headers }, body: new Uint8Array(body) });
     return { status: response.status, setCookie: response.headers.getSetCookie(), body: await response.text() };
   }
   return new Promise((resolve, reject) => {
