@@ -44,6 +44,11 @@ export class KerberosTicketCache {
     return this.settings.principal;
   }
 
+  /** The cache GSSAPI uses, as KRB5CCNAME names it. */
+  get ccacheName(): string {
+    return `FILE:${this.file}`;
+  }
+
   /** When the current ticket-granting ticket expires (epoch ms), once one was obtained. */
   get expiresAt(): number | undefined {
     return this.times?.end;
@@ -69,7 +74,7 @@ export class KerberosTicketCache {
   private async kinit(): Promise<void> {
     try {
       // Written for the process's MIT library, which reads them from the environment.
-      process.env.KRB5CCNAME = `FILE:${this.file}`;
+      process.env.KRB5CCNAME = this.ccacheName;
       if (this.settings.krb5Conf) process.env.KRB5_CONFIG = this.settings.krb5Conf;
       const keytab = await this.keytab();
       const next = `${this.file}.next`;
