@@ -1,8 +1,9 @@
 /**
  * Builds the connector's deployable bundle: `dist/connector/` (server.js bundled by esbuild, the
  * web page, a package.json naming the one native dependency) and `dist/connector.zip` with a
- * content hash. better-sqlite3 is native and must match the Node.js ABI of the VM (Node 22),
- * so it is not bundled: the VM bootstrap runs `npm install --omit=dev` in the bundle folder.
+ * content hash. better-sqlite3 and kerberos are native and must match the Node.js ABI of the VM
+ * (Node 22), so they are not bundled: the VM bootstrap runs `npm install --omit=dev` in the
+ * bundle folder.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -75,6 +76,9 @@ export async function buildConnector(outDir = path.join(ROOT, 'dist')): Promise<
         engines: { node: '>=20' },
         scripts: { start: 'node server.js' },
         dependencies: { 'better-sqlite3': (await pinned('better-sqlite3')).version },
+        // Native, built on the VM against libkrb5-dev; only HIVE_AUTH=KERBEROS loads it, so a VM
+        // without the Kerberos packages installs the bundle all the same.
+        optionalDependencies: { kerberos: (await pinned('kerberos')).version },
       },
       null,
       2,
