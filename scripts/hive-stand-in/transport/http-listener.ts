@@ -49,6 +49,8 @@ export interface HttpListenerOptions {
 export interface HttpAuthentication {
   via: 'cookie' | 'basic' | 'negotiate' | 'none';
   user: string | undefined;
+  /** Whether the request carried an Authorization header (credentials), whatever let it in. */
+  credentialsSent: boolean;
 }
 
 export interface RunningHttpListener extends RunningListener {
@@ -101,19 +103,20 @@ export function startHttpListener(options: HttpListenerOptions): Promise<Running
 
   /** Who the request is, and how it got in; throws AuthenticationError for a 401. */
   async function authenticate(request: http.IncomingMessage): Promise<HttpAuthentication> {
-    if (options.auth === 'NOSASL') return { via: 'none', user: undefined };
+    const credentialsSent = request.headers.authorization !== undefined;
+    if (options.auth === 'NOSASL') return { via: 'none', user: undefined, credentialsSent };
     if (cookieAuth) {
       const user = signer.userFrom(request.headers.cookie);
-      if (user !== undefined) return { via: 'cookie', user };
+      if (user !== undefined) return { via: 'cookie', user, credentialsSent };
       if (request.headers.cookie?.includes('hive.server2.auth=')) options.log('Could not validate cookie sent, will try to generate a new cookie');
     }
     const header = request.headers.authorization;
     if (!header) throw new AuthenticationError('Authorization header received from the client is empty.');
-    if (options.auth === 'PLAIN') return { via: 'basic', user: basicUser(header, options.users) };
+    if (options.auth === 'PLAIN') return { via: 'basic', user: basicUser(header, options.users), credentialsSent };
     const token = header.split(' ').at(-1) ?? '';
     try {
       const accepted = await options.gss!.acceptOnce(token);
-      return { via: 'negotiate', user: accepted.shortName };
+      return { via: 'negotiate', user: accepted.shortName, credentialsSent };
     } catch (error) {
       throw new AuthenticationError(`Kerberos authentication failed: ${(error as Error).message}`);
     }
