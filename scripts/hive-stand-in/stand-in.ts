@@ -28,6 +28,12 @@ export interface ListenerOptions {
   auth?: Auth;
   /** Serve over TLS with the stand-in's certificate (hive.server2.use.SSL). @default false */
   tls?: boolean;
+  /**
+   * Binary KERBEROS only: hive.server2.thrift.sasl.qop, the SASL security layer offered. Only
+   * `auth` can complete (the stand-in does not wrap frames); the others show how a client
+   * that cannot do them fails. @default 'auth'
+   */
+  saslQop?: 'auth' | 'auth-int' | 'auth-conf';
   /** HTTP only: hive.server2.thrift.http.cookie.auth.enabled. @default true */
   cookieAuth?: boolean;
   /** HTTP only: hive.server2.thrift.http.cookie.max.age, seconds. @default 86400 */
@@ -149,7 +155,7 @@ export async function startHiveStandIn(options: HiveStandInOptions = {}): Promis
         cookieRotations.push(() => listener.rotateCookieSecret());
         listeners.push({ transport, auth, tls: tls !== undefined, host: HOST, port: listener.port, path });
       } else {
-        const listener = await startBinaryListener(common);
+        const listener = await startBinaryListener({ ...common, ...(spec.saslQop ? { saslQop: spec.saslQop } : {}) });
         running.push(listener);
         listeners.push({ transport, auth, tls: tls !== undefined, host: HOST, port: listener.port });
       }

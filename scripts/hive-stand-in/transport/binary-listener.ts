@@ -16,7 +16,7 @@ import { ConnectionScope, type CallOutcome, type CliService } from '../service/c
 import { dispatch, messageLength } from './calls.js';
 import { listen, type RunningListener } from './listen.js';
 import type { GssAcceptor } from './gss-acceptor.js';
-import { GssapiSaslHandshake } from './sasl-gssapi.js';
+import { GssapiSaslHandshake, type SaslQop } from './sasl-gssapi.js';
 import { PlainSaslHandshake, readSasl, type HandshakeStep, type SaslMessage } from './sasl-plain.js';
 import type { TlsIdentity } from './tls-identity.js';
 
@@ -31,6 +31,8 @@ export interface BinaryListenerOptions {
   tls?: TlsIdentity;
   /** KERBEROS only: accepts the connector's Kerberos tokens for the service principal. */
   gss?: GssAcceptor;
+  /** KERBEROS only: hive.server2.thrift.sasl.qop. @default 'auth' */
+  saslQop?: SaslQop;
 }
 
 interface SaslHandshake {
@@ -54,7 +56,7 @@ class BinaryConnection {
     private readonly options: BinaryListenerOptions,
   ) {
     this.phase = options.auth === 'NOSASL' ? 'unframed' : 'sasl';
-    this.handshake = options.auth === 'KERBEROS' ? new GssapiSaslHandshake(options.gss!) : new PlainSaslHandshake(options.users);
+    this.handshake = options.auth === 'KERBEROS' ? new GssapiSaslHandshake(options.gss!, options.saslQop) : new PlainSaslHandshake(options.users);
     socket.setNoDelay(true);
     socket.on('data', (data) => this.receive(data));
     socket.on('error', () => undefined); // resets from clients are normal; 'close' follows

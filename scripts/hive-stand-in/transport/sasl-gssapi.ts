@@ -6,8 +6,8 @@
  * START, one at a time:
  *  1. the client's AP-REQ → gss_accept_sec_context → OK with the AP-REP;
  *  2. the client's empty reply (GssKrb5Server insists it is empty) → OK with the wrapped
- *     security-layer offer: QOP bits (1 = auth, hive.server2.thrift.sasl.qop's default) and
- *     the 3-byte maximum buffer size (65536);
+ *     security-layer offer: the QOP bit of hive.server2.thrift.sasl.qop (1 = auth, the default;
+ *     2 = auth-int, 4 = auth-conf) and the 3-byte maximum buffer size (65536);
  *  3. the client's wrapped choice → unwrap; the QOP it picked must be one offered, and the
  *     authorization id (bytes after the first four) must be empty or equal the authenticated
  *     principal (SaslGssCallbackHandler: authid.equals(authzid)) → COMPLETE.
@@ -17,7 +17,9 @@
 import type { GssAcceptor, GssContext } from './gss-acceptor.js';
 import { encodeSasl, SaslStatus, type HandshakeStep, type SaslMessage } from './sasl-plain.js';
 
-const QOP_AUTH = 1;
+/** hive.server2.thrift.sasl.qop → the QOP bit GssKrb5Server offers (auth 1, auth-int 2, auth-conf 4). */
+export const QOP_BITS = { auth: 1, 'auth-int': 2, 'auth-conf': 4 } as const;
+export type SaslQop = keyof typeof QOP_BITS;
 const MAX_BUFFER = 65_536;
 
 export class GssapiSaslHandshake {
@@ -26,7 +28,11 @@ export class GssapiSaslHandshake {
   private peer = '';
   private shortName = '';
 
-  constructor(private readonly acceptor: GssAcceptor) {}
+  constructor(
+    private readonly acceptor: GssAcceptor,
+    /** hive.server2.thrift.sasl.qop; only `auth` leaves the frames unwrapped, which is all the stand-in serves. */
+    private readonly qop: SaslQop = 'auth',
+  ) {}
 
   async step(message: SaslMessage): Promise<HandshakeStep> {
     try {
@@ -75,7 +81,8 @@ export class GssapiSaslHandshake {
     const choice = await context.unwrap(message.payload);
     if (choice.length < 4) throw new Error('Final handshake response from client is too short');
     const qop = choice[0]!;
-    if ((qop & QOP_AUTH) === 0) throw new Error(`Client selected unsupported protection: ${qop}`);
+    if ((qop & QOP_BITS[this.qop]) === 0) throw new Error(`Client selected unsupported protection: ${qop}`);
+    if (this.qop !== 'auth') throw new Error(`the stand-in cannot wrap frames for QOP ${this.qop}`);
     const authzid = choice.subarray(4).toString('utf8') || this.peer;
     if (authzid !== this.peer) throw new Error(`${this.peer} is not authorized to connect as ${authzid}`);
     return { kind: 'authenticated', user: this.shortName, reply: encodeSasl(SaslStatus.COMPLETE) };
@@ -84,7 +91,7 @@ export class GssapiSaslHandshake {
   private async offer(): Promise<HandshakeStep> {
     const offer = Buffer.alloc(4);
     offer.writeUInt32BE(MAX_BUFFER);
-    offer[0] = QOP_AUTH;
+    offer[0] = QOP_BITS[this.qop];
     this.stage = 'choice';
     return { kind: 'continue', reply: encodeSasl(SaslStatus.OK, await this.context!.wrap(offer)) };
   }

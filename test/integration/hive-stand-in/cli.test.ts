@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReadyLine, startChildService, tsxArgs, type ChildService } from '../../../scripts/lib/child-service.js';
+import type { HiveConfig } from '../../../app/src/config/config.js';
+import { openHiveConnection } from '../../../app/src/hive/hive-connection.js';
 import type { ListenerInfo } from '../../../scripts/hive-stand-in/index.js';
 import { TOperationState, connect, fetchJsonRows, openSession } from './hive-client.js';
 
@@ -14,6 +16,7 @@ interface Ready {
   adminUrl: string;
   seedRows: number;
   reusedDbFile: boolean;
+  tlsCa?: string;
 }
 
 const MAIN = fileURLToPath(new URL('../../../scripts/hive-stand-in/main.ts', import.meta.url));
@@ -130,6 +133,26 @@ describe('a database file', () => {
       expect(runs).toEqual([[false, 500], [true, 500], [false, 700]]);
     } finally {
       await rm(scratch, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the stand-in CLI with --tls', () => {
+  it('serves every listener over TLS with a generated certificate and prints the PEM to trust', async () => {
+    const child = await start('--tls', '--port', '0', '--http-port', '0', '--user', 'connector:pw', '--seed-rows', '100');
+    try {
+      expect(child.ready.listeners.map((l) => [l.transport, l.tls])).toEqual([['binary', true], ['http', true]]);
+      expect(child.ready.tlsCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
+      for (const l of child.ready.listeners) {
+        const config: HiveConfig = {
+          host: l.host, port: l.port, transport: l.transport, httpPath: l.path ?? '/cliservice', auth: 'PLAIN', username: 'connector', password: 'pw',
+          kerberosService: 'hive', tls: { ca: child.ready.tlsCa! }, sessionConf: {}, fetchSize: 100, pollIntervalMs: 50, callTimeoutMs: 10_000, queryTimeoutMs: 60_000,
+        };
+        const connection = await openHiveConnection(config);
+        await connection.close();
+      }
+    } finally {
+      await child.stop();
     }
   });
 });

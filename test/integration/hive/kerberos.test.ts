@@ -16,6 +16,8 @@ import { openHiveConnection } from '../../../app/src/hive/hive-connection.js';
 import { ticketCacheFor } from '../../../app/src/hive/kerberos/ticket-cache.js';
 import { startEnosStandIn, type EnosStandIn } from '../../../scripts/enos-stand-in/index.js';
 import { startHiveStandIn, type HiveStandIn, type ListenerInfo } from '../../../scripts/hive-stand-in/index.js';
+import { fileURLToPath } from 'node:url';
+import { parseReadyLine, startChildService, tsxArgs } from '../../../scripts/lib/child-service.js';
 import { startConnectorStack } from '../../support/connector-stack.js';
 import { exportRows } from '../../support/hive-export.js';
 import { startMitKdc, type MitKdc } from '../../support/mit-kdc.js';
@@ -26,12 +28,13 @@ let kdc: MitKdc;
 let standIn: HiveStandIn;
 let enos: EnosStandIn;
 let connectorKeytab: string;
+let serviceKeytab: string;
 let principal: string;
 
 beforeAll(async () => {
   kdc = await startMitKdc();
   principal = `connector@${kdc.realm}`;
-  const serviceKeytab = await kdc.addPrincipal('hive/127.0.0.1');
+  serviceKeytab = await kdc.addPrincipal('hive/127.0.0.1');
   connectorKeytab = await kdc.addPrincipal('connector');
   [standIn, enos] = await Promise.all([
     startHiveStandIn({
@@ -40,6 +43,7 @@ beforeAll(async () => {
         { transport: 'binary', auth: 'KERBEROS' },
         { transport: 'http', auth: 'KERBEROS' },
         { transport: 'binary', auth: 'KERBEROS', tls: true },
+        { transport: 'binary', auth: 'KERBEROS', saslQop: 'auth-conf' },
       ],
       kerberos: { principal: `hive/127.0.0.1@${kdc.realm}`, keytab: serviceKeytab, krb5Conf: kdc.krb5Conf },
     }),
@@ -202,5 +206,40 @@ describe('SASL GSSAPI on the binary port', () => {
     );
     expect(error).toBeInstanceOf(AppError);
     expect(String((error as AppError).cause)).toMatch(/Server .*not found in Kerberos database/i);
+  });
+});
+
+describe('what the connector cannot do, refused with the reason', () => {
+  it('a cluster that requires a SASL security layer (hive.server2.thrift.sasl.qop=auth-conf)', async () => {
+    const error = await openHiveConnection(kerberosConfig(standIn.listeners[3]!)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    expect(String((error as AppError).cause)).toMatch(/requires a SASL security layer \(QOP bits 4: hive\.server2\.thrift\.sasl\.qop is auth-int or auth-conf\)/);
+  });
+});
+
+describe('the stand-in CLI with Kerberos', () => {
+  it('serves SASL GSSAPI and SPNEGO given the service principal, keytab and krb5.conf', async () => {
+    const main = fileURLToPath(new URL('../../../scripts/hive-stand-in/main.ts', import.meta.url));
+    const child = await startChildService<{ listeners: ListenerInfo[] }>({
+      name: 'hive-stand-in',
+      command: process.execPath,
+      args: tsxArgs(main, '--auth', 'KERBEROS', '--port', '0', '--http-port', '0', '--http-auth', 'KERBEROS', '--seed-rows', '100',
+        '--kerberos-principal', `hive/127.0.0.1@${kdc.realm}`, '--kerberos-keytab', serviceKeytab, '--krb5-conf', kdc.krb5Conf),
+      readyWhen: (line) => parseReadyLine(line),
+      timeoutMs: 120_000,
+    });
+    try {
+      expect(child.ready.listeners.map((l) => [l.transport, l.auth])).toEqual([['binary', 'KERBEROS'], ['http', 'KERBEROS']]);
+      for (const l of child.ready.listeners) {
+        const connection = await openHiveConnection(kerberosConfig(l));
+        await connection.call('GetInfo', () => connection.session.getInfo(TCLIService_types.TGetInfoType.CLI_DBMS_NAME as number));
+        await connection.close();
+      }
+    } finally {
+      await child.stop();
+    }
   });
 });
