@@ -54,12 +54,17 @@ function socketsOf(config: HiveConfig) {
   };
 }
 
-/** The part of a connect failure worth showing: TLS verification and authentication refusals. */
+/**
+ * The part of a connect failure worth showing the user: that TLS verification or authentication
+ * failed. The details (certificate names, principals, hosts) belong to the cluster and stay in
+ * the cause, which goes to the log.
+ */
 function connectFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const message = error instanceof Error ? error.message : String(error);
-  if (/CERT|SELF_SIGNED|ALTNAME|TLS|SSL/.test(code)) return `: TLS verification failed (${code}: ${message})`;
-  if (/^Authentication error/i.test(message)) return `: ${message}`;
+  if (/CERT|SELF_SIGNED|ALTNAME|TLS|SSL/.test(code)) return `: TLS verification failed (${code})`;
+  if (/^Authentication error/i.test(message)) return ': authentication failed';
+  if (/kerberos|gss/i.test(`${(error as Error).name} ${message}`)) return ': Kerberos authentication failed';
   return '';
 }
 

@@ -205,6 +205,7 @@ describe('SASL GSSAPI on the binary port', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).message).toBe('Could not connect to Hive: Kerberos authentication failed');
     expect(String((error as AppError).cause)).toMatch(/Server .*not found in Kerberos database/i);
   });
 });
