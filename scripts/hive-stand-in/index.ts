@@ -3,7 +3,7 @@
  * NOSASL, HTTP) over a seeded DuckDB database. See README.md.
  */
 export { startHiveStandIn, DEFAULT_SEED_ROWS } from './stand-in.js';
-export type { Auth, HiveStandIn, HiveStandInOptions, ListenerInfo, ListenerOptions, Transport } from './stand-in.js';
+export type { Auth, HiveStandIn, HiveStandInOptions, HttpAuthentication, ListenerInfo, ListenerOptions, TlsIdentity, Transport } from './stand-in.js';
 export type { FaultHandle, FaultSpec } from './service/faults.js';
 export type { CommandInvocation, OperationInfo } from './service/cli-service.js';
 export type { HiveCommand } from './engine/hive-commands.js';

@@ -1,22 +1,28 @@
 /**
  * CLI for the HiveServer2 stand-in, for the local stack and for tests that run it as a child:
  *
- *   tsx scripts/hive-stand-in/main.ts [--port 0] [--auth PLAIN|NOSASL] [--nosasl-port N]
- *     [--http-port N] [--http-auth PLAIN|NOSASL] [--http-path /cliservice]
+ *   tsx scripts/hive-stand-in/main.ts [--port 0] [--auth PLAIN|NOSASL|KERBEROS] [--nosasl-port N]
+ *     [--http-port N] [--http-auth PLAIN|NOSASL|KERBEROS] [--http-path /cliservice]
+ *     [--http-cookie-max-age SECONDS] [--no-http-cookie-auth]
+ *     [--tls] [--tls-cert file --tls-key file]
+ *     [--kerberos-principal hive/127.0.0.1@REALM --kerberos-keytab file [--krb5-conf file]]
  *     [--user name:password]... [--seed-rows N] [--db-file path] [--admin-port N]
  *     [--hive-version 2.3|3.1|4.0] [--conf name=value]... [--proxy-user account=user1,user2|*]...
+ *     [--max-fetch-rows N]
  *
  * Accounts may also come from HIVE_STAND_IN_USERS (name:password, comma-separated), which keeps
  * passwords out of the process list (`ps` shows arguments to every local user).
- *     [--max-fetch-rows N]
  *
- * Without --port or --http-port it serves binary PLAIN on a free port. Once listening it prints
- * one line, `READY {"listeners":[{transport,auth,host,port,path?}],"adminUrl":...,"seedRows":N,"reusedDbFile":bool}`.
+ * --tls serves every listener over TLS (hive.server2.use.SSL), with the given certificate or one
+ * generated for 127.0.0.1/localhost. Without --port or --http-port it serves binary PLAIN on a
+ * free port. Once listening it prints one line,
+ * `READY {"listeners":[{transport,auth,tls,host,port,path?}],"adminUrl":...,"tlsCa":PEM?,"seedRows":N,"reusedDbFile":bool}`.
  * SIGTERM and SIGINT close it cleanly.
  */
 import { parseArgs } from 'node:util';
 import { parseHiveVersion } from './service/cluster.js';
 import { DEFAULT_SEED_ROWS, startHiveStandIn, type Auth, type ListenerOptions } from './stand-in.js';
+import { tlsIdentityFromFiles } from './transport/tls-identity.js';
 
 function fail(message: string): never {
   process.stderr.write(`hive-stand-in: ${message}\n`);
@@ -32,7 +38,7 @@ function integer(flag: string, value: string | undefined): number | undefined {
 
 function auth(flag: string, value: string | undefined): Auth {
   const upper = (value ?? 'PLAIN').toUpperCase();
-  if (upper !== 'PLAIN' && upper !== 'NOSASL') fail(`--${flag} must be PLAIN or NOSASL, got ${JSON.stringify(value)}`);
+  if (upper !== 'PLAIN' && upper !== 'NOSASL' && upper !== 'KERBEROS') fail(`--${flag} must be PLAIN, NOSASL or KERBEROS, got ${JSON.stringify(value)}`);
   return upper;
 }
 
@@ -52,6 +58,14 @@ const { values } = parseArgs({
     'hive-version': { type: 'string' },
     conf: { type: 'string', multiple: true },
     'proxy-user': { type: 'string', multiple: true },
+    'http-cookie-max-age': { type: 'string' },
+    'no-http-cookie-auth': { type: 'boolean' },
+    tls: { type: 'boolean' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'kerberos-principal': { type: 'string' },
+    'kerberos-keytab': { type: 'string' },
+    'krb5-conf': { type: 'string' },
   },
   strict: true,
 });
@@ -76,13 +90,35 @@ const listeners: ListenerOptions[] = [];
 const port = integer('port', values.port);
 const httpPort = integer('http-port', values['http-port']);
 const nosaslPort = integer('nosasl-port', values['nosasl-port']);
+const tls = values.tls === true;
 if (port !== undefined || (httpPort === undefined && nosaslPort === undefined)) {
-  listeners.push({ transport: 'binary', auth: auth('auth', values.auth), port: port ?? 0 });
+  listeners.push({ transport: 'binary', auth: auth('auth', values.auth), port: port ?? 0, tls });
 }
-if (nosaslPort !== undefined) listeners.push({ transport: 'binary', auth: 'NOSASL', port: nosaslPort });
+if (nosaslPort !== undefined) listeners.push({ transport: 'binary', auth: 'NOSASL', port: nosaslPort, tls });
+const cookieMaxAge = integer('http-cookie-max-age', values['http-cookie-max-age']);
 if (httpPort !== undefined) {
-  listeners.push({ transport: 'http', auth: auth('http-auth', values['http-auth']), port: httpPort, ...(values['http-path'] ? { path: values['http-path'] } : {}) });
+  listeners.push({
+    transport: 'http',
+    auth: auth('http-auth', values['http-auth']),
+    port: httpPort,
+    tls,
+    ...(values['http-path'] ? { path: values['http-path'] } : {}),
+    ...(values['no-http-cookie-auth'] ? { cookieAuth: false } : {}),
+    ...(cookieMaxAge !== undefined ? { cookieMaxAgeSeconds: cookieMaxAge } : {}),
+  });
 }
+if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
+if (values['tls-cert'] !== undefined && !tls) fail('--tls-cert and --tls-key need --tls');
+const tlsIdentity = values['tls-cert'] && values['tls-key']
+  ? await tlsIdentityFromFiles(values['tls-cert'], values['tls-key']).catch((error: unknown) => fail(`could not read the TLS certificate or key: ${(error as Error).message}`))
+  : undefined;
+const wantsKerberos = listeners.some((listener) => listener.auth === 'KERBEROS');
+if (wantsKerberos && (!values['kerberos-principal'] || !values['kerberos-keytab'])) {
+  fail('a KERBEROS listener needs --kerberos-principal (e.g. hive/127.0.0.1@EXAMPLE.TEST) and --kerberos-keytab');
+}
+const kerberos = wantsKerberos
+  ? { principal: values['kerberos-principal']!, keytab: values['kerberos-keytab']!, ...(values['krb5-conf'] ? { krb5Conf: values['krb5-conf'] } : {}) }
+  : undefined;
 
 const users: Record<string, string> = {};
 const fromEnv = (process.env.HIVE_STAND_IN_USERS ?? '').split(',').filter(Boolean);
@@ -104,10 +140,19 @@ const standIn = await startHiveStandIn({
   ...(hiveVersion ? { hiveVersion } : {}),
   conf,
   proxyUsers,
+  ...(tlsIdentity ? { tlsIdentity } : {}),
+  ...(kerberos ? { kerberos } : {}),
   log: (line) => process.stderr.write(`hive-stand-in: ${line}\n`),
 }).catch((error: unknown) => fail(`could not start: ${(error as Error).message}`));
 
-const ready = { listeners: standIn.listeners, hiveVersion: standIn.hiveVersion, adminUrl: standIn.adminUrl, seedRows: standIn.seedRows, reusedDbFile: standIn.reusedDbFile };
+const ready = {
+  listeners: standIn.listeners,
+  hiveVersion: standIn.hiveVersion,
+  adminUrl: standIn.adminUrl,
+  ...(standIn.tlsCa ? { tlsCa: standIn.tlsCa } : {}),
+  seedRows: standIn.seedRows,
+  reusedDbFile: standIn.reusedDbFile,
+};
 process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
 
 let stopping = false;

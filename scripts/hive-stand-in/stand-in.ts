@@ -1,7 +1,7 @@
 /**
  * Starts a HiveServer2 stand-in: one seeded DuckDB database served by any number of listeners
- * (binary PLAIN, binary NOSASL, HTTP), plus fault hooks, inspection and an optional admin
- * listener. Every listener binds to loopback.
+ * (binary or HTTP; PLAIN, NOSASL or KERBEROS; each optionally over TLS), plus fault hooks,
+ * inspection and an optional admin listener. Every listener binds to loopback.
  */
 import { startAdminListener } from './admin-listener.js';
 import { HiveDatabase, type QueryResult } from './engine/hive-database.js';
@@ -9,17 +9,36 @@ import { CliService, type CommandInvocation, type OperationInfo } from './servic
 import { Cluster, type ClusterOptions, type HiveVersion } from './service/cluster.js';
 import { FaultRegistry } from './service/faults.js';
 import { startBinaryListener } from './transport/binary-listener.js';
-import { startHttpListener } from './transport/http-listener.js';
+import { startGssAcceptor, type GssAcceptor, type GssAcceptorOptions } from './transport/gss-acceptor.js';
+import { startHttpListener, type HttpAuthentication } from './transport/http-listener.js';
 import type { RunningListener } from './transport/listen.js';
+import { generatedTlsIdentity, type TlsIdentity } from './transport/tls-identity.js';
 
 export type Transport = 'binary' | 'http';
-export type Auth = 'PLAIN' | 'NOSASL';
+export type Auth = 'PLAIN' | 'NOSASL' | 'KERBEROS';
+export type { HttpAuthentication, TlsIdentity };
 
 export interface ListenerOptions {
   /** @default 'binary' */
   transport?: Transport;
-  /** PLAIN checks `users` (SASL on binary, Basic on HTTP); NOSASL checks nothing. @default 'PLAIN' */
+  /**
+   * PLAIN checks `users` (SASL on binary, Basic on HTTP); KERBEROS takes Kerberos tickets for
+   * `kerberos.principal` (SASL GSSAPI on binary, SPNEGO on HTTP); NOSASL checks nothing.
+   * @default 'PLAIN'
+   */
   auth?: Auth;
+  /** Serve over TLS with the stand-in's certificate (hive.server2.use.SSL). @default false */
+  tls?: boolean;
+  /**
+   * Binary KERBEROS only: hive.server2.thrift.sasl.qop, the SASL security layer offered. Only
+   * `auth` can complete (the stand-in does not wrap frames); the others show how a client
+   * that cannot do them fails. @default 'auth'
+   */
+  saslQop?: 'auth' | 'auth-int' | 'auth-conf';
+  /** HTTP only: hive.server2.thrift.http.cookie.auth.enabled. @default true */
+  cookieAuth?: boolean;
+  /** HTTP only: hive.server2.thrift.http.cookie.max.age, seconds. @default 86400 */
+  cookieMaxAgeSeconds?: number;
   /** @default 0 - a free port */
   port?: number;
   /** HTTP only: the Thrift endpoint (hive.server2.thrift.http.path). @default '/cliservice' */
@@ -29,6 +48,7 @@ export interface ListenerOptions {
 export interface ListenerInfo {
   transport: Transport;
   auth: Auth;
+  tls: boolean;
   host: string;
   port: number;
   /** HTTP only. */
@@ -54,6 +74,10 @@ export interface HiveStandInOptions extends ClusterOptions {
   adminPort?: number;
   /** Where to report faults fired and connections refused. @default - nowhere */
   log?: (line: string) => void;
+  /** Certificate and key for `tls` listeners. @default - generated, self-signed for 127.0.0.1 and localhost */
+  tlsIdentity?: TlsIdentity;
+  /** Service principal, keytab and krb5.conf for KERBEROS listeners (hive.server2.authentication.kerberos.*). */
+  kerberos?: GssAcceptorOptions;
 }
 
 export interface HiveStandIn {
@@ -76,6 +100,12 @@ export interface HiveStandIn {
   commands(): CommandInvocation[];
   /** Sessions currently open. */
   openSessions(): number;
+  /** The PEM a client must trust for the `tls` listeners, when there are any. */
+  readonly tlsCa: string | undefined;
+  /** How each authenticated HTTP request got in (cookie, basic, negotiate), oldest first. */
+  httpAuthentications(): HttpAuthentication[];
+  /** What a HiveServer2 restart does to HTTP auth cookies: none handed out so far verifies. */
+  rotateCookieSecrets(): void;
   close(): Promise<void>;
 }
 
@@ -98,21 +128,39 @@ export async function startHiveStandIn(options: HiveStandInOptions = {}): Promis
 
   const running: RunningListener[] = [];
   const listeners: ListenerInfo[] = [];
+  const specs = options.listeners ?? [{}];
+  const authentications: HttpAuthentication[] = [];
+  const cookieRotations: (() => void)[] = [];
   let adminUrl: string | undefined;
+  let tlsIdentity: TlsIdentity | undefined;
+  let gss: GssAcceptor | undefined;
   try {
-    for (const spec of options.listeners ?? [{}]) {
+    if (specs.some((spec) => spec.tls)) tlsIdentity = options.tlsIdentity ?? (await generatedTlsIdentity());
+    if (specs.some((spec) => spec.auth === 'KERBEROS')) {
+      if (!options.kerberos) throw new Error('a KERBEROS listener needs the `kerberos` option (service principal and keytab)');
+      gss = await startGssAcceptor(options.kerberos);
+    }
+    for (const spec of specs) {
       const transport = spec.transport ?? 'binary';
       const auth = spec.auth ?? 'PLAIN';
-      const common = { auth, host: HOST, port: spec.port ?? 0, users, maxMessageBytes, service, log };
+      const tls = spec.tls ? tlsIdentity : undefined;
+      const common = { auth, host: HOST, port: spec.port ?? 0, users, maxMessageBytes, service, log, ...(tls ? { tls } : {}), ...(gss ? { gss } : {}) };
       if (transport === 'http') {
         const path = spec.path ?? '/cliservice';
-        const listener = await startHttpListener({ ...common, path });
+        const listener = await startHttpListener({
+          ...common,
+          path,
+          ...(spec.cookieAuth !== undefined ? { cookieAuth: spec.cookieAuth } : {}),
+          ...(spec.cookieMaxAgeSeconds !== undefined ? { cookieMaxAgeSeconds: spec.cookieMaxAgeSeconds } : {}),
+          onAuthenticated: (entry) => authentications.push(entry),
+        });
         running.push(listener);
-        listeners.push({ transport, auth, host: HOST, port: listener.port, path });
+        cookieRotations.push(() => listener.rotateCookieSecret());
+        listeners.push({ transport, auth, tls: tls !== undefined, host: HOST, port: listener.port, path });
       } else {
-        const listener = await startBinaryListener(common);
+        const listener = await startBinaryListener({ ...common, ...(spec.saslQop ? { saslQop: spec.saslQop } : {}) });
         running.push(listener);
-        listeners.push({ transport, auth, host: HOST, port: listener.port });
+        listeners.push({ transport, auth, tls: tls !== undefined, host: HOST, port: listener.port });
       }
     }
     if (options.adminPort !== undefined) {
@@ -122,6 +170,7 @@ export async function startHiveStandIn(options: HiveStandInOptions = {}): Promis
     }
   } catch (error) {
     await Promise.all(running.map((l) => l.close()));
+    await gss?.close();
     database.close();
     throw error;
   }
@@ -138,9 +187,13 @@ export async function startHiveStandIn(options: HiveStandInOptions = {}): Promis
     operations: () => service.inspect(),
     commands: () => service.commands(),
     openSessions: () => service.openSessions,
+    tlsCa: tlsIdentity?.ca,
+    httpAuthentications: () => [...authentications],
+    rotateCookieSecrets: () => cookieRotations.forEach((rotate) => rotate()),
     close() {
       closed ??= (async () => {
         await Promise.all(running.map((l) => l.close()));
+        await gss?.close();
         await service.closeAll();
         database.close();
       })();

@@ -123,6 +123,11 @@ function connectorStart(s: Synthesized): ConnectorStart {
   const extension = extensionOf(s);
   const settings = parseSettings(extensionArgument(extension, '--bootstrap-env-b64'));
   const env = { ...parseEnvFile(extensionArgument(extension, '--connector-env-b64')), ...fetchedSecrets(settings.SECRET_MAP ?? '') };
+  // BRIDGE (issue 9): the connector now refuses HIVE_AUTH=PLAIN to a host off loopback without
+  // HIVE_TLS=true, and infra/ does not pass HIVE_TLS or the opt-out yet (the infra engineer adds
+  // hadoop.hive.tls → HIVE_TLS, HIVE_TLS_CA_PEM from Key Vault). Until infra sets one of the two,
+  // a deployed connector would refuse to start; remove this line with that change.
+  if (env.HIVE_AUTH === 'PLAIN' && env.HIVE_TLS === undefined) env.HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS ??= 'true';
   return { env, settings, config: loadConfig(env) };
 }
 

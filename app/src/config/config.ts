@@ -16,10 +16,16 @@ export interface HiveConfig {
   username?: string;
   password?: string;
   kerberosService: string;
+  /** TLS to HiveServer2 (hive.server2.use.SSL); absent means plain TCP/HTTP. */
+  tls?: HiveTlsConfig;
+  /** With auth KERBEROS: the connector's principal, its keytab and the service principal's parts. */
+  kerberos?: HiveKerberosConfig;
+  /** HTTP transport: reuse HiveServer2's `hive.server2.auth` cookie instead of re-sending credentials. @default true */
+  httpCookieAuth?: boolean;
   sessionConf: Record<string, string>;
   defaultDatabase?: string;
   /** `proxy-user`: sessions run as the user's cluster name (hive.server2.proxy.user). */
-  impersonation: 'none' | 'proxy-user';
+  impersonation?: 'none' | 'proxy-user';
   /** The cluster user name for an EnOS user; `{username}` is replaced. @default '{username}' */
   proxyUserTemplate?: string;
   /** The cluster's Hive version (`3.1`), when known; otherwise asked with GetInfo once. */
@@ -28,6 +34,23 @@ export interface HiveConfig {
   pollIntervalMs: number;
   callTimeoutMs: number;
   queryTimeoutMs: number;
+}
+
+export interface HiveTlsConfig {
+  /** PEM certificates to trust instead of Node's public CA list. @default - the public CAs */
+  ca?: string;
+  /** Name the server certificate must carry, also sent as SNI. @default - the Hive host */
+  serverName?: string;
+}
+
+export interface HiveKerberosConfig {
+  /** The connector's own principal, e.g. `svc-aml@EXAMPLE.COM`. */
+  principal: string;
+  keytab: { kind: 'file'; file: string } | { kind: 'bytes'; bytes: Buffer };
+  /** Host part of HiveServer2's principal `hive/<host>@REALM` (Hive's `_HOST`). @default - the Hive host */
+  serviceHost: string;
+  /** krb5.conf to use instead of the system's /etc/krb5.conf. */
+  krb5Conf?: string;
 }
 
 export type BlobConfig =
@@ -170,6 +193,19 @@ function toConfig(env: Env): Config {
       username: env.HIVE_USERNAME,
       password: env.HIVE_PASSWORD,
       kerberosService: env.HIVE_KERBEROS_SERVICE,
+      tls: env.HIVE_TLS
+        ? { ca: env.HIVE_TLS_CA_PEM ?? env.HIVE_TLS_CA_FILE?.pem, serverName: env.HIVE_TLS_SERVER_NAME }
+        : undefined,
+      kerberos:
+        env.HIVE_AUTH === 'KERBEROS'
+          ? {
+              principal: env.HIVE_KERBEROS_PRINCIPAL!,
+              keytab: env.HIVE_KERBEROS_KEYTAB ? { kind: 'bytes', bytes: env.HIVE_KERBEROS_KEYTAB } : { kind: 'file', file: env.HIVE_KERBEROS_KEYTAB_FILE! },
+              serviceHost: env.HIVE_KERBEROS_SERVICE_HOST ?? env.HIVE_HOST,
+              krb5Conf: env.HIVE_KRB5_CONF,
+            }
+          : undefined,
+      httpCookieAuth: env.HIVE_HTTP_COOKIE_AUTH,
       sessionConf: env.HIVE_SESSION_CONF,
       defaultDatabase: env.HIVE_DEFAULT_DATABASE,
       impersonation: env.HIVE_IMPERSONATION,

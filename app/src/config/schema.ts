@@ -4,6 +4,8 @@
  * transform at the end builds the nested, typed `Config` the rest of the code reads.
  * Every key is documented in app/README.md; keep the two in step.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isLoopbackHost } from '../loopback.js';
@@ -78,6 +80,66 @@ const trustProxy = z
   )
   .transform((value): string | number => (/^\d+$/.test(value) ? Number(value) : value));
 
+/** 'true' / 'false' (as systemd EnvironmentFiles and Key Vault write them); anything else is refused. */
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Every PEM certificate block in `text`, each checked to parse as X.509. */
+function pemCertificates(text: string): string[] | string {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return 'expected PEM text with at least one -----BEGIN CERTIFICATE----- block';
+  for (const [index, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      return `certificate ${index + 1} of the bundle does not parse: ${(error as Error).message}`;
+    }
+  }
+  return blocks;
+}
+
+/** A CA bundle given inline (PEM text, as Key Vault hands it over). */
+const inlineCaBundle = z.string().transform((value, ctx) => {
+  const certs = pemCertificates(value);
+  if (typeof certs === 'string') {
+    ctx.addIssue({ code: 'custom', message: certs });
+    return z.NEVER;
+  }
+  return certs.join('\n');
+});
+
+/** A CA bundle named by path; read once at start so a missing file fails the start, not the first export. */
+const caBundleFile = z.string().transform((file, ctx) => {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `could not read the CA bundle: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+    return z.NEVER;
+  }
+  const certs = pemCertificates(text);
+  if (typeof certs === 'string') {
+    ctx.addIssue({ code: 'custom', message: certs });
+    return z.NEVER;
+  }
+  return { file, pem: certs.join('\n') };
+});
+
+/** A keytab (MIT format, version 0x0502) as base64, as Key Vault stores binary secrets. */
+const keytabBytes = z.string().transform((value, ctx) => {
+  const bytes = Buffer.from(value.replace(/\s+/g, ''), 'base64');
+  if (bytes.length < 2 || bytes[0] !== 0x05 || bytes[1] !== 0x02) {
+    ctx.addIssue({ code: 'custom', message: 'expected the base64 of a keytab file (it starts with the bytes 05 02)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** A Kerberos principal, `name[/instance]@REALM`; the realm is required so no default realm guesses. */
+const kerberosPrincipal = z
+  .string()
+  .trim()
+  .regex(/^[^\s@/]+(\/[^\s@/]+)?@[^\s@]+$/, 'expected a principal name/instance@REALM or name@REALM');
+
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Hive identifier');
 const orgAccessSchema = z.record(
   z.string().min(1),
@@ -112,6 +174,17 @@ export const envSchema = z
     HIVE_USERNAME: optionalString,
     HIVE_PASSWORD: optionalString,
     HIVE_KERBEROS_SERVICE: z.string().default('hive'),
+    HIVE_KERBEROS_SERVICE_HOST: optionalString,
+    HIVE_KERBEROS_PRINCIPAL: kerberosPrincipal.optional(),
+    HIVE_KERBEROS_KEYTAB: keytabBytes.optional(),
+    HIVE_KERBEROS_KEYTAB_FILE: optionalString,
+    HIVE_KRB5_CONF: optionalString,
+    HIVE_TLS: flag.default(false),
+    HIVE_TLS_CA_FILE: caBundleFile.optional(),
+    HIVE_TLS_CA_PEM: inlineCaBundle.optional(),
+    HIVE_TLS_SERVER_NAME: optionalString,
+    HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS: flag.default(false),
+    HIVE_HTTP_COOKIE_AUTH: flag.default(true),
     HIVE_SESSION_CONF: jsonOf(z.record(z.string(), z.string())).default({}),
     HIVE_DEFAULT_DATABASE: optionalString,
     HIVE_IMPERSONATION: z.enum(['none', 'proxy-user']).default('none'),
@@ -173,6 +246,28 @@ export const envSchema = z
     if (env.HIVE_AUTH === 'PLAIN') {
       need('HIVE_USERNAME', 'when HIVE_AUTH is PLAIN');
       need('HIVE_PASSWORD', 'when HIVE_AUTH is PLAIN');
+      // hive.server2.use.SSL=false sends SASL PLAIN / HTTP Basic passwords in clear text.
+      if (!env.HIVE_TLS && !isLoopbackHost(env.HIVE_HOST) && !env.HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['HIVE_TLS'],
+          message: `must be true when HIVE_AUTH is PLAIN and HIVE_HOST '${env.HIVE_HOST}' is not loopback: the password would cross the network in clear (set HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS=true to accept that)`,
+        });
+      }
+    }
+    if (env.HIVE_AUTH === 'KERBEROS') {
+      need('HIVE_KERBEROS_PRINCIPAL', 'when HIVE_AUTH is KERBEROS (the connector\'s own principal, e.g. svc-aml@EXAMPLE.COM)');
+      if ((env.HIVE_KERBEROS_KEYTAB === undefined) === (env.HIVE_KERBEROS_KEYTAB_FILE === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['HIVE_KERBEROS_KEYTAB'], message: 'exactly one of HIVE_KERBEROS_KEYTAB (base64) and HIVE_KERBEROS_KEYTAB_FILE is required when HIVE_AUTH is KERBEROS' });
+      }
+    }
+    if (env.HIVE_TLS_CA_FILE !== undefined && env.HIVE_TLS_CA_PEM !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['HIVE_TLS_CA_PEM'], message: 'give the CA bundle once: HIVE_TLS_CA_FILE or HIVE_TLS_CA_PEM, not both' });
+    }
+    if (!env.HIVE_TLS) {
+      for (const key of ['HIVE_TLS_CA_FILE', 'HIVE_TLS_CA_PEM', 'HIVE_TLS_SERVER_NAME'] as const) {
+        if (env[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only applies with HIVE_TLS=true' });
+      }
     }
     if ((env.ENOS_APP_KEY === undefined) !== (env.ENOS_APP_SECRET === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['ENOS_APP_SECRET'], message: 'ENOS_APP_KEY and ENOS_APP_SECRET go together' });
@@ -199,6 +294,7 @@ export type Env = z.output<typeof envSchema>;
 /** Keys whose values must never appear in logs or error messages. */
 export const SECRET_KEYS = [
   'HIVE_PASSWORD',
+  'HIVE_KERBEROS_KEYTAB',
   'ENOS_APP_SECRET',
   'SESSION_SIGNING_KEY',
   'FILE_ENCRYPTION_KEY',

@@ -5,10 +5,10 @@
  * otherwise leave the pending call hanging, so every connection gets a listener that fails the
  * connection's pending work instead.
  */
-import http from 'node:http';
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
+import { hiveTransport, httpAgentFor, type DriverAuth, type DriverTransport } from './hive-transport.js';
 import { openSessionError } from './session-settings.js';
 
 const { TCLIService, TCLIService_types } = hive.thrift;
@@ -30,29 +30,6 @@ export interface HiveConnection {
  */
 const CLIENT_PROTOCOL = TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V11 as number;
 
-function authProviderFor(config: HiveConfig): DriverAuth {
-  switch (config.auth) {
-    case 'NOSASL':
-      return new hive.auth.NoSaslAuthentication();
-    case 'PLAIN':
-      return config.transport === 'http'
-        ? new hive.auth.PlainHttpAuthentication({ username: config.username, password: config.password })
-        : new hive.auth.PlainTcpAuthentication({ username: config.username, password: config.password });
-    case 'KERBEROS':
-      // hive-driver's Kerberos support needs the optional native `kerberos` package and a
-      // keytab-initialised ticket cache on the host; see app/README.md.
-      throw new AppError('hive_unavailable', 503, 'Kerberos authentication to Hive is not available in this build');
-  }
-}
-
-/** hive-driver's transport as its auth providers see it: TcpTransport hands out its net.Socket. */
-interface DriverTransport {
-  getTransport(): unknown;
-}
-interface DriverAuth {
-  authenticate(transport: DriverTransport): Promise<DriverTransport>;
-}
-
 /**
  * The sockets behind one connection. hive-driver's close() only ends a TCP connection whose
  * handshake finished, and thrift's HTTP client has no close at all, so a handshake or call that
@@ -62,7 +39,7 @@ interface DriverAuth {
  */
 function socketsOf(config: HiveConfig) {
   let transport: DriverTransport | undefined;
-  const agent = config.transport === 'http' ? new http.Agent({ keepAlive: true }) : undefined;
+  const agent = httpAgentFor(config);
   return {
     agent,
     track(auth: DriverAuth): DriverAuth {
@@ -79,6 +56,20 @@ function socketsOf(config: HiveConfig) {
       if (typeof socket?.destroy === 'function') (socket as { destroy(): void }).destroy();
     },
   };
+}
+
+/**
+ * The part of a connect failure worth showing the user: that TLS verification or authentication
+ * failed. The details (certificate names, principals, hosts) belong to the cluster and stay in
+ * the cause, which goes to the log.
+ */
+function connectFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (/CERT|SELF_SIGNED|ALTNAME|TLS|SSL/.test(code)) return `: TLS verification failed (${code})`;
+  if (/^Authentication error/i.test(message)) return ': authentication failed';
+  if (/kerberos|gss/i.test(`${(error as Error).name} ${message}`)) return ': Kerberos authentication failed';
+  return '';
 }
 
 function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number, extra?: Promise<never>): Promise<T> {
@@ -100,18 +91,13 @@ export async function openHiveConnection(config: HiveConfig, configuration?: Rec
     failBroken = reject;
   });
   broken.catch(() => undefined); // observed through `call`; never an unhandled rejection
-  const onError = (error: Error) => failBroken(new AppError('hive_unavailable', 503, 'The connection to Hive failed', { cause: error }));
+  const onError = (error: Error) => failBroken(new AppError('hive_unavailable', 503, `The connection to Hive failed${connectFailure(error)}`, { cause: error }));
   client.on('error', onError);
   client.on('close', () => failBroken(new AppError('hive_unavailable', 503, 'The connection to Hive was closed')));
   client.on('timeout', () => failBroken(new AppError('hive_unavailable', 503, 'The connection to Hive timed out')));
 
   const sockets = socketsOf(config);
-  const connectionProvider =
-    config.transport === 'http' ? new hive.connections.HttpConnection() : new hive.connections.TcpConnection();
-  const options =
-    config.transport === 'http'
-      ? { host: config.host, port: config.port, options: { path: config.httpPath, nodeOptions: { agent: sockets.agent } } }
-      : { host: config.host, port: config.port };
+  const transport = hiveTransport(config, sockets.agent);
   const release = () => {
     client.on('error', () => undefined); // late socket errors after close are expected
     client.close();
@@ -124,9 +110,12 @@ export async function openHiveConnection(config: HiveConfig, configuration?: Rec
   try {
     await withTimeout(
       'the connection',
-      client.connect(options, connectionProvider as never, sockets.track(authProviderFor(config)) as never).catch((error: unknown) => {
-        throw new AppError('hive_unavailable', 503, 'Could not connect to Hive', { cause: error });
-      }),
+      transport
+        .prepare()
+        .then(() => client.connect(transport.options, transport.connectionProvider as never, sockets.track(transport.authProvider) as never))
+        .catch((error: unknown) => {
+          throw error instanceof AppError ? error : new AppError('hive_unavailable', 503, `Could not connect to Hive${connectFailure(error)}`, { cause: error });
+        }),
       config.callTimeoutMs,
     );
     const session = await call('OpenSession', () =>

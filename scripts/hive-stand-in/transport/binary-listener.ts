@@ -1,27 +1,43 @@
 /**
- * HiveServer2's binary transport on a TCP port, in one of its two modes:
- *  - PLAIN: the SASL handshake, then every message in a frame with a 4-byte length (SASL with
- *    auth-only QOP frames exactly like Thrift's TFramedTransport);
+ * HiveServer2's binary transport on a TCP port (over TLS when the listener has a TLS identity:
+ * hive.server2.use.SSL), in one of its modes:
+ *  - PLAIN: the SASL PLAIN handshake, then every message in a frame with a 4-byte length (SASL
+ *    with auth-only QOP frames exactly like Thrift's TFramedTransport);
+ *  - KERBEROS: the SASL GSSAPI handshake (sasl-gssapi.ts), then the same frames;
  *  - NOSASL: bare Thrift binary messages back to back, as TBufferedTransport sends them.
  * Calls on one connection are answered one at a time, in order, as HiveServer2's
  * thread-per-connection server does. When the connection goes, its sessions are closed and their
  * queries cancelled.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { framed, unframed, type EncodedMessage } from '../thrift/binary-protocol.js';
 import { ConnectionScope, type CallOutcome, type CliService } from '../service/cli-service.js';
 import { dispatch, messageLength } from './calls.js';
 import { listen, type RunningListener } from './listen.js';
-import { PlainSaslHandshake, readSasl } from './sasl-plain.js';
+import type { GssAcceptor } from './gss-acceptor.js';
+import { GssapiSaslHandshake, type SaslQop } from './sasl-gssapi.js';
+import { PlainSaslHandshake, readSasl, type HandshakeStep, type SaslMessage } from './sasl-plain.js';
+import type { TlsIdentity } from './tls-identity.js';
 
 export interface BinaryListenerOptions {
-  auth: 'PLAIN' | 'NOSASL';
+  auth: 'PLAIN' | 'NOSASL' | 'KERBEROS';
   host: string;
   port: number;
   users: ReadonlyMap<string, string>;
   maxMessageBytes: number;
   service: CliService;
   log: (line: string) => void;
+  tls?: TlsIdentity;
+  /** KERBEROS only: accepts the connector's Kerberos tokens for the service principal. */
+  gss?: GssAcceptor;
+  /** KERBEROS only: hive.server2.thrift.sasl.qop. @default 'auth' */
+  saslQop?: SaslQop;
+}
+
+interface SaslHandshake {
+  step(message: SaslMessage): HandshakeStep | Promise<HandshakeStep>;
+  dispose?(): void;
 }
 
 class BinaryConnection {
@@ -30,19 +46,24 @@ class BinaryConnection {
   private busy = false;
   private phase: 'sasl' | 'framed' | 'unframed';
   private user: string | undefined;
-  private readonly handshake: PlainSaslHandshake;
+  private readonly handshake: SaslHandshake;
+  /** A SASL step is being worked out (GSSAPI is asynchronous); input waits until it is sent. */
+  private stepping = false;
   private readonly scope = new ConnectionScope();
 
   constructor(
     private readonly socket: net.Socket,
     private readonly options: BinaryListenerOptions,
   ) {
-    this.phase = options.auth === 'PLAIN' ? 'sasl' : 'unframed';
-    this.handshake = new PlainSaslHandshake(options.users);
+    this.phase = options.auth === 'NOSASL' ? 'unframed' : 'sasl';
+    this.handshake = options.auth === 'KERBEROS' ? new GssapiSaslHandshake(options.gss!, options.saslQop) : new PlainSaslHandshake(options.users);
     socket.setNoDelay(true);
     socket.on('data', (data) => this.receive(data));
     socket.on('error', () => undefined); // resets from clients are normal; 'close' follows
-    socket.on('close', () => options.service.closeScope(this.scope));
+    socket.on('close', () => {
+      this.handshake.dispose?.();
+      options.service.closeScope(this.scope);
+    });
   }
 
   private fail(reason: string): void {
@@ -62,22 +83,21 @@ class BinaryConnection {
   /** Cuts complete SASL messages or Thrift messages off the front of the input. */
   private split(): void {
     for (;;) {
-      if (this.socket.destroyed) return;
+      if (this.socket.destroyed || this.stepping) return;
       if (this.phase === 'sasl') {
         const read = readSasl(this.pending);
         if (!read) return;
         this.pending = this.pending.subarray(read.length);
         const step = this.handshake.step(read.message);
-        if (step.kind === 'rejected') {
-          this.options.log(`SASL PLAIN rejected: ${step.reason}`);
-          this.socket.end(step.reply);
+        if (step instanceof Promise) {
+          this.stepping = true;
+          void step.then((done) => {
+            this.stepping = false;
+            if (this.apply(done)) this.receive(Buffer.alloc(0));
+          });
           return;
         }
-        if (step.reply) this.socket.write(step.reply);
-        if (step.kind === 'authenticated') {
-          this.user = step.user;
-          this.phase = 'framed';
-        }
+        if (!this.apply(step)) return;
       } else if (this.phase === 'framed') {
         if (this.pending.length < 4) return;
         const length = this.pending.readUInt32BE(0);
@@ -92,6 +112,22 @@ class BinaryConnection {
         this.pending = this.pending.subarray(length);
       }
     }
+  }
+
+  /** Sends a SASL step's reply; false when the handshake failed and the connection is closing. */
+  private apply(step: HandshakeStep): boolean {
+    if (this.socket.destroyed) return false;
+    if (step.kind === 'rejected') {
+      this.options.log(`SASL ${this.options.auth} rejected: ${step.reason}`);
+      this.socket.end(step.reply);
+      return false;
+    }
+    if (step.reply) this.socket.write(step.reply);
+    if (step.kind === 'authenticated') {
+      this.user = step.user;
+      this.phase = 'framed';
+    }
+    return true;
   }
 
   private enqueue(message: Buffer): void {
@@ -127,11 +163,17 @@ class BinaryConnection {
     }
     // A dropped connection mid-fetch: half the reply, then a reset.
     this.options.log('fault: dropping the connection in the middle of a FetchResults reply');
-    this.socket.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => this.socket.resetAndDestroy());
+    // A TLS socket cannot send a TCP reset; closing it mid-reply is the nearest thing.
+    const drop = () => (this.options.tls ? this.socket.destroy() : this.socket.resetAndDestroy());
+    this.socket.write(bytes.subarray(0, Math.floor(bytes.length / 2)), drop);
   }
 }
 
 export function startBinaryListener(options: BinaryListenerOptions): Promise<RunningListener> {
-  const server = net.createServer((socket) => new BinaryConnection(socket, options));
+  if (options.auth === 'KERBEROS' && !options.gss) throw new Error('a binary listener with KERBEROS auth needs a GSSAPI acceptor');
+  const accept = (socket: net.Socket) => new BinaryConnection(socket, options);
+  const server = options.tls ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, accept) : net.createServer(accept);
+  // A client that fails certificate verification hangs up mid-handshake; nothing to do but log.
+  server.on('tlsClientError', (error: Error) => options.log(`TLS handshake failed: ${error.message}`));
   return listen(server, options.host, options.port);
 }

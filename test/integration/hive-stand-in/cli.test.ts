@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReadyLine, startChildService, tsxArgs, type ChildService } from '../../../scripts/lib/child-service.js';
+import type { HiveConfig } from '../../../app/src/config/config.js';
+import { openHiveConnection } from '../../../app/src/hive/hive-connection.js';
 import type { ListenerInfo } from '../../../scripts/hive-stand-in/index.js';
 import { TOperationState, connect, fetchJsonRows, openSession } from './hive-client.js';
 
@@ -14,6 +16,7 @@ interface Ready {
   adminUrl: string;
   seedRows: number;
   reusedDbFile: boolean;
+  tlsCa?: string;
 }
 
 const MAIN = fileURLToPath(new URL('../../../scripts/hive-stand-in/main.ts', import.meta.url));
@@ -134,8 +137,37 @@ describe('a database file', () => {
   });
 });
 
+describe('the stand-in CLI with --tls', () => {
+  it('serves every listener over TLS with a generated certificate and prints the PEM to trust', async () => {
+    const child = await start('--tls', '--port', '0', '--http-port', '0', '--user', 'connector:pw', '--seed-rows', '100');
+    try {
+      expect(child.ready.listeners.map((l) => [l.transport, l.tls])).toEqual([['binary', true], ['http', true]]);
+      expect(child.ready.tlsCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
+      for (const l of child.ready.listeners) {
+        const config: HiveConfig = {
+          host: l.host, port: l.port, transport: l.transport, httpPath: l.path ?? '/cliservice', auth: 'PLAIN', username: 'connector', password: 'pw',
+          kerberosService: 'hive', tls: { ca: child.ready.tlsCa! }, sessionConf: {}, fetchSize: 100, pollIntervalMs: 50, callTimeoutMs: 10_000, queryTimeoutMs: 60_000,
+        };
+        const connection = await openHiveConnection(config);
+        await connection.close();
+      }
+    } finally {
+      await child.stop();
+    }
+  });
+});
+
 describe('bad command lines', () => {
   it('refuses an unknown auth mode, naming the flag and the value', async () => {
-    await expect(start('--auth', 'KERBEROS')).rejects.toThrow(/--auth must be PLAIN or NOSASL, got "KERBEROS"/);
+    await expect(start('--auth', 'LDAP')).rejects.toThrow(/--auth must be PLAIN, NOSASL or KERBEROS, got "LDAP"/);
+  });
+
+  it('refuses a KERBEROS listener without the service principal and keytab', async () => {
+    await expect(start('--auth', 'KERBEROS')).rejects.toThrow(/KERBEROS listener needs --kerberos-principal .* and --kerberos-keytab/);
+  });
+
+  it('refuses a certificate without --tls, and a certificate without its key', async () => {
+    await expect(start('--tls-cert', '/nonexistent.pem', '--tls-key', '/nonexistent.key')).rejects.toThrow(/--tls-cert and --tls-key need --tls/);
+    await expect(start('--tls', '--tls-cert', '/nonexistent.pem')).rejects.toThrow(/--tls-cert and --tls-key go together/);
   });
 });

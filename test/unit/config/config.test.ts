@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../app/src/config/config.js';
+import { generatedTlsIdentity } from '../../../scripts/hive-stand-in/transport/tls-identity.js';
 
 const key = randomBytes(32).toString('base64');
 const minimal = {
   HIVE_HOST: 'hive.internal',
   HIVE_USERNAME: 'svc',
   HIVE_PASSWORD: 'hive-secret-value',
+  HIVE_TLS: 'true',
   ENOS_BASE_URL: 'https://apim.example.com',
   SESSION_SIGNING_KEY: key,
   ORG_ACCESS: '{"o1":{"databases":["enos"]}}',
@@ -132,5 +134,79 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...minimal, AZURE_CLIENT_ID: '6f1c0b9e-2d4a-4c1e-9b7a-3e5f8d2a1c40' }).azureClientId).toBe('6f1c0b9e-2d4a-4c1e-9b7a-3e5f8d2a1c40');
     expect(loadConfig(minimal).azureClientId).toBeUndefined();
     expect(problemsOf({ ...minimal, AZURE_CLIENT_ID: 'not-a-uuid' })[0]).toMatch(/^AZURE_CLIENT_ID:/);
+  });
+});
+
+describe('Hive TLS and Kerberos settings', () => {
+  const { HIVE_TLS: _tls, ...plainText } = minimal;
+  const keytab = Buffer.concat([Buffer.from([0x05, 0x02]), randomBytes(40)]).toString('base64');
+  let pem: string;
+  beforeAll(async () => {
+    pem = (await generatedTlsIdentity()).cert;
+  });
+
+  it('refuses PLAIN without TLS to a host off loopback, naming the opt-out key', () => {
+    expect(problemsOf(plainText)).toEqual([
+      "HIVE_TLS: must be true when HIVE_AUTH is PLAIN and HIVE_HOST 'hive.internal' is not loopback: the password would cross the network in clear (set HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS=true to accept that) (got nothing)",
+    ]);
+    expect(loadConfig({ ...plainText, HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS: 'true' }).hive.tls).toBeUndefined();
+    expect(loadConfig({ ...plainText, HIVE_HOST: '127.0.0.1' }).hive.tls).toBeUndefined();
+    expect(loadConfig({ ...plainText, HIVE_AUTH: 'NOSASL' }).hive.auth).toBe('NOSASL');
+  });
+
+  it('takes the CA bundle inline or from a file, and the name to verify', () => {
+    expect(loadConfig({ ...minimal, HIVE_TLS_CA_PEM: pem, HIVE_TLS_SERVER_NAME: 'hs2.cluster.internal' }).hive.tls).toEqual({ ca: pem.trim(), serverName: 'hs2.cluster.internal' });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-')), 'ca.pem');
+    writeFileSync(file, `${pem}\n${pem}`);
+    expect(loadConfig({ ...minimal, HIVE_TLS_CA_FILE: file }).hive.tls?.ca?.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    expect(loadConfig(minimal).hive.tls).toEqual({ ca: undefined, serverName: undefined });
+  });
+
+  it('refuses a CA bundle that is not PEM certificates, one it cannot read, both forms at once, and TLS keys without TLS', () => {
+    expect(problemsOf({ ...minimal, HIVE_TLS_CA_PEM: 'not a certificate' })).toEqual([
+      "HIVE_TLS_CA_PEM: expected PEM text with at least one -----BEGIN CERTIFICATE----- block (got 'not a certificate')",
+    ]);
+    expect(problemsOf({ ...minimal, HIVE_TLS_CA_PEM: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' })[0]).toMatch(/^HIVE_TLS_CA_PEM: certificate 1 of the bundle does not parse/);
+    expect(problemsOf({ ...minimal, HIVE_TLS_CA_FILE: '/nonexistent/ca.pem' })).toEqual([
+      "HIVE_TLS_CA_FILE: could not read the CA bundle: ENOENT (got '/nonexistent/ca.pem')",
+    ]);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-')), 'ca.pem');
+    writeFileSync(file, pem);
+    expect(problemsOf({ ...minimal, HIVE_TLS_CA_FILE: file, HIVE_TLS_CA_PEM: pem })[0]).toMatch(/^HIVE_TLS_CA_PEM: give the CA bundle once/);
+    expect(problemsOf({ ...plainText, HIVE_HOST: '127.0.0.1', HIVE_TLS_SERVER_NAME: 'x' })).toEqual(["HIVE_TLS_SERVER_NAME: only applies with HIVE_TLS=true (got 'x')"]);
+    expect(problemsOf({ ...minimal, HIVE_TLS: 'yes' })[0]).toMatch(/^HIVE_TLS: .*"true".*"false".* \(got 'yes'\)$/);
+  });
+
+  it('builds the Kerberos settings: principal, keytab from base64 or a file, the service host defaulting to HIVE_HOST', () => {
+    const config = loadConfig({ ...minimal, HIVE_AUTH: 'KERBEROS', HIVE_KERBEROS_PRINCIPAL: 'svc-aml@EXAMPLE.COM', HIVE_KERBEROS_KEYTAB: keytab });
+    expect(config.hive.kerberos).toEqual({
+      principal: 'svc-aml@EXAMPLE.COM',
+      keytab: { kind: 'bytes', bytes: Buffer.from(keytab, 'base64') },
+      serviceHost: 'hive.internal',
+      krb5Conf: undefined,
+    });
+    const fromFile = loadConfig({
+      ...plainText,
+      HIVE_AUTH: 'KERBEROS',
+      HIVE_KERBEROS_PRINCIPAL: 'svc-aml@EXAMPLE.COM',
+      HIVE_KERBEROS_KEYTAB_FILE: '/etc/security/keytabs/svc-aml.keytab',
+      HIVE_KERBEROS_SERVICE_HOST: 'hs2-1.cluster.internal',
+      HIVE_KRB5_CONF: '/etc/krb5.conf',
+    });
+    // Kerberos keeps the password off the wire: no TLS demanded.
+    expect(fromFile.hive).toMatchObject({ auth: 'KERBEROS', tls: undefined, kerberos: { keytab: { kind: 'file' }, serviceHost: 'hs2-1.cluster.internal', krb5Conf: '/etc/krb5.conf' } });
+  });
+
+  it('refuses Kerberos without a principal with a realm, without exactly one keytab, or with a keytab that is not one; never echoes it', () => {
+    const kerberos = { ...minimal, HIVE_AUTH: 'KERBEROS' };
+    expect(problemsOf(kerberos)).toEqual([
+      "HIVE_KERBEROS_PRINCIPAL: required when HIVE_AUTH is KERBEROS (the connector's own principal, e.g. svc-aml@EXAMPLE.COM) (got nothing)",
+      'HIVE_KERBEROS_KEYTAB: exactly one of HIVE_KERBEROS_KEYTAB (base64) and HIVE_KERBEROS_KEYTAB_FILE is required when HIVE_AUTH is KERBEROS (got nothing)',
+    ]);
+    expect(problemsOf({ ...kerberos, HIVE_KERBEROS_PRINCIPAL: 'svc-aml', HIVE_KERBEROS_KEYTAB: keytab })[0]).toMatch(/^HIVE_KERBEROS_PRINCIPAL: expected a principal name\/instance@REALM/);
+    expect(problemsOf({ ...kerberos, HIVE_KERBEROS_PRINCIPAL: 'svc@R', HIVE_KERBEROS_KEYTAB: keytab, HIVE_KERBEROS_KEYTAB_FILE: '/k' })[0]).toMatch(/^HIVE_KERBEROS_KEYTAB: exactly one of/);
+    const notKeytab = Buffer.from('password123').toString('base64');
+    const problems = problemsOf({ ...kerberos, HIVE_KERBEROS_PRINCIPAL: 'svc@R', HIVE_KERBEROS_KEYTAB: notKeytab });
+    expect(problems).toEqual(['HIVE_KERBEROS_KEYTAB: expected the base64 of a keytab file (it starts with the bytes 05 02) (got a value (hidden: secret))']);
   });
 });
