@@ -15,11 +15,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { stringify } from 'csv-stringify/sync';
 import hive from 'hive-driver';
-import { csvHeader, csvRows } from '../../app/src/formats/csv.js';
-import { resultColumns } from '../../app/src/hive/result-schema.js';
-import type { ThriftRowSet, ThriftTableSchema } from '../../app/src/hive/row-set.js';
+import type { ThriftTableSchema } from '../../app/src/hive/row-set.js';
 import { startAzurite } from '../lib/azurite.js';
 import { parseReadyLine, startChildService, tsxArgs, type ChildService } from '../lib/child-service.js';
 
@@ -51,7 +48,10 @@ const rate = (rows: number, s: number) => Math.round(rows / s);
 const fmt = (n: number) => n.toLocaleString('en');
 
 /** Fetches `sql` with hive-driver, handing each row set to `onRowSet`; returns rows and seconds. */
-async function fetchAll(listener: HiveReady['listeners'][number], sql: string, onRowSet: (rowSet: ThriftRowSet, schema: ThriftTableSchema) => void) {
+/** hive-driver's row set as this benchmark counts it. */
+type DriverRowSet = { columns?: Record<string, { values: unknown[] } | null>[] | null };
+
+async function fetchAll(listener: HiveReady['listeners'][number], sql: string, onRowSet: (rowSet: DriverRowSet, schema: ThriftTableSchema) => void) {
   const client = new hive.HiveClient(TCLIService, TCLIService_types);
   await client.connect({ host: listener.host, port: listener.port }, new hive.connections.TcpConnection(), new hive.auth.PlainTcpAuthentication(HIVE_USER));
   const session = await client.openSession({ client_protocol: TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
@@ -68,7 +68,7 @@ async function fetchAll(listener: HiveReady['listeners'][number], sql: string, o
   do {
     await operation.fetch(FETCH_NEXT);
     const schema = operation.getSchema() as ThriftTableSchema;
-    for (const rowSet of operation.getData() as ThriftRowSet[]) {
+    for (const rowSet of operation.getData() as DriverRowSet[]) {
       rows += rowSet.columns?.[0] ? Object.values(rowSet.columns[0]).find((v) => v?.values)?.values.length ?? 0 : 0;
       onRowSet(rowSet, schema);
     }
@@ -79,40 +79,6 @@ async function fetchAll(listener: HiveReady['listeners'][number], sql: string, o
   await session.close();
   client.close();
   return { rows, seconds: elapsed };
-}
-
-async function decodeComparison(listener: HiveReady['listeners'][number]): Promise<void> {
-  const rowSets: ThriftRowSet[] = [];
-  let schema!: ThriftTableSchema;
-  const fetched = await fetchAll(listener, SQL(SIZES[0]!), (rowSet, s) => {
-    rowSets.push(rowSet);
-    schema = s;
-  });
-  const columns = resultColumns(schema, '');
-  const types = columns;
-  // Warm both paths once so neither pays the JIT alone.
-  csvRows(rowSets[0]!, types);
-  const jsonResult = (rowSet: ThriftRowSet) => {
-    const fake = { getSchema: () => schema, getData: () => [rowSet] };
-    return new hive.HiveUtils(TCLIService_types).getResult(fake as never).getValue() as Record<string, unknown>[];
-  };
-  jsonResult(rowSets[0]!);
-
-  let bytesA = 0;
-  let start = process.hrtime.bigint();
-  for (const rowSet of rowSets) {
-    const objects = jsonResult(rowSet);
-    bytesA += Buffer.byteLength(stringify(objects, { header: false }));
-  }
-  const objectSeconds = seconds(start);
-  let bytesB = Buffer.byteLength(csvHeader(columns));
-  start = process.hrtime.bigint();
-  for (const rowSet of rowSets) bytesB += Buffer.byteLength(csvRows(rowSet, types).join(''));
-  const columnarSeconds = seconds(start);
-  console.log(`decode ${fmt(fetched.rows)} rows (${schema.columns.length} columns), already fetched:`);
-  console.log(`  object per row (JsonResult + csv-stringify): ${fmt(rate(fetched.rows, objectSeconds))} rows/s (${(bytesA / 1e6).toFixed(1)} MB)`);
-  console.log(`  columnar encoder:                            ${fmt(rate(fetched.rows, columnarSeconds))} rows/s (${(bytesB / 1e6).toFixed(1)} MB)`);
-  console.log(`  ratio columnar / object-per-row: ${(objectSeconds / columnarSeconds).toFixed(2)}x`);
 }
 
 function peakRssMb(pid: number): number {
@@ -213,7 +179,6 @@ export default async function run(): Promise<void> {
   ]);
   try {
     const listener = hiveStandIn.ready.listeners[0]!;
-    await decodeComparison(listener);
     const seed = JSON.parse(readFileSync(path.join(ROOT, 'scripts/enos-stand-in/seed.json'), 'utf8')) as { apps: { appKey: string; appSecret: string }[] };
     await endToEnd(listener, enos.ready.url, seed.apps[0]!, azurite.connectionString);
   } finally {

@@ -9,8 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { RunningQuery } from '../hive/query-runner.js';
 import type { CommittedExport, ExportFormat, ExportWriter } from '../storage/export-store.js';
-import { rowCount } from '../hive/row-set.js';
-import { csvHeader, csvRows } from '../formats/csv.js';
+import { CsvEncoder } from '../formats/csv-encoder.js';
+import type { BatchEncoder } from '../formats/encoder.js';
 
 export interface ExportLimits {
   maxRows: number;
@@ -43,50 +43,32 @@ export async function streamExport(options: {
   signal?: AbortSignal;
 }): Promise<ExportOutcome> {
   const { query, writer, limits } = options;
-  const types = query.columns;
+  const encoder: BatchEncoder = new CsvEncoder(query.columns, query.columns.map((column) => column.name));
   let rows = 0;
-  let csvBytes = 0;
   let truncated = false;
 
-  async function* csvChunks(): AsyncGenerator<Buffer> {
-    const header = Buffer.from(csvHeader(query.columns), 'utf8');
-    csvBytes += header.length;
-    yield header;
-    for await (const rowSet of query.rowSets()) {
-      const available = rowCount(rowSet);
-      if (available === 0) continue;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    yield* encoder.start();
+    for await (const batch of query.batches()) {
+      if (batch.rowCount === 0) continue;
       const remaining = limits.maxRows - rows;
       if (remaining <= 0) {
         truncated = true;
         return;
       }
-      const lines = csvRows(rowSet, types, remaining);
-      let chunk = Buffer.from(lines.join(''), 'utf8');
-      let taken = lines.length;
-      if (csvBytes + chunk.length > limits.maxBytes) {
-        // Keep whole rows only, up to the byte budget.
-        let budget = limits.maxBytes - csvBytes;
-        taken = 0;
-        for (const line of lines) {
-          const size = Buffer.byteLength(line, 'utf8');
-          if (size > budget) break;
-          budget -= size;
-          taken++;
-        }
-        chunk = Buffer.from(lines.slice(0, taken).join(''), 'utf8');
-        truncated = true;
-      }
-      if (available > remaining) truncated = true;
-      rows += taken;
-      csvBytes += chunk.length;
-      if (chunk.length > 0) yield chunk;
+      const encoded = encoder.encode(batch, remaining, limits.maxBytes);
+      rows += encoded.rows;
+      // Fewer rows than the batch had: a cap stopped the export at a row boundary.
+      if (encoded.rows < batch.rowCount) truncated = true;
+      yield* encoded.chunks;
       options.onProgress?.({ rows, bytes: writer.bytesWritten });
-      if (truncated) return;
+      if (truncated) break;
     }
+    yield* encoder.finish();
   }
 
   try {
-    const source = Readable.from(csvChunks(), { objectMode: false });
+    const source = Readable.from(chunks(), { objectMode: false });
     const streamOptions = options.signal ? { signal: options.signal } : {};
     if (options.format === 'csv.gz') await pipeline(source, createGzip({ level: 6 }), writer.stream, streamOptions);
     else await pipeline(source, writer.stream, streamOptions);

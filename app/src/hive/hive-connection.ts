@@ -17,6 +17,8 @@ export type HiveSession = Awaited<ReturnType<InstanceType<typeof hive.HiveClient
 
 export interface HiveConnection {
   readonly session: HiveSession;
+  /** thrift's generated client under hive-driver (fast-fetch.ts takes over its FetchResults decoding). */
+  readonly thriftClient: unknown;
   /** Rejects with the first connection-level error (socket reset, HTTP 401, close). */
   readonly broken: Promise<never>;
   /** Runs `call` with the configured per-call timeout, failing early if the connection breaks. */
@@ -135,6 +137,7 @@ export async function openHiveConnection(config: HiveConfig, configuration?: Rec
     );
     return {
       session,
+      thriftClient: client.getClient(),
       broken,
       call,
       async close() {

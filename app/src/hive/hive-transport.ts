@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
+import { FastFramedTransport } from './fast-fetch.js';
 import { binaryTransportOptions, hiveTlsOptions } from './hive-tls.js';
 import { basicCredentials, HiveHttpConnection, type HttpCredentials } from './http-connection.js';
 import { GssapiSaslProcess } from './kerberos/sasl-gssapi.js';
@@ -71,7 +72,8 @@ export function hiveTransport(config: HiveConfig, agent: http.Agent | undefined)
   return {
     connectionProvider: new hive.connections.TcpConnection(),
     authProvider,
-    options: { host: config.host, port: config.port, options: binaryTransportOptions(config) },
+    // NOSASL's provider names its own (buffered) transport, which wins over this one.
+    options: { host: config.host, port: config.port, options: { ...binaryTransportOptions(config), transport: FastFramedTransport } },
     prepare,
   };
 }

@@ -19,7 +19,9 @@ import type { Logger } from '../logger.js';
 import { readableHiveError } from './hive-error-text.js';
 import { checkHiveReady, openHiveConnection, type HiveConnection } from './hive-connection.js';
 import { resultColumns, type ResultColumn } from './result-schema.js';
-import { readRowSet, type ThriftRowSet, type ThriftTableSchema } from './row-set.js';
+import type { ColumnBatch } from './column-batch.js';
+import { installFastFetch } from './fast-fetch.js';
+import type { ThriftTableSchema } from './row-set.js';
 import { QUERY_LABELS, parseServerVersion, refusedSetting, sessionConfiguration, type QueryIdentity, type ServerVersion } from './session-settings.js';
 
 const { TCLIService_types } = hive.thrift;
@@ -43,8 +45,8 @@ export interface HiveStatus {
 export interface RunningQuery {
   /** The result's columns, named and typed as users see them (see result-schema.ts). */
   columns: ResultColumn[];
-  /** Row sets in order, each non-empty and checked; ends when Hive has no more rows. */
-  rowSets(): AsyncGenerator<ThriftRowSet>;
+  /** Decoded row sets in order, each non-empty and checked against the schema; ends when Hive has no more rows. */
+  batches(): AsyncGenerator<ColumnBatch>;
   /** Cancels on the server if still running, closes the operation and the session. */
   close(): Promise<void>;
 }
@@ -198,6 +200,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         clearTimeout(timer);
         throw toAppError(error, 'OpenSession');
       }
+      installFastFetch(connection.thriftClient);
       let operation: HiveOperation | undefined;
       let closed = false;
 
@@ -265,28 +268,32 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         if (!schema) throw new AppError('hive_error', 422, 'The statement returned no result set');
         const columns = resultColumns(schema, sql);
 
-        async function* rowSets(): AsyncGenerator<ThriftRowSet> {
+        async function* batches(): AsyncGenerator<ColumnBatch> {
           for (;;) {
-            const batch = op.getData() as ThriftRowSet[];
+            // fast-fetch.ts makes every FetchResults response's `results` a ColumnBatch.
+            const received = op.getData() as unknown as (ColumnBatch | undefined)[];
             op.flush();
-            // hive-driver's hasMoreRows looks only at `columns`, so it ends a serialized result
-            // after its first row set; the end of a result is an empty row set, which is what
-            // is checked here.
-            const read = batch.map((rowSet) => readRowSet(rowSet, columns.length));
-            const more = read.some((rowSet) => (rowSet.columns?.length ?? 0) > 0);
+            for (const batch of received) {
+              if (batch && batch.rowCount > 0 && batch.columns.length !== columns.length) {
+                throw new AppError('hive_error', 502, `Hive sent a result the connector cannot read (${batch.columns.length} columns for a schema of ${columns.length}); the export was stopped rather than left incomplete`);
+              }
+            }
+            // The end of a result is an empty row set (HiveServer2 always says hasMoreRows=false).
+            const read = received.filter((batch): batch is ColumnBatch => batch !== undefined && batch.rowCount > 0);
+            const more = read.length > 0;
             if (more && abort.aborted) throw abortError('fetch');
             // Ask for the next batch before handing this one out, so the server prepares it
             // while we encode and upload (one request in flight, so memory stays bounded).
             const next = more ? fetchNext() : undefined;
             next?.catch(() => undefined);
-            for (const rowSet of read) if ((rowSet.columns?.length ?? 0) > 0) yield rowSet;
+            yield* read;
             if (!next) return;
             await next;
           }
         }
         return {
           columns,
-          rowSets,
+          batches,
           close: async () => {
             abort.removeEventListener('abort', onAbort);
             await close();

@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HiveConfig } from '../../../app/src/config/config.js';
 import { AppError } from '../../../app/src/errors.js';
-import { rowCount } from '../../../app/src/hive/row-set.js';
 import { checkHiveReady } from '../../../app/src/hive/hive-connection.js';
 import { createQueryRunner } from '../../../app/src/hive/query-runner.js';
 import { createLogger } from '../../../app/src/logger.js';
@@ -67,8 +66,8 @@ describe.each([
     });
     let rows = 0;
     let batches = 0;
-    for await (const rowSet of query.rowSets()) {
-      rows += rowCount(rowSet);
+    for await (const batch of query.batches()) {
+      rows += batch.rowCount;
       batches++;
     }
     await query.close();
@@ -117,7 +116,7 @@ describe('query runner failures', () => {
       const runner = createQueryRunner(configFor(listenerOf('binary', 'PLAIN'), { queryTimeoutMs: 1_000, fetchSize: 100 }), logger);
       const query = await runner.start("SELECT asset_id, 'slow_fetch_probe' AS p FROM enos.measurement", { signal: new AbortController().signal });
       const drained = (async () => {
-        for await (const rowSet of query.rowSets()) void rowSet;
+        for await (const batch of query.batches()) void batch;
       })();
       await expectAppError(drained, 'hive_error', /^The export did not finish within the time limit/);
       await query.close();

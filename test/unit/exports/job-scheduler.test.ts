@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../app/src/errors.js';
 import { ExportService, ownerIdOf } from '../../../app/src/exports/export-service.js';
 import { JobScheduler } from '../../../app/src/exports/job-scheduler.js';
+import type { ColumnBatch } from '../../../app/src/hive/column-batch.js';
 import type { QueryRunner, RunningQuery } from '../../../app/src/hive/query-runner.js';
 import type { JobPatch, JobStore } from '../../../app/src/jobs/job-store.js';
 import { createMemoryJobStore } from '../../../app/src/jobs/memory-job-store.js';
@@ -18,6 +19,17 @@ import type { CommittedExport, ExportStore, StoredExportRef } from '../../../app
 const user = { userId: 'u-1', userName: 'Demo', organizationId: 'org-1' };
 const columns = [{ name: 'n', type: 'int', typeId: 3, nullable: true as const }];
 const wideColumns = [{ name: 's', type: 'string', typeId: 7, nullable: true as const }];
+const NO_NULLS = new Uint8Array(1);
+/** 1,000 INT rows numbered from b·1000. */
+const intBatch = (b: number): ColumnBatch => ({
+  rowCount: 1000,
+  columns: [{ kind: 'int32', values: Int32Array.from({ length: 1000 }, (_, i) => b * 1000 + i), nulls: NO_NULLS }],
+});
+/** 1,000 rows of 200 characters. */
+const wideBatch: ColumnBatch = {
+  rowCount: 1000,
+  columns: [{ kind: 'string', data: Buffer.alloc(200, 'x'), starts: new Int32Array(1000), lengths: new Int32Array(1000).fill(200), nulls: NO_NULLS }],
+};
 
 /**
  * A runner whose query yields `batches` row sets of 1,000 INT rows each, or with `wideRows` of
@@ -28,13 +40,12 @@ function fakeRunner(batches: number, options: { failAt?: number; wideRows?: bool
     async start(_sql, { signal }): Promise<RunningQuery> {
       return {
         columns: options.wideRows ? wideColumns : columns,
-        async *rowSets() {
+        async *batches() {
           for (let b = 0; b < batches; b++) {
             if (signal.aborted) throw new AppError('conflict', 409, 'The export was cancelled');
             if (b === options.failAt) throw new AppError('hive_error', 422, 'FAILED: injected');
             options.onBatch?.(b);
-            if (options.wideRows) yield { columns: [{ stringVal: { values: Array.from({ length: 1000 }, () => 'x'.repeat(200)), nulls: Buffer.alloc(0) } }] };
-            else yield { columns: [{ i32Val: { values: Array.from({ length: 1000 }, (_, i) => b * 1000 + i), nulls: Buffer.alloc(0) } }] };
+            yield options.wideRows ? wideBatch : intBatch(b);
             await new Promise((resolve) => setImmediate(resolve));
           }
         },

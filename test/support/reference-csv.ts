@@ -1,8 +1,8 @@
 /**
- * Turns HiveServer2's columnar row sets straight into RFC 4180 CSV text, without building an
- * object per row (hive-driver's JsonResult does that, and it is the slow part of an export:
- * see `npm run bench`). Each column is formatted once into an array of ready-to-join fields,
- * then rows are joined; NULL is an empty field, an empty string is `""` so the two stay apart.
+ * The reference CSV encoder: the connector's encoder before the fast decoder (issue 13), over
+ * the row sets thrift's generated decoder builds. The property test holds the fast path
+ * (rowset-decoder.ts + formats/csv-encoder.ts) to it byte for byte; nothing in the product uses
+ * it. Each column is formatted once into an array of ready-to-join fields, then rows are joined; NULL is an empty field, an empty string is `""` so the two stay apart.
  * The one exception: in a one-column result a NULL is `""` too, because an empty field would be
  * an empty line, which pandas and other readers skip (rows would silently go missing).
  *
@@ -14,9 +14,37 @@
  * intervals and TIMESTAMP WITH LOCAL TIME ZONE as Hive's text, booleans as true/false.
  */
 
-import type { Int64Like, ThriftColumn, ThriftRowSet, ValuesWithNulls } from '../hive/row-set.js';
-import { rowCount } from '../hive/row-set.js';
-import { TYPE_ID as TYPE } from '../hive/result-schema.js';
+import { TYPE_ID as TYPE } from '../../app/src/hive/result-schema.js';
+
+/** The parts of thrift's generated TRowSet / TColumn objects the reference reads. */
+export interface Int64Like {
+  buffer: Buffer;
+  offset?: number;
+}
+export interface ValuesWithNulls<T> {
+  values: T[];
+  nulls: Buffer;
+}
+export interface ThriftColumn {
+  boolVal?: ValuesWithNulls<boolean> | null;
+  byteVal?: ValuesWithNulls<number> | null;
+  i16Val?: ValuesWithNulls<number> | null;
+  i32Val?: ValuesWithNulls<number> | null;
+  i64Val?: ValuesWithNulls<Int64Like | number | bigint> | null;
+  doubleVal?: ValuesWithNulls<number> | null;
+  stringVal?: ValuesWithNulls<string> | null;
+  binaryVal?: ValuesWithNulls<Buffer> | null;
+}
+export interface ThriftRowSet {
+  columns?: ThriftColumn[] | null;
+}
+
+export function rowCount(rowSet: ThriftRowSet): number {
+  const first = rowSet.columns?.[0];
+  if (!first) return 0;
+  const data = first.stringVal ?? first.i64Val ?? first.i32Val ?? first.doubleVal ?? first.boolVal ?? first.i16Val ?? first.byteVal ?? first.binaryVal;
+  return data?.values.length ?? 0;
+}
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
@@ -60,8 +88,8 @@ const isNull = (nulls: Buffer, index: number): boolean => {
   return byte !== undefined && (byte & (1 << (index & 7))) !== 0;
 };
 
-function int64Text(value: Int64Like | number): string {
-  if (typeof value === 'number') return String(value);
+function int64Text(value: Int64Like | number | bigint): string {
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return value.buffer.readBigInt64BE(value.offset ?? 0).toString();
 }
 
