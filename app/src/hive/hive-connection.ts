@@ -8,6 +8,7 @@
 import http from 'node:http';
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
+import { withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 
 const { TCLIService, TCLIService_types } = hive.thrift;
@@ -78,11 +79,8 @@ function socketsOf(config: HiveConfig) {
 }
 
 function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number, extra?: Promise<never>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError('hive_unavailable', 503, `Hive did not answer ${what} within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race(extra ? [promise, timeout, extra] : [promise, timeout]).finally(() => clearTimeout(timer));
+  const reason = () => new AppError('hive_unavailable', 503, `Hive did not answer ${what} within ${timeoutMs} ms`);
+  return withDeadline(timeoutMs, () => (extra ? Promise.race([promise, extra]) : promise), { reason });
 }
 
 export async function openHiveConnection(config: HiveConfig): Promise<HiveConnection> {

@@ -7,6 +7,7 @@
  */
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
+import { startDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import type { ThriftRowSet, ThriftTableSchema } from './row-set.js';
 import type { Logger } from '../logger.js';
@@ -94,25 +95,34 @@ export async function waitForOperation(
 export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunner {
   return {
     async start(sql, { signal, onRunning }) {
-      const deadline = AbortSignal.timeout(config.queryTimeoutMs);
-      const abort = AbortSignal.any([signal, deadline]);
+      // A timer of our own, cleared on close: an AbortSignal.timeout inside AbortSignal.any can be
+      // garbage-collected before it fires (nodejs/node#57736).
+      const deadline = startDeadline(config.queryTimeoutMs, { parent: signal });
+      const abort = deadline.signal;
       const limit = config.queryTimeoutMs >= 60_000 ? `${Math.round(config.queryTimeoutMs / 60_000)} min` : `${Math.round(config.queryTimeoutMs / 1000)} s`;
       // The limit covers the whole run: while Hive computes, and while its rows are fetched.
       const abortError = (phase: 'query' | 'fetch' = 'query') => {
-        if (!deadline.aborted) return new AppError('conflict', 409, 'The export was cancelled');
+        if (!deadline.expired) return new AppError('conflict', 409, 'The export was cancelled');
         return phase === 'query'
           ? new AppError('hive_error', 422, `The query did not finish within the time limit (${limit})`)
           : new AppError('hive_error', 422, `The export did not finish within the time limit (${limit}): Hive ran the query, but fetching its rows took longer`);
       };
 
-      if (abort.aborted) throw abortError();
-      const connection = await openHiveConnection(config);
+      if (abort.aborted) {
+        deadline.clear();
+        throw abortError();
+      }
+      const connection = await openHiveConnection(config).catch((error: unknown) => {
+        deadline.clear();
+        throw error;
+      });
       let operation: HiveOperation | undefined;
       let closed = false;
 
       const close = async () => {
         if (closed) return;
         closed = true;
+        deadline.clear();
         if (operation) {
           const op = operation;
           if (!op.finished() || abort.aborted) await connection.call('CancelOperation', () => op.cancel(), 10_000).catch(() => undefined);
@@ -121,7 +131,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         await connection.close();
       };
       const onAbort = () => {
-        logger.info({ reason: deadline.aborted ? 'timeout' : 'cancelled' }, 'cancelling Hive operation');
+        logger.info({ reason: deadline.expired ? 'timeout' : 'cancelled' }, 'cancelling Hive operation');
         if (operation) void connection.call('CancelOperation', () => operation!.cancel(), 10_000).catch(() => undefined);
       };
       abort.addEventListener('abort', onAbort, { once: true });
