@@ -246,11 +246,11 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
       guarded(async () => {
         const stranded: ExportJob[] = [];
         for await (const job of queryJobs(`${ACTIVE_FILTER} and ${odata`instanceId eq ${instanceId}`}`)) stranded.push(job);
-        let marked = 0;
+        const marked: string[] = [];
         for (const job of stranded) {
           // Conditional, so a job another writer finished meanwhile keeps its real outcome.
           const updated = await update(job.ownerId, job.id, interruptedPatch(now), now, ACTIVE_STATUSES);
-          if (updated) marked++;
+          if (updated) marked.push(job.id);
         }
         return marked;
       }),
