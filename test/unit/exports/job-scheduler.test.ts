@@ -667,16 +667,15 @@ describe('job scheduler', () => {
 
     it('leaves alone a job whose rows keep flowing, however long it runs in all', async () => {
       let now = T0;
-      let scheduler!: JobScheduler;
       // Every batch takes most of the streaming limit; the export as a whole takes many limits.
       const slow = fakeRunner(8, {
         onBatch: () => {
           now = new Date(now.getTime() + STALL_LIMITS.streaming * 0.75);
-          void scheduler.heartbeat();
+          void parts.scheduler.heartbeat();
         },
       });
       const parts = setup(slow, { clock: () => now });
-      scheduler = parts.scheduler;
+      const { scheduler } = parts;
       await scheduler.start();
       const { job } = await parts.service.submit(user, { sql: 'SELECT n' });
       await scheduler.whenIdle();
