@@ -1,0 +1,173 @@
+/**
+ * The local stack (`npm start`'s script) the way people treat it, in one scratch data folder:
+ * - Ctrl-C in the terminal (SIGINT to the whole foreground process group) during an export
+ *   stops the connector before the stand-ins, so the export ends `interrupted`, with no error
+ *   logged, instead of failing on a Hive that went first;
+ * - started again, every service gets the port it had, so a download URL copied before the
+ *   restart still downloads after it; a recorded port that something else took is given up for
+ *   a free one, and the others stay;
+ * - a child that dies (`kill -9` of the connector) is named, and the stack stops.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startChildService, tsxArgs, type ChildService } from '../../scripts/lib/child-service.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DATA = mkdtempSync(path.join(tmpdir(), 'e2e-local-stack-'));
+
+interface Stack {
+  service: ChildService<{ url: string; adminUrl: string }>;
+  /** Every line the stack and its forwarded children printed so far. */
+  output: string[];
+}
+
+const stacks: Stack[] = [];
+afterAll(async () => {
+  await Promise.all(stacks.map((stack) => stack.service.stop(30_000)));
+});
+
+/** Starts the stack in a process group of its own, as a terminal runs `npm start` in the foreground. */
+async function startStack(): Promise<Stack> {
+  const output: string[] = [];
+  let url: string | undefined;
+  const service = await startChildService<{ url: string; adminUrl: string }>({
+    name: 'local-stack',
+    command: process.execPath,
+    args: tsxArgs(path.join(ROOT, 'scripts/local-stack.ts')),
+    env: { ...process.env, PORT: '0', HIVE_SEED_ROWS: '20000', HIVE_FETCH_SIZE: '100', LOCAL_STACK_DIR: DATA, LOG_LEVEL: 'warn' },
+    ownProcessGroup: true,
+    timeoutMs: 180_000,
+    forwardTo: new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        // startChildService prefixes each forwarded line with the child's name.
+        output.push(...chunk.toString('utf8').split('\n').filter(Boolean).map((line) => line.replace(/^\[local-stack\] /, '')));
+        callback();
+      },
+    }),
+    readyWhen: (line) => {
+      const ready = /^Connector ready at (http:\/\/\S+)$/.exec(line);
+      if (ready) url = ready[1];
+      const admin = /fault hooks.*: (http:\/\/\S+)$/.exec(line);
+      return url && admin ? { url, adminUrl: admin[1]! } : undefined;
+    },
+  });
+  const stack = { service, output };
+  stacks.push(stack);
+  return stack;
+}
+
+/** Ctrl-C in a terminal: SIGINT to every process of the foreground group. */
+async function pressCtrlC(stack: Stack): Promise<number | null> {
+  process.kill(-stack.service.child.pid!, 'SIGINT');
+  return (await stack.service.exited).code;
+}
+
+const readJson = (file: string) => JSON.parse(readFileSync(path.join(DATA, file), 'utf8')) as Record<string, any>;
+
+async function api(stack: Stack, method: string, route: string, token?: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${stack.service.ready.url}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return response.json();
+}
+
+async function waitForJob(stack: Stack, token: string, id: string, done: (job: any) => boolean): Promise<any> {
+  for (let i = 0; ; i++) {
+    const job = await api(stack, 'GET', `/api/v1/exports/${id}`, token);
+    if (done(job)) return job;
+    if (i > 1_200) throw new Error(`export ${id} never got there: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the local stack', () => {
+  let token: string;
+  let interruptedId: string;
+  let copiedUrl: string;
+  let copiedBody: string;
+  let portsBefore: Record<string, number>;
+
+  it('on Ctrl-C during an export stops the connector before the stand-ins, and the export ends interrupted', { timeout: 300_000 }, async () => {
+    const stack = await startStack();
+    token = (await api(stack, 'POST', '/api/v1/sessions', undefined, { username: 'demo', password: 'demo-password' })).token;
+    const small = await api(stack, 'POST', '/api/v1/exports', token, { sql: 'SELECT asset_id, name FROM enos.asset ORDER BY asset_id' });
+    const done = await waitForJob(stack, token, small.id, (job) => job.status === 'succeeded');
+    copiedUrl = done.downloadUrl;
+    copiedBody = await (await fetch(copiedUrl)).text();
+    expect(copiedBody).toMatch(/^asset_id,name\r\n/);
+
+    // Rows trickle in (a delayed fetch every 100 rows): the export is mid-stream at Ctrl-C.
+    const fault = await fetch(`${stack.service.ready.adminUrl}/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'delay', match: 'ctrl_c_probe', ms: 500, during: 'fetch' }),
+    });
+    expect(fault.status).toBe(201);
+    const long = await api(stack, 'POST', '/api/v1/exports', token, { sql: "SELECT *, 'ctrl_c_probe' AS probe FROM enos.measurement" });
+    interruptedId = long.id;
+    await waitForJob(stack, token, long.id, (job) => job.status === 'running' && job.progress.rows > 0);
+    portsBefore = readJson('ports.json');
+
+    expect(await pressCtrlC(stack)).toBe(0);
+    const stopped = (name: string) => stack.output.indexOf(`  ${name} stopped`);
+    expect(stopped('connector')).toBeGreaterThan(-1);
+    expect(stopped('connector')).toBeLessThan(stopped('hive'));
+    expect(stopped('connector')).toBeLessThan(stopped('enos'));
+    expect(stopped('hive')).toBeLessThan(stopped('azurite'));
+    // Nothing logged at error level (pino 50) or worse: no Hive failure, no stack trace.
+    expect(stack.output.filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
+  });
+
+  it('started again, keeps every port, so the URL copied before still downloads, and shows the export interrupted', { timeout: 300_000 }, async () => {
+    const stack = await startStack();
+    expect(readJson('ports.json')).toEqual(portsBefore);
+    expect(new URL(copiedUrl).port).toBe(String(portsBefore['azurite-blob']));
+    const download = await fetch(copiedUrl);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe(copiedBody);
+
+    const job = await api(stack, 'GET', `/api/v1/exports/${interruptedId}`, token);
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'interrupted', message: expect.stringMatching(/again/) } });
+  });
+
+  it('says so and stops when a child dies, e.g. a kill -9 of the connector', { timeout: 120_000 }, async () => {
+    const stack = stacks.at(-1)!;
+    const { pids } = readJson('stack.json') as { pids: Record<string, number> };
+    process.kill(pids.connector!, 'SIGKILL');
+    const { code } = await stack.service.exited;
+    expect(code).toBe(1);
+    expect(stack.output).toContain(`The connector (pid ${pids.connector}) exited unexpectedly (signal SIGKILL); stopping the stack.`);
+    for (const name of ['azurite', 'hive', 'enos']) expect(alive(pids[name]!), `${name} still runs`).toBe(false);
+  });
+
+  it('gives a service whose recorded port something else took a free one, and keeps the others', { timeout: 300_000 }, async () => {
+    const taken = readJson('ports.json').enos as number;
+    const squatter: Server = createServer();
+    await new Promise<void>((resolve) => squatter.listen(taken, '127.0.0.1', resolve));
+    try {
+      const stack = await startStack();
+      const ports = readJson('ports.json');
+      expect(ports.enos).not.toBe(taken);
+      expect({ ...ports, enos: taken }).toEqual(portsBefore);
+      expect(await pressCtrlC(stack)).toBe(0);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+});
