@@ -8,12 +8,13 @@
  *   a free one, and the others stay;
  * - a child that dies (`kill -9` of the connector) is named, and the stack stops.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startChildService, tsxArgs, type ChildService } from '../../scripts/lib/child-service.js';
 
@@ -69,6 +70,17 @@ async function pressCtrlC(stack: Stack): Promise<number | null> {
 
 const readJson = (file: string) => JSON.parse(readFileSync(path.join(DATA, file), 'utf8')) as Record<string, any>;
 
+/** A job as the stack's SQLite job store holds it, read while no stack runs. */
+function storedJob(id: string): { status: string; error: { code: string } | null } {
+  const db = new Database(path.join(DATA, 'jobs.sqlite'), { readonly: true });
+  try {
+    const row = db.prepare<[string], { status: string; error: string | null }>('SELECT status, error FROM export_jobs WHERE id = ?').get(id)!;
+    return { status: row.status, error: row.error === null ? null : (JSON.parse(row.error) as { code: string }) };
+  } finally {
+    db.close();
+  }
+}
+
 async function api(stack: Stack, method: string, route: string, token?: string, body?: unknown): Promise<any> {
   const response = await fetch(`${stack.service.ready.url}${route}`, {
     method,
@@ -122,9 +134,10 @@ describe('the local stack', () => {
     const long = await api(stack, 'POST', '/api/v1/exports', token, { sql: "SELECT *, 'ctrl_c_probe' AS probe FROM enos.measurement" });
     interruptedId = long.id;
     await waitForJob(stack, token, long.id, (job) => job.status === 'running' && job.progress.rows > 0);
-    portsBefore = readJson('ports.json');
+    portsBefore = existsSync(path.join(DATA, 'ports.json')) ? readJson('ports.json') : {};
 
     expect(await pressCtrlC(stack)).toBe(0);
+    expect(storedJob(long.id)).toEqual({ status: 'failed', error: expect.objectContaining({ code: 'interrupted' }) });
     const stopped = (name: string) => stack.output.indexOf(`  ${name} stopped`);
     expect(stopped('connector')).toBeGreaterThan(-1);
     expect(stopped('connector')).toBeLessThan(stopped('hive'));
