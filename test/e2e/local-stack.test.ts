@@ -8,64 +8,75 @@
  *   a free one, and the others stay;
  * - a child that dies (`kill -9` of the connector) is named, and the stack stops.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startChildService, tsxArgs, type ChildService } from '../../scripts/lib/child-service.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DATA = mkdtempSync(path.join(tmpdir(), 'e2e-local-stack-'));
 
 interface Stack {
-  service: ChildService<{ url: string; adminUrl: string }>;
+  child: ChildProcess;
+  ready: { url: string; adminUrl: string };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Every line the stack and its forwarded children printed so far. */
   output: string[];
 }
 
 const stacks: Stack[] = [];
 afterAll(async () => {
-  await Promise.all(stacks.map((stack) => stack.service.stop(30_000)));
+  for (const stack of stacks) {
+    if (stack.child.exitCode === null && stack.child.signalCode === null) stack.child.kill('SIGTERM');
+    await stack.exited;
+  }
 });
 
-/** Starts the stack in a process group of its own, as a terminal runs `npm start` in the foreground. */
+/**
+ * Starts the stack as a terminal runs `npm start` in the foreground: in a process group of its
+ * own (spawned here with plain child_process, so the test does not rest on the code under test).
+ */
 async function startStack(): Promise<Stack> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/local-stack.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HIVE_SEED_ROWS: '20000', HIVE_FETCH_SIZE: '100', LOCAL_STACK_DIR: DATA, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const output: string[] = [];
   let url: string | undefined;
-  const service = await startChildService<{ url: string; adminUrl: string }>({
-    name: 'local-stack',
-    command: process.execPath,
-    args: tsxArgs(path.join(ROOT, 'scripts/local-stack.ts')),
-    env: { ...process.env, PORT: '0', HIVE_SEED_ROWS: '20000', HIVE_FETCH_SIZE: '100', LOCAL_STACK_DIR: DATA, LOG_LEVEL: 'warn' },
-    ownProcessGroup: true,
-    timeoutMs: 180_000,
-    forwardTo: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        // startChildService prefixes each forwarded line with the child's name.
-        output.push(...chunk.toString('utf8').split('\n').filter(Boolean).map((line) => line.replace(/^\[local-stack\] /, '')));
-        callback();
-      },
-    }),
-    readyWhen: (line) => {
-      const ready = /^Connector ready at (http:\/\/\S+)$/.exec(line);
-      if (ready) url = ready[1];
-      const admin = /fault hooks.*: (http:\/\/\S+)$/.exec(line);
-      return url && admin ? { url, adminUrl: admin[1]! } : undefined;
-    },
+  const ready = new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
+    const onLine = (line: string) => {
+      output.push(line);
+      url ??= /^Connector ready at (http:\/\/\S+)$/.exec(line)?.[1];
+      const adminUrl = /fault hooks.*: (http:\/\/\S+)$/.exec(line)?.[1];
+      if (url && adminUrl) resolve({ url, adminUrl });
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
+    void exited.then(({ code }) => reject(new Error(`the stack exited (code ${code}) before it was ready:\n${output.slice(-20).join('\n')}`)));
   });
-  const stack = { service, output };
+  const stack = { child, ready: await withTimeout(ready, 180_000, 'the stack to be ready'), exited, output };
   stacks.push(stack);
   return stack;
 }
 
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`gave up waiting for ${what} after ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Ctrl-C in a terminal: SIGINT to every process of the foreground group. */
 async function pressCtrlC(stack: Stack): Promise<number | null> {
-  process.kill(-stack.service.child.pid!, 'SIGINT');
-  return (await stack.service.exited).code;
+  process.kill(-stack.child.pid!, 'SIGINT');
+  return (await withTimeout(stack.exited, 60_000, 'the stack to stop')).code;
 }
 
 const readJson = (file: string) => JSON.parse(readFileSync(path.join(DATA, file), 'utf8')) as Record<string, any>;
@@ -82,7 +93,7 @@ function storedJob(id: string): { status: string; error: { code: string } | null
 }
 
 async function api(stack: Stack, method: string, route: string, token?: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${stack.service.ready.url}${route}`, {
+  const response = await fetch(`${stack.ready.url}${route}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
@@ -125,7 +136,7 @@ describe('the local stack', () => {
     expect(copiedBody).toMatch(/^asset_id,name\r\n/);
 
     // Rows trickle in (a delayed fetch every 100 rows): the export is mid-stream at Ctrl-C.
-    const fault = await fetch(`${stack.service.ready.adminUrl}/faults`, {
+    const fault = await fetch(`${stack.ready.adminUrl}/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ kind: 'delay', match: 'ctrl_c_probe', ms: 500, during: 'fetch' }),
@@ -163,7 +174,7 @@ describe('the local stack', () => {
     const stack = stacks.at(-1)!;
     const { pids } = readJson('stack.json') as { pids: Record<string, number> };
     process.kill(pids.connector!, 'SIGKILL');
-    const { code } = await stack.service.exited;
+    const { code } = await withTimeout(stack.exited, 60_000, 'the stack to stop');
     expect(code).toBe(1);
     expect(stack.output).toContain(`The connector (pid ${pids.connector}) exited unexpectedly (signal SIGKILL); stopping the stack.`);
     for (const name of ['azurite', 'hive', 'enos']) expect(alive(pids[name]!), `${name} still runs`).toBe(false);
