@@ -187,11 +187,11 @@ describe('the local stack', () => {
 
   it('started again, keeps every port, so the URL copied before still downloads, and shows the export interrupted', { timeout: 300_000 }, async () => {
     const stack = await startStack();
+    const download = await fetch(copiedUrl).catch((error: unknown) => error as Error);
+    expect(download instanceof Response ? download.status : String(download), 'the URL copied before the restart').toBe(200);
+    expect(await (download as Response).text()).toBe(copiedBody);
     expect(readJson('ports.json')).toEqual(portsBefore);
     expect(new URL(copiedUrl).port).toBe(String(portsBefore['azurite-blob']));
-    const download = await fetch(copiedUrl);
-    expect(download.status).toBe(200);
-    expect(await download.text()).toBe(copiedBody);
 
     const job = await api(stack, 'GET', `/api/v1/exports/${interruptedId}`, token);
     expect(job).toMatchObject({ status: 'failed', error: { code: 'interrupted', message: expect.stringMatching(/again/) } });
@@ -199,7 +199,7 @@ describe('the local stack', () => {
 
   it('says so and stops when a child dies, e.g. a kill -9 of the connector', { timeout: 120_000 }, async () => {
     const stack = stacks.at(-1)!;
-    const { pids } = readJson('stack.json') as { pids: Record<string, number> };
+    const pids = childrenOf(stack.child.pid!);
     process.kill(pids.connector!, 'SIGKILL');
     const { code } = await withTimeout(stack.exited, 60_000, 'the stack to stop');
     expect(code).toBe(1);
