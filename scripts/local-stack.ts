@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createCleanupRuntime } from '../cleanup-function/src/clients.js';
 import { loadCleanupConfig } from '../cleanup-function/src/config.js';
+import { withDeadline } from '../app/src/deadline.js';
 import { startCleanupSchedule } from '../cleanup-function/src/local-schedule.js';
 import { buildWeb } from './build-web.js';
 import { startAzurite } from './lib/azurite.js';
@@ -249,9 +250,13 @@ async function main(): Promise<void> {
     const readyUrl = `${connector.ready.url}/readyz`;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const response = await fetch(readyUrl).catch(() => undefined);
-      if (response?.ok) break;
-      if (Date.now() > deadline) throw new Error(`the connector did not become ready: ${response ? await response.text() : 'no answer'}`);
+      // Each probe has its own deadline: a connector that accepts and never answers must not hold the start.
+      const probe = await withDeadline(10_000, async (signal) => {
+        const response = await fetch(readyUrl, { signal });
+        return { ok: response.ok, text: await response.text() };
+      }).catch(() => undefined);
+      if (probe?.ok) break;
+      if (Date.now() > deadline) throw new Error(`the connector did not become ready: ${probe ? probe.text : 'no answer'}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
