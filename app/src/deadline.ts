@@ -28,10 +28,14 @@ export interface Deadline {
 }
 
 const timeoutReason = (ms: number) => new DOMException(`The operation was aborted due to timeout (${ms} ms)`, 'TimeoutError');
+/** setTimeout fires at once for anything longer (a 32-bit signed delay). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Starts a deadline of `ms` milliseconds; the caller must `clear()` it when the work ends. */
 export function startDeadline(ms: number, options: DeadlineOptions = {}): Deadline {
-  if (!Number.isFinite(ms) || ms < 0) throw new Error(`deadline ${ms} ms is invalid; expected a number of milliseconds ≥ 0`);
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIMER_MS) {
+    throw new Error(`deadline ${ms} ms is invalid; expected a number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+  }
   const controller = new AbortController();
   const { parent } = options;
   let expired = false;

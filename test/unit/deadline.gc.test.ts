@@ -52,6 +52,11 @@ describe('startDeadline', () => {
     expect(cancelled.expired).toBe(false);
   });
 
+  it('refuses a delay a timer cannot hold (it would fire at once)', () => {
+    expect(() => startDeadline(2 ** 31)).toThrow(/from 0 to 2147483647/);
+    expect(() => startDeadline(-1)).toThrow(/invalid/);
+  });
+
   it('once cleared, neither fires nor follows the parent', async () => {
     const parent = new AbortController();
     const deadline = startDeadline(10, { parent: parent.signal });
