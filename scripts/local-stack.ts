@@ -2,12 +2,18 @@
  * `npm start`: the whole system on loopback with embedded defaults — Azurite (blob + table), the
  * HiveServer2 stand-in, the EnOS identity stand-in, the connector and the cleanup schedule.
  * Waits until the connector's /readyz is green, prints where to click and the demo account,
- * and on Ctrl-C stops everything it started, newest first.
+ * and on Ctrl-C stops everything it started, newest first: the connector before the stand-ins,
+ * so an export still running ends `interrupted` rather than failing on a Hive that went first.
+ * The children run in process groups of their own for that: the terminal's SIGINT reaches only
+ * this process. Should a child die on its own (a crash, a `kill -9`), the stack says which and
+ * stops.
  *
  * Fixed points (see DESIGN.md): PORT sets the connector's port (default 8080), every other
- * service takes a free port, HIVE_SEED_ROWS sets the size of enos.measurement, and the ready line
- * is exactly `Connector ready at http://127.0.0.1:<port>`. LOCAL_STACK_DIR moves the data folder
- * (default .local/), which the end-to-end tests use to start from nothing.
+ * service takes a free port — the one it had last time when that is free, recorded in
+ * <data folder>/ports.json, so a download URL copied before a restart still works after it —
+ * HIVE_SEED_ROWS sets the size of enos.measurement, and the ready line is exactly
+ * `Connector ready at http://127.0.0.1:<port>`. LOCAL_STACK_DIR moves the data folder (default
+ * .local/), which the end-to-end tests use to start from nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -17,10 +23,12 @@ import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createCleanupRuntime } from '../cleanup-function/src/clients.js';
 import { loadCleanupConfig } from '../cleanup-function/src/config.js';
+import { withDeadline } from '../app/src/deadline.js';
 import { startCleanupSchedule } from '../cleanup-function/src/local-schedule.js';
 import { buildWeb } from './build-web.js';
 import { startAzurite } from './lib/azurite.js';
-import { parseReadyLine, startChildService, tsxArgs, type ChildService } from './lib/child-service.js';
+import { parseReadyLine, startChildService, tsxArgs, type ChildExit, type ChildService } from './lib/child-service.js';
+import { openPortBook } from './lib/local-ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the stack keeps its data; tests point it at a scratch folder. */
@@ -28,6 +36,10 @@ const LOCAL = path.resolve(ROOT, process.env.LOCAL_STACK_DIR ?? '.local');
 const EXPORTS_CONTAINER = 'exports';
 /** Where a running stack says how to reach it (npm run cleanup reads it); removed on stop. */
 const STACK_FILE = path.join(LOCAL, 'stack.json');
+/** The ports the services had last time, offered to them again. */
+const PORTS_FILE = path.join(LOCAL, 'ports.json');
+/** The connector's own shutdown gives up after 20 s (app/src/main.ts); wait that long before SIGKILL. */
+const CONNECTOR_STOP_GRACE_MS = 25_000;
 
 interface LocalSecrets {
   sessionSigningKey: string;
@@ -71,6 +83,7 @@ async function main(): Promise<void> {
   const secrets = await localSecrets();
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const started: { name: string; stop: () => Promise<void> }[] = [];
+  const ports = await openPortBook(PORTS_FILE);
 
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -78,7 +91,10 @@ async function main(): Promise<void> {
     stopping = true;
     log('Stopping...');
     for (const service of started.reverse()) {
-      await service.stop().catch((error: unknown) => log(`could not stop ${service.name}: ${String(error)}`));
+      await service.stop().then(
+        () => log(`  ${service.name} stopped`),
+        (error: unknown) => log(`  could not stop ${service.name}: ${String(error)}`),
+      );
     }
     log('Stopped.');
     process.exit(code);
@@ -86,46 +102,92 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
+  /** A child that exits while the stack runs leaves it half working: say which, and stop the rest. */
+  const watch = (name: string, pid: number | undefined, exited: Promise<ChildExit>) => {
+    void exited.then(({ code, signal }) => {
+      if (stopping) return;
+      log(`The ${name} (pid ${pid}) exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); stopping the stack.`);
+      void stopAll(1);
+    });
+  };
+
+  /**
+   * Starts a service on the ports it had last time (those still free). Should one be taken
+   * between that check and the start, once more on free ports.
+   */
+  const onRecordedPorts = async <T>(names: string[], start: (offered: Record<string, number>) => Promise<T>): Promise<T> => {
+    const offered = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await ports.offer(name)] as const)));
+    try {
+      return await start(offered);
+    } catch (error) {
+      if (!String(error).includes('EADDRINUSE') || Object.values(offered).every((port) => port === 0)) throw error;
+      log(`  a recorded port of ${names.join(', ')} was taken meanwhile; taking free ones`);
+      return start(Object.fromEntries(names.map((name) => [name, 0])));
+    }
+  };
+
   try {
     log('Building the web page...');
     await buildWeb();
     log('Starting Azurite (blob + table)...');
-    const azurite = await startAzurite({ location: path.join(LOCAL, 'azurite') });
+    const azurite = await onRecordedPorts(['azurite-blob', 'azurite-queue', 'azurite-table'], (offered) =>
+      startAzurite({
+        location: path.join(LOCAL, 'azurite'),
+        ports: { blob: offered['azurite-blob'], queue: offered['azurite-queue'], table: offered['azurite-table'] },
+        ownProcessGroup: true,
+      }),
+    );
     started.push({ name: 'azurite', stop: azurite.stop });
+    watch('azurite', azurite.pid, azurite.exited);
+    ports.record('azurite-blob', azurite.ports.blob);
+    ports.record('azurite-queue', azurite.ports.queue);
+    ports.record('azurite-table', azurite.ports.table);
     const containerClient = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(EXPORTS_CONTAINER);
     await containerClient.createIfNotExists();
 
     log(`Starting the HiveServer2 stand-in (${seedRows.toLocaleString('en')} measurement rows)...`);
-    const hive: ChildService<HiveReady> = await startChildService({
-      name: 'hive',
-      command: process.execPath,
-      args: tsxArgs(
-        path.join(ROOT, 'scripts/hive-stand-in/main.ts'),
-        '--port', '0',
-        '--auth', 'PLAIN',
-        '--seed-rows', String(seedRows),
-        '--db-file', path.join(LOCAL, `hive-${seedRows}.duckdb`),
-        '--admin-port', '0',
-      ),
-      // The password goes through the environment, not the command line that `ps` shows.
-      env: { ...process.env, HIVE_STAND_IN_USERS: `connector:${secrets.hivePassword}` },
-      readyWhen: (line) => parseReadyLine<HiveReady>(line),
-      timeoutMs: 600_000,
-    });
+    const hive: ChildService<HiveReady> = await onRecordedPorts(['hive', 'hive-admin'], (offered) =>
+      startChildService({
+        name: 'hive',
+        command: process.execPath,
+        args: tsxArgs(
+          path.join(ROOT, 'scripts/hive-stand-in/main.ts'),
+          '--port', String(offered.hive),
+          '--auth', 'PLAIN',
+          '--seed-rows', String(seedRows),
+          '--db-file', path.join(LOCAL, `hive-${seedRows}.duckdb`),
+          '--admin-port', String(offered['hive-admin']),
+        ),
+        // The password goes through the environment, not the command line that `ps` shows.
+        env: { ...process.env, HIVE_STAND_IN_USERS: `connector:${secrets.hivePassword}` },
+        readyWhen: (line) => parseReadyLine<HiveReady>(line),
+        timeoutMs: 600_000,
+        ownProcessGroup: true,
+      }),
+    );
     started.push(hive);
+    watch('HiveServer2 stand-in', hive.child.pid, hive.exited);
     const hiveListener = hive.ready.listeners[0]!;
+    ports.record('hive', hiveListener.port);
+    if (hive.ready.adminUrl) ports.record('hive-admin', Number(new URL(hive.ready.adminUrl).port));
 
     log('Starting the EnOS identity stand-in...');
     // The stand-in's seed registers a demo application; the connector signs its app token with it.
     const seed = JSON.parse(await readFile(path.join(ROOT, 'scripts/enos-stand-in/seed.json'), 'utf8')) as { apps: { appKey: string; appSecret: string }[] };
     const demoApp = seed.apps[0]!;
-    const enos = await startChildService({
-      name: 'enos',
-      command: process.execPath,
-      args: tsxArgs(path.join(ROOT, 'scripts/enos-stand-in/main.ts'), '--port', '0'),
-      readyWhen: (line) => parseReadyLine<{ url: string }>(line),
-    });
+    const enos = await onRecordedPorts(['enos'], (offered) =>
+      startChildService({
+        name: 'enos',
+        command: process.execPath,
+        args: tsxArgs(path.join(ROOT, 'scripts/enos-stand-in/main.ts'), '--port', String(offered.enos)),
+        readyWhen: (line) => parseReadyLine<{ url: string }>(line),
+        ownProcessGroup: true,
+      }),
+    );
     started.push(enos);
+    watch('EnOS stand-in', enos.child.pid, enos.exited);
+    ports.record('enos', Number(new URL(enos.ready.url).port));
+    await ports.save();
 
     log('Starting the connector...');
     const connectorEnv: NodeJS.ProcessEnv = {
@@ -163,8 +225,10 @@ async function main(): Promise<void> {
       env: connectorEnv,
       forwardTo: process.stderr,
       readyWhen: (line) => parseReadyLine<{ url: string }>(line),
+      ownProcessGroup: true,
     });
-    started.push(connector);
+    started.push({ name: 'connector', stop: () => connector.stop(CONNECTOR_STOP_GRACE_MS) });
+    watch('connector', connector.child.pid, connector.exited);
 
     // The same cleanup the Function App runs daily, on the same NCRONTAB schedule, against Azurite.
     const cleanupSchedule = process.env.CLEANUP_SCHEDULE ?? '0 0 0 * * *';
@@ -176,15 +240,23 @@ async function main(): Promise<void> {
       log: { log: (...args) => log(`[cleanup] ${args.join(' ')}`), warn: (...args) => log(`[cleanup] ${args.join(' ')}`), error: (...args) => log(`[cleanup] ${args.join(' ')}`) },
     });
     started.push({ name: 'cleanup schedule', stop: async () => cleanup.stop() });
-    await writeFile(STACK_FILE, JSON.stringify({ connectorUrl: connector.ready.url, storageConnectionString: azurite.connectionString, container: EXPORTS_CONTAINER, hiveAdminUrl: hive.ready.adminUrl }, null, 2));
+    const pids = { azurite: azurite.pid, hive: hive.child.pid, enos: enos.child.pid, connector: connector.child.pid };
+    await writeFile(
+      STACK_FILE,
+      JSON.stringify({ connectorUrl: connector.ready.url, storageConnectionString: azurite.connectionString, container: EXPORTS_CONTAINER, hiveAdminUrl: hive.ready.adminUrl, pids }, null, 2),
+    );
     started.push({ name: 'stack file', stop: () => rm(STACK_FILE, { force: true }) });
 
     const readyUrl = `${connector.ready.url}/readyz`;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const response = await fetch(readyUrl).catch(() => undefined);
-      if (response?.ok) break;
-      if (Date.now() > deadline) throw new Error(`the connector did not become ready: ${response ? await response.text() : 'no answer'}`);
+      // Each probe has its own deadline: a connector that accepts and never answers must not hold the start.
+      const probe = await withDeadline(10_000, async (signal) => {
+        const response = await fetch(readyUrl, { signal });
+        return { ok: response.ok, text: await response.text() };
+      }).catch(() => undefined);
+      if (probe?.ok) break;
+      if (Date.now() > deadline) throw new Error(`the connector did not become ready: ${probe ? probe.text : 'no answer'}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 

@@ -15,7 +15,7 @@ import { createSessionTokens, type RevocationList, type SessionUser } from './au
 import type { Config } from './config/config.js';
 import { AppError } from './errors.js';
 import { ExportService } from './exports/export-service.js';
-import { JobScheduler } from './exports/job-scheduler.js';
+import { JobScheduler, type StallLimits } from './exports/job-scheduler.js';
 import { createCatalog, createHiveTableLister } from './hive/catalog.js';
 import { checkHiveReady } from './hive/hive-connection.js';
 import { createQueryRunner, type QueryRunner } from './hive/query-runner.js';
@@ -72,6 +72,22 @@ function tableClient(config: { connectionString?: string; accountUrl?: string },
   return new TableClient(config.accountUrl!, table, credential());
 }
 
+/** Room above the deadlines for the job store's own calls and for the heartbeat to come round. */
+const STALL_MARGIN_MS = 2 * 60_000;
+
+/**
+ * The watchdog's limits: longer than the longest wait the deadlines allow between two signs of
+ * progress, so that only a hang no deadline covers trips it. Before rows flow: the query's time
+ * limit plus the Hive calls around it (connect, open session, the last status poll, the cancel).
+ * Then: one Hive fetch and one storage call.
+ */
+export function stallLimitsOf(config: Config): StallLimits {
+  return {
+    starting: config.hive.queryTimeoutMs + 4 * config.hive.callTimeoutMs + STALL_MARGIN_MS,
+    streaming: config.hive.callTimeoutMs + config.storage.timeoutMs + STALL_MARGIN_MS,
+  };
+}
+
 export function buildConnector(config: Config, overrides: ConnectorOverrides = {}): Connector {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? (() => new Date());
@@ -99,6 +115,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   const routers: Router[] = [];
   let store: ExportStore;
   let onSweep: ((now: Date) => Promise<void>) | undefined;
+  let onInterrupted: ((jobIds: string[]) => Promise<void>) | undefined;
   if (config.storage.method === 'blob') {
     const blob = config.storage.blob;
     store =
@@ -110,6 +127,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
             ? { kind: 'connectionString', connectionString: blob.connectionString }
             : { kind: 'tokenCredential', accountUrl: blob.accountUrl, credential: azureCredential() },
         ...(blob.sasVersion ? { sasVersion: blob.sasVersion } : {}),
+        operationTimeoutMs: config.storage.timeoutMs,
         clock,
       });
   } else {
@@ -119,12 +137,17 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       urlSigningKey: config.storage.urlSigningKey,
       publicBaseUrl: config.http.publicBaseUrl ?? `http://${config.http.host}:${config.http.port}`,
       minFreeBytes: config.storage.minFreeBytes,
+      operationTimeoutMs: config.storage.timeoutMs,
       clock,
     });
     store = overrides.store ?? local;
     routers.push(createDownloadRouter(local));
     onSweep = async (now) => {
       await local.sweepExpired(now);
+    };
+    onInterrupted = async (jobIds) => {
+      const removed = await local.discardPartials(jobIds);
+      if (removed > 0) logger.info({ removed }, 'removed the temp files of interrupted exports');
     };
   }
 
@@ -164,9 +187,11 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     instanceId: config.instanceId,
     maxConcurrent: config.jobs.maxConcurrent,
     sweepIntervalMs: config.jobs.sweepIntervalMs,
+    stallLimits: stallLimitsOf(config),
     logger,
     clock,
     ...(onSweep ? { onSweep } : {}),
+    ...(onInterrupted ? { onInterrupted } : {}),
   });
   const service = new ExportService({
     jobs,

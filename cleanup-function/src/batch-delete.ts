@@ -110,7 +110,7 @@ export class BatchDeleter {
       // snapshots are as expired as the export.
       await batch.deleteBlob(blob, { conditions: item.conditions, deleteSnapshots: 'include' });
     }
-    const response = await this.batchClient.submitBatch(batch, { abortSignal: this.retrier.timeoutSignal() });
+    const response = await this.retrier.attempt((abortSignal) => this.batchClient.submitBatch(batch, { abortSignal }));
 
     const retry: DeleteCandidate[] = [];
     let hintMs: number | undefined;

@@ -4,6 +4,8 @@
  * storage SDK's policy does not retry 429 and cannot see the per-blob failures inside a batch
  * response, and two stacked layers would multiply the attempts and the wait.
  */
+import { withDeadline } from './deadline.js';
+
 export interface RetryPolicy {
   /** Attempts in total, the first one included. */
   maxAttempts: number;
@@ -93,15 +95,15 @@ export class Retrier {
     private readonly sleep: Sleep,
   ) {}
 
-  /** A fresh signal per attempt: the SDK call is aborted once it exceeds the request timeout. */
-  timeoutSignal(): AbortSignal {
-    return AbortSignal.timeout(this.requestTimeoutMs);
+  /** One attempt under the request timeout: the SDK call is aborted, and the attempt fails, once it exceeds it. */
+  attempt<T>(operation: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(this.requestTimeoutMs, operation);
   }
 
   async run<T>(operation: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await operation(this.timeoutSignal());
+        return await this.attempt(operation);
       } catch (error) {
         if (attempt >= this.policy.maxAttempts || !isTransientError(error)) throw error;
         await this.pause(attempt, retryAfterOf(error));

@@ -1,6 +1,6 @@
 /**
- * Starts Azurite (blob + table) on loopback, on free ports, for the local stack, the tests and
- * the benchmarks. In memory unless a data folder is given. With `oauth: true` it serves HTTPS
+ * Starts Azurite (blob + table) on loopback, on free ports (or the ports given), for the local
+ * stack, the tests and the benchmarks. In memory unless a data folder is given. With `oauth: true` it serves HTTPS
  * with a self-signed certificate made at start and accepts bearer tokens (`--oauth basic`), which
  * is what user-delegation SAS needs.
  */
@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import selfsigned from 'selfsigned';
-import { nodeArgs, startChildService } from './child-service.js';
+import { nodeArgs, startChildService, type ChildExit } from './child-service.js';
 
 /** Azurite's documented development account; public knowledge, not a secret. */
 export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
@@ -25,6 +25,16 @@ export interface AzuriteOptions {
   extentMemoryLimitMb?: number;
   /** Forward Azurite's own output (access log is off). @default none */
   forwardTo?: NodeJS.WritableStream;
+  /** Listen on these ports (the local stack keeps them across restarts). @default 0 each: free ports */
+  ports?: Partial<AzuritePorts>;
+  /** See ChildServiceOptions.ownProcessGroup. @default false */
+  ownProcessGroup?: boolean;
+}
+
+export interface AzuritePorts {
+  blob: number;
+  queue: number;
+  table: number;
 }
 
 /** What a test or service needs to reach this Azurite; plain data, safe to hand to tests. */
@@ -40,6 +50,10 @@ export interface AzuriteEndpoints {
 
 export interface RunningAzurite extends AzuriteEndpoints {
   pid: number;
+  /** The ports it listens on. */
+  ports: AzuritePorts;
+  /** Resolves when the Azurite process has exited, whatever the reason. */
+  exited: Promise<ChildExit>;
   stop(): Promise<void>;
 }
 
@@ -50,9 +64,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
 
   const args = [
     ...nodeArgs(azuriteMain),
-    '--blobHost', '127.0.0.1', '--blobPort', '0',
-    '--queueHost', '127.0.0.1', '--queuePort', '0',
-    '--tableHost', '127.0.0.1', '--tablePort', '0',
+    '--blobHost', '127.0.0.1', '--blobPort', String(options.ports?.blob ?? 0),
+    '--queueHost', '127.0.0.1', '--queuePort', String(options.ports?.queue ?? 0),
+    '--tableHost', '127.0.0.1', '--tablePort', String(options.ports?.table ?? 0),
     '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose',
   ];
   if (options.location) {
@@ -85,6 +99,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     // In-memory mode still resolves paths against cwd; keep anything stray out of the repo.
     cwd: scratch,
     forwardTo: options.forwardTo,
+    ownProcessGroup: options.ownProcessGroup ?? false,
     readyWhen: (line) => {
       const match = /Azurite (Blob|Queue|Table) service is successfully listening at (\S+)/.exec(line);
       if (match) urls[match[1]!] = match[2]!;
@@ -95,8 +110,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   const blobEndpoint = `${service.ready.Blob}/${AZURITE_ACCOUNT_NAME}`;
   const tableEndpoint = `${service.ready.Table}/${AZURITE_ACCOUNT_NAME}`;
   const protocol = options.oauth ? 'https' : 'http';
+  const portOf = (url: string) => Number(new URL(url).port);
   return {
     pid: service.child.pid!,
+    ports: { blob: portOf(service.ready.Blob!), queue: portOf(service.ready.Queue!), table: portOf(service.ready.Table!) },
+    exited: service.exited,
     accountName: AZURITE_ACCOUNT_NAME,
     accountKey: AZURITE_ACCOUNT_KEY,
     blobEndpoint,

@@ -23,6 +23,18 @@ export interface ChildServiceOptions<T> {
   timeoutMs?: number;
   /** Forward the child's output, prefixed with its name, to this stream. @default none */
   forwardTo?: NodeJS.WritableStream;
+  /**
+   * Start the child in a process group of its own, so a Ctrl-C in the terminal (SIGINT to the
+   * whole foreground group) reaches only the parent, which then stops its children in the order
+   * it chooses. The child still exits when the parent dies (exit-with-parent.cjs). @default false
+   */
+  ownProcessGroup?: boolean;
+}
+
+/** How a child ended: its exit code, or the signal that ended it. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 const EXIT_WITH_PARENT = fileURLToPath(new URL('./exit-with-parent.cjs', import.meta.url));
@@ -41,6 +53,8 @@ export interface ChildService<T> {
   readonly name: string;
   readonly child: ChildProcess;
   readonly ready: T;
+  /** Resolves when the child has exited, for whatever reason. */
+  readonly exited: Promise<ChildExit>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -50,10 +64,11 @@ export async function startChildService<T>(options: ChildServiceOptions<T>): Pro
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+  const exited = new Promise<ChildExit>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 
   const stop = async (graceMs = 5_000): Promise<void> => {
@@ -101,7 +116,7 @@ export async function startChildService<T>(options: ChildServiceOptions<T>): Pro
     throw error;
   });
 
-  return { name: options.name, child, ready, stop };
+  return { name: options.name, child, ready, exited, stop };
 }
 
 /** The `READY {json}` line that the project's own stand-ins print once they listen. */

@@ -13,7 +13,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const azurite = await startAzurite({ extentMemoryLimitMb: 4096 });
-  const { stop, pid: _pid, ...endpoints } = azurite;
+  const { stop, pid: _pid, ports: _ports, exited: _exited, ...endpoints } = azurite;
   project.provide('azurite', endpoints);
   return async () => {
     await stop();

@@ -5,6 +5,7 @@
  * a rejected login only burns the account's failed-login allowance. An earlier sample retried in
  * an unbounded loop; here the worst case is (maxRetries + 1) × timeout plus capped backoff.
  */
+import { withDeadline } from '../deadline.js';
 
 export interface WarnLogger {
   warn(obj: object, msg: string): void;
@@ -96,20 +97,25 @@ export function createEnosTransport(options: EnosTransportOptions): EnosTranspor
         let cause: unknown;
         let retryAfterMs: number | undefined;
         try {
-          const response = await options.fetch(`${base}${path}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json', ...request.headers },
-            body: request.body,
-            // A redirect is not something to follow with credentials in the body; it comes back as an answer.
-            redirect: 'manual',
-            signal: AbortSignal.timeout(options.timeoutMs),
+          // The deadline covers the answer's body too: a gateway may send headers and then stall.
+          const outcome = await withDeadline(options.timeoutMs, async (signal) => {
+            const response = await options.fetch(`${base}${path}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', accept: 'application/json', ...request.headers },
+              body: request.body,
+              // A redirect is not something to follow with credentials in the body; it comes back as an answer.
+              redirect: 'manual',
+              signal,
+            });
+            if (response.status !== 429 && response.status < 500) {
+              return { reply: { httpStatus: response.status, body: parseJson(await response.text()) } };
+            }
+            await response.body?.cancel();
+            return { transient: `HTTP ${response.status}`, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
           });
-          if (response.status !== 429 && response.status < 500) {
-            return { httpStatus: response.status, body: parseJson(await response.text()) };
-          }
-          await response.body?.cancel();
-          reason = `HTTP ${response.status}`;
-          retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+          if (outcome.reply) return outcome.reply;
+          reason = outcome.transient;
+          retryAfterMs = outcome.retryAfterMs;
         } catch (error) {
           reason = describeFailure(error, options.timeoutMs);
           cause = error;

@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { RestError, type TableClient } from '@azure/data-tables';
+import { withDeadline } from '../deadline.js';
 import type { RevocationList } from './session-tokens.js';
 
 export function createSqliteRevocationList(file: string, clock: () => Date = () => new Date()): RevocationList & { close(): void } {
@@ -39,21 +40,22 @@ export const REVOCATIONS_TABLE = 'revokedsessions';
  * them all. @default 10 s
  */
 export function createTableRevocationList(client: TableClient, clock: () => Date = () => new Date(), options: { timeoutMs?: number } = {}): RevocationList {
-  const deadline = () => ({ abortSignal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+  const timed = <T>(work: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> =>
+    withDeadline(options.timeoutMs ?? 10_000, (abortSignal) => work({ abortSignal }));
   let ensured: Promise<void> | undefined;
-  const ensureTable = () => (ensured ??= client.createTable(deadline()).catch((error: unknown) => {
+  const ensureTable = () => (ensured ??= timed((deadline) => client.createTable(deadline)).catch((error: unknown) => {
     ensured = undefined;
     throw error;
   }));
   return {
     async revoke(tokenId, until) {
       await ensureTable();
-      await client.upsertEntity({ partitionKey: PARTITION, rowKey: tokenId, untilMs: until.getTime() }, 'Replace', deadline());
+      await timed((deadline) => client.upsertEntity({ partitionKey: PARTITION, rowKey: tokenId, untilMs: until.getTime() }, 'Replace', deadline));
     },
     async isRevoked(tokenId) {
       await ensureTable();
       try {
-        const entity = await client.getEntity<{ untilMs: number }>(PARTITION, tokenId, deadline());
+        const entity = await timed((deadline) => client.getEntity<{ untilMs: number }>(PARTITION, tokenId, deadline));
         return Number(entity.untilMs) >= clock().getTime();
       } catch (error) {
         if (error instanceof RestError && error.statusCode === 404) return false;

@@ -83,9 +83,10 @@ export interface Config {
     loginRateLimit: { perIp: number; perAccount: number; windowSeconds: number };
     orgAccess: Env['ORG_ACCESS'];
   };
+  /** `timeoutMs`: the most one storage call may take (a Blob request with its retries, a disk operation). */
   storage:
-    | { method: 'blob'; blob: BlobConfig }
-    | { method: 'local'; dir: string; minFreeBytes: number; encryptionKey: Buffer; urlSigningKey: Buffer };
+    | { method: 'blob'; timeoutMs: number; blob: BlobConfig }
+    | { method: 'local'; timeoutMs: number; dir: string; minFreeBytes: number; encryptionKey: Buffer; urlSigningKey: Buffer };
   jobs: {
     store: JobStoreConfig;
     maxConcurrent: number;
@@ -236,9 +237,10 @@ function toConfig(env: Env): Config {
     // The schema's refinements guarantee the keys each method needs are present.
     storage:
       env.STORAGE_METHOD === 'blob'
-        ? { method: 'blob', blob }
+        ? { method: 'blob', timeoutMs: env.STORAGE_TIMEOUT_MS, blob }
         : {
             method: 'local',
+            timeoutMs: env.STORAGE_TIMEOUT_MS,
             dir: env.LOCAL_EXPORT_DIR,
             minFreeBytes: env.LOCAL_MIN_FREE_MB * 1024 * 1024,
             encryptionKey: env.FILE_ENCRYPTION_KEY!,

@@ -220,6 +220,7 @@ export const envSchema = z
     LOCAL_MIN_FREE_MB: int(0, 10_000_000).default(1024),
     FILE_ENCRYPTION_KEY: secretBytes(32, 32).optional(),
     URL_SIGNING_KEY: secretBytes(32).optional(),
+    STORAGE_TIMEOUT_MS: int(1_000, 3_600_000).default(300_000),
 
     JOB_STORE: z.enum(['sqlite', 'table']).default('sqlite'),
     SQLITE_FILE: z.string().default('.local/jobs.sqlite'),

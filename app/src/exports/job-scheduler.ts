@@ -11,6 +11,11 @@
  * - a sweeper deletes expired exports and marks their jobs expired.
  * Cancellation from another instance arrives as `cancelRequested`, read at each progress update
  * and each heartbeat (so also while the query still runs on Hive).
+ *
+ * Every wait of a run has a deadline of its own (the query's time limit, each Hive, storage and
+ * job store call). The heartbeat is also a watchdog for the hang no deadline covers: a job whose
+ * pipeline showed no progress for longer than those deadlines allow is aborted and recorded
+ * failed with code `stalled`, and the run stops waiting for the step that hangs.
  */
 import { AppError, isAppError } from '../errors.js';
 import type { ExportJob, JobError, JobPatch, JobStage, JobStore } from '../jobs/job-store.js';
@@ -43,6 +48,42 @@ export interface SchedulerOptions {
    * slow store or clocks a little apart between instances never condemn a live job. @default 600000
    */
   staleAfterMs?: number;
+  /**
+   * The watchdog's limits: how long a running job may show no progress before it is stopped as
+   * `stalled`. `starting`: from the claim until the query runs and rows can flow (the query's
+   * time limit plus the Hive calls around it); `streaming`: between two signs of progress after
+   * that (the file opening, a batch of rows accepted by the store, the commit), i.e. one Hive
+   * fetch and one storage call. Set each longer than the deadlines allow, so that only a wait
+   * no deadline covers trips it.
+   */
+  stallLimits: StallLimits;
+  /** Called at start with the ids of the jobs it marked interrupted, e.g. to remove their temp files. */
+  onInterrupted?: (jobIds: string[]) => Promise<void>;
+}
+
+export interface StallLimits {
+  starting: number;
+  streaming: number;
+}
+
+type Phase = keyof StallLimits;
+
+interface RunningJob {
+  job: ExportJob;
+  /** Cancel, shutdown or the watchdog: the steps of the run are asked to stop. */
+  controller: AbortController;
+  /** The watchdog only: the run stops waiting for a step that ignores the ask. */
+  giveUp: AbortController;
+  phase: Phase;
+  /** Clock time (ms) of the last sign of progress. */
+  lastProgress: number;
+}
+
+/** The watchdog's abort reason: the run records the job `stalled`. */
+class StalledExport extends Error {
+  constructor(readonly idleMs: number) {
+    super(`The export made no progress for ${Math.round(idleMs / 60_000)} min and was stopped; run it again`);
+  }
 }
 
 /** Expired exports the sweep handles per query. */
@@ -61,6 +102,36 @@ function stageOf(status: HiveStatus): JobStage {
   };
 }
 
+/**
+ * `work`, or the abort's reason as soon as `signal` aborts: a step that hangs cannot hold its
+ * job. Whatever `work` yields after that goes to `late`, so nothing it opened leaks.
+ */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal, late: (value: T) => void): Promise<T> {
+  if (signal.aborted) {
+    void work.then(late, () => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    let abandoned = false;
+    const onAbort = () => {
+      abandoned = true;
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (abandoned) late(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
 /** What a user reads in `error`: AppError messages are written for them; anything else is not. */
 export function jobErrorOf(error: unknown): JobError {
   if (isAppError(error)) return { code: error.code, message: error.message };
@@ -68,7 +139,7 @@ export function jobErrorOf(error: unknown): JobError {
 }
 
 export class JobScheduler implements Scheduler {
-  private readonly running = new Map<string, { job: ExportJob; controller: AbortController }>();
+  private readonly running = new Map<string, RunningJob>();
   private pumping = false;
   private pumpAgain = false;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -85,7 +156,13 @@ export class JobScheduler implements Scheduler {
 
   async start(): Promise<void> {
     const interrupted = await this.options.jobs.markInterrupted(this.options.instanceId, this.now());
-    if (interrupted > 0) this.options.logger.warn({ interrupted }, 'marked jobs of a previous run as interrupted');
+    if (interrupted.length > 0) {
+      this.options.logger.warn({ interrupted: interrupted.length }, 'marked jobs of a previous run as interrupted');
+      // Their runs died without cleaning up; what they left behind goes now, not a day later.
+      await this.options.onInterrupted?.(interrupted).catch((error: unknown) =>
+        this.options.logger.error({ err: error }, 'could not remove what the interrupted jobs left behind'),
+      );
+    }
     this.sweepTimer = setInterval(() => void this.sweep().catch((error: unknown) => this.options.logger.error({ err: error }, 'sweep failed')), this.options.sweepIntervalMs);
     this.sweepTimer.unref();
     this.heartbeatTimer = setInterval(
@@ -124,11 +201,13 @@ export class JobScheduler implements Scheduler {
   /**
    * Touches every job this instance holds, so the sweep can tell them from jobs of an instance
    * that is gone. A running job whose record asks for a cancel (taken by another instance) or is
-   * no longer running (deleted, or given up as stale) is stopped here.
+   * no longer running (deleted, or given up as stale) is stopped here, and so is one that made
+   * no progress for longer than its stall limit (before any store call, which might hang too).
    */
   async heartbeat(): Promise<void> {
     const { jobs, instanceId } = this.options;
     const now = this.now();
+    this.stopStalled(now);
     for (const [id, { job, controller }] of this.running) {
       const current = await jobs.update(job.ownerId, id, {}, now, ['running']);
       if (!current || current.cancelRequested) controller.abort();
@@ -136,6 +215,26 @@ export class JobScheduler implements Scheduler {
     for (const job of await jobs.listQueued(instanceId, QUEUED_TOUCH_LIMIT)) {
       await jobs.update(job.ownerId, job.id, {}, now, ['queued']);
     }
+  }
+
+  private stopStalled(now: Date): void {
+    for (const [id, entry] of this.running) {
+      const idleMs = now.getTime() - entry.lastProgress;
+      if (idleMs <= this.options.stallLimits[entry.phase] || entry.giveUp.signal.aborted) continue;
+      this.options.logger.warn({ jobId: id, phase: entry.phase, idleMs }, 'export made no progress for longer than its deadlines allow; stopping it');
+      const reason = new StalledExport(idleMs);
+      // Asked to stop first (unless a cancel or shutdown already asked), then no longer waited for.
+      entry.controller.abort(reason);
+      entry.giveUp.abort(reason);
+    }
+  }
+
+  /** A sign of progress of a running job; `phase` moves it on to the next stall limit. */
+  private progressed(id: string, phase?: Phase): void {
+    const entry = this.running.get(id);
+    if (!entry) return;
+    entry.lastProgress = this.now().getTime();
+    if (phase) entry.phase = phase;
   }
 
   kick(): void {
@@ -186,8 +285,9 @@ export class JobScheduler implements Scheduler {
           const controller = new AbortController();
           // stop() may have run while the claim was in flight; the job ends as interrupted at once.
           if (this.stopped) controller.abort(shuttingDown());
-          this.running.set(job.id, { job: claimed, controller });
-          void this.run(claimed, controller)
+          const giveUp = new AbortController();
+          this.running.set(job.id, { job: claimed, controller, giveUp, phase: 'starting', lastProgress: this.now().getTime() });
+          void this.run(claimed, controller, giveUp.signal)
             // run() records every failure on the job; this only keeps a bug in it from ending the process.
             .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id }, 'export run failed unexpectedly'))
             .finally(() => {
@@ -203,7 +303,7 @@ export class JobScheduler implements Scheduler {
     }
   }
 
-  private async run(job: ExportJob, controller: AbortController): Promise<void> {
+  private async run(job: ExportJob, controller: AbortController, givenUp: AbortSignal): Promise<void> {
     const { jobs, store, runner, logger } = this.options;
     const log = logger.child({ jobId: job.id });
     let query: RunningQuery | undefined;
@@ -226,29 +326,36 @@ export class JobScheduler implements Scheduler {
         .catch((error: unknown) => log.warn({ err: error }, 'could not record export progress'));
     };
 
+    const { signal } = controller;
     try {
       log.info('export started');
-      query = await runner.start(job.sql, {
-        signal: controller.signal,
+      const started = runner.start(job.sql, {
+        signal,
         identity: { exportId: job.id, userName: job.ownerName },
         onHiveStatus: (status) => record({ stage: stageOf(status) }, this.now()),
       });
+      query = await unlessAborted(started, givenUp, (late) => void late.close().catch(() => undefined));
+      this.progressed(job.id, 'streaming');
       record({ stage: { phase: 'writing' }, schema: query.columns.map(({ name, type, nullable }) => ({ name, type, nullable })) }, this.now());
       const expiresAt = new Date(this.now().getTime() + job.ttlMinutes * 60_000);
-      writer = await store.begin(targetOf(job, expiresAt));
-      const outcome = await streamExport({
+      writer = await unlessAborted(store.begin(targetOf(job, expiresAt)), givenUp, (late) => void late.abort().catch(() => undefined));
+      this.progressed(job.id);
+      const streaming = streamExport({
         query,
         writer,
         format: job.format,
         limits: this.options.limits,
-        signal: controller.signal,
+        signal,
         onProgress: ({ rows, bytes }) => {
+          this.progressed(job.id);
           const now = this.now();
           if (now.getTime() - lastProgress < progressEvery) return;
           lastProgress = now.getTime();
           record({ rows, bytes }, now);
         },
       });
+      // A file committed after the run gave up belongs to no job: it goes at once.
+      const outcome = await unlessAborted(streaming, givenUp, (late) => void store.delete(late.committed).catch(() => undefined));
       committed = outcome.committed;
       await pendingProgress.catch(() => undefined);
       if (controller.signal.aborted) {
@@ -292,16 +399,21 @@ export class JobScheduler implements Scheduler {
       log.info({ rows: outcome.rows, bytes: outcome.committed.bytes, truncated: outcome.truncated }, 'export succeeded');
     } catch (error) {
       await pendingProgress.catch(() => undefined);
-      if (writer) await writer.abort().catch(() => undefined);
+      const stalled = givenUp.aborted;
+      // A stalled run's writer may hang as its upload did: its abort runs in the background.
+      if (writer && stalled) void writer.abort().catch(() => undefined);
+      else if (writer) await writer.abort().catch(() => undefined);
       let ended: ExportJob | undefined;
       if (controller.signal.aborted) {
         const reason: unknown = controller.signal.reason;
-        if (isAppError(reason) && reason.status === 503) {
+        if (reason instanceof StalledExport) {
+          ended = await this.finish(job, 'failed', { code: 'stalled', message: reason.message });
+        } else if (isAppError(reason) && reason.status === 503) {
           ended = await this.finish(job, 'failed', { code: 'interrupted', message: 'The connector stopped while the export was running; run it again' });
         } else {
           ended = await this.finish(job, 'cancelled');
         }
-        log.info('export cancelled');
+        log.info({ reason: stalled ? 'stalled' : isAppError(reason) ? reason.code : 'cancelled' }, 'export stopped');
       } else {
         const jobError = jobErrorOf(error);
         if (!isAppError(error) || error.status >= 500) log.error({ err: isAppError(error) ? (error.cause ?? error) : error }, 'export failed');
@@ -315,7 +427,8 @@ export class JobScheduler implements Scheduler {
         await store.delete(committed).catch((failure: unknown) => log.error({ err: failure }, 'could not delete the file of a failed export'));
       }
     } finally {
-      await query?.close().catch(() => undefined);
+      const closing = query?.close().catch(() => undefined);
+      if (!givenUp.aborted) await closing;
     }
   }
 

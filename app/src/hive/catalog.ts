@@ -6,6 +6,7 @@
  */
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
+import { startDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { openHiveConnection } from './hive-connection.js';
 import { waitForOperation } from './query-runner.js';
@@ -34,11 +35,12 @@ export function createHiveTableLister(config: HiveConfig): TableLister {
       const schemaName = database.replace(/[\\_%]/g, (c) => `\\${c}`);
       const operation = await connection.call('GetTables', () => connection.session.getTables({ schemaName }));
       // hive-driver's fetch returns nothing until GetOperationStatus has said FINISHED.
+      const deadline = startDeadline(config.callTimeoutMs);
       await waitForOperation(connection, operation, {
         pollIntervalMs: config.pollIntervalMs,
-        signal: AbortSignal.timeout(config.callTimeoutMs),
+        signal: deadline.signal,
         abortError: () => new AppError('hive_unavailable', 503, `Hive did not list the tables of ${database} in time`),
-      });
+      }).finally(() => deadline.clear());
       await connection.call('FetchResults', () => utils.fetchAll(operation));
       const rows = (utils.getResult(operation).getValue() ?? []) as { TABLE_SCHEM?: string; TABLE_NAME?: string }[];
       await connection.call('CloseOperation', () => operation.close()).catch(() => undefined);

@@ -7,6 +7,7 @@
  */
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
+import { withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { hiveTransport, httpAgentFor, type DriverAuth, type DriverTransport } from './hive-transport.js';
 import { openSessionError } from './session-settings.js';
@@ -75,11 +76,8 @@ function connectFailure(error: unknown): string {
 }
 
 function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number, extra?: Promise<never>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError('hive_unavailable', 503, `Hive did not answer ${what} within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race(extra ? [promise, timeout, extra] : [promise, timeout]).finally(() => clearTimeout(timer));
+  const reason = () => new AppError('hive_unavailable', 503, `Hive did not answer ${what} within ${timeoutMs} ms`);
+  return withDeadline(timeoutMs, () => (extra ? Promise.race([promise, extra]) : promise), { reason });
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import hive from 'hive-driver';
 import type { HiveConfig } from '../config/config.js';
+import { startDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { readableHiveError } from './hive-error-text.js';
@@ -176,28 +177,28 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
   return {
     async start(sql, { signal, identity, onHiveStatus }) {
       const startedAt = Date.now();
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), config.queryTimeoutMs);
-      timer.unref();
-      const abort = AbortSignal.any([signal, timeout.signal]);
+      // A timer of our own, cleared on close: an AbortSignal.timeout inside AbortSignal.any can be
+      // garbage-collected before it fires (nodejs/node#57736).
+      const deadline = startDeadline(config.queryTimeoutMs, { parent: signal });
+      const abort = deadline.signal;
       const limit = limitText(config.queryTimeoutMs);
       // The limit covers the whole run: while Hive computes, and while its rows are fetched.
       const abortError = (phase: 'query' | 'fetch' = 'query') => {
-        if (!timeout.signal.aborted) return new AppError('conflict', 409, 'The export was cancelled');
+        if (!deadline.expired) return new AppError('conflict', 409, 'The export was cancelled');
         return phase === 'query'
           ? new AppError('hive_error', 422, `The query did not finish within the time limit (${limit})`)
           : new AppError('hive_error', 422, `The export did not finish within the time limit (${limit}): Hive ran the query, but fetching its rows took longer`);
       };
 
       if (abort.aborted) {
-        clearTimeout(timer);
+        deadline.clear();
         throw abortError();
       }
       let connection: HiveConnection;
       try {
         connection = await openSession(identity);
       } catch (error) {
-        clearTimeout(timer);
+        deadline.clear();
         throw toAppError(error, 'OpenSession');
       }
       installFastFetch(connection.thriftClient);
@@ -208,7 +209,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
       const close = async () => {
         if (closed) return;
         closed = true;
-        clearTimeout(timer);
+        deadline.clear();
         if (operation) {
           const op = operation;
           // CancelOperation is a no-op once the operation is FINISHED (a fetch task's scan runs
@@ -223,7 +224,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         await connection.close();
       };
       const onAbort = () => {
-        logger.info({ reason: timeout.signal.aborted ? 'timeout' : 'cancelled' }, 'cancelling Hive operation');
+        logger.info({ reason: deadline.expired ? 'timeout' : 'cancelled' }, 'cancelling Hive operation');
         if (operation) void connection.call('CancelOperation', () => operation!.cancel(), 10_000).catch(() => undefined);
       };
       abort.addEventListener('abort', onAbort, { once: true });

@@ -112,9 +112,9 @@ export interface JobStore {
   listQueued(instanceId: string, limit: number): Promise<ExportJob[]>;
   /**
    * At start-up: every job of `instanceId` still queued or running is marked failed with error
-   * code `interrupted`. Returns how many.
+   * code `interrupted`. Returns their ids (the caller removes what their runs left behind).
    */
-  markInterrupted(instanceId: string, now: Date): Promise<number>;
+  markInterrupted(instanceId: string, now: Date): Promise<string[]>;
   /**
    * Every queued or running job, of any instance, whose `updatedAt` is before `updatedBefore` is
    * marked failed with error code `interrupted`; returns how many. Instances touch their active

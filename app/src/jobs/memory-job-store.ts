@@ -87,7 +87,7 @@ export function createMemoryJobStore(): JobStore {
       whileOpen();
       const stranded = [...jobs.values()].filter((job) => isActive(job) && job.instanceId === instanceId);
       for (const job of stranded) jobs.set(job.id, applyPatch(job, interruptedPatch(now), now));
-      return stranded.length;
+      return stranded.map((job) => job.id);
     },
 
     async markStale(updatedBefore, now) {

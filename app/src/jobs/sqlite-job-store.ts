@@ -106,9 +106,10 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
     WHERE owner_id = @ownerId AND id = @id
       AND (@onlyIf IS NULL OR status IN (SELECT value FROM json_each(@onlyIf)))
     RETURNING *`);
-  const patchInterrupted = db.prepare<[PatchParams & { instanceId: string }]>(`
+  const patchInterrupted = db.prepare<[PatchParams & { instanceId: string }], string>(`
     UPDATE export_jobs SET status = @status, finished_at = @finishedAt, error = @error, updated_at = @updatedAt
-    WHERE instance_id = @instanceId AND status IN ${ACTIVE}`);
+    WHERE instance_id = @instanceId AND status IN ${ACTIVE}
+    RETURNING id`).pluck();
   // One statement: a job touched after the cutoff no longer matches, whoever touched it.
   const patchStale = db.prepare<[PatchParams & { updatedBefore: number }]>(`
     UPDATE export_jobs SET status = @status, finished_at = @finishedAt, error = @error, updated_at = @updatedAt
@@ -184,7 +185,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
     listQueued: (instanceId, limit) => guarded(() => selectQueued.all(instanceId, limit).map(fromRow)),
 
     markInterrupted: (instanceId, now) =>
-      guarded(() => patchInterrupted.run({ ...patchParams(interruptedPatch(now), now), instanceId }).changes),
+      guarded(() => patchInterrupted.all({ ...patchParams(interruptedPatch(now), now), instanceId })),
 
     markStale: (updatedBefore, now) =>
       guarded(() => patchStale.run({ ...patchParams(stalePatch(now), now), updatedBefore: updatedBefore.getTime() }).changes),

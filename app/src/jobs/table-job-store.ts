@@ -8,6 +8,7 @@
  * winner back), and conditional updates are read–check–merge with If-Match on the ETag.
  */
 import { odata, RestError, type TableClient } from '@azure/data-tables';
+import { startDeadline, withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import {
   ACTIVE_STATUSES,
@@ -69,13 +70,14 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
   const readyTimeoutMs = options.readyTimeoutMs ?? 5000;
   const maxUpdateAttempts = options.maxUpdateAttempts ?? 5;
   const operationTimeoutMs = options.operationTimeoutMs ?? 15_000;
-  const deadline = () => ({ abortSignal: AbortSignal.timeout(operationTimeoutMs) });
-  const listDeadline = () => AbortSignal.timeout(operationTimeoutMs * 4);
+  /** One Table call under its deadline. */
+  const timed = <T>(work: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> =>
+    withDeadline(operationTimeoutMs, (abortSignal) => work({ abortSignal }));
 
   let tableCreated: Promise<void> | undefined;
   /** createTable is idempotent; remembering success saves a round trip per call, a failure is retried. */
   const ensureTable = (abortSignal?: AbortSignal): Promise<void> =>
-    (tableCreated ??= client.createTable({ abortSignal: abortSignal ?? deadline().abortSignal }).then(
+    (tableCreated ??= (abortSignal ? client.createTable({ abortSignal }) : timed((options) => client.createTable(options))).then(
       () => undefined,
       (error: unknown) => {
         tableCreated = undefined;
@@ -96,12 +98,18 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
   async function readJob(ownerId: string, id: string): Promise<{ job: ExportJob; etag: string } | undefined> {
     // An id that cannot be a job's key names no job; asking the service would only earn a 400.
     if (!isJobKey(ownerId) || !isJobRowKey(id)) return undefined;
-    const entity = await ifFound(client.getEntity<Entity>(ownerId, id, deadline()));
+    const entity = await ifFound(timed((options) => client.getEntity<Entity>(ownerId, id, options)));
     return entity && { job: fromJobEntity(entity), etag: entity.etag };
   }
 
+  /** A listing, all its pages, under one deadline four times a single call's. */
   async function* queryJobs(filter: string): AsyncIterable<ExportJob> {
-    for await (const entity of client.listEntities<Entity>({ queryOptions: { filter }, abortSignal: listDeadline() })) yield fromJobEntity(entity);
+    const deadline = startDeadline(operationTimeoutMs * 4);
+    try {
+      for await (const entity of client.listEntities<Entity>({ queryOptions: { filter }, abortSignal: deadline.signal })) yield fromJobEntity(entity);
+    } finally {
+      deadline.clear();
+    }
   }
 
   /**
@@ -110,10 +118,10 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
    */
   async function jobHoldingKey(ownerId: string, key: string): Promise<ExportJob | undefined> {
     const rowKey = idempotencyRowKey(key);
-    const holder = await ifFound(client.getEntity<Entity>(ownerId, rowKey, deadline()));
+    const holder = await ifFound(timed((options) => client.getEntity<Entity>(ownerId, rowKey, options)));
     if (!holder) return undefined;
     const job = await readJob(ownerId, jobIdOf(holder));
-    if (!job) await ifFound(client.deleteEntity(ownerId, rowKey, { etag: holder.etag, ...deadline() }), [404, 412]);
+    if (!job) await ifFound(timed((options) => client.deleteEntity(ownerId, rowKey, { etag: holder.etag, ...options })), [404, 412]);
     return job?.job;
   }
 
@@ -125,7 +133,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
     const key = job.idempotencyKey;
     if (key === undefined) {
       try {
-        await client.createEntity(toJobEntity(job), deadline());
+        await timed((options) => client.createEntity(toJobEntity(job), options));
         return { job, created: true };
       } catch (error) {
         throw statusOf(error) === 409 ? jobIdTaken(job.id, error) : error;
@@ -135,12 +143,14 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
     const holder: IdempotencyEntity = { partitionKey: job.ownerId, rowKey: idempotencyRowKey(key), jobId: job.id };
     for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
       try {
-        await client.submitTransaction(
-          [
-            ['create', toJobEntity(job)],
-            ['create', holder],
-          ],
-          deadline(),
+        await timed((options) =>
+          client.submitTransaction(
+            [
+              ['create', toJobEntity(job)],
+              ['create', holder],
+            ],
+            options,
+          ),
         );
         return { job, created: true };
       } catch (error) {
@@ -167,7 +177,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
       if (!current || (onlyIf && !onlyIf.includes(current.job.status)) || !alsoIf(current.job)) return undefined;
       const updated = applyPatch(current.job, patch, now);
       try {
-        await client.updateEntity(toJobEntity(updated), 'Merge', { etag: current.etag, ...deadline() });
+        await timed((options) => client.updateEntity(toJobEntity(updated), 'Merge', { etag: current.etag, ...options }));
         return updated;
       } catch (error) {
         const status = statusOf(error);
@@ -198,17 +208,19 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
         const current = await readJob(ownerId, id);
         if (!current) return false;
         const key = current.job.idempotencyKey;
-        const deleteJob = () => ifFound(client.deleteEntity(ownerId, id, deadline()));
+        const deleteJob = () => ifFound(timed((options) => client.deleteEntity(ownerId, id, options)));
         if (key === undefined) return (await deleteJob()) !== undefined;
         // Together, so the key is freed exactly when its job goes. A 404 means either entity
         // was already gone; then the job alone decides the answer.
         const deleted = await ifFound(
-          client.submitTransaction(
-            [
-              ['delete', { partitionKey: ownerId, rowKey: id }],
-              ['delete', { partitionKey: ownerId, rowKey: idempotencyRowKey(key) }],
-            ],
-            deadline(),
+          timed((options) =>
+            client.submitTransaction(
+              [
+                ['delete', { partitionKey: ownerId, rowKey: id }],
+                ['delete', { partitionKey: ownerId, rowKey: idempotencyRowKey(key) }],
+              ],
+              options,
+            ),
           ),
         );
         return deleted !== undefined || (await deleteJob()) !== undefined;
@@ -219,10 +231,12 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
         const clauses = [ACTIVE_FILTER];
         if (filter.ownerId !== undefined) clauses.push(odata`PartitionKey eq ${filter.ownerId}`);
         if (filter.instanceId !== undefined) clauses.push(odata`instanceId eq ${filter.instanceId}`);
-        let count = 0;
         const query = { filter: clauses.join(' and '), select: ['RowKey'] };
-        for await (const _entity of client.listEntities({ queryOptions: query, abortSignal: listDeadline() })) count++;
-        return count;
+        return withDeadline(operationTimeoutMs * 4, async (abortSignal) => {
+          let count = 0;
+          for await (const _entity of client.listEntities({ queryOptions: query, abortSignal })) count++;
+          return count;
+        });
       }),
 
     listQueued: (instanceId, limit) =>
@@ -232,11 +246,11 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
       guarded(async () => {
         const stranded: ExportJob[] = [];
         for await (const job of queryJobs(`${ACTIVE_FILTER} and ${odata`instanceId eq ${instanceId}`}`)) stranded.push(job);
-        let marked = 0;
+        const marked: string[] = [];
         for (const job of stranded) {
           // Conditional, so a job another writer finished meanwhile keeps its real outcome.
           const updated = await update(job.ownerId, job.id, interruptedPatch(now), now, ACTIVE_STATUSES);
-          if (updated) marked++;
+          if (updated) marked.push(job.id);
         }
         return marked;
       }),
@@ -259,11 +273,12 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
       guarded(() => takeFirst(queryJobs(odata`status eq ${'succeeded'} and expiresAt lt ${now}`), soonestExpiryFirst, limit)),
 
     async checkReady() {
-      const abortSignal = AbortSignal.timeout(readyTimeoutMs);
       try {
-        await ensureTable(abortSignal);
-        const probe = { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] };
-        await client.listEntities({ queryOptions: probe, abortSignal }).byPage({ maxPageSize: 1 }).next();
+        await withDeadline(readyTimeoutMs, async (abortSignal) => {
+          await ensureTable(abortSignal);
+          const probe = { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] };
+          await client.listEntities({ queryOptions: probe, abortSignal }).byPage({ maxPageSize: 1 }).next();
+        });
       } catch (error) {
         throw jobStoreNotReady(error);
       }

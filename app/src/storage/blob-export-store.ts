@@ -14,6 +14,7 @@ import {
   type StoragePipelineOptions,
   type StorageRetryOptions,
 } from '@azure/storage-blob';
+import { withDeadline, isTimeout } from '../deadline.js';
 import { AppError } from '../errors.js';
 import {
   CLOCK_SKEW_MS,
@@ -49,9 +50,9 @@ export interface BlobExportStoreOptions {
   /** Retries of every storage call. @default the SDK's policy (exponential, 4 tries) */
   retryOptions?: StorageRetryOptions;
   /**
-   * The most one storage call may take, retries included. The SDK sets no client-side timeout
-   * (its `tryTimeoutInMs` only asks the service to give up), so without this a connection that
-   * stops answering would hold an export `running` forever. @default 5 minutes
+   * The most one storage call may take, retries included (`STORAGE_TIMEOUT_MS`). The SDK sets no
+   * client-side timeout (its `tryTimeoutInMs` only asks the service to give up), so without this
+   * a connection that stops answering would hold an export `running` forever. @default 5 minutes
    */
   operationTimeoutMs?: number;
   /** Agent for HTTPS calls, e.g. one trusting a private CA (Azurite over HTTPS). @default Node's global agent */
@@ -91,7 +92,11 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
   if (!Number.isInteger(operationTimeoutMs) || operationTimeoutMs < 1) {
     throw new Error(`operationTimeoutMs ${operationTimeoutMs} is invalid; expected a positive integer of milliseconds`);
   }
-  const deadline = (): AbortSignal => AbortSignal.timeout(operationTimeoutMs);
+  /** One storage call under the deadline; its failure, a timeout included, becomes `storage_error`. */
+  const call: StorageCall = (action, work, parent) =>
+    withDeadline(operationTimeoutMs, work, parent ? { parent } : {}).catch((error: unknown) => {
+      throw storageError(action, error, operationTimeoutMs);
+    });
 
   // `agent` is not in StoragePipelineOptions' type, but the SDK hands every pipeline option to
   // core-rest-pipeline, whose agent policy uses it; the HTTPS test against Azurite proves it.
@@ -99,7 +104,7 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
     ...(options.retryOptions ? { retryOptions: options.retryOptions } : {}),
     ...(options.httpsAgent ? { agent: options.httpsAgent } : {}),
   };
-  const { service, signer } = connect(options, containerName, pipelineOptions, clock, deadline);
+  const { service, signer } = connect(options, containerName, pipelineOptions, clock, operationTimeoutMs);
   const container = service.getContainerClient(containerName);
 
   return {
@@ -107,14 +112,12 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
     containerName,
 
     async ensureContainer() {
-      await container.createIfNotExists({ abortSignal: deadline() }).catch((error: unknown) => {
-        throw storageError(`create container ${containerName}`, error);
-      });
+      await call(`create container ${containerName}`, (abortSignal) => container.createIfNotExists({ abortSignal }));
     },
 
     async checkReady() {
       try {
-        await container.getProperties({ abortSignal: deadline() });
+        await withDeadline(operationTimeoutMs, (abortSignal) => container.getProperties({ abortSignal }));
       } catch (error) {
         const reason = statusOf(error) === 404 ? `container ${containerName} does not exist` : 'blob storage is unreachable';
         throw new AppError('not_ready', 503, `Export storage is not ready: ${reason}`, { cause: error });
@@ -123,7 +126,7 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
 
     async begin(target) {
       assertValidTarget(target);
-      return beginUpload(container, target, { blockSize, concurrency }, deadline);
+      return beginUpload(container, target, { blockSize, concurrency }, call);
     },
 
     async downloadUrl(ref, target) {
@@ -142,30 +145,28 @@ export function createBlobExportStore(options: BlobExportStoreOptions): BlobExpo
         const sas = await signer.sign(ref.location, { startsOn: floorToSecond(now.getTime() - CLOCK_SKEW_MS), expiresOn });
         return `${blob.url}?${sas}`;
       } catch (error) {
-        throw storageError('sign a download URL', error);
+        throw storageError('sign a download URL', error, operationTimeoutMs);
       }
     },
 
     async extendExpiry(ref, expiresAt) {
       const blob = blobClientFor(container, ref);
       const iso = expiresAt.toISOString();
+      const action = 'move the expiry of an export';
       try {
         // Tag first: it is what the cleanup function acts on; the metadata copy is for people.
-        await blob.setTags({ expiresAt: iso }, { abortSignal: deadline() });
-        const properties = await blob.getProperties({ abortSignal: deadline() });
-        await blob.setMetadata({ ...properties.metadata, expiresat: iso }, { conditions: { ifMatch: properties.etag }, abortSignal: deadline() });
+        await call(action, (abortSignal) => blob.setTags({ expiresAt: iso }, { abortSignal }));
+        const properties = await call(action, (abortSignal) => blob.getProperties({ abortSignal }));
+        await call(action, (abortSignal) => blob.setMetadata({ ...properties.metadata, expiresat: iso }, { conditions: { ifMatch: properties.etag }, abortSignal }));
       } catch (error) {
-        if (statusOf(error) === 404) throw new AppError('not_found', 404, 'The export no longer exists', { cause: error });
-        throw storageError('move the expiry of an export', error);
+        if (statusOf((error as Error).cause) === 404) throw new AppError('not_found', 404, 'The export no longer exists', { cause: error });
+        throw error;
       }
     },
 
     async delete(ref) {
-      try {
-        await blobClientFor(container, ref).deleteIfExists({ deleteSnapshots: 'include', abortSignal: deadline() });
-      } catch (error) {
-        throw storageError('delete an export', error);
-      }
+      const blob = blobClientFor(container, ref);
+      await call('delete an export', (abortSignal) => blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal }));
     },
   };
 }
@@ -175,7 +176,7 @@ function connect(
   containerName: string,
   pipelineOptions: StoragePipelineOptions,
   clock: () => Date,
-  deadline: () => AbortSignal,
+  timeoutMs: number,
 ): { service: BlobServiceClient; signer: BlobSasSigner } {
   const version = options.sasVersion ?? DEFAULT_SAS_VERSION;
   if (options.credential.kind === 'connectionString') {
@@ -187,7 +188,7 @@ function connect(
     return { service, signer };
   }
   const service = new BlobServiceClient(options.credential.accountUrl, options.credential.credential, pipelineOptions);
-  const signer = createUserDelegationSigner(service, { container: containerName, version, protocol: sasProtocolFor(service.url), clock, deadline });
+  const signer = createUserDelegationSigner(service, { container: containerName, version, protocol: sasProtocolFor(service.url), clock, timeoutMs });
   return { service, signer };
 }
 
@@ -195,17 +196,16 @@ function beginUpload(
   container: ContainerClient,
   target: ExportTarget,
   sizing: { blockSize: number; concurrency: number },
-  deadline: () => AbortSignal,
+  call: StorageCall,
 ): BlobExportWriter {
   const blobName = `${target.ownerId}/${target.jobId}/${downloadFileName(target.fileName, target.format)}`;
   const blob = container.getBlockBlobClient(blobName);
   const stream = new BlockUploadStream({
     blockSize: sizing.blockSize,
     concurrency: sizing.concurrency,
+    // The stream's signal is the parent: cancelling the upload aborts the blocks in flight.
     stageBlock: (id, body, length, signal) =>
-      blob.stageBlock(id, body, length, { abortSignal: AbortSignal.any([signal, deadline()]) }).catch((error: unknown) => {
-        throw storageError('upload part of an export', error);
-      }),
+      call('upload part of an export', (abortSignal) => blob.stageBlock(id, body, length, { abortSignal }), signal),
   });
   // `unsettled`: the commit failed, but the service may have applied it before the answer was lost.
   let state: 'open' | 'unsettled' | 'committed' | 'aborted' = 'open';
@@ -225,7 +225,7 @@ function beginUpload(
       const expiresAt = target.expiresAt.toISOString();
       try {
         // The one request that makes the blob exist: everything before it was uncommitted blocks.
-        await blob.commitBlockList([...stream.blockIds], {
+        await call('publish an export', (abortSignal) => blob.commitBlockList([...stream.blockIds], {
           blobHTTPHeaders: {
             blobContentType: contentTypeOf(target.format),
             blobContentDisposition: contentDispositionOf(target.fileName, target.format),
@@ -239,11 +239,11 @@ function beginUpload(
             truncated: String(info.truncated),
           },
           tags: { expiresAt },
-          abortSignal: deadline(),
-        });
+          abortSignal,
+        }));
       } catch (error) {
         state = 'unsettled';
-        throw storageError('publish an export', error);
+        throw error;
       }
       state = 'committed';
       return { method: 'blob', location: blobName, bytes: stream.bytesWritten, sha256: stream.sha256 };
@@ -257,7 +257,7 @@ function beginUpload(
         // The name is this job's alone, so deleting it can only remove what this writer published.
         // Best effort, like all of abort(): if storage is still unreachable, the blob carries its
         // expiresAt tag and the cleanup function deletes it then (no job points at it meanwhile).
-        await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: deadline() }).catch(() => undefined);
+        await call('remove an unsettled export', (abortSignal) => blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal })).catch(() => undefined);
         return;
       }
       if (state !== 'open') return;
@@ -277,7 +277,17 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-function storageError(action: string, error: unknown): AppError {
+/** Runs one storage call under the deadline; `parent` aborts it early (the upload's cancel). */
+type StorageCall = <T>(action: string, work: (abortSignal: AbortSignal) => Promise<T>, parent?: AbortSignal) => Promise<T>;
+
+function storageError(action: string, error: unknown, timeoutMs: number): AppError {
   if (error instanceof AppError) return error;
+  if (isTimeout(error)) {
+    return new AppError('storage_error', 504, `Blob storage did not answer within ${formatSeconds(timeoutMs)}: could not ${action}`, { cause: error });
+  }
   return new AppError('storage_error', 502, `Blob storage failed to ${action}`, { cause: error });
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }

@@ -3,6 +3,7 @@
  * with the account key; in Azure the connector has no key, only its managed identity, so it asks
  * the service for a user delegation key and signs with that (which lets shared keys stay off).
  */
+import { withDeadline } from '../deadline.js';
 import { isLoopbackHost } from '../loopback.js';
 import {
   BlobSASPermissions,
@@ -80,7 +81,7 @@ export function createAccountKeySigner(credential: StorageSharedKeyCredential, o
  */
 export function createUserDelegationSigner(
   service: BlobServiceClient,
-  options: SignerOptions & { clock: () => Date; deadline?: () => AbortSignal },
+  options: SignerOptions & { clock: () => Date; /** Deadline of the key request. @default none */ timeoutMs?: number },
 ): BlobSasSigner {
   let cached: UserDelegationKey | undefined;
   let pending: Promise<UserDelegationKey> | undefined;
@@ -90,12 +91,9 @@ export function createUserDelegationSigner(
 
   const fetchKey = async (): Promise<UserDelegationKey> => {
     const now = options.clock().getTime();
-    const abortSignal = options.deadline?.();
-    const response = await service.getUserDelegationKey(
-      floorToSecond(now - CLOCK_SKEW_MS),
-      floorToSecond(now + MAX_SAS_LIFETIME_MS - CLOCK_SKEW_MS),
-      abortSignal ? { abortSignal } : {},
-    );
+    const request = (abortSignal?: AbortSignal) =>
+      service.getUserDelegationKey(floorToSecond(now - CLOCK_SKEW_MS), floorToSecond(now + MAX_SAS_LIFETIME_MS - CLOCK_SKEW_MS), abortSignal ? { abortSignal } : {});
+    const response = options.timeoutMs === undefined ? await request() : await withDeadline(options.timeoutMs, request);
     return {
       signedObjectId: response.signedObjectId,
       signedTenantId: response.signedTenantId,

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { withDeadline } from '../deadline.js';
 import { IntegrityError, chunkCount, sealedChunkSpan, type ChunkCipher } from './encrypted-chunk-format.js';
 
 export interface EncryptingFileStreamOptions {
@@ -15,6 +16,13 @@ export interface EncryptingFileStreamOptions {
   checkEveryBytes?: number;
   /** Turns a failed file operation into the error the stream reports. @default the error as is */
   describeError?: (error: unknown) => Error;
+  /**
+   * The most one file operation (a write, the fsync) may take before the stream fails with a
+   * `TimeoutError`: a disk or mount that stops answering must fail the export, not hold it. The
+   * operation itself cannot be called back (it sits in libuv's thread pool) and ends whenever
+   * the disk lets go. @default none
+   */
+  operationTimeoutMs?: number;
 }
 
 /**
@@ -27,6 +35,7 @@ export class EncryptingFileStream extends Writable {
   private readonly spaceCheck: (() => Promise<void>) | undefined;
   private readonly checkEveryBytes: number;
   private readonly describeError: (error: unknown) => Error;
+  private readonly operationTimeoutMs: number | undefined;
   private readonly hash = createHash('sha256');
   private readonly pending: Buffer;
   private filled = 0;
@@ -45,6 +54,7 @@ export class EncryptingFileStream extends Writable {
     this.spaceCheck = options.spaceCheck;
     this.checkEveryBytes = options.checkEveryBytes ?? 64 * 1024 * 1024;
     this.describeError = options.describeError ?? ((error) => (error instanceof Error ? error : new Error(String(error))));
+    this.operationTimeoutMs = options.operationTimeoutMs;
     this.pending = Buffer.allocUnsafe(options.cipher.chunkSize);
   }
 
@@ -70,6 +80,7 @@ export class EncryptingFileStream extends Writable {
     this.track(this.finish(), callback);
   }
 
+  // `busy` settles by the operation deadline at the latest, so a hung disk cannot hold a teardown.
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     void this.busy.finally(() => callback(error));
   }
@@ -84,7 +95,7 @@ export class EncryptingFileStream extends Writable {
 
   private async finish(): Promise<void> {
     await this.writeOut(this.cipher.seal(this.chunkIndex, true, this.pending.subarray(0, this.filled)));
-    await this.handle.sync();
+    await this.io(() => this.handle.sync());
     this.digest = this.hash.digest('hex');
   }
 
@@ -108,10 +119,14 @@ export class EncryptingFileStream extends Writable {
     }
   }
 
+  private io<T>(operation: () => Promise<T>): Promise<T> {
+    return this.operationTimeoutMs === undefined ? operation() : withDeadline(this.operationTimeoutMs, operation);
+  }
+
   private async writeOut(bytes: Buffer): Promise<void> {
     let done = 0;
     while (done < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.position);
+      const { bytesWritten } = await this.io(() => this.handle.write(bytes, done, bytes.length - done, this.position));
       done += bytesWritten;
       this.position += bytesWritten;
     }

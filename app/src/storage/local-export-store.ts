@@ -5,11 +5,17 @@
  * Layout of `dir`:
  *   <id>.data          the encrypted export (encrypted-chunk-format.ts)
  *   <id>.json          its sidecar; renaming it into place is what publishes the export
- *   .partial/…         exports being written and sidecars being replaced; never served
+ *   .partial/…         exports being written (`<jobId>.<id>.data.part`) and sidecars being
+ *                      replaced; never served
  * An export is written under .partial/, fsynced and renamed next to its sidecar only on commit,
- * so a crash, a full disk or a failed query leaves at most a temp file the sweeper removes.
+ * so a crash, a full disk or a failed query leaves at most a temp file: the restart that marks
+ * its job interrupted removes it (`discardPartials`), the sweeper any other leftover.
+ *
+ * Every disk operation of an export has a deadline (`operationTimeoutMs`): a disk or mount that
+ * stops answering fails the export with `storage_error` instead of holding it `running`.
  */
 import { randomUUID } from 'node:crypto';
+import { isTimeout, withDeadline } from '../deadline.js';
 import { isLoopbackHost } from '../loopback.js';
 import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
@@ -42,6 +48,11 @@ export interface LocalExportStoreOptions {
   staleAfterMs?: number;
   /** Plaintext bytes per encrypted chunk. @default 64 KiB */
   chunkSize?: number;
+  /**
+   * The most one disk operation of an export may take (`STORAGE_TIMEOUT_MS`): a write, an fsync,
+   * the renames of the commit. A disk that stops answering then fails the export. @default 5 minutes
+   */
+  operationTimeoutMs?: number;
 }
 
 /** An authorised download, opened: the router turns it into an HTTP answer. */
@@ -82,11 +93,17 @@ export interface LocalExportStore extends ExportStore {
   openDownload(request: DownloadRequest): Promise<LocalDownload>;
   /** Deletes expired exports and leftovers of crashed ones; the connector schedules it. */
   sweepExpired(now?: Date): Promise<SweepResult>;
+  /**
+   * Removes the temp files of these jobs' unfinished exports: a restart calls it for the jobs it
+   * marks interrupted (their process died before it could clean up). Returns how many.
+   */
+  discardPartials(jobIds: readonly string[]): Promise<number>;
 }
 
 const EXPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const PARTIAL_DIR = '.partial';
 const SPACE_CHECK_EVERY_BYTES = 64 * 1024 * 1024;
+const DEFAULT_OPERATION_TIMEOUT_MS = 5 * 60 * 1000;
 
 export function isExportId(value: string): boolean {
   return EXPORT_ID.test(value);
@@ -104,6 +121,13 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
   const clock = options.clock ?? (() => new Date());
   const staleAfterMs = options.staleAfterMs ?? 24 * 3600 * 1000;
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+  if (!Number.isInteger(operationTimeoutMs) || operationTimeoutMs < 1) {
+    throw new Error(`operationTimeoutMs ${operationTimeoutMs} is invalid; expected a positive integer of milliseconds`);
+  }
+  /** A disk operation under the deadline; on a hung disk it fails with a TimeoutError and finishes (or not) in the background. */
+  const bounded = <T>(operation: () => Promise<T>): Promise<T> => withDeadline(operationTimeoutMs, operation);
+  const describeWriteError = writeErrorDescriber(operationTimeoutMs);
   const dataPath = (id: string) => path.join(dir, `${id}.data`);
   const sidecarPath = (id: string) => path.join(dir, `${id}.json`);
 
@@ -186,9 +210,12 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
       assertValidTarget(target);
       let free: number;
       try {
-        await ensureLayout();
-        free = await freeBytes();
+        free = await bounded(async () => {
+          await ensureLayout();
+          return freeBytes();
+        });
       } catch (error) {
+        if (isTimeout(error)) throw describeWriteError(error);
         throw new AppError('storage_error', 500, 'The export folder is not usable', { cause: error });
       }
       if (free < options.minFreeBytes) {
@@ -197,8 +224,12 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
         });
       }
       const id = randomUUID();
-      const tempPath = path.join(partialDir, `${id}.data.part`);
-      const handle = await open(tempPath, 'wx', 0o600).catch((error: unknown) => {
+      // Named after the job, so the restart that marks the job interrupted can find it.
+      const tempPath = path.join(partialDir, `${target.jobId}.${id}.data.part`);
+      const opening = open(tempPath, 'wx', 0o600);
+      const handle = await bounded(() => opening).catch((error: unknown) => {
+        // Should the open still succeed once the disk lets go, nothing may be left behind.
+        if (isTimeout(error)) void opening.then((late) => discardTemp(late, tempPath), () => undefined);
         throw describeWriteError(error);
       });
       const stream = new EncryptingFileStream({
@@ -206,9 +237,10 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
         cipher: newChunkCipher(options.encryptionKey, chunkSize),
         checkEveryBytes: SPACE_CHECK_EVERY_BYTES,
         describeError: describeWriteError,
+        operationTimeoutMs,
         // Stop while half the reserve is left, rather than let the disk fill and take the VM down with it.
         spaceCheck: async () => {
-          const left = await freeBytes();
+          const left = await bounded(freeBytes);
           if (left < options.minFreeBytes / 2) {
             throw new AppError('insufficient_storage', 507, 'The disk ran low on space while writing the export', {
               cause: new Error(`${left} bytes free in ${dir}, below half the minimum of ${options.minFreeBytes}`),
@@ -216,7 +248,7 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
           }
         },
       });
-      return localWriter({ id, target, stream, handle, tempPath, dataPath: dataPath(id), sidecarPath: sidecarPath(id), partialDir, dir, clock });
+      return localWriter({ id, target, stream, handle, tempPath, dataPath: dataPath(id), sidecarPath: sidecarPath(id), partialDir, dir, clock, bounded });
     },
 
     async downloadUrl(ref, target) {
@@ -297,6 +329,19 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
       }
       return result;
     },
+
+    async discardPartials(jobIds) {
+      if (jobIds.length === 0) return 0;
+      await ensureLayout();
+      const prefixes = jobIds.map((jobId) => `${jobId}.`);
+      let removed = 0;
+      for (const name of await readdir(partialDir)) {
+        if (!prefixes.some((prefix) => name.startsWith(prefix))) continue;
+        await removeIfPresent(path.join(partialDir, name));
+        removed += 1;
+      }
+      return removed;
+    },
   };
 }
 
@@ -311,17 +356,22 @@ interface LocalWriterParts {
   partialDir: string;
   dir: string;
   clock: () => Date;
+  bounded: <T>(operation: () => Promise<T>) => Promise<T>;
 }
 
 function localWriter(parts: LocalWriterParts): ExportWriter {
-  const { stream, handle, target } = parts;
+  const { stream, handle, target, bounded } = parts;
   let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
 
+  // Each step bounded: on a hung disk the close waits for the stuck write; the file goes once it lets go.
   const discard = async () => {
     stream.destroy();
     await finished(stream).catch(() => undefined);
-    await handle.close().catch(() => undefined);
-    await removeIfPresent(parts.tempPath);
+    await bounded(() => discardTemp(handle, parts.tempPath)).catch(() => undefined);
+  };
+  const unpublish = async () => {
+    await removeIfPresent(parts.sidecarPath);
+    await removeIfPresent(parts.dataPath);
   };
 
   return {
@@ -334,11 +384,18 @@ function localWriter(parts: LocalWriterParts): ExportWriter {
       if (state !== 'open') throw new Error(`commit() called on an export that is already ${state}`);
       if (!stream.writableFinished) throw new Error('commit() called before the stream finished; end the stream and wait for "finish" first');
       state = 'committing';
-      try {
+      // Given up once the deadline passed: a step still under way on a hung disk must not be
+      // followed by the next one, and what the steps did is undone whenever they end.
+      let abandoned = false;
+      const step = async <T>(operation: () => Promise<T>): Promise<T> => {
+        if (abandoned) throw new Error('the commit was given up at its deadline');
+        return operation();
+      };
+      const publishing = (async () => {
         // The stream fsynced the data when it finished; now make both renames durable.
-        await handle.close();
-        await rename(parts.tempPath, parts.dataPath);
-        await writeSidecar(parts.sidecarPath, parts.partialDir, {
+        await step(() => handle.close());
+        await step(() => rename(parts.tempPath, parts.dataPath));
+        await step(() => writeSidecar(parts.sidecarPath, parts.partialDir, {
           version: 1,
           id: parts.id,
           jobId: target.jobId,
@@ -351,14 +408,22 @@ function localWriter(parts: LocalWriterParts): ExportWriter {
           truncated: info.truncated,
           createdAt: parts.clock().toISOString(),
           expiresAt: target.expiresAt.toISOString(),
-        });
-        await syncDir(parts.dir);
+        }));
+        await step(() => syncDir(parts.dir));
+      })();
+      try {
+        await bounded(() => publishing);
       } catch (error) {
         state = 'aborted';
-        await removeIfPresent(parts.sidecarPath);
-        await removeIfPresent(parts.dataPath);
+        if (isTimeout(error)) {
+          abandoned = true;
+          void publishing.then(unpublish, unpublish).catch(() => undefined);
+        }
+        await bounded(unpublish).catch(() => undefined);
         await discard();
-        throw new AppError('storage_error', 500, 'Could not publish the export on disk', { cause: error });
+        throw new AppError('storage_error', 500, isTimeout(error) ? 'The disk did not answer in time while publishing the export' : 'Could not publish the export on disk', {
+          cause: error,
+        });
       }
       state = 'committed';
       return { method: 'local', location: parts.id, bytes: stream.bytesWritten, sha256: stream.sha256 };
@@ -373,12 +438,23 @@ function localWriter(parts: LocalWriterParts): ExportWriter {
   };
 }
 
-function describeWriteError(error: unknown): Error {
-  if (error instanceof AppError) return error;
-  if ((error as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC') {
-    return new AppError('insufficient_storage', 507, 'The disk ran out of space while writing the export', { cause: error });
-  }
-  return new AppError('storage_error', 500, 'Writing the export to disk failed', { cause: error });
+function writeErrorDescriber(timeoutMs: number): (error: unknown) => Error {
+  return (error) => {
+    if (error instanceof AppError) return error;
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC') {
+      return new AppError('insufficient_storage', 507, 'The disk ran out of space while writing the export', { cause: error });
+    }
+    if (isTimeout(error)) {
+      return new AppError('storage_error', 504, `The disk did not answer within ${Number((timeoutMs / 1000).toFixed(1))} s while writing the export`, { cause: error });
+    }
+    return new AppError('storage_error', 500, 'Writing the export to disk failed', { cause: error });
+  };
+}
+
+/** Removes a temp file and closes it; in that order, since a close waits for a write stuck on the disk. */
+async function discardTemp(handle: FileHandle, tempPath: string): Promise<void> {
+  await removeIfPresent(tempPath);
+  await handle.close().catch(() => undefined);
 }
 
 /** A name in a download path: a safe file name plus one of our extensions. */

@@ -2,7 +2,8 @@
  * A TCP proxy on loopback in front of a real service, for storage faults a test can trigger:
  * after a given number of request bytes it cuts every connection and refuses new ones, the
  * way a storage account looks when the network or the service goes away mid-upload; or it
- * keeps forwarding requests but swallows the answers, the way a half-dead connection hangs.
+ * keeps forwarding requests but swallows the answers, the way a half-dead connection hangs
+ * (at once, or once a given number of request bytes has passed). `heal()` brings the service back.
  */
 import { createServer, connect, type Socket } from 'node:net';
 
@@ -16,6 +17,12 @@ export interface FaultProxy {
   readonly broken: boolean;
   /** While on, requests still reach the service but no answer comes back. */
   swallowResponses(on: boolean): void;
+  /** Swallow every answer once this many more client-to-service bytes have passed. */
+  swallowAfter(bytes: number): void;
+  /** When the first answer was swallowed (performance.now()), if one was. */
+  readonly swallowingSince: number | undefined;
+  /** The service answers again: no more cutting or swallowing; connections cut before stay cut. */
+  heal(): void;
   close(): Promise<void>;
 }
 
@@ -25,6 +32,8 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   let limit = Number.POSITIVE_INFINITY;
   let broken = false;
   let swallowing = false;
+  let swallowFrom = Number.POSITIVE_INFINITY;
+  let swallowingSince: number | undefined;
 
   const cutAll = () => {
     broken = true;
@@ -45,17 +54,26 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       upstream.destroy();
     };
     client.on('close', forget).on('error', forget);
-    upstream.on('close', forget).on('error', forget);
+    // While swallowing, the service closing its side (e.g. its keep-alive timeout after the
+    // answer we swallowed) must not reach the client: a stalled endpoint leaves it hanging open.
+    const upstreamGone = () => {
+      if (!swallowing) return forget();
+      sockets.delete(upstream);
+      upstream.destroy();
+    };
+    upstream.on('close', upstreamGone).on('error', upstreamGone);
     client.on('data', (data: Buffer) => {
       forwarded += data.length;
       if (forwarded >= limit) {
         cutAll();
         return;
       }
+      if (forwarded >= swallowFrom) swallowing = true;
       upstream.write(data);
     });
     upstream.on('data', (data: Buffer) => {
       if (!swallowing) client.write(data);
+      else swallowingSince ??= performance.now();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -75,6 +93,18 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     swallowResponses(on) {
       swallowing = on;
+    },
+    swallowAfter(bytes) {
+      swallowFrom = forwarded + bytes;
+    },
+    get swallowingSince() {
+      return swallowingSince;
+    },
+    heal() {
+      broken = false;
+      swallowing = false;
+      limit = Number.POSITIVE_INFINITY;
+      swallowFrom = Number.POSITIVE_INFINITY;
     },
     async close() {
       cutAll();

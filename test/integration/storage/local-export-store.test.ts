@@ -20,7 +20,7 @@ import { HEADER_BYTES, TAG_BYTES } from '../../../app/src/storage/encrypted-chun
 import { createLocalExportStore, type LocalExportStore, type LocalExportStoreOptions } from '../../../app/src/storage/local-export-store.js';
 import type { ExportTarget, StoredExportRef } from '../../../app/src/storage/export-store.js';
 import { fetchDownload } from './download-client.js';
-import { commitSmall, csvOf, describeExportStoreContract, sha256, target } from './export-store.contract.js';
+import { commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll } from './export-store.contract.js';
 
 const CHUNK = 4_096;
 const HOUR = 3600 * 1000;
@@ -342,6 +342,25 @@ describe('local export store: lifecycle and faults', () => {
     expect(expiredRef.location).not.toBe(liveRef.location);
     expect((await fetch(await store.downloadUrl(liveRef, live))).status).toBe(200);
     await freshWriter.abort();
+  });
+
+  it('removes the temp files of the jobs a restart marks interrupted, and only theirs', async () => {
+    const dir = await newDir();
+    const store = makeStore(dir);
+    const dead = target();
+    // What a process killed mid-export leaves: a temp file nobody will finish or remove.
+    const deadWriter = await store.begin(dead);
+    deadWriter.stream.write(csvOf(100));
+    const alive = target();
+    const aliveWriter = await store.begin(alive);
+    await expect.poll(async () => (await readdir(path.join(dir, '.partial'))).length).toBe(2);
+
+    expect(await store.discardPartials([dead.jobId, 'no-such-job'])).toBe(1);
+    expect(await readdir(path.join(dir, '.partial'))).toEqual([expect.stringMatching(new RegExp(`^${alive.jobId}\\.`))]);
+    await deadWriter.abort();
+    await writeAll(aliveWriter, csvOf(200), 1_024);
+    const ref = await aliveWriter.commit({ rows: 200, truncated: false });
+    expect((await fetch(await store.downloadUrl(ref, alive))).status).toBe(200);
   });
 
   it('refuses a new export with 507 when the disk has less free space than the minimum', async () => {

@@ -34,7 +34,11 @@ describe('loadConfig', () => {
     expect(config.http.port).toBe(8080);
     expect(config.http.host).toBe('127.0.0.1');
     expect(config.hive).toMatchObject({ port: 10000, transport: 'binary', auth: 'PLAIN', fetchSize: 10_000 });
-    expect(config.storage).toEqual({ method: 'blob', blob: { kind: 'managedIdentity', accountUrl: 'https://acct.blob.core.windows.net', container: 'exports', sasVersion: undefined } });
+    expect(config.storage).toEqual({
+      method: 'blob',
+      timeoutMs: 300_000,
+      blob: { kind: 'managedIdentity', accountUrl: 'https://acct.blob.core.windows.net', container: 'exports', sasVersion: undefined },
+    });
     expect(config.jobs.store).toEqual({ kind: 'sqlite', file: '.local/jobs.sqlite' });
     expect(config.exports).toMatchObject({ defaultTtlMinutes: 1440, maxTtlMinutes: 10080 });
     expect(config.auth.sessionSigningKey.equals(Buffer.from(key, 'base64'))).toBe(true);
@@ -60,6 +64,14 @@ describe('loadConfig', () => {
     const { BLOB_ACCOUNT_URL: _url, HIVE_PASSWORD: _pw, ...rest } = minimal;
     const problems = problemsOf({ ...rest, STORAGE_METHOD: 'local' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['FILE_ENCRYPTION_KEY', 'HIVE_PASSWORD', 'URL_SIGNING_KEY']);
+  });
+
+  it('takes the storage deadline for either method, and refuses one below a second or above an hour', () => {
+    expect(loadConfig({ ...minimal, STORAGE_TIMEOUT_MS: '45000' }).storage.timeoutMs).toBe(45_000);
+    const local = loadConfig({ ...minimal, STORAGE_METHOD: 'local', FILE_ENCRYPTION_KEY: key, URL_SIGNING_KEY: key, STORAGE_TIMEOUT_MS: '2000' });
+    expect(local.storage).toMatchObject({ method: 'local', timeoutMs: 2_000 });
+    expect(problemsOf({ ...minimal, STORAGE_TIMEOUT_MS: '500' })[0]).toMatch(/^STORAGE_TIMEOUT_MS: .*1000.*got '500'/);
+    expect(problemsOf({ ...minimal, STORAGE_TIMEOUT_MS: '3600001' })[0]).toMatch(/^STORAGE_TIMEOUT_MS: .*3600000/);
   });
 
   it('refuses a default lifetime longer than the maximum', () => {

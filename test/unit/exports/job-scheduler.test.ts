@@ -70,6 +70,19 @@ function waitingRunner() {
   return { runner, started };
 }
 
+/** A runner whose query starts and then hangs, deaf to every abort: a hang no deadline covers. */
+function deafRunner() {
+  let onStart = () => {};
+  const started = new Promise<void>((resolve) => (onStart = resolve));
+  const runner: QueryRunner = {
+    start() {
+      onStart();
+      return new Promise<never>(() => {});
+    },
+  };
+  return { runner, started };
+}
+
 /**
  * A store in memory; `commitGate` lets a test act while a commit is in flight. With `stallWrites`
  * its stream takes the first chunk and never acknowledges it, like an upload whose connection hangs.
@@ -242,6 +255,9 @@ interface SetupOptions {
   serviceClock?: () => Date;
 }
 
+/** The watchdog's limits in these tests: far from every other timing in them. */
+const STALL_LIMITS = { starting: 120 * 60_000, streaming: 10 * 60_000 };
+
 function setup(runner: QueryRunner, options: SetupOptions = {}) {
   const gated = gatedJobStore(createMemoryJobStore());
   const jobs = gated.store;
@@ -256,6 +272,7 @@ function setup(runner: QueryRunner, options: SetupOptions = {}) {
     maxConcurrent: options.maxConcurrent ?? 2,
     sweepIntervalMs: 60_000,
     progressIntervalMs: 0,
+    stallLimits: STALL_LIMITS,
     logger,
     ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
     ...(options.onSweep ? { onSweep: options.onSweep } : {}),
@@ -342,9 +359,12 @@ describe('job scheduler', () => {
    * runner is not asked again (so it cannot notice an abort itself).
    */
   function stalledExport() {
+    return stalledExportAt();
+  }
+  function stalledExportAt(clock?: () => Date) {
     let secondBatch!: () => void;
     const handedOut = new Promise<void>((resolve) => (secondBatch = resolve));
-    const parts = setup(fakeRunner(10, { wideRows: true, onBatch: (index) => index === 1 && secondBatch() }), { stallWrites: true });
+    const parts = setup(fakeRunner(10, { wideRows: true, onBatch: (index) => index === 1 && secondBatch() }), { stallWrites: true, ...(clock ? { clock } : {}) });
     const stuck = async () => {
       await Promise.all([parts.storage.stalled, handedOut]);
       await new Promise((resolve) => setImmediate(resolve));
@@ -608,6 +628,70 @@ describe('job scheduler', () => {
       }
       expect((await service.get(user, running.id)).status).toBe('running');
       expect((await service.get(user, queued.id)).status).toBe('queued');
+      await scheduler.stop();
+    });
+  });
+
+  describe('watchdog', () => {
+    const T0 = new Date('2026-05-01T08:00:00Z');
+    const after = (ms: number) => new Date(T0.getTime() + ms);
+
+    it('stops a job whose upload hangs with no deadline once the streaming limit passes, as stalled, and publishes nothing', { timeout: 10_000 }, async () => {
+      let now = T0;
+      const { storage, scheduler, service, stuck } = stalledExportAt(() => now);
+      await scheduler.start();
+      const { job } = await service.submit(user, { sql: 'SELECT n' });
+      await stuck();
+      now = after(STALL_LIMITS.streaming - 1_000);
+      await scheduler.heartbeat();
+      expect((await service.get(user, job.id)).status).toBe('running');
+
+      now = after(STALL_LIMITS.streaming + 1_000);
+      await scheduler.heartbeat();
+      await scheduler.whenIdle();
+      const ended = await service.get(user, job.id);
+      expect(ended).toMatchObject({ status: 'failed', error: { code: 'stalled', message: expect.stringMatching(/no progress for 10 min.*run it again/) } });
+      expect(storage.aborts).toBeGreaterThan(0);
+      expect(storage.committed.size).toBe(0);
+      await scheduler.stop();
+    });
+
+    it('gives up on a query that hangs deaf to the abort once the starting limit passes, and runs the next job', { timeout: 10_000 }, async () => {
+      let now = T0;
+      const deaf = deafRunner();
+      const { scheduler, service } = setup(deaf.runner, { clock: () => now, maxConcurrent: 1 });
+      await scheduler.start();
+      const { job } = await service.submit(user, { sql: 'SELECT 1' });
+      const { job: next } = await service.submit(user, { sql: 'SELECT 2' });
+      await deaf.started;
+      now = after(STALL_LIMITS.starting + 1_000);
+      await scheduler.heartbeat();
+      await expect.poll(async () => (await service.get(user, job.id)).status).toBe('failed');
+      expect((await service.get(user, job.id)).error).toMatchObject({ code: 'stalled' });
+      // Its slot is free again: the queued job starts (and hangs in turn, on the same runner).
+      await expect.poll(async () => (await service.get(user, next.id)).status).toBe('running');
+      now = after(2 * STALL_LIMITS.starting + 2_000);
+      await scheduler.heartbeat();
+      await scheduler.whenIdle();
+      await scheduler.stop();
+    });
+
+    it('leaves alone a job whose rows keep flowing, however long it runs in all', async () => {
+      let now = T0;
+      // Every batch takes most of the streaming limit; the export as a whole takes many limits.
+      const slow = fakeRunner(8, {
+        onBatch: () => {
+          now = new Date(now.getTime() + STALL_LIMITS.streaming * 0.75);
+          void parts.scheduler.heartbeat();
+        },
+      });
+      const parts = setup(slow, { clock: () => now });
+      const { scheduler } = parts;
+      await scheduler.start();
+      const { job } = await parts.service.submit(user, { sql: 'SELECT n' });
+      await scheduler.whenIdle();
+      expect(await parts.service.get(user, job.id)).toMatchObject({ status: 'succeeded', rows: 8000 });
+      expect(now.getTime() - T0.getTime()).toBeGreaterThan(5 * STALL_LIMITS.streaming);
       await scheduler.stop();
     });
   });
