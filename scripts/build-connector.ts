@@ -45,13 +45,11 @@ export async function zipFolder(dir: string, zipFile: string): Promise<string> {
   return createHash('sha256').update(await readFile(zipFile)).digest('hex');
 }
 
-export async function buildConnector(outDir = path.join(ROOT, 'dist')): Promise<{ zip: string; sha256: string; bytes: number }> {
-  const bundleDir = path.join(outDir, 'connector');
-  await rm(bundleDir, { recursive: true, force: true });
-  await mkdir(bundleDir, { recursive: true });
+/** The connector as one ESM file, as deployed (the benchmarks run this very output). */
+export async function bundleServer(outfile: string): Promise<void> {
   await build({
     entryPoints: [path.join(ROOT, 'app/src/main.ts')],
-    outfile: path.join(bundleDir, 'server.js'),
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -63,6 +61,13 @@ export async function buildConnector(outDir = path.join(ROOT, 'dist')): Promise<
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
+}
+
+export async function buildConnector(outDir = path.join(ROOT, 'dist')): Promise<{ zip: string; sha256: string; bytes: number }> {
+  const bundleDir = path.join(outDir, 'connector');
+  await rm(bundleDir, { recursive: true, force: true });
+  await mkdir(bundleDir, { recursive: true });
+  await bundleServer(path.join(bundleDir, 'server.js'));
   const web = await buildWeb(path.join(outDir, 'web'));
   if (web) await cp(path.join(outDir, 'web'), path.join(bundleDir, 'web'), { recursive: true });
   // runtime/ (bin/node, self-test.cjs, manifest.json) and node_modules/better-sqlite3 with its loader.

@@ -11,16 +11,12 @@
  *    rowset-decoder.ts, so `results` is a ColumnBatch. It works on every transport (framed,
  *    buffered NOSASL, HTTP), since each hands the protocol a transport over one Buffer.
  */
-import { createRequire } from 'node:module';
 import thrift from 'thrift';
+// The very module thrift's connections test `instanceof` against (bundled once with them).
+import InputBufferUnderrunError from 'thrift/lib/nodejs/lib/thrift/input_buffer_underrun_error.js';
 import type { ColumnBatch } from './column-batch.js';
 import { RowSetDecodeError, decodeFetchResultsResult, type ReplyStatus } from './rowset-decoder.js';
 
-/**
- * The error thrift's connections read as "wait for more bytes" (they roll back and retry on the
- * next chunk); not exported by the package, so taken from its file.
- */
-const InputBufferUnderrunError = createRequire(import.meta.url)('thrift/lib/nodejs/lib/thrift/input_buffer_underrun_error') as new () => Error;
 
 /** TFramedTransport with a receiver that does not copy bytes one by one. */
 export class FastFramedTransport extends thrift.TFramedTransport {

@@ -4,8 +4,8 @@
  * polls with no delay at all), with Hive's in-place progress (PENDING, then vertex progress while
  * RUNNING) handed to the caller. Cancellation — the job's, the query timeout's, or the caller
  * going away — cancels the operation on the server, so a cancelled export stops using the
- * cluster; Hive is also told the time limit (TExecuteStatementReq.queryTimeout), so the query
- * ends there even if the connector dies. Driver errors become AppErrors whose message a user can
+ * cluster; Hive is also told the time limit, a call's length later than ours
+ * (TExecuteStatementReq.queryTimeout), so the query ends there even if the connector dies. Driver errors become AppErrors whose message a user can
  * read; details go to the log.
  *
  * Deadlines: every call has the per-call timeout, except the first FetchResults, which may be
@@ -234,7 +234,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         if (abort.aborted) throw abortError();
         operation = await connection
           .call('ExecuteStatement', () =>
-            connection.session.executeStatement(sql, { runAsync: true, queryTimeout: Math.ceil(config.queryTimeoutMs / 1000) } as { runAsync: boolean }),
+            connection.session.executeStatement(sql, { runAsync: true, queryTimeout: Math.ceil((config.queryTimeoutMs + config.callTimeoutMs) / 1000) } as { runAsync: boolean }),
           )
           .catch((error: unknown) => {
             throw toAppError(error, 'ExecuteStatement');
@@ -251,20 +251,37 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
 
         const op = operation;
         op.setMaxRows(config.fetchSize);
-        const fetchNext = (timeoutMs?: number) => {
+        /**
+         * One FetchResults. It ends at its own deadline, or at once when the export is cancelled
+         * or out of time: a call still waiting is abandoned, and close() drops the connection
+         * it is stuck on (CancelOperation cannot stop a FINISHED operation's fetch).
+         */
+        const fetchNext = (phase: 'query' | 'fetch', timeoutMs?: number) => {
           fetching = true;
-          return connection
-            .call('FetchResults', () => op.fetch(FETCH_NEXT), timeoutMs)
+          const call = connection.call('FetchResults', () => op.fetch(FETCH_NEXT), timeoutMs);
+          let onAbort: (() => void) | undefined;
+          const aborted = new Promise<never>((_, reject) => {
+            onAbort = () => reject(abortError(phase));
+            if (abort.aborted) onAbort();
+            else abort.addEventListener('abort', onAbort, { once: true });
+          });
+          aborted.catch(() => undefined);
+          return Promise.race([call, aborted])
             .catch((error: unknown) => {
-              throw abort.aborted ? abortError('fetch') : toAppError(error, 'FetchResults');
+              throw abort.aborted ? abortError(phase) : toAppError(error, 'FetchResults');
             })
             .finally(() => {
-              fetching = false;
+              abort.removeEventListener('abort', onAbort!);
+              call.then(
+                () => (fetching = false),
+                () => (fetching = false),
+              );
             });
         };
         // The first fetch also reads the result set metadata (GetResultSetMetadata), and may be
-        // the scan itself (a fetch task): it gets the rest of the query's time limit.
-        await fetchNext(Math.max(config.callTimeoutMs, config.queryTimeoutMs - (Date.now() - startedAt)));
+        // the scan itself (a fetch task): it gets the rest of the query's time limit, after which
+        // the query's own deadline (above) has ended it.
+        await fetchNext('query', config.queryTimeoutMs - (Date.now() - startedAt) + config.callTimeoutMs);
         const schema = op.getSchema() as ThriftTableSchema | null;
         if (!schema) throw new AppError('hive_error', 422, 'The statement returned no result set');
         const columns = resultColumns(schema, sql);
@@ -285,7 +302,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
             if (more && abort.aborted) throw abortError('fetch');
             // Ask for the next batch before handing this one out, so the server prepares it
             // while we encode and upload (one request in flight, so memory stays bounded).
-            const next = more ? fetchNext() : undefined;
+            const next = more ? fetchNext('fetch') : undefined;
             next?.catch(() => undefined);
             yield* read;
             if (!next) return;

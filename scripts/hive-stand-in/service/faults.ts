@@ -24,6 +24,8 @@ export type FaultSpec = FaultBase &
         kind: 'delay';
         ms: number;
         during?: 'queue' | 'execute' | 'fetch';
+        /** With 'fetch': only FetchResults calls after this many wait. @default 0 */
+        afterFetches?: number;
       }
     | {
         /**
@@ -140,6 +142,7 @@ function validate(spec: FaultSpec): void {
     if (spec.during !== undefined && !['queue', 'execute', 'fetch'].includes(spec.during)) {
       throw new Error(`delay fault during must be 'queue', 'execute' or 'fetch', got ${JSON.stringify(spec.during)}`);
     }
+    nonNegative('afterFetches', spec.afterFetches);
   } else {
     nonNegative('afterFetches', spec.afterFetches);
   }

@@ -371,7 +371,7 @@ export class Operation {
     }
     this.fetchCalls++;
     for (const fault of this.faults) {
-      if (fault.kind === 'delay' && fault.during === 'fetch') await sleep(fault.ms, this.aborted.signal);
+      if (fault.kind === 'delay' && fault.during === 'fetch' && this.fetchCalls > (fault.afterFetches ?? 0)) await sleep(fault.ms, this.aborted.signal);
       if (fault.kind === 'fail' && fault.afterFetches !== undefined && this.fetchCalls > fault.afterFetches) {
         this.error = injectedError(fault);
         this.setState(TOperationState.ERROR);

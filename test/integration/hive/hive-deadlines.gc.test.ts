@@ -64,14 +64,19 @@ describe('Hive deadlines under garbage collection', () => {
   });
 
   it('fails a Thrift call the server holds', async () => {
-    const fault = hive.faults.add({ match: 'gc_held_fetch', kind: 'delay', ms: FOREVER_MS, during: 'fetch' });
+    // The second FetchResults: the first may take the query's whole time limit (a fetch task scans then).
+    const fault = hive.faults.add({ match: 'gc_held_fetch', kind: 'delay', ms: FOREVER_MS, during: 'fetch', afterFetches: 1 });
     try {
-      const runner = createQueryRunner(configFor(hive.listeners[0]!.port), logger);
+      const runner = createQueryRunner(configFor(hive.listeners[0]!.port, { fetchSize: 100 }), logger);
+      const query = await runner.start("SELECT asset_id, 'gc_held_fetch' AS probe FROM enos.asset", { signal: new AbortController().signal });
       await expectFailureWithinDeadline(
-        () => runner.start("SELECT 'gc_held_fetch' AS probe", { signal: new AbortController().signal }),
+        async () => {
+          for await (const batch of query.batches()) void batch;
+        },
         'hive_unavailable',
         /did not answer FetchResults within/,
       );
+      await query.close();
     } finally {
       fault.remove();
     }
@@ -82,7 +87,7 @@ describe('Hive deadlines under garbage collection', () => {
     try {
       const runner = createQueryRunner(configFor(hive.listeners[0]!.port, { callTimeoutMs: 60_000, queryTimeoutMs: DEADLINE_MS }), logger);
       await expectFailureWithinDeadline(
-        () => runner.start("SELECT 'gc_endless_query' AS probe", { signal: new AbortController().signal }),
+        () => runner.start('SELECT count(*) AS gc_endless_query FROM enos.asset', { signal: new AbortController().signal }),
         'hive_error',
         /did not finish within the time limit/,
       );
