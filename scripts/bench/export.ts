@@ -1,14 +1,19 @@
 /**
- * Export throughput and memory, measured in one run so the ratios compare like with like:
+ * Export speed, CPU, memory and API latency of the production bundle, measured in one run so
+ * every ratio compares like with like on a shared machine:
  *
- * 1. decode: the same fetched row sets turned into CSV two ways — hive-driver's JsonResult (an
- *    object per row) + csv-stringify, against the connector's columnar encoder.
- * 2. end to end: the real connector (its own process) exporting 200,000 and 2,000,000 rows
- *    through the API to Azurite (blob) and to disk (local), from submit to succeeded, against
- *    the raw fetch rate of the same rows with hive-driver (no decoding). Peak RSS of a fresh
- *    connector process per export (VmHWM from /proc).
+ *  - stock: hive-driver as a user would install it (its thrift, its decoder) fetching the same
+ *    rows, the median of three runs; and the stand-in's own serving rate (a client that never
+ *    decodes), so the output says which side was the bottleneck;
+ *  - the connector: `npm run build`'s esbuild bundle (server.js) run by this machine's Node, one
+ *    fresh process per storage method × format: idle RSS, one export (rows/s, CPU seconds, peak
+ *    RSS), the 8-mixed-column export, then four exports at once while GET /api/v1/exports/{id}
+ *    and /healthz are timed.
  *
- * `npm run bench -- export` (takes a few minutes; seeds 2M rows into .local/bench/ once).
+ * Output: `key=value` lines, `storage=` and `format=` on each (see README "Benchmarks").
+ *   npm run bench -- export           every storage × format, 2M rows, and peak RSS at 10M rows
+ *   npm run bench -- export --quick   Blob CSV only, 2M rows (under five minutes)
+ *   … --profile                       also a V8 CPU profile of each connector process (.local/bench/profiles/)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -16,159 +21,220 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import hive from 'hive-driver';
-import type { ThriftTableSchema } from '../../app/src/hive/row-set.js';
+import type { ListenerInfo } from '../hive-stand-in/index.js';
+import { bundleServer } from '../build-connector.js';
 import { startAzurite } from '../lib/azurite.js';
-import { parseReadyLine, startChildService, tsxArgs, type ChildService } from '../lib/child-service.js';
+import { nodeArgs, parseReadyLine, startChildService, tsxArgs, type ChildService } from '../lib/child-service.js';
+import { serveRate } from './lib/raw-hive.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BENCH_DIR = path.join(ROOT, '.local/bench');
-const SIZES = [200_000, 2_000_000];
-const SQL = (rows: number) => `SELECT * FROM enos.measurement LIMIT ${rows}`;
-const HIVE_USER = { username: 'bench', password: 'bench-password' };
+const QUICK = process.argv.includes('--quick');
+/** `--profile`: the connector writes a V8 CPU profile per process into .local/bench/profiles/. */
+const PROFILE = process.argv.includes('--profile');
+const ROWS = 2_000_000;
+const BIG_ROWS = 10_000_000;
 const FETCH_SIZE = 10_000;
+const HIVE_USER = { user: 'bench', password: 'bench-password' };
+const MEASUREMENTS = (rows: number) => `SELECT asset_id, ts, point, value, quality FROM enos.measurement LIMIT ${rows}`;
+/** string, timestamp, string, double, int, decimal, date, boolean. */
+const MIXED = (rows: number) =>
+  `SELECT asset_id, ts, point, value, quality, CAST(value AS DECIMAL(12, 3)) AS value_dec, CAST(ts AS DATE) AS day, quality = 0 AS good FROM enos.measurement LIMIT ${rows}`;
+const CLOCK_TICKS = 100;
 
 const { TCLIService, TCLIService_types } = hive.thrift;
-const FETCH_NEXT = TCLIService_types.TFetchOrientation.FETCH_NEXT as number;
 
-interface HiveReady {
-  listeners: { host: string; port: number }[];
-}
-
-/** The fields of the API's answers this benchmark reads. */
-interface ApiAnswer {
-  token: string;
+interface Job {
   id: string;
   status: string;
   error: unknown;
   progress: { rows: number; bytes: number };
 }
 
-const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
-const rate = (rows: number, s: number) => Math.round(rows / s);
-const fmt = (n: number) => n.toLocaleString('en');
+const now = () => performance.now();
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 
-/** Fetches `sql` with hive-driver, handing each row set to `onRowSet`; returns rows and seconds. */
-/** hive-driver's row set as this benchmark counts it. */
-type DriverRowSet = { columns?: Record<string, { values: unknown[] } | null>[] | null };
-
-async function fetchAll(listener: HiveReady['listeners'][number], sql: string, onRowSet: (rowSet: DriverRowSet, schema: ThriftTableSchema) => void) {
-  const client = new hive.HiveClient(TCLIService, TCLIService_types);
-  await client.connect({ host: listener.host, port: listener.port }, new hive.connections.TcpConnection(), new hive.auth.PlainTcpAuthentication(HIVE_USER));
-  const session = await client.openSession({ client_protocol: TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
-  const start = process.hrtime.bigint();
-  const operation = await session.executeStatement(sql, { runAsync: true });
-  for (;;) {
-    const status = await operation.status(false);
-    if (status.operationState === TCLIService_types.TOperationState.FINISHED_STATE) break;
-    if (status.operationState === TCLIService_types.TOperationState.ERROR_STATE) throw new Error(status.errorMessage);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  operation.setMaxRows(FETCH_SIZE);
-  let rows = 0;
-  do {
-    await operation.fetch(FETCH_NEXT);
-    const schema = operation.getSchema() as ThriftTableSchema;
-    for (const rowSet of operation.getData() as DriverRowSet[]) {
-      rows += rowSet.columns?.[0] ? Object.values(rowSet.columns[0]).find((v) => v?.values)?.values.length ?? 0 : 0;
-      onRowSet(rowSet, schema);
-    }
-    operation.flush();
-  } while (operation.hasMoreRows());
-  const elapsed = seconds(start);
-  await operation.close();
-  await session.close();
-  client.close();
-  return { rows, seconds: elapsed };
-}
-
-function peakRssMb(pid: number): number {
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function endToEnd(listener: HiveReady['listeners'][number], enosUrl: string, app: { appKey: string; appSecret: string }, connectionString: string): Promise<void> {
-  const container = 'bench-exports';
-  await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(container).createIfNotExists();
-  console.log('\nend to end (submit → succeeded), connector in its own process:');
-  for (const rows of SIZES) {
-    const raw = await fetchAll(listener, SQL(rows), () => undefined);
-    console.log(`  raw hive-driver fetch of ${fmt(rows)} rows: ${fmt(rate(raw.rows, raw.seconds))} rows/s`);
-    for (const storage of ['blob', 'local'] as const) {
-      const connector: ChildService<{ url: string }> = await startChildService({
-        name: 'connector',
-        command: process.execPath,
-        args: tsxArgs(path.join(ROOT, 'app/src/main.ts')),
-        env: {
-          PATH: process.env.PATH,
-          PORT: '0',
-          LOG_LEVEL: 'warn',
-          HIVE_HOST: listener.host,
-          HIVE_PORT: String(listener.port),
-          HIVE_USERNAME: HIVE_USER.username,
-          HIVE_PASSWORD: HIVE_USER.password,
-          HIVE_FETCH_SIZE: String(FETCH_SIZE),
-          HIVE_POLL_INTERVAL_MS: '50',
-          ENOS_BASE_URL: enosUrl,
-          ENOS_APP_KEY: app.appKey,
-          ENOS_APP_SECRET: app.appSecret,
-          SESSION_SIGNING_KEY: randomBytes(32).toString('base64'),
-          ORG_ACCESS: JSON.stringify({ 'demo-org': { databases: ['enos'] } }),
-          STORAGE_METHOD: storage,
-          BLOB_CONNECTION_STRING: connectionString,
-          BLOB_CONTAINER: container,
-          LOCAL_EXPORT_DIR: path.join(BENCH_DIR, 'exports'),
-          LOCAL_MIN_FREE_MB: '100',
-          FILE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-          URL_SIGNING_KEY: randomBytes(32).toString('base64'),
-          SQLITE_FILE: path.join(BENCH_DIR, `jobs-${Date.now()}.sqlite`),
-        },
-        readyWhen: (line) => parseReadyLine<{ url: string }>(line),
-      });
-      try {
-        const call = async (method: string, route: string, token?: string, body?: unknown) => {
-          const response = await fetch(`${connector.ready.url}${route}`, {
-            method,
-            headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-            ...(body ? { body: JSON.stringify(body) } : {}),
-          });
-          return (await response.json()) as ApiAnswer;
-        };
-        const { token } = await call('POST', '/api/v1/sessions', undefined, { username: 'demo', password: 'demo-password' });
-        const baseline = peakRssMb(connector.child.pid!);
-        const start = process.hrtime.bigint();
-        const { id } = await call('POST', '/api/v1/exports', token, { sql: SQL(rows) });
-        let job: ApiAnswer;
-        for (;;) {
-          job = await call('GET', `/api/v1/exports/${id}`, token);
-          if (!['queued', 'running'].includes(job.status)) break;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        const elapsed = seconds(start);
-        if (job.status !== 'succeeded') throw new Error(`export ${storage} ${rows} ended ${job.status}: ${JSON.stringify(job.error)}`);
-        const peak = peakRssMb(connector.child.pid!);
-        console.log(
-          `    ${storage.padEnd(5)}: ${fmt(rate(rows, elapsed))} rows/s (${(job.progress.bytes / 1e6).toFixed(0)} MB), ` +
-            `e2e/raw-fetch ${(raw.seconds / elapsed).toFixed(2)}, connector peak RSS ${peak.toFixed(0)} MB (idle ${baseline.toFixed(0)} MB)`,
-        );
-      } finally {
-        await connector.stop();
+/** User + system CPU seconds of a process so far (its threads included). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** hive-driver out of the box: TcpConnection (thrift's TFramedTransport), the generated decoder. */
+async function stockFetch(listener: ListenerInfo, sql: string): Promise<number> {
+  const client = new hive.HiveClient(TCLIService, TCLIService_types);
+  client.on('error', () => undefined);
+  await client.connect({ host: listener.host, port: listener.port }, new hive.connections.TcpConnection(), new hive.auth.PlainTcpAuthentication({ username: HIVE_USER.user, password: HIVE_USER.password }));
+  try {
+    const session = await client.openSession({ client_protocol: TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
+    const started = now();
+    const operation = await session.executeStatement(sql, { runAsync: true });
+    await new hive.HiveUtils(TCLIService_types).waitUntilReady(operation, false, () => undefined);
+    operation.setMaxRows(FETCH_SIZE);
+    let rows = 0;
+    do {
+      await operation.fetch();
+      for (const rowSet of operation.getData()) rows += rowSet.columns?.[0]?.stringVal?.values.length ?? 0;
+      operation.flush();
+    } while (operation.hasMoreRows());
+    const seconds = (now() - started) / 1000;
+    await operation.close();
+    await session.close();
+    return rows / seconds;
+  } finally {
+    client.close();
+  }
+}
+
+interface Services {
+  listener: ListenerInfo;
+  enosUrl: string;
+  app: { appKey: string; appSecret: string };
+  azurite: string;
+}
+
+class Connector {
+  private constructor(
+    private readonly child: ChildService<{ url: string }>,
+    private readonly token: string,
+  ) {}
+
+  static async start(services: Services, storage: 'blob' | 'local', server: string): Promise<Connector> {
+    const container = 'bench-exports';
+    await BlobServiceClient.fromConnectionString(services.azurite).getContainerClient(container).createIfNotExists();
+    const child = await startChildService<{ url: string }>({
+      name: 'connector',
+      command: process.execPath,
+      args: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(BENCH_DIR, 'profiles'), ...nodeArgs(server)] : nodeArgs(server),
+      env: {
+        PATH: process.env.PATH,
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        HIVE_HOST: services.listener.host,
+        HIVE_PORT: String(services.listener.port),
+        HIVE_USERNAME: HIVE_USER.user,
+        HIVE_PASSWORD: HIVE_USER.password,
+        HIVE_SERVER_VERSION: '3.1',
+        HIVE_FETCH_SIZE: String(FETCH_SIZE),
+        HIVE_POLL_INTERVAL_MS: '50',
+        ENOS_BASE_URL: services.enosUrl,
+        ENOS_APP_KEY: services.app.appKey,
+        ENOS_APP_SECRET: services.app.appSecret,
+        SESSION_SIGNING_KEY: randomBytes(32).toString('base64'),
+        ORG_ACCESS: JSON.stringify({ 'demo-org': { databases: ['enos'] } }),
+        STORAGE_METHOD: storage,
+        BLOB_CONNECTION_STRING: services.azurite,
+        BLOB_CONTAINER: container,
+        LOCAL_EXPORT_DIR: path.join(BENCH_DIR, 'exports'),
+        LOCAL_MIN_FREE_MB: '100',
+        FILE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        URL_SIGNING_KEY: randomBytes(32).toString('base64'),
+        SQLITE_FILE: path.join(BENCH_DIR, `jobs-${Date.now()}.sqlite`),
+        JOBS_MAX_CONCURRENT: '4',
+        JOBS_MAX_PER_USER: '4',
+      },
+      readyWhen: (line) => parseReadyLine<{ url: string }>(line),
+    });
+    const signIn = await fetch(`${child.ready.url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
+    });
+    return new Connector(child, ((await signIn.json()) as { token: string }).token);
+  }
+
+  get pid(): number {
+    return this.child.child.pid!;
+  }
+
+  async call<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.child.ready.url}${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return (await response.json()) as T;
+  }
+
+  async timed(route: string): Promise<number> {
+    const started = now();
+    const response = await fetch(`${this.child.ready.url}${route}`, { headers: { authorization: `Bearer ${this.token}` } });
+    await response.arrayBuffer();
+    return now() - started;
+  }
+
+  async submit(sql: string, format: string): Promise<string> {
+    return (await this.call<Job>('POST', '/api/v1/exports', { sql, format })).id;
+  }
+
+  async finish(id: string): Promise<Job> {
+    for (;;) {
+      const job = await this.call<Job>('GET', `/api/v1/exports/${id}`);
+      if (!['queued', 'running'].includes(job.status)) {
+        if (job.status !== 'succeeded') throw new Error(`export ${id} ended ${job.status}: ${JSON.stringify(job.error)}`);
+        return job;
       }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /** One export: seconds from submit to succeeded, and the connector's CPU seconds meanwhile. */
+  async exportOnce(sql: string, format: string): Promise<{ seconds: number; cpu: number; job: Job }> {
+    const cpuBefore = cpuSeconds(this.pid);
+    const started = now();
+    const job = await this.finish(await this.submit(sql, format));
+    return { seconds: (now() - started) / 1000, cpu: cpuSeconds(this.pid) - cpuBefore, job };
+  }
+
+  stop(): Promise<void> {
+    return this.child.stop();
+  }
+}
+
+/** Four exports at once, GET /api/v1/exports/{id} and /healthz timed meanwhile. */
+async function fourAtOnce(connector: Connector, sql: string, format: string): Promise<{ seconds: number; p95: number }> {
+  const started = now();
+  const ids = await Promise.all(Array.from({ length: 4 }, () => connector.submit(sql, format)));
+  const latencies: number[] = [];
+  let done = false;
+  const sampler = (async () => {
+    for (let i = 0; !done; i++) {
+      latencies.push(await connector.timed(i % 2 === 0 ? `/api/v1/exports/${ids[i % 4]}` : '/healthz'));
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  })();
+  await Promise.all(ids.map((id) => connector.finish(id)));
+  done = true;
+  await sampler;
+  return { seconds: (now() - started) / 1000, p95: percentile(latencies, 95) };
+}
+
+function print(labels: { storage: string; format: string }, values: Record<string, number | string>): void {
+  for (const [key, value] of Object.entries(values)) {
+    process.stdout.write(`storage=${labels.storage} format=${labels.format} ${key}=${typeof value === 'number' ? (Number.isInteger(value) ? value : value.toFixed(2)) : value}\n`);
   }
 }
 
 export default async function run(): Promise<void> {
   mkdirSync(BENCH_DIR, { recursive: true });
-  const seedRows = Math.max(...SIZES);
-  console.log(`starting the stand-ins (${fmt(seedRows)} rows; the first run seeds ${path.relative(ROOT, BENCH_DIR)}/)...`);
+  const server = path.join(BENCH_DIR, 'connector', 'server.js');
+  await bundleServer(server);
+  const seedRows = QUICK ? ROWS : BIG_ROWS;
+  process.stdout.write(`# export benchmark (${QUICK ? 'quick: Blob CSV' : 'every storage × format'}), ${ROWS.toLocaleString('en')} rows; seed ${seedRows.toLocaleString('en')} rows in ${path.relative(ROOT, BENCH_DIR)}/\n`);
   const [azurite, hiveStandIn, enos] = await Promise.all([
-    startAzurite({ extentMemoryLimitMb: 8192 }),
-    startChildService<HiveReady>({
+    startAzurite({ location: path.join(BENCH_DIR, 'azurite'), extentMemoryLimitMb: 512 }),
+    startChildService<{ listeners: ListenerInfo[] }>({
       name: 'hive',
       command: process.execPath,
-      args: tsxArgs(path.join(ROOT, 'scripts/hive-stand-in/main.ts'), '--port', '0', '--user', `${HIVE_USER.username}:${HIVE_USER.password}`, '--seed-rows', String(seedRows), '--db-file', path.join(BENCH_DIR, `hive-${seedRows}.duckdb`)),
-      readyWhen: (line) => parseReadyLine<HiveReady>(line),
-      timeoutMs: 600_000,
+      args: tsxArgs(path.join(ROOT, 'scripts/hive-stand-in/main.ts'), '--port', '0', '--user', `${HIVE_USER.user}:${HIVE_USER.password}`, '--seed-rows', String(seedRows), '--db-file', path.join(BENCH_DIR, `hive-${seedRows}.duckdb`)),
+      readyWhen: (line) => parseReadyLine<{ listeners: ListenerInfo[] }>(line),
+      timeoutMs: 900_000,
     }),
     startChildService<{ url: string }>({
       name: 'enos',
@@ -180,7 +246,63 @@ export default async function run(): Promise<void> {
   try {
     const listener = hiveStandIn.ready.listeners[0]!;
     const seed = JSON.parse(readFileSync(path.join(ROOT, 'scripts/enos-stand-in/seed.json'), 'utf8')) as { apps: { appKey: string; appSecret: string }[] };
-    await endToEnd(listener, enos.ready.url, seed.apps[0]!, azurite.connectionString);
+    const services: Services = { listener, enosUrl: enos.ready.url, app: seed.apps[0]!, azurite: azurite.connectionString };
+
+    await stockFetch(listener, MEASUREMENTS(ROWS / 10)); // warm-up: JIT and DuckDB caches on both sides
+    const stock = median([await stockFetch(listener, MEASUREMENTS(ROWS)), await stockFetch(listener, MEASUREMENTS(ROWS)), await stockFetch(listener, MEASUREMENTS(ROWS))]);
+    const stockMixed = median([await stockFetch(listener, MIXED(ROWS)), await stockFetch(listener, MIXED(ROWS)), await stockFetch(listener, MIXED(ROWS))]);
+    const serving = (await serveRate(listener, HIVE_USER, MEASUREMENTS(ROWS), FETCH_SIZE, ROWS)).rowsPerSecond;
+    const servingMixed = (await serveRate(listener, HIVE_USER, MIXED(ROWS), FETCH_SIZE, ROWS)).rowsPerSecond;
+    process.stdout.write(`# stand-in serves ${Math.round(serving).toLocaleString('en')} rows/s (5 columns), ${Math.round(servingMixed).toLocaleString('en')} rows/s (8 mixed) to a client that does not decode\n`);
+
+    const combinations = QUICK
+      ? [['blob', 'csv']]
+      : [['blob', 'csv'], ['blob', 'csv.gz'], ['local', 'csv'], ['local', 'csv.gz']];
+    for (const [storage, format] of combinations as ['blob' | 'local', string][]) {
+      const connector = await Connector.start(services, storage, server);
+      try {
+        await connector.exportOnce(MEASUREMENTS(ROWS / 10), format); // warm-up
+        const idle = procStatus(connector.pid, 'VmRSS');
+        const once = await connector.exportOnce(MEASUREMENTS(ROWS), format);
+        const peak = procStatus(connector.pid, 'VmHWM');
+        const exportRate = ROWS / once.seconds;
+        const mixed = await connector.exportOnce(MIXED(ROWS), format);
+        const mixedRate = ROWS / mixed.seconds;
+        const four = await fourAtOnce(connector, MEASUREMENTS(ROWS), format);
+        const labels = { storage, format };
+        print(labels, {
+          stock_fetch_rows_per_s: Math.round(stock),
+          export_rows_per_s: Math.round(exportRate),
+          export_vs_stock_fetch_ratio: exportRate / stock,
+          mixed8_export_vs_stock_fetch_ratio: mixedRate / stockMixed,
+          connector_cpu_s_per_million_rows: once.cpu / (ROWS / 1e6),
+          bytes_per_row: once.job.progress.bytes / ROWS,
+          idle_rss_mb: Math.round(idle),
+          peak_rss_mb: Math.round(peak),
+          api_p95_ms_during_4_exports: four.p95,
+          concurrent4_vs_one_throughput_ratio: (4 * ROWS) / four.seconds / exportRate,
+          saturated: exportRate > 0.8 * serving ? 'stand-in' : 'connector',
+        });
+      } finally {
+        await connector.stop();
+      }
+    }
+    if (!QUICK) {
+      // Peak memory of one big export, in a fresh process (VmHWM is a high-water mark).
+      const connector = await Connector.start(services, 'blob', server);
+      try {
+        const idle = procStatus(connector.pid, 'VmRSS');
+        const big = await connector.exportOnce(MEASUREMENTS(BIG_ROWS), 'csv');
+        print({ storage: 'blob', format: 'csv' }, {
+          rows: BIG_ROWS,
+          export_rows_per_s_10m: Math.round(BIG_ROWS / big.seconds),
+          idle_rss_mb_10m: Math.round(idle),
+          peak_rss_mb_10m: Math.round(procStatus(connector.pid, 'VmHWM')),
+        });
+      } finally {
+        await connector.stop();
+      }
+    }
   } finally {
     await Promise.all([azurite.stop(), hiveStandIn.stop(), enos.stop()]);
   }
