@@ -45,11 +45,17 @@ export async function zipFolder(dir: string, zipFile: string): Promise<string> {
   return createHash('sha256').update(await readFile(zipFile)).digest('hex');
 }
 
-/** The connector as one ESM file, as deployed (the benchmarks run this very output). */
+/**
+ * The connector as ESM files, as deployed (the benchmarks run this very output): `outfile` and,
+ * beside it, encode-worker.js, the script of its encode worker threads (app/src/exports/encode-pool.ts).
+ */
 export async function bundleServer(outfile: string): Promise<void> {
   await build({
-    entryPoints: [path.join(ROOT, 'app/src/main.ts')],
-    outfile,
+    entryPoints: {
+      [path.basename(outfile, '.js')]: path.join(ROOT, 'app/src/main.ts'),
+      'encode-worker': path.join(ROOT, 'app/src/exports/encode-worker.ts'),
+    },
+    outdir: path.dirname(outfile),
     bundle: true,
     platform: 'node',
     target: 'node20',

@@ -15,6 +15,7 @@ import { createSessionTokens, type RevocationList, type SessionUser } from './au
 import type { Config } from './config/config.js';
 import { AppError } from './errors.js';
 import { ExportService } from './exports/export-service.js';
+import { createEncodePool } from './exports/encode-pool.js';
 import { JobScheduler, type StallLimits } from './exports/job-scheduler.js';
 import { createCatalog, createHiveTableLister } from './hive/catalog.js';
 import { checkHiveReady } from './hive/hive-connection.js';
@@ -179,10 +180,12 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   };
   const guard = (sql: string, user: SessionUser) => guardSql(sql, accessOf(user), guardOptions);
 
+  const encoders = createEncodePool({ workers: config.exports.workers, idleMs: 60_000, logger });
   const scheduler = new JobScheduler({
     jobs,
     store,
     runner,
+    encoders,
     limits: { maxRows: config.exports.maxRows, maxBytes: config.exports.maxBytes },
     instanceId: config.instanceId,
     maxConcurrent: config.jobs.maxConcurrent,
@@ -243,6 +246,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     async stop() {
       await server?.stop();
       await scheduler.stop();
+      await encoders.close();
       await jobs.close();
       closeRevocations();
     },

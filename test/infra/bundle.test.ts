@@ -119,6 +119,7 @@ describe('the connector bundle, installed by the bootstrap on a VM without Inter
     expect(byName.get('runtime/bin/node')).toBe(0o755);
     for (const name of [
       'server.js',
+      'encode-worker.js',
       'package.json',
       'runtime/self-test.cjs',
       'runtime/manifest.json',
@@ -146,5 +147,20 @@ describe('the connector bundle, installed by the bootstrap on a VM without Inter
     expect(execFileSync(join(current, 'runtime/bin/node'), ['-e', "require('better-sqlite3'); process.stdout.write(process.version)"], { cwd: current, encoding: 'utf8' })).toBe(
       `v${VM_NODE.version}`,
     );
+  });
+
+  it('runs its encode worker on that runtime from the bundle alone (the script encode-pool.ts starts beside server.js)', () => {
+    const current = join(scratch.root, 'opt/enos-connector/current');
+    const script = `
+      import { Worker } from 'node:worker_threads';
+      const worker = new Worker(new URL('./encode-worker.js', 'file://' + process.cwd() + '/'));
+      worker.postMessage({ rid: 1, op: 'open', id: 1, spec: { format: 'csv', columns: [{ name: 'asset_id', type: 'string', typeId: 7, nullable: true }] } });
+      worker.postMessage({ rid: 2, op: 'start', id: 1 });
+      worker.on('message', (reply) => {
+        if (reply.rid !== 2) return;
+        process.stdout.write(Buffer.from(reply.chunks[0]).toString());
+        void worker.terminate();
+      });`;
+    expect(execFileSync(join(current, 'runtime/bin/node'), ['--input-type=module', '-e', script], { cwd: current, encoding: 'utf8' })).toBe('asset_id\r\n');
   });
 });

@@ -5,9 +5,9 @@
  */
 import hive from 'hive-driver';
 import thrift from 'thrift';
-import type { ColumnBatch } from '../../app/src/hive/column-batch.js';
+import type { ColumnBatch, WireRowSet } from '../../app/src/hive/column-batch.js';
 import type { ThriftColumn, ThriftRowSet } from './reference-csv.js';
-import { decodeFetchResultsResult } from '../../app/src/hive/rowset-decoder.js';
+import { decodeFetchResultsResult, peekFetchResults } from '../../app/src/hive/rowset-decoder.js';
 
 const { TCLIService_types: T } = hive.thrift;
 
@@ -84,4 +84,11 @@ export function generatedRowSet(bytes: Buffer): ThriftRowSet {
 export function fastBatch(bytes: Buffer, width?: number): ColumnBatch {
   const { reply } = decodeFetchResultsResult(bytes, 0, bytes.length, width);
   return reply.batch!;
+}
+
+/** A row set as the fast-fetch path hands it on: the reply's bytes (a copy it owns) and its header counts. */
+export function wireRowSet(columns: readonly TestColumn[]): WireRowSet {
+  const bytes = fetchResultBytes({ columns });
+  const header = peekFetchResults(bytes, 0, bytes.length).rowSet!;
+  return { reply: new Uint8Array(bytes), ...header };
 }

@@ -4,7 +4,7 @@
  * every bad key, what arrived and what was expected — secrets are named, never echoed.
  */
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { envSchema, SECRET_KEYS, type Env } from './schema.js';
 
 export interface HiveConfig {
@@ -94,7 +94,14 @@ export interface Config {
     maxQueued: number;
     sweepIntervalMs: number;
   };
-  exports: { defaultTtlMinutes: number; maxTtlMinutes: number; maxRows: number; maxBytes: number };
+  exports: {
+    defaultTtlMinutes: number;
+    maxTtlMinutes: number;
+    maxRows: number;
+    maxBytes: number;
+    /** Encode worker threads (encode-pool.ts); 0 runs encoding on the main thread. */
+    workers: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -261,6 +268,8 @@ function toConfig(env: Env): Config {
       maxTtlMinutes: env.EXPORT_MAX_TTL_MINUTES,
       maxRows: env.EXPORT_MAX_ROWS,
       maxBytes: env.EXPORT_MAX_BYTES,
+      // One per core, as many as exports may run at once, at most 4: more would only contend.
+      workers: env.EXPORT_WORKERS ?? Math.max(1, Math.min(availableParallelism(), env.JOBS_MAX_CONCURRENT, 4)),
     },
   };
 }

@@ -232,6 +232,8 @@ export const envSchema = z
     EXPORT_MAX_TTL_MINUTES: int(5, 7 * 24 * 60).default(7 * 24 * 60),
     EXPORT_MAX_ROWS: int(1, Number.MAX_SAFE_INTEGER).default(50_000_000),
     EXPORT_MAX_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
+    /** Worker threads that decode and encode row sets (0: on the main thread). Default: the cores, at most 4. */
+    EXPORT_WORKERS: int(0, 32).optional(),
     JOBS_MAX_CONCURRENT: int(1, 64).default(4),
     JOBS_MAX_PER_USER: int(1, 64).default(2),
     JOBS_MAX_QUEUED: int(0, 10_000).default(50),

@@ -1,5 +1,5 @@
 /**
- * The streaming heart of an export: Hive row sets → CSV text → (gzip) → the store's writer, with
+ * The streaming heart of an export: Hive row sets → CSV bytes (in an encode worker) → (gzip) → the store's writer, with
  * backpressure all the way (stream.pipeline), so memory stays flat whatever the result size.
  * Caps stop the export at a row boundary and mark it truncated — never silently. On any failure
  * the writer is aborted, so nothing half-written is ever published.
@@ -9,8 +9,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { RunningQuery } from '../hive/query-runner.js';
 import type { CommittedExport, ExportFormat, ExportWriter } from '../storage/export-store.js';
-import { CsvEncoder } from '../formats/csv-encoder.js';
-import type { BatchEncoder } from '../formats/encoder.js';
+import { AppError } from '../errors.js';
+import { RowSetDecodeError } from '../hive/rowset-decoder.js';
+import type { EncodePool } from './encode-pool.js';
 
 export interface ExportLimits {
   maxRows: number;
@@ -32,6 +33,8 @@ export interface ExportOutcome {
 
 export async function streamExport(options: {
   query: RunningQuery;
+  /** Where row sets are decoded and encoded (worker threads, see encode-pool.ts). */
+  encoders: EncodePool;
   writer: ExportWriter;
   format: ExportFormat;
   limits: ExportLimits;
@@ -43,28 +46,28 @@ export async function streamExport(options: {
   signal?: AbortSignal;
 }): Promise<ExportOutcome> {
   const { query, writer, limits } = options;
-  const encoder: BatchEncoder = new CsvEncoder(query.columns, query.columns.map((column) => column.name));
+  const encoder = options.encoders.open({ format: 'csv', columns: query.columns });
   let rows = 0;
   let truncated = false;
 
   async function* chunks(): AsyncGenerator<Buffer> {
-    yield* encoder.start();
-    for await (const batch of query.batches()) {
-      if (batch.rowCount === 0) continue;
+    yield* await encoder.start();
+    for await (const rowSet of query.rowSets()) {
       const remaining = limits.maxRows - rows;
       if (remaining <= 0) {
         truncated = true;
         return;
       }
-      const encoded = encoder.encode(batch, remaining, limits.maxBytes);
+      const batchRows = rowSet.rowCount;
+      const encoded = await encoder.encode(rowSet, remaining, limits.maxBytes);
       rows += encoded.rows;
-      // Fewer rows than the batch had: a cap stopped the export at a row boundary.
-      if (encoded.rows < batch.rowCount) truncated = true;
+      // Fewer rows than the row set had: a cap stopped the export at a row boundary.
+      if (encoded.rows < batchRows) truncated = true;
       yield* encoded.chunks;
       options.onProgress?.({ rows, bytes: writer.bytesWritten });
       if (truncated) break;
     }
-    yield* encoder.finish();
+    yield* await encoder.finish();
   }
 
   try {
@@ -77,6 +80,11 @@ export async function streamExport(options: {
     return { rows, truncated, committed };
   } catch (error) {
     await writer.abort();
+    if (error instanceof RowSetDecodeError) {
+      throw new AppError('hive_error', 502, `Hive sent a result the connector cannot read (${error.message}); the export was stopped rather than left incomplete`, { cause: error });
+    }
     throw error;
+  } finally {
+    encoder.close();
   }
 }

@@ -22,6 +22,7 @@ import type { ExportJob, JobError, JobPatch, JobStage, JobStore } from '../jobs/
 import type { Logger } from '../logger.js';
 import type { HiveStatus, QueryRunner, RunningQuery } from '../hive/query-runner.js';
 import type { CommittedExport, ExportStore, ExportWriter } from '../storage/export-store.js';
+import type { EncodePool } from './encode-pool.js';
 import { streamExport, type ExportLimits } from './export-pipeline.js';
 import { targetOf, type Scheduler } from './export-service.js';
 
@@ -29,6 +30,8 @@ export interface SchedulerOptions {
   jobs: JobStore;
   store: ExportStore;
   runner: QueryRunner;
+  /** Where row sets are decoded and encoded (encode-pool.ts). */
+  encoders: EncodePool;
   limits: ExportLimits;
   instanceId: string;
   maxConcurrent: number;
@@ -342,6 +345,7 @@ export class JobScheduler implements Scheduler {
       this.progressed(job.id);
       const streaming = streamExport({
         query,
+        encoders: this.options.encoders,
         writer,
         format: job.format,
         limits: this.options.limits,

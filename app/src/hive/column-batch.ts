@@ -39,3 +39,16 @@ export function isNullAt(nulls: NullBitmap, row: number): boolean {
   const byte = nulls[row >> 3];
   return byte !== undefined && (byte & (1 << (row & 7))) !== 0;
 }
+
+/**
+ * A FetchResults reply as it arrived, not yet decoded: the connector only looks at its headers
+ * (rowset-decoder.ts `peekFetchResults`) on the thread that talks to Hive, and decodes it where
+ * it is encoded (an export's encode worker), so neither step holds up the API.
+ */
+export interface WireRowSet {
+  /** `FetchResults_result` bytes (after the message header), owned by this row set: transferable. */
+  reply: Uint8Array;
+  /** From the first column's list header; the decoder checks every other column against it. */
+  rowCount: number;
+  columnCount: number;
+}

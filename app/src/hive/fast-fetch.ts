@@ -7,15 +7,17 @@
  *    Buffers and joins them once per frame. Plugged in through hive-driver's TcpConnection option
  *    `transport` (binary SASL: PLAIN and Kerberos).
  *  - installFastFetch: the generated `recv_FetchResults` builds a JS value per cell and a
- *    node-int64 per BIGINT; this reads the reply straight from the received bytes with
- *    rowset-decoder.ts, so `results` is a ColumnBatch. It works on every transport (framed,
- *    buffered NOSASL, HTTP), since each hands the protocol a transport over one Buffer.
+ *    node-int64 per BIGINT; this reads only the reply's headers and hands its bytes on, so
+ *    `results` is a WireRowSet that the export decodes (rowset-decoder.ts) off the main thread.
+ *    It works on every transport (framed, buffered NOSASL, HTTP), since each hands the protocol
+ *    a transport over one Buffer.
+ *  - WholeMessageTransport: the HTTP transport's receiver without its extra copy.
  */
 import thrift from 'thrift';
 // The very module thrift's connections test `instanceof` against (bundled once with them).
 import InputBufferUnderrunError from 'thrift/lib/nodejs/lib/thrift/input_buffer_underrun_error.js';
-import type { ColumnBatch } from './column-batch.js';
-import { RowSetDecodeError, decodeFetchResultsResult, type ReplyStatus } from './rowset-decoder.js';
+import type { WireRowSet } from './column-batch.js';
+import { RowSetDecodeError, decodeWireRowSet, fetchResultsEnd, peekFetchResults, type ReplyStatus } from './rowset-decoder.js';
 
 
 /** TFramedTransport with a receiver that does not copy bytes one by one. */
@@ -57,6 +59,8 @@ interface ReadableTransport {
   /** TBufferedTransport */
   readCursor?: number;
   writeCursor?: number;
+  /** WholeMessageTransport: the bytes are exactly one reply. */
+  wholeMessage?: boolean;
 }
 
 interface ThriftClientLike {
@@ -68,14 +72,35 @@ interface ThriftClientLike {
 export interface FastFetchResponse {
   status: ReplyStatus;
   hasMoreRows: boolean;
-  results: ColumnBatch | undefined;
+  results: WireRowSet | undefined;
 }
 
 const REPLY = 2;
 
 /**
- * Replaces the client's FetchResults decoding. EXCEPTION replies still go the generated way.
- * A reply that cannot be decoded fails the call with the reason (never a shorter result).
+ * thrift's TBufferedTransport for HTTP, where each response body is one whole reply: the body
+ * is read where it lies (the stock receiver copies it into a growing buffer first), and the
+ * fetch path knows where the reply ends without walking it.
+ */
+export class WholeMessageTransport extends thrift.TBufferedTransport {
+  readonly wholeMessage = true;
+
+  static override receiver(callback: (transport: thrift.TBufferedTransport, seqid: number) => void, seqid: number): (data: Buffer) => void {
+    return (data: Buffer) => {
+      const reader = new WholeMessageTransport() as unknown as ReadableTransport & thrift.TBufferedTransport;
+      reader.inBuf = data;
+      reader.readCursor = 0;
+      reader.writeCursor = data.length;
+      callback(reader, seqid);
+    };
+  }
+}
+
+/**
+ * Replaces the client's FetchResults decoding: the reply's status and row count are read from
+ * its headers (peekFetchResults), and its bytes are handed on undecoded as a WireRowSet, to be
+ * decoded where they are encoded. EXCEPTION replies still go the generated way. A reply that
+ * cannot be read fails the call with the reason (never a shorter result).
  */
 export function installFastFetch(client: unknown): void {
   const target = client as ThriftClientLike;
@@ -90,12 +115,23 @@ export function installFastFetch(client: unknown): void {
     delete target._reqs[rseqid];
     let response: FastFetchResponse;
     try {
-      const { reply, next } = decodeFetchResultsResult(trans.inBuf, start, end);
+      const header = peekFetchResults(trans.inBuf, start, end);
+      // A frame or an HTTP body is one reply; on a stream (NOSASL) the reply's end is found by walking it.
+      const next = framed || trans.wholeMessage ? end : fetchResultsEnd(trans.inBuf, start, end);
       if (framed) trans.readPos = next;
       else trans.readCursor = next;
-      response = { status: reply.status, hasMoreRows: reply.hasMoreRows, results: reply.batch };
+      let results: WireRowSet | undefined;
+      if (header.rowSet) {
+        // A copy the row set owns, so it can move to a worker while the connection reuses its buffers.
+        const reply = new Uint8Array(next - start);
+        reply.set(trans.inBuf.subarray(start, next));
+        results = { reply, ...header.rowSet };
+        // An empty first column ends the result: make sure the others are empty too.
+        if (results.rowCount === 0 && results.columnCount > 0) decodeWireRowSet(results, results.columnCount);
+      }
+      response = { status: header.status, hasMoreRows: header.hasMoreRows, results };
     } catch (error) {
-      if (!framed && error instanceof RowSetDecodeError && error.truncated) {
+      if (!framed && !trans.wholeMessage && error instanceof RowSetDecodeError && error.truncated) {
         // A stream transport (NOSASL) has only part of the message yet: thrift rolls back and
         // calls again with more bytes.
         if (callback) target._reqs[rseqid] = callback;

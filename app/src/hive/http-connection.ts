@@ -17,6 +17,7 @@ import https from 'node:https';
 import type tls from 'node:tls';
 import thrift from 'thrift';
 import { AuthCookieJar } from './http-auth-cookie.js';
+import { WholeMessageTransport } from './fast-fetch.js';
 
 /** Produces the Authorization header for a request that has no usable cookie. */
 export interface HttpCredentials {
@@ -43,7 +44,7 @@ export class HiveHttpConnection {
 
   constructor(private readonly options: HiveHttpOptions) {
     this.connection = thrift.createHttpConnection(options.host, options.port, {
-      transport: thrift.TBufferedTransport,
+      transport: WholeMessageTransport,
       protocol: thrift.TBinaryProtocol,
       path: options.path,
       https: options.tls !== undefined,

@@ -20,7 +20,7 @@ import type { Logger } from '../logger.js';
 import { readableHiveError } from './hive-error-text.js';
 import { checkHiveReady, openHiveConnection, type HiveConnection } from './hive-connection.js';
 import { resultColumns, type ResultColumn } from './result-schema.js';
-import type { ColumnBatch } from './column-batch.js';
+import type { WireRowSet } from './column-batch.js';
 import { installFastFetch } from './fast-fetch.js';
 import type { ThriftTableSchema } from './row-set.js';
 import { QUERY_LABELS, parseServerVersion, refusedSetting, sessionConfiguration, type QueryIdentity, type ServerVersion } from './session-settings.js';
@@ -46,8 +46,11 @@ export interface HiveStatus {
 export interface RunningQuery {
   /** The result's columns, named and typed as users see them (see result-schema.ts). */
   columns: ResultColumn[];
-  /** Decoded row sets in order, each non-empty and checked against the schema; ends when Hive has no more rows. */
-  batches(): AsyncGenerator<ColumnBatch>;
+  /**
+   * Row sets in order as they arrived (decoded where they are encoded), each non-empty and of the
+   * schema's width; ends when Hive has no more rows.
+   */
+  rowSets(): AsyncGenerator<WireRowSet>;
   /** Cancels on the server if still running, closes the operation and the session. */
   close(): Promise<void>;
 }
@@ -286,21 +289,21 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         if (!schema) throw new AppError('hive_error', 422, 'The statement returned no result set');
         const columns = resultColumns(schema, sql);
 
-        async function* batches(): AsyncGenerator<ColumnBatch> {
+        async function* rowSets(): AsyncGenerator<WireRowSet> {
           for (;;) {
-            // fast-fetch.ts makes every FetchResults response's `results` a ColumnBatch.
-            const received = op.getData() as unknown as (ColumnBatch | undefined)[];
+            // fast-fetch.ts makes every FetchResults response's `results` a WireRowSet.
+            const received = op.getData() as unknown as (WireRowSet | undefined)[];
             op.flush();
-            for (const batch of received) {
-              if (batch && batch.rowCount > 0 && batch.columns.length !== columns.length) {
-                throw new AppError('hive_error', 502, `Hive sent a result the connector cannot read (${batch.columns.length} columns for a schema of ${columns.length}); the export was stopped rather than left incomplete`);
+            for (const rowSet of received) {
+              if (rowSet && rowSet.rowCount > 0 && rowSet.columnCount !== columns.length) {
+                throw new AppError('hive_error', 502, `Hive sent a result the connector cannot read (${rowSet.columnCount} columns for a schema of ${columns.length}); the export was stopped rather than left incomplete`);
               }
             }
             // The end of a result is an empty row set (HiveServer2 always says hasMoreRows=false).
-            const read = received.filter((batch): batch is ColumnBatch => batch !== undefined && batch.rowCount > 0);
+            const read = received.filter((rowSet): rowSet is WireRowSet => rowSet !== undefined && rowSet.rowCount > 0);
             const more = read.length > 0;
             if (more && abort.aborted) throw abortError('fetch');
-            // Ask for the next batch before handing this one out, so the server prepares it
+            // Ask for the next row set before handing this one out, so the server prepares it
             // while we encode and upload (one request in flight, so memory stays bounded).
             const next = more ? fetchNext('fetch') : undefined;
             next?.catch(() => undefined);
@@ -311,7 +314,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         }
         return {
           columns,
-          batches,
+          rowSets,
           close: async () => {
             abort.removeEventListener('abort', onAbort);
             await close();

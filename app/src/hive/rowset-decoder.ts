@@ -12,7 +12,7 @@
  * sent. The property test (test/unit/hive/rowset-decoder.test.ts) holds it to the generated
  * decoder's reading of random row sets, every type, NULLs and edge values.
  */
-import type { BatchColumn, BytesColumn, ColumnBatch, FixedColumn } from './column-batch.js';
+import type { BatchColumn, BytesColumn, ColumnBatch, FixedColumn, WireRowSet } from './column-batch.js';
 
 export class RowSetDecodeError extends Error {
   override readonly name = 'RowSetDecodeError';
@@ -337,6 +337,125 @@ export function decodeFetchResultsResult(buf: Buffer, pos: number, end: number, 
   }
   if (!reply) throw new RowSetDecodeError('a FetchResults reply without a result');
   return { reply, next: r.pos };
+}
+
+/** What the thread that talks to Hive needs of a reply: its status, and how many rows and columns it holds. */
+export interface FetchReplyHeader {
+  status: ReplyStatus;
+  hasMoreRows: boolean;
+  /** Undefined when the reply carried no row set (an error status). */
+  rowSet: { rowCount: number; columnCount: number } | undefined;
+}
+
+/** The element count of the first column's value list, read from `count` TColumn headers on. */
+function peekColumnLength(r: Reader): number {
+  const fieldType = r.byte();
+  if (fieldType === T.STOP) throw new RowSetDecodeError('column 1 carries no values');
+  const member = MEMBER[r.i16()];
+  if (!member || fieldType !== T.STRUCT) throw new RowSetDecodeError('column 1 holds a TColumn member the connector does not know');
+  for (;;) {
+    const type = r.byte();
+    if (type === T.STOP) throw new RowSetDecodeError(`a ${member.kind} column came without values`);
+    const id = r.i16();
+    if (id === 1 && type === T.LIST) {
+      r.byte();
+      const count = r.i32();
+      if (count < 0) throw new RowSetDecodeError(`a negative list length (${count})`);
+      return count;
+    }
+    r.skip(type);
+  }
+}
+
+/** The same for the first of a serialized result's compact TColumns. */
+function peekCompactColumnLength(bytes: Uint8Array): number {
+  const r = new CompactReader(bytes);
+  const union = r.fieldHeader(0);
+  if (!union || union.type !== C.STRUCT || !MEMBER[union.id]) throw new RowSetDecodeError('serialized column 1 holds a TColumn member the connector does not know');
+  let last = 0;
+  for (;;) {
+    const field = r.fieldHeader(last);
+    if (!field) throw new RowSetDecodeError('serialized column 1 came without values');
+    last = field.id;
+    if (field.id === 1 && field.type === C.LIST) return r.listHeader().size;
+    r.skip(field.type);
+  }
+}
+
+function peekRowSet(r: Reader): { rowCount: number; columnCount: number } {
+  let compactRows = 0;
+  let columnCount = 0;
+  for (;;) {
+    const fieldType = r.byte();
+    if (fieldType === T.STOP) return { rowCount: compactRows, columnCount };
+    const id = r.i16();
+    if (id === 2 && fieldType === T.LIST) {
+      r.byte();
+      if (r.i32() > 0) throw new RowSetDecodeError('a row-based result set (protocol before V6)');
+    } else if (id === 3 && fieldType === T.LIST) {
+      const elementType = r.byte();
+      const size = r.i32();
+      if (elementType !== T.STRUCT || size < 0) throw new RowSetDecodeError('a malformed column list');
+      // Columnar: the first column's length is the row count; the decoder checks the rest.
+      if (size > 0) return { rowCount: peekColumnLength(r), columnCount: size };
+    } else if (id === 4 && fieldType === T.STRING) {
+      const binary = r.bytes();
+      if (binary.length > 0) compactRows = peekCompactColumnLength(binary);
+    } else if (id === 5 && fieldType === T.I32) {
+      columnCount = r.i32();
+    } else {
+      r.skip(fieldType);
+    }
+  }
+}
+
+/**
+ * Reads a FetchResults reply's status and the size of its row set from the headers alone,
+ * without walking the values: cheap enough for the thread that serves the API. The values are
+ * decoded later (decodeWireRowSet), where every check of decodeFetchResultsResult applies.
+ */
+export function peekFetchResults(buf: Buffer, start: number, end: number): FetchReplyHeader {
+  const r = new Reader(buf, start, end);
+  for (;;) {
+    const fieldType = r.byte();
+    if (fieldType === T.STOP) throw new RowSetDecodeError('a FetchResults reply without a result');
+    const id = r.i16();
+    if (id !== 0 || fieldType !== T.STRUCT) {
+      r.skip(fieldType);
+      continue;
+    }
+    let status: ReplyStatus | undefined;
+    let hasMoreRows = false;
+    for (;;) {
+      const innerType = r.byte();
+      const innerId = innerType === T.STOP ? -1 : r.i16();
+      if (innerType === T.STOP || (innerId === 3 && innerType === T.STRUCT)) {
+        if (!status) throw new RowSetDecodeError('a FetchResults reply without a status');
+        return { status, hasMoreRows, rowSet: innerType === T.STOP ? undefined : peekRowSet(r) };
+      }
+      if (innerId === 1 && innerType === T.STRUCT) status = readStatus(r);
+      else if (innerId === 2 && innerType === T.BOOL) hasMoreRows = r.byte() !== 0;
+      else r.skip(innerType);
+    }
+  }
+}
+
+/** Where the message that starts at `start` ends, walking every value (for stream transports). */
+export function fetchResultsEnd(buf: Buffer, start: number, end: number): number {
+  const r = new Reader(buf, start, end);
+  r.skip(T.STRUCT);
+  return r.pos;
+}
+
+/** Decodes a row set peeked earlier: every check of the full decoder, against the schema's width. */
+export function decodeWireRowSet(rowSet: WireRowSet, width: number): ColumnBatch {
+  const { reply } = rowSet;
+  const bytes = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
+  const { reply: decoded, next } = decodeFetchResultsResult(bytes, 0, bytes.length, width);
+  if (next !== bytes.length) throw new RowSetDecodeError(`${bytes.length - next} bytes after the FetchResults reply`);
+  const batch = decoded.batch ?? { rowCount: 0, columns: [] };
+  if (batch.rowCount !== rowSet.rowCount) throw new RowSetDecodeError(`a row set of ${batch.rowCount} rows where its header said ${rowSet.rowCount}`);
+  return batch;
 }
 
 // ---- The compact protocol, for results serialized in HiveServer2's tasks -----------------

@@ -71,7 +71,7 @@ describe('Hive deadlines under garbage collection', () => {
       const query = await runner.start("SELECT asset_id, 'gc_held_fetch' AS probe FROM enos.asset", { signal: new AbortController().signal });
       await expectFailureWithinDeadline(
         async () => {
-          for await (const batch of query.batches()) void batch;
+          for await (const batch of query.rowSets()) void batch;
         },
         'hive_unavailable',
         /did not answer FetchResults within/,

@@ -66,7 +66,7 @@ describe.each([
     });
     let rows = 0;
     let batches = 0;
-    for await (const batch of query.batches()) {
+    for await (const batch of query.rowSets()) {
       rows += batch.rowCount;
       batches++;
     }
@@ -116,7 +116,7 @@ describe('query runner failures', () => {
       const runner = createQueryRunner(configFor(listenerOf('binary', 'PLAIN'), { queryTimeoutMs: 1_000, fetchSize: 100 }), logger);
       const query = await runner.start("SELECT asset_id, 'slow_fetch_probe' AS p FROM enos.measurement", { signal: new AbortController().signal });
       const drained = (async () => {
-        for await (const batch of query.batches()) void batch;
+        for await (const batch of query.rowSets()) void batch;
       })();
       await expectAppError(drained, 'hive_error', /^The export did not finish within the time limit/);
       await query.close();

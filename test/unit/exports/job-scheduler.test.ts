@@ -9,27 +9,22 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../app/src/errors.js';
 import { ExportService, ownerIdOf } from '../../../app/src/exports/export-service.js';
 import { JobScheduler } from '../../../app/src/exports/job-scheduler.js';
-import type { ColumnBatch } from '../../../app/src/hive/column-batch.js';
+import { createEncodePool } from '../../../app/src/exports/encode-pool.js';
 import type { QueryRunner, RunningQuery } from '../../../app/src/hive/query-runner.js';
 import type { JobPatch, JobStore } from '../../../app/src/jobs/job-store.js';
 import { createMemoryJobStore } from '../../../app/src/jobs/memory-job-store.js';
 import { createLogger } from '../../../app/src/logger.js';
+import { wireRowSet } from '../../support/thrift-rowsets.js';
 import type { CommittedExport, ExportStore, StoredExportRef } from '../../../app/src/storage/export-store.js';
 
 const user = { userId: 'u-1', userName: 'Demo', organizationId: 'org-1' };
 const columns = [{ name: 'n', type: 'int', typeId: 3, nullable: true as const }];
 const wideColumns = [{ name: 's', type: 'string', typeId: 7, nullable: true as const }];
-const NO_NULLS = new Uint8Array(1);
+const NO_NULLS = Buffer.alloc(1);
 /** 1,000 INT rows numbered from b·1000. */
-const intBatch = (b: number): ColumnBatch => ({
-  rowCount: 1000,
-  columns: [{ kind: 'int32', values: Int32Array.from({ length: 1000 }, (_, i) => b * 1000 + i), nulls: NO_NULLS }],
-});
+const intRows = (b: number) => wireRowSet([{ i32Val: { values: Array.from({ length: 1000 }, (_, i) => b * 1000 + i), nulls: NO_NULLS } }]);
 /** 1,000 rows of 200 characters. */
-const wideBatch: ColumnBatch = {
-  rowCount: 1000,
-  columns: [{ kind: 'string', data: Buffer.alloc(200, 'x'), starts: new Int32Array(1000), lengths: new Int32Array(1000).fill(200), nulls: NO_NULLS }],
-};
+const wideRows = () => wireRowSet([{ stringVal: { values: Array.from({ length: 1000 }, () => 'x'.repeat(200)), nulls: NO_NULLS } }]);
 
 /**
  * A runner whose query yields `batches` row sets of 1,000 INT rows each, or with `wideRows` of
@@ -40,12 +35,12 @@ function fakeRunner(batches: number, options: { failAt?: number; wideRows?: bool
     async start(_sql, { signal }): Promise<RunningQuery> {
       return {
         columns: options.wideRows ? wideColumns : columns,
-        async *batches() {
+        async *rowSets() {
           for (let b = 0; b < batches; b++) {
             if (signal.aborted) throw new AppError('conflict', 409, 'The export was cancelled');
             if (b === options.failAt) throw new AppError('hive_error', 422, 'FAILED: injected');
             options.onBatch?.(b);
-            yield options.wideRows ? wideBatch : intBatch(b);
+            yield options.wideRows ? wideRows() : intRows(b);
             await new Promise((resolve) => setImmediate(resolve));
           }
         },
@@ -267,6 +262,8 @@ function setup(runner: QueryRunner, options: SetupOptions = {}) {
     jobs,
     store: storage.store,
     runner,
+    // Encoding on this thread: these tests are about job states (encode-pool.test.ts has the workers).
+    encoders: createEncodePool({ workers: 0, idleMs: 0, logger }),
     limits: { maxRows: 1e9, maxBytes: 1e12 },
     instanceId: 'i-1',
     maxConcurrent: options.maxConcurrent ?? 2,
