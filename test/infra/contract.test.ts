@@ -7,10 +7,10 @@
  * value the other side refuses fails here instead of in a crash loop on the VM.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REVOCATIONS_TABLE } from '../../app/src/auth/revocation-stores.js';
 import { loadConfig, type Config } from '../../app/src/config/config.js';
 import { envSchema, SECRET_KEYS } from '../../app/src/config/schema.js';
@@ -41,6 +41,16 @@ interface ConnectorStart {
   config: Config;
 }
 
+/** Where the files fetch-secrets would write on the VM go in these tests; removed after the file's tests. */
+let scratch: string | undefined;
+function scratchDir(): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'contract-vm-'));
+  return scratch;
+}
+afterAll(() => {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+});
+
 /** Everything the connector process sees on the VM, loaded the way it loads it. */
 function connectorStart(s: Synthesized): ConnectorStart {
   const { connectorEnv, bootstrap: settings } = vmSettings(s);
@@ -51,8 +61,7 @@ function connectorStart(s: Synthesized): ConnectorStart {
     expect(env.HIVE_TLS_CA_FILE).toBe(VM_PATHS.hiveTlsCa);
     const ca = keyVaultSecret(s, settings.HIVE_TLS_CA_SECRET_NAME ?? '')?.literal;
     if (ca === undefined) throw new Error(`HIVE_TLS_CA_FILE is set but Key Vault gets no literal secret ${settings.HIVE_TLS_CA_SECRET_NAME}`);
-    const dir = mkdtempSync(join(tmpdir(), 'hive-ca-file-'));
-    env.HIVE_TLS_CA_FILE = join(dir, 'ca.pem');
+    env.HIVE_TLS_CA_FILE = join(scratchDir(), `ca-${randomBytes(4).toString('hex')}.pem`);
     writeFileSync(env.HIVE_TLS_CA_FILE, `${ca}\n`);
   }
   return { env, settings, config: loadConfig(env) };
