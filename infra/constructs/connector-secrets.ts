@@ -56,8 +56,8 @@ export class ConnectorSecrets extends Construct {
       this.add('HIVE_KERBEROS_KEYTAB', this.variable('hive_kerberos_keytab', 'Keytab of hadoop.hive.kerberos.principal, base64 on one line (base64 -w0 <file>.keytab).', [KEYTAB_VALIDATION]));
     }
     if (props.hiveTlsCaPem !== undefined) {
-      // Not a secret; it travels this way because the VM reads what does not fit an environment
-      // line from Key Vault, and a CA rotation then needs no change on the VM.
+      // Not a secret; it travels this way because PEM does not fit an environment line, and the
+      // VM reads its start-time files from Key Vault (fetch-secrets), never from custom data.
       this.values[HIVE_TLS_CA_SECRET_NAME] = { value: props.hiveTlsCaPem, contentType: 'application/x-pem-file' };
       this.hiveTlsCaSecretName = HIVE_TLS_CA_SECRET_NAME;
     }
