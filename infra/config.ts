@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SERVICE_TAG_REGIONS } from './azure-regions.js';
 import { contains, formatIpv4, isAnywhere, overlaps, parseCidr, parseIpv4, privateRangeIn, usableAddresses, type Ipv4Range } from './cidr.js';
+import { STACK_SECRET_NAMES } from './connector-bootstrap.js';
+import { hiveImpersonationSchema, hiveKerberosSchema, hiveProblems, hiveServerVersionSchema, hiveTlsSchema } from './hive-config.js';
 
 const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
   message: 'an IPv4 CIDR with zero host bits, e.g. "10.20.0.0/24"',
@@ -89,9 +91,17 @@ export const deployConfigSchema = z.strictObject({
        * leading slash; an HTTP request target needs one, so it is added.
        */
       httpPath: singleLine.transform((path) => (path.startsWith('/') ? path : `/${path}`)).default('/cliservice'),
-      /** No KERBEROS: the connector bundle ships without hive-driver's native Kerberos support (app/README.md). */
-      auth: z.enum(['PLAIN', 'NOSASL']).default('PLAIN'),
+      /** `PLAIN` (username + the sensitive variable hive_password), `NOSASL`, or `KERBEROS` (the `kerberos` section). */
+      auth: z.enum(['PLAIN', 'NOSASL', 'KERBEROS']).default('PLAIN'),
       username: singleLine.optional(),
+      /** TLS to HiveServer2, or the explicit opt-out for a cluster without it (infra/hive-config.ts). */
+      tls: hiveTlsSchema,
+      /** With auth `KERBEROS`: principal, krb5.conf, KDC ranges; the keytab is the sensitive variable hive_kerberos_keytab. */
+      kerberos: hiveKerberosSchema.optional(),
+      /** The cluster's Hive version (the SQL guard's built-in functions). @default "auto" - asked at start */
+      serverVersion: hiveServerVersionSchema,
+      /** Run each query's session as the EnOS user (hive.server2.proxy.user). @default - off */
+      impersonation: hiveImpersonationSchema,
       /**
        * Where the Hive endpoint lives, for the NSG's outbound rule.
        * @default - `<host>/32` when host is an IPv4 address; required otherwise
@@ -357,6 +367,9 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // Multi-line text (a PEM bundle, a krb5.conf) is described, not echoed: it may be long, and a
+  // private key pasted by mistake must not reach the output.
+  if (typeof value === 'string' && value.includes('\n')) return `a text of ${value.split('\n').length} lines`;
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -456,6 +469,7 @@ function crossFieldProblems(config: DeployConfig): string[] {
   if (config.hadoop.hive.auth === 'PLAIN' && config.hadoop.hive.username === undefined) {
     problems.push('hadoop.hive.username: got nothing; expected the Hive user with hadoop.hive.auth "PLAIN" (its password is the sensitive variable hive_password)');
   }
+  problems.push(...hiveProblems(config.hadoop.hive, network.allowInternetEgress, show));
   problems.push(...deploymentPathProblems(config), ...addressProblems(config, connector));
   if (config.vm.nodejsVersion !== undefined) {
     problems.push(`vm.nodejsVersion: got ${show(config.vm.nodejsVersion)}; expected nothing: the connector bundle carries its own Node.js runtime (pinned in scripts/build-native.ts), so the VM downloads none`);
@@ -471,9 +485,6 @@ function crossFieldProblems(config: DeployConfig): string[] {
   }
   return problems;
 }
-
-/** Names of the Key Vault secrets the stack writes (infra/connector-bootstrap.ts). */
-const STACK_SECRET_NAMES = ['enos-app-secret', 'session-signing-key', 'url-signing-key', 'file-encryption-key', 'hive-password', 'connector-tls'];
 
 /** How the deploy reaches Azure: the storage firewalls' IP rules, the SCM site, the region's service tag. */
 function deploymentPathProblems(config: DeployConfig): string[] {

@@ -18,8 +18,16 @@ export const SECRET_ENV = {
   URL_SIGNING_KEY: 'url-signing-key',
   FILE_ENCRYPTION_KEY: 'file-encryption-key',
   HIVE_PASSWORD: 'hive-password',
+  HIVE_KERBEROS_KEYTAB: 'hive-kerberos-keytab',
 } as const;
 export const TLS_SECRET_NAME = 'connector-tls';
+/**
+ * The CA bundle of HiveServer2's certificate. PEM spans lines, which an environment line cannot
+ * hold, so fetch-secrets writes it to VM_PATHS.hiveTlsCa instead (HIVE_TLS_CA_FILE).
+ */
+export const HIVE_TLS_CA_SECRET_NAME = 'hive-tls-ca';
+/** Every Key Vault secret name the stack may write; a platform team's own objects must not clash. */
+export const STACK_SECRET_NAMES: readonly string[] = [...Object.values(SECRET_ENV), TLS_SECRET_NAME, HIVE_TLS_CA_SECRET_NAME];
 
 /** Paths on the VM that the connector's settings point at. */
 export const VM_PATHS = {
@@ -28,6 +36,10 @@ export const VM_PATHS = {
   sqliteFile: '/var/lib/enos-connector/jobs.sqlite',
   tlsCert: '/run/enos-connector/tls/cert.pem',
   tlsKey: '/run/enos-connector/tls/key.pem',
+  /** Written by fetch-secrets at every start (from HIVE_TLS_CA_SECRET_NAME). */
+  hiveTlsCa: '/run/enos-connector/hive/ca.pem',
+  /** Written by deploy (from KRB5_CONF_B64 in bootstrap.env); not a secret. */
+  krb5Conf: '/etc/enos-connector/krb5.conf',
 } as const;
 
 let scriptCache: string | undefined;

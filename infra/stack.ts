@@ -3,6 +3,7 @@
  * constructs/) from the validated config. Construct ids are a public contract: renaming one
  * renames the Terraform address and replaces the resource.
  */
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Construct } from 'constructs';
@@ -130,6 +131,7 @@ export class ConnectorStack extends TerraformStack {
       apiAllowedCidrs: config.network.apiAllowedCidrs,
       sshAllowedCidrs: config.network.sshAllowedCidrs,
       hive: { cidrs: hiveCidrs, port: config.hadoop.hive.port },
+      kerberosKdcCidrs: config.hadoop.hive.kerberos?.kdcCidrs,
       enosGatewayCidrs: config.enos.gatewayCidrs,
       storageServiceTag,
       // The resource group holds the stack's storage accounts and nothing else. Naming each account
@@ -178,6 +180,8 @@ export class ConnectorStack extends TerraformStack {
     const secrets = new ConnectorSecrets(this, 'secrets', {
       ...config.secrets,
       hivePassword: config.hadoop.hive.auth === 'PLAIN',
+      hiveKerberosKeytab: config.hadoop.hive.auth === 'KERBEROS',
+      hiveTlsCaPem: config.hadoop.hive.tls.enabled ? config.hadoop.hive.tls.caPem : undefined,
       tls: config.tls.mode === 'keyvault' ? (certificate !== undefined ? { certificate } : 'variable') : undefined,
     });
     const keyVault = new ConnectorKeyVault(this, 'key_vault', {
@@ -466,6 +470,7 @@ function connectorSettings(inputs: ConnectorSettingsInputs): { connector: Record
     HIVE_HTTP_PATH: hive.httpPath,
     HIVE_AUTH: hive.auth,
     ...(hive.username !== undefined ? { HIVE_USERNAME: hive.username } : {}),
+    ...hiveSettings(config, secrets),
     ENOS_BASE_URL: config.enos.gatewayUrl,
     ENOS_APP_KEY: config.enos.appKey,
     EXPORT_DEFAULT_TTL_MINUTES: String(config.exports.defaultTtlMinutes),
@@ -484,9 +489,47 @@ function connectorSettings(inputs: ConnectorSettingsInputs): { connector: Record
       .map(([env, secret]) => `${env}=${secret}`)
       .join(' '),
     ...(secrets.tlsSecretName !== undefined ? { TLS_SECRET_NAME: secrets.tlsSecretName } : {}),
+    ...hiveBootstrapSettings(config, secrets),
     ...(tlsMode === 'acme' && inputs.publicFqdn !== undefined ? { ACME_DOMAIN: inputs.publicFqdn } : {}),
     ...(config.tls.acmeEmail !== undefined ? { ACME_EMAIL: config.tls.acmeEmail } : {}),
     ...(inputs.identityClientId !== undefined ? { IDENTITY_CLIENT_ID: inputs.identityClientId } : {}),
   };
   return { connector, bootstrap };
+}
+
+/** The connector's Hive TLS, Kerberos, version and impersonation keys (app/README.md, "Hive"). */
+function hiveSettings(config: DeployConfig, secrets: ConnectorSecrets): Record<string, string> {
+  const { tls, kerberos, impersonation } = config.hadoop.hive;
+  return {
+    HIVE_TLS: String(tls.enabled),
+    ...(secrets.hiveTlsCaSecretName !== undefined ? { HIVE_TLS_CA_FILE: VM_PATHS.hiveTlsCa } : {}),
+    ...(tls.serverName !== undefined ? { HIVE_TLS_SERVER_NAME: tls.serverName } : {}),
+    ...(tls.insecureAllowPlainWithoutTls ? { HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS: 'true' } : {}),
+    ...(kerberos !== undefined
+      ? {
+          HIVE_KERBEROS_PRINCIPAL: kerberos.principal,
+          HIVE_KERBEROS_SERVICE: kerberos.service,
+          HIVE_KERBEROS_SERVICE_HOST: kerberos.serviceHost ?? config.hadoop.hive.host,
+          HIVE_KRB5_CONF: VM_PATHS.krb5Conf,
+        }
+      : {}),
+    HIVE_SERVER_VERSION: config.hadoop.hive.serverVersion,
+    HIVE_IMPERSONATION: impersonation.mode,
+    ...(impersonation.proxyUserTemplate !== undefined ? { HIVE_PROXY_USER_TEMPLATE: impersonation.proxyUserTemplate } : {}),
+  };
+}
+
+/**
+ * What the bootstrap does for Hive: fetch the CA bundle into a file at every start (its hash here
+ * also makes a CA change roll out as a new extension run, and lets the VM check what Key Vault
+ * returned), and for Kerberos install kinit and write krb5.conf (base64: it spans lines).
+ */
+function hiveBootstrapSettings(config: DeployConfig, secrets: ConnectorSecrets): Record<string, string> {
+  const { tls, kerberos } = config.hadoop.hive;
+  return {
+    ...(secrets.hiveTlsCaSecretName !== undefined && tls.caPem !== undefined
+      ? { HIVE_TLS_CA_SECRET_NAME: secrets.hiveTlsCaSecretName, HIVE_TLS_CA_SHA256: createHash('sha256').update(tls.caPem).digest('hex') }
+      : {}),
+    ...(kerberos !== undefined ? { KERBEROS_CLIENT: kerberos.kinit, KRB5_CONF_B64: Buffer.from(kerberos.krb5Conf).toString('base64') } : {}),
+  };
 }

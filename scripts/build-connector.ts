@@ -1,6 +1,6 @@
 /**
  * Builds the connector's deployable bundle: `dist/connector/` (server.js bundled by esbuild, the
- * web page, the Node.js runtime the VMs run and better-sqlite3 built for it, see build-native.ts)
+ * web page, the Node.js runtime the VMs run and the native modules built for it, see build-native.ts)
  * and `dist/connector.zip` with a content hash. The VM installs it as it is: nothing is
  * downloaded or compiled there.
  */
@@ -11,15 +11,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import yazl from 'yazl';
-import { buildNativeRuntime } from './build-native.js';
+import { buildNativeRuntime, NATIVE_MODULES } from './build-native.js';
 import { buildWeb } from './build-web.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
- * Modules esbuild leaves out: better-sqlite3 is native and ships beside server.js (build-native);
- * kerberos is hive-driver's optional module, which the deployed connector does not support.
+ * Modules esbuild leaves out: the native ones, which ship beside server.js built for the bundled
+ * runtime (build-native). The connector imports kerberos only when HIVE_AUTH is KERBEROS.
  */
-const EXTERNAL = ['better-sqlite3', 'kerberos'];
+const EXTERNAL = NATIVE_MODULES.map((module) => module.name);
 /** Files the VM executes: zip entries carry the mode (the bootstrap sets it again, unzip tools differ). */
 const EXECUTABLES = new Set(['runtime/bin/node']);
 
@@ -76,7 +76,7 @@ export async function buildConnector(outDir = path.join(ROOT, 'dist')): Promise<
   await bundleServer(path.join(bundleDir, 'server.js'));
   const web = await buildWeb(path.join(outDir, 'web'));
   if (web) await cp(path.join(outDir, 'web'), path.join(bundleDir, 'web'), { recursive: true });
-  // runtime/ (bin/node, self-test.cjs, manifest.json) and node_modules/better-sqlite3 with its loader.
+  // runtime/ (bin/node, self-test.cjs, manifest.json) and node_modules/ (better-sqlite3 with its loader, kerberos).
   const native = await buildNativeRuntime();
   await cp(native.dir, bundleDir, { recursive: true });
 

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { TerraformVariable } from 'cdktf';
+import { TerraformVariable, type TerraformVariableValidationConfig } from 'cdktf';
 import { Bytes } from '@cdktf/provider-random/lib/bytes/index.js';
-import { SECRET_ENV, TLS_SECRET_NAME } from '../connector-bootstrap.js';
+import { HIVE_TLS_CA_SECRET_NAME, SECRET_ENV, TLS_SECRET_NAME } from '../connector-bootstrap.js';
 
 export type SecretSource = 'generate' | 'variable';
 
@@ -11,6 +11,13 @@ export interface ConnectorSecretsProps {
   fileEncryptionKey: SecretSource;
   /** The Hive user's password, when Hive authenticates with PLAIN. @default false */
   hivePassword?: boolean;
+  /** The connector principal's keytab (base64), when Hive authenticates with Kerberos. @default false */
+  hiveKerberosKeytab?: boolean;
+  /**
+   * The CA bundle (PEM) of HiveServer2's certificate, from the deploy config, written as the
+   * secret hive-tls-ca. @default - none (no TLS to Hive, or the public CAs)
+   */
+  hiveTlsCaPem?: string;
   /**
    * The API's TLS key and chain in Key Vault: `variable`, a PEM from the sensitive variable
    * tls_certificate_pem, written as the secret connector-tls; `{ certificate }`, a Key Vault
@@ -33,6 +40,8 @@ export class ConnectorSecrets extends Construct {
   /** Connector env var → Key Vault secret name, for the VM's secret fetcher. */
   readonly envToSecret: Record<string, string> = {};
   readonly tlsSecretName?: string;
+  /** The secret holding the Hive CA bundle, which the VM writes to a file (not an environment line). */
+  readonly hiveTlsCaSecretName?: string;
 
   constructor(scope: Construct, id: string, props: ConnectorSecretsProps) {
     super(scope, id);
@@ -42,6 +51,15 @@ export class ConnectorSecrets extends Construct {
     this.add('FILE_ENCRYPTION_KEY', this.source(props.fileEncryptionKey, 'file_encryption_key', 'Key that encrypts local exports at rest (exactly 32 bytes, base64).'));
     if (props.hivePassword) {
       this.add('HIVE_PASSWORD', this.variable('hive_password', 'Password of hadoop.hive.username.'));
+    }
+    if (props.hiveKerberosKeytab) {
+      this.add('HIVE_KERBEROS_KEYTAB', this.variable('hive_kerberos_keytab', 'Keytab of hadoop.hive.kerberos.principal, base64 on one line (base64 -w0 <file>.keytab).', [KEYTAB_VALIDATION]));
+    }
+    if (props.hiveTlsCaPem !== undefined) {
+      // Not a secret; it travels this way because PEM does not fit an environment line, and the
+      // VM reads its start-time files from Key Vault (fetch-secrets), never from custom data.
+      this.values[HIVE_TLS_CA_SECRET_NAME] = { value: props.hiveTlsCaPem, contentType: 'application/x-pem-file' };
+      this.hiveTlsCaSecretName = HIVE_TLS_CA_SECRET_NAME;
     }
     if (props.tls === 'variable') {
       this.values[TLS_SECRET_NAME] = {
@@ -65,10 +83,22 @@ export class ConnectorSecrets extends Construct {
     return new Bytes(this, name, { length: 32 }).base64;
   }
 
-  private variable(name: string, description: string): string {
-    const variable = new TerraformVariable(this, name, { type: 'string', sensitive: true, nullable: false, description });
+  private variable(name: string, description: string, validation?: TerraformVariableValidationConfig[]): string {
+    const variable = new TerraformVariable(this, name, { type: 'string', sensitive: true, nullable: false, description, validation });
     // A stable name, so `TF_VAR_<name>` is the documented way to set it.
     variable.overrideLogicalId(name);
     return variable.stringValue;
   }
 }
+
+/**
+ * A keytab file (MIT format) starts with the bytes 05 02, so its base64 starts with "BQ" and a
+ * third character from I to L; the connector refuses anything else at start (HIVE_KERBEROS_KEYTAB),
+ * and the VM refuses a secret that spans lines (`base64` wraps at 76 columns unless told -w0).
+ * Checked at plan, before the value reaches Key Vault.
+ */
+export const KEYTAB_BASE64_PATTERN = '^BQ[I-L][A-Za-z0-9+/]*={0,2}$';
+const KEYTAB_VALIDATION: TerraformVariableValidationConfig = {
+  condition: `\${can(regex("${KEYTAB_BASE64_PATTERN}", var.hive_kerberos_keytab)) && length(var.hive_kerberos_keytab) % 4 == 0}`,
+  errorMessage: 'The hive_kerberos_keytab variable must be the base64 of a keytab file on one line, e.g. "$(base64 -w0 svc-aml.keytab)": a keytab starts with the bytes 05 02, so its base64 starts with "BQ".',
+};

@@ -36,6 +36,11 @@ export interface NetworkProps {
   /** Sources allowed to SSH. @default [] - no SSH rule at all */
   sshAllowedCidrs?: string[];
   hive: { cidrs: string[]; port: number };
+  /**
+   * The Kerberos KDCs the connector gets its tickets from (kinit): port 88, TCP and UDP.
+   * @default - none: no Kerberos rule
+   */
+  kerberosKdcCidrs?: string[];
   enosGatewayCidrs: string[];
   /**
    * The Storage service tag of the stack's region (`Storage.WestEurope`): outbound Storage is
@@ -72,8 +77,8 @@ type RuleSpec = Omit<NetworkSecurityRuleConfig, 'resourceGroupName' | 'networkSe
  * The network side of the stack: the Hadoop VNet as a data source, the connector and cleanup
  * subnets (in that VNet, or in a new VNet peered both ways), and an NSG on every subnet the stack
  * creates. Inbound is HTTPS from the listed sources and SSH from the admin sources only; outbound
- * is limited to Hive, Azure Storage in the region (and through the service endpoint only the
- * stack's accounts), Key Vault (private endpoint), Azure AD and the EnOS gateway.
+ * is limited to Hive (and its Kerberos KDCs), Azure Storage in the region (and through the service
+ * endpoint only the stack's accounts), Key Vault (private endpoint), Azure AD and the EnOS gateway.
  */
 export class Network extends Construct {
   readonly hadoopVnet: DataAzurermVirtualNetwork;
@@ -282,13 +287,24 @@ const allowTcp = (
   sources: string[],
   destinations: string[],
   ports: string[],
+): RuleSpec => allow('Tcp', name, description, priority, direction, sources, destinations, ports);
+
+const allow = (
+  protocol: 'Tcp' | 'Udp',
+  name: string,
+  description: string,
+  priority: number,
+  direction: 'Inbound' | 'Outbound',
+  sources: string[],
+  destinations: string[],
+  ports: string[],
 ): RuleSpec => ({
   name,
   description,
   priority,
   direction,
   access: 'Allow',
-  protocol: 'Tcp',
+  protocol,
   // Azure wants the singular field for one entry and for service tags.
   ...(sources.length === 1 ? { sourceAddressPrefix: sources[0] } : { sourceAddressPrefixes: sources }),
   ...(destinations.length === 1 ? { destinationAddressPrefix: destinations[0] } : { destinationAddressPrefixes: destinations }),
@@ -332,6 +348,16 @@ function connectorRules(props: NetworkProps): RuleSpec[] {
       destinationPortRange: '*',
     },
   );
+  const kdcs = props.kerberosKdcCidrs ?? [];
+  if (kdcs.length > 0) {
+    // MIT Kerberos sends a request below udp_preference_limit (1465 bytes by default) over UDP
+    // first and falls back to TCP for larger ones and for KRB5KRB_ERR_RESPONSE_TOO_BIG (krb5.conf(5),
+    // [libdefaults]): with TCP alone each kinit would wait out its UDP timeouts first.
+    rules.push(
+      allow('Tcp', 'allow-kerberos-kdc-tcp', 'Kerberos KDCs of the Hive realm (hadoop.hive.kerberos.kdcCidrs), TCP.', 160, 'Outbound', [subnet], kdcs, ['88']),
+      allow('Udp', 'allow-kerberos-kdc-udp', 'Kerberos KDCs of the Hive realm (hadoop.hive.kerberos.kdcCidrs), UDP.', 170, 'Outbound', [subnet], kdcs, ['88']),
+    );
+  }
   if (props.allowInternetEgress) {
     rules.push(
       allowTcp('allow-internet-web', 'Ubuntu updates and the ACME CA (network.allowInternetEgress).', 200, 'Outbound', [subnet], ['Internet'], ['80', '443']),

@@ -2,18 +2,22 @@
 # enos-connector-bootstrap: everything the connector VM does to itself.
 #
 #   prepare        cloud-init, first boot: the service user, directories, Caddy for ACME TLS, and
-#                  the few tools the script uses if the image lacks them (Ubuntu images have them).
+#                  the few tools the script uses if the image lacks them (Ubuntu images have them);
+#                  again from deploy, which also asks for kinit when Hive uses Kerberos.
 #   deploy         the CustomScript extension, on every deploy whose bundle hash or settings
-#                  changed: writes the settings, installs the bundle from the artifacts container
-#                  (managed identity) after checking that its Node.js runtime runs here and loads
-#                  its native module, writes the systemd unit, restarts the service.
+#                  changed: writes the settings (and krb5.conf for Kerberos), installs the bundle
+#                  from the artifacts container (managed identity) after checking that its Node.js
+#                  runtime runs here and loads its native modules, writes the systemd unit,
+#                  restarts the service.
 #
-# The bundle carries everything the connector runs on (its Node.js runtime and better-sqlite3
-# built for it, linux-x64 glibc), so a VM needs nothing from the Internet for the connector: with
-# network.allowInternetEgress false it installs from the artifacts account alone.
+# The bundle carries everything the connector runs on (its Node.js runtime and better-sqlite3 and
+# kerberos built for it, linux-x64 glibc), so a VM needs nothing from the Internet for the
+# connector: with network.allowInternetEgress false it installs from the artifacts account alone.
+# Kerberos alone needs kinit (krb5-user) from Ubuntu's archive, or an image that carries it.
 #   fetch-secrets  systemd ExecStartPre, as root: reads the connector's secrets from Key Vault
-#                  (managed identity) into /run (tmpfs), readable by root only. Secrets never
-#                  touch the disk, the custom data or a command line.
+#                  (managed identity) into /run (tmpfs), readable by root only, and the Hive CA
+#                  bundle into a file there. Secrets never touch the disk, the custom data or a
+#                  command line.
 #
 # ENOS_BOOTSTRAP_ROOT prefixes every path written, so tests run it against a scratch root.
 set -euo pipefail
@@ -113,16 +117,24 @@ set_owner() { chown "$@"; }
 
 # Commands this script needs, and the Ubuntu package of each: installed only when the image
 # lacks them (Ubuntu's cloud images have all of them), so a VM without Internet access never
-# calls apt. Caddy (ACME TLS) is the one package an image normally lacks, and ACME needs the
-# Internet anyway.
+# calls apt. Caddy (ACME TLS) and kinit (krb5-user, Hive with Kerberos) are the packages an image
+# normally lacks; the config refuses ACME without egress, and Kerberos without egress unless the
+# image carries kinit (hadoop.hive.kerberos.kinit "image").
 declare -A PACKAGE_OF=([curl]=curl [python3]=python3 [sha256sum]=coreutils [base64]=coreutils [openssl]=openssl)
 
 install_packages() {
-  local tls_mode="$1" command packages=()
+  local tls_mode="$1" kerberos_client="$2" command packages=()
   for command in "${!PACKAGE_OF[@]}"; do
     command -v "$command" >/dev/null 2>&1 || packages+=("${PACKAGE_OF[$command]}")
   done
   [[ "$tls_mode" == acme ]] && ! command -v caddy >/dev/null 2>&1 && packages+=(caddy)
+  if [[ "$kerberos_client" != none ]] && ! command -v kinit >/dev/null 2>&1; then
+    # The connector runs kinit to fill its ticket cache; krb5-user also brings the MIT libraries
+    # (libgssapi-krb5-2, libkrb5-3) the bundle's kerberos module opens.
+    [[ "$kerberos_client" == apt ]] ||
+      die "kinit is not on this image; expected an image that carries MIT Kerberos' krb5-user (hadoop.hive.kerberos.kinit \"image\"), or kinit \"apt\" with Internet egress"
+    packages+=(krb5-user)
+  fi
   if ((${#packages[@]} == 0)); then
     log 'the image has every package this script needs; apt is not used'
     return 0
@@ -131,6 +143,9 @@ install_packages() {
   log "installing ${packages[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT_SECONDS" update -q
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT_SECONDS" install -y -q --no-install-recommends "${packages[@]}"
+  if [[ "$kerberos_client" != none ]] && ! command -v kinit >/dev/null 2>&1; then
+    die 'apt installed krb5-user but kinit is not on PATH; expected /usr/bin/kinit'
+  fi
 }
 
 ensure_user() {
@@ -140,15 +155,17 @@ ensure_user() {
 }
 
 prepare() {
-  local tls_mode=""
+  local tls_mode="" kerberos_client=none
   while (($# > 0)); do
     case "$1" in
       --tls-mode) tls_mode="${2:-}" && shift 2 ;;
-      *) die "prepare: unknown argument '$1'; expected --tls-mode acme|keyvault" ;;
+      --kerberos-client) kerberos_client="${2:-}" && shift 2 ;;
+      *) die "prepare: unknown argument '$1'; expected --tls-mode acme|keyvault [--kerberos-client none|apt|image]" ;;
     esac
   done
   [[ "$tls_mode" == acme || "$tls_mode" == keyvault ]] || die "prepare: --tls-mode '$tls_mode'; expected acme or keyvault"
-  install_packages "$tls_mode"
+  [[ "$kerberos_client" =~ ^(none|apt|image)$ ]] || die "prepare: --kerberos-client '$kerberos_client'; expected none, apt or image"
+  install_packages "$tls_mode" "$kerberos_client"
   ensure_user
   mkdir -p "$ETC_DIR" "$APP_DIR/releases" "$STATE_DIR"
   chmod 0755 "$ETC_DIR" "$APP_DIR" "$APP_DIR/releases"
@@ -172,7 +189,7 @@ write_settings() {
 }
 
 install_bundle() {
-  local url="$1" sha="$2" release work token
+  local url="$1" sha="$2" kerberos="$3" release work token
   [[ "$sha" =~ ^[0-9a-f]{64}$ ]] || die "bundle hash '$sha'; expected 64 lowercase hex digits"
   release="$APP_DIR/releases/$sha"
   if [[ ! -f "$release/server.js" ]]; then
@@ -194,29 +211,34 @@ install_bundle() {
     [[ -f "$release.tmp/server.js" ]] || die "bundle $sha has no server.js; expected the dist/connector layout"
     # Code is root-owned and read-only for the service.
     chmod -R a+rX,go-w "$release.tmp"
-    if ! check_runtime "$release.tmp"; then
+    if ! check_runtime "$release.tmp" "$kerberos"; then
       rm -rf "$release.tmp" "$work"
       die "bundle $sha cannot run on this VM; the current release stays"
     fi
     mv -T "$release.tmp" "$release"
     rm -rf "$work"
+  elif [[ "$kerberos" == true ]] && ! check_runtime "$release" "$kerberos"; then
+    # Installed before Kerberos was configured: it must load kerberos here too before it serves.
+    die "bundle $sha cannot run on this VM with Kerberos; the current release stays"
   fi
   ln -sfn "$release" "$APP_DIR/current.tmp"
   mv -Tf "$APP_DIR/current.tmp" "$APP_DIR/current"
   prune_releases "$sha"
 }
 
-# The bundle's own Node.js runtime must run on this machine and load the native module built for
-# it (runtime/self-test.cjs, written by scripts/build-connector.ts) before the release can become
-# current. Zip archives do not keep file modes, hence the chmod.
+# The bundle's own Node.js runtime must run on this machine and load the native modules built for
+# it (runtime/self-test.cjs, written by scripts/build-native.ts) before the release can become
+# current; with Kerberos it must also load kerberos, which opens this machine's MIT GSSAPI
+# libraries. Zip archives do not keep file modes, hence the chmod.
 check_runtime() {
-  local dir="$1" output
+  local dir="$1" kerberos="$2" output args=(runtime/self-test.cjs)
+  [[ "$kerberos" == true ]] && args+=(--kerberos)
   if [[ ! -f "$dir/runtime/bin/node" || ! -f "$dir/runtime/self-test.cjs" ]]; then
     log "the bundle has no runtime/bin/node and runtime/self-test.cjs; expected a bundle from npm run build, which carries its Node.js runtime"
     return 1
   fi
   chmod 0755 "$dir/runtime/bin/node"
-  if ! output="$(cd "$dir" && ./runtime/bin/node runtime/self-test.cjs 2>&1)"; then
+  if ! output="$(cd "$dir" && ./runtime/bin/node "${args[@]}" 2>&1)"; then
     log "the bundle's runtime failed its self-test on $(uname -m): $output"
     return 1
   fi
@@ -317,8 +339,21 @@ EOF
   mv -f "$CADDY_FILE.tmp" "$CADDY_FILE"
 }
 
+# The connector's krb5.conf (HIVE_KRB5_CONF), from the deploy config; not a secret, so on disk.
+# Without Kerberos a krb5.conf left by an earlier deploy is removed.
+write_krb5_conf() {
+  local conf_b64="$1" file="$ETC_DIR/krb5.conf"
+  if [[ -z "$conf_b64" ]]; then
+    rm -f "$file"
+    return 0
+  fi
+  printf '%s' "$conf_b64" | base64 -d >"$file.tmp" || die 'setting KRB5_CONF_B64 is not base64; expected the krb5.conf the stack encoded'
+  chmod 0644 "$file.tmp"
+  mv -f "$file.tmp" "$file"
+}
+
 deploy() {
-  local bootstrap_b64="" connector_b64="" tls_mode bundle_url bundle_sha
+  local bootstrap_b64="" connector_b64="" tls_mode bundle_url bundle_sha kerberos_client kerberos=false
   while (($# > 0)); do
     case "$1" in
       --bootstrap-env-b64) bootstrap_b64="${2:-}" && shift 2 ;;
@@ -333,9 +368,13 @@ deploy() {
   tls_mode="$(setting TLS_MODE)"
   bundle_url="$(setting BUNDLE_URL)"
   bundle_sha="$(setting BUNDLE_SHA256)"
-  # Idempotent: no apt call when cloud-init already prepared the machine.
-  prepare --tls-mode "$tls_mode"
-  install_bundle "$bundle_url" "$bundle_sha"
+  kerberos_client="$(optional_setting KERBEROS_CLIENT)"
+  kerberos_client="${kerberos_client:-none}"
+  [[ "$kerberos_client" != none ]] && kerberos=true
+  # Idempotent: no apt call when cloud-init already prepared the machine (and kinit is there).
+  prepare --tls-mode "$tls_mode" --kerberos-client "$kerberos_client"
+  write_krb5_conf "$(optional_setting KRB5_CONF_B64)"
+  install_bundle "$bundle_url" "$bundle_sha" "$kerberos"
   write_unit "$tls_mode"
   if [[ "$tls_mode" == acme ]]; then
     local domain port
@@ -371,7 +410,7 @@ fetch_secret() {
 }
 
 fetch_secrets() {
-  local vault token secret_map pair env_name secret_name value tls_secret
+  local vault token secret_map pair env_name secret_name value tls_secret ca_secret
   load_settings "$ETC_DIR/bootstrap.env"
   vault="$(setting KEY_VAULT_URL)"
   secret_map="$(setting SECRET_MAP)"
@@ -380,7 +419,7 @@ fetch_secrets() {
   mkdir -p "$RUN_DIR"
   chmod 0700 "$RUN_DIR"
   # A failed fetch leaves no half-written secrets behind.
-  trap 'rm -f "$RUN_DIR/secrets.env.tmp" "$RUN_DIR/secret-response.tmp"' EXIT
+  trap 'rm -f "$RUN_DIR/secrets.env.tmp" "$RUN_DIR/secret-response.tmp" "$RUN_DIR/hive/ca.pem.tmp"' EXIT
   : >"$RUN_DIR/secrets.env.tmp"
   chmod 0600 "$RUN_DIR/secrets.env.tmp"
   for pair in $secret_map; do
@@ -403,7 +442,30 @@ fetch_secrets() {
     chmod 0400 "$RUN_DIR/tls/key.pem" "$RUN_DIR/tls/cert.pem"
     set_owner -R "$SERVICE_USER:$SERVICE_USER" "$RUN_DIR/tls"
   fi
+
+  ca_secret="$(optional_setting HIVE_TLS_CA_SECRET_NAME)"
+  if [[ -n "$ca_secret" ]]; then
+    value="$(fetch_secret "$token" "$vault" "$ca_secret")" || die "could not read the Hive CA secret '$ca_secret' from $vault"
+    write_hive_ca "$ca_secret" "$value" "$(setting HIVE_TLS_CA_SHA256)"
+  fi
   log "secrets loaded from $vault"
+}
+
+# HiveServer2's CA bundle (HIVE_TLS_CA_FILE): public certificates, so root-owned and world-readable
+# in a directory of its own, which the service reads and cannot change. It must be the bundle the
+# deploy config carries (the stack passes its SHA-256), not whatever the secret holds by now.
+write_hive_ca() {
+  local name="$1" value="$2" expected="$3" actual
+  [[ "$value" == *"-----BEGIN CERTIFICATE-----"* && "$value" != *"PRIVATE KEY"* ]] ||
+    die "Hive CA secret '$name' is not a PEM certificate bundle; expected the certificates of hadoop.hive.tls.caPem"
+  actual="$(printf '%s' "$value" | sha256sum | cut -d' ' -f1)"
+  [[ "$actual" == "$expected" ]] ||
+    die "Hive CA secret '$name' has SHA-256 $actual; expected $expected, the bundle in the deploy config (deploy again to write it)"
+  mkdir -p "$RUN_DIR/hive"
+  chmod 0755 "$RUN_DIR/hive"
+  printf '%s\n' "$value" >"$RUN_DIR/hive/ca.pem.tmp"
+  chmod 0644 "$RUN_DIR/hive/ca.pem.tmp"
+  mv -f "$RUN_DIR/hive/ca.pem.tmp" "$RUN_DIR/hive/ca.pem"
 }
 
 # The API's key and chain, from the PEM the stack wrote (tls_certificate_pem) or from a Key Vault

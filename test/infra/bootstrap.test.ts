@@ -5,15 +5,18 @@
  * other host is unreachable, as on a VM without Internet egress). It proves the script installs
  * the bundle only once its own runtime passes its self-test, writes a hardened unit, calls apt
  * only for what the image lacks (and then waits for the dpkg lock), refuses a TLS key the
- * connector cannot load, and never puts a secret on disk (outside the tmpfs /run) or on a command
- * line.
+ * connector cannot load, sets Hive up for Kerberos (kinit, krb5.conf, the kerberos module) and
+ * its CA bundle only when configured, and never puts a secret on disk (outside the tmpfs /run) or
+ * on a command line.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP_SCRIPT_FILE, renderCloudInit, renderExtensionScript } from '../../infra/connector-bootstrap.js';
+import { BOOTSTRAP_SCRIPT_FILE, HIVE_TLS_CA_SECRET_NAME, SECRET_ENV, VM_PATHS, renderCloudInit, renderExtensionScript } from '../../infra/connector-bootstrap.js';
+import { KRB5_CONF, keytabBase64, testCaPem } from './hive-fixtures.js';
 import { ACCOUNT, VAULT, curlUrls, deployArgs, filesUnder, makeScratch, run, stubBundle, type Scratch } from './vm-scratch.js';
 
 function requireTool(tool: string, packageName: string): void {
@@ -377,6 +380,148 @@ describe('the TLS key and chain from Key Vault', () => {
     const result = fetchWith('not a certificate');
     expect(result.status).not.toBe(0);
     expect(result.output).toContain("TLS secret 'connector-tls' is neither PEM nor a PKCS#12 certificate without a password");
+  });
+});
+
+describe('Hive with Kerberos and its CA bundle', () => {
+  const ca = testCaPem().trim();
+  const caSha = createHash('sha256').update(ca).digest('hex');
+  const keytab = keytabBase64();
+  /** bootstrap.env for Kerberos (kinit from `kinit`) and the Hive CA, as the stack writes it (hive.test.ts). */
+  const hiveSettings = (kinit: 'apt' | 'image'): Record<string, string> => ({
+    SECRET_MAP: `SESSION_SIGNING_KEY=session-signing-key HIVE_KERBEROS_KEYTAB=${SECRET_ENV.HIVE_KERBEROS_KEYTAB}`,
+    KERBEROS_CLIENT: kinit,
+    KRB5_CONF_B64: Buffer.from(KRB5_CONF).toString('base64'),
+    HIVE_TLS_CA_SECRET_NAME,
+    HIVE_TLS_CA_SHA256: caSha,
+  });
+  const withHiveSecrets = (scratch: Scratch): Scratch => {
+    writeFileSync(join(scratch.fixtures, 'secrets', SECRET_ENV.HIVE_KERBEROS_KEYTAB), keytab);
+    writeFileSync(join(scratch.fixtures, 'secrets', HIVE_TLS_CA_SECRET_NAME), ca);
+    return scratch;
+  };
+  const aptLines = (scratch: Scratch) => readFileSync(scratch.log, 'utf8').split('\n').filter((line) => line.startsWith('apt-get '));
+  const onVm = (scratch: Scratch, path: string) => join(scratch.root, path);
+
+  describe('on an image that carries kinit', () => {
+    let scratch: Scratch;
+    const outputs: string[] = [];
+    beforeAll(() => {
+      scratch = withHiveSecrets(makeScratch({ stubs: ['kinit'] }));
+      for (const args of [PREPARE, deployArgs(scratch, 'keyvault', scratch.bundleSha, hiveSettings('image')), ['fetch-secrets']]) {
+        const result = run(scratch, args);
+        outputs.push(result.output);
+        if (result.status !== 0) throw new Error(`bootstrap ${args[0]} exited ${result.status}:\n${result.output}`);
+      }
+    });
+    afterAll(() => rmSync(scratch.dir, { recursive: true, force: true }));
+
+    it('installs nothing: kinit is there, and the bundle carries the kerberos module', () => {
+      expect(aptLines(scratch)).toEqual([]);
+      expect(outputs[1]).toContain('the image has every package this script needs; apt is not used');
+    });
+
+    it('writes the krb5.conf of the deploy config where HIVE_KRB5_CONF points, readable by the service', () => {
+      const file = onVm(scratch, VM_PATHS.krb5Conf);
+      expect(readFileSync(file, 'utf8')).toBe(KRB5_CONF);
+      expect(statSync(file).mode & 0o777).toBe(0o644);
+    });
+
+    it("makes the bundle's runtime load kerberos (MIT GSSAPI) before the release becomes current", () => {
+      expect(readFileSync(scratch.log, 'utf8')).toMatch(new RegExp(`^node runtime/self-test\\.cjs --kerberos \\(in .*releases/${scratch.bundleSha}\\.tmp\\)$`, 'm'));
+      expect(outputs[1]).toContain('bundle runtime: node v22.23.5 (modules 127, linux-x64), SQLite 3.53.2, kerberos 7.0.0 (MIT GSSAPI)');
+    });
+
+    it('hands the connector its keytab (base64) with the other secrets, in the root-only runtime directory only', () => {
+      expect(readFileSync(onVm(scratch, 'run/enos-connector/secrets.env'), 'utf8').split('\n')).toContain(`HIVE_KERBEROS_KEYTAB="${keytab}"`);
+      for (const file of filesUnder(scratch.root).filter((path) => !relative(scratch.root, path).startsWith('run/'))) {
+        expect(readFileSync(file, 'latin1').includes(keytab), `${relative(scratch.root, file)} holds the keytab`).toBe(false);
+      }
+      expect(readFileSync(scratch.log, 'utf8')).not.toContain(keytab);
+      for (const output of outputs) expect(output).not.toContain(keytab);
+    });
+
+    it('writes the Hive CA bundle from Key Vault where HIVE_TLS_CA_FILE points: root-owned, readable, not writable by the service', () => {
+      const file = onVm(scratch, VM_PATHS.hiveTlsCa);
+      expect(readFileSync(file, 'utf8')).toBe(`${ca}\n`);
+      expect(statSync(file).mode & 0o777).toBe(0o644);
+      expect(statSync(join(file, '..')).mode & 0o777).toBe(0o755);
+      expect(readFileSync(scratch.log, 'utf8')).not.toMatch(/^chown .*hive/m);
+    });
+
+    it('refuses a CA bundle in Key Vault that is not the one the deploy config carries', () => {
+      writeFileSync(join(scratch.fixtures, 'secrets', HIVE_TLS_CA_SECRET_NAME), testCaPem('Some Other CA').trim());
+      const result = run(scratch, ['fetch-secrets']);
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain(`Hive CA secret '${HIVE_TLS_CA_SECRET_NAME}' has SHA-256`);
+      expect(result.output).toContain(`expected ${caSha}, the bundle in the deploy config`);
+      writeFileSync(join(scratch.fixtures, 'secrets', HIVE_TLS_CA_SECRET_NAME), 'not a certificate');
+      expect(run(scratch, ['fetch-secrets']).output).toContain(`Hive CA secret '${HIVE_TLS_CA_SECRET_NAME}' is not a PEM certificate bundle`);
+      writeFileSync(join(scratch.fixtures, 'secrets', HIVE_TLS_CA_SECRET_NAME), ca);
+    });
+
+    it('a deploy without Kerberos removes the krb5.conf and no longer asks for kerberos', () => {
+      writeFileSync(scratch.log, '');
+      const result = run(scratch, deployArgs(scratch, 'keyvault'));
+      expect(result.status, result.output).toBe(0);
+      expect(existsSync(onVm(scratch, VM_PATHS.krb5Conf))).toBe(false);
+      expect(readFileSync(scratch.log, 'utf8')).not.toContain('--kerberos');
+    });
+  });
+
+  it('installs krb5-user (kinit) from apt when the image lacks it, waiting for the dpkg lock', () => {
+    const scratch = withHiveSecrets(makeScratch({ pathWithout: ['kinit'] }));
+    try {
+      const result = run(scratch, deployArgs(scratch, 'keyvault', scratch.bundleSha, hiveSettings('apt')));
+      expect(result.status, result.output).toBe(0);
+      expect(aptLines(scratch)).toEqual([
+        'apt-get -o DPkg::Lock::Timeout=600 update -q',
+        'apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends krb5-user',
+      ]);
+      expect(readlinkSync(onVm(scratch, 'opt/enos-connector/current'))).toContain(scratch.bundleSha);
+    } finally {
+      rmSync(scratch.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never installs krb5-user without Kerberos, even on an image without kinit', () => {
+    const scratch = makeScratch({ pathWithout: ['kinit'] });
+    try {
+      for (const args of [PREPARE, deployArgs(scratch, 'keyvault')]) expect(run(scratch, args).status).toBe(0);
+      expect(aptLines(scratch)).toEqual([]);
+      expect(existsSync(onVm(scratch, VM_PATHS.krb5Conf))).toBe(false);
+    } finally {
+      rmSync(scratch.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses, with the reason and no apt, an image said to carry kinit that does not (egress off: nowhere to get it from)', () => {
+    const scratch = withHiveSecrets(makeScratch({ pathWithout: ['kinit'] }));
+    try {
+      const result = run(scratch, deployArgs(scratch, 'keyvault', scratch.bundleSha, hiveSettings('image')));
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain("kinit is not on this image; expected an image that carries MIT Kerberos' krb5-user");
+      expect(aptLines(scratch)).toEqual([]);
+      expect(existsSync(onVm(scratch, 'opt/enos-connector/current'))).toBe(false);
+      expect(readFileSync(scratch.log, 'utf8')).not.toContain('systemctl restart enos-connector.service');
+    } finally {
+      rmSync(scratch.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a release installed before Kerberos must load kerberos too: one that cannot stays unused, the service is not restarted', () => {
+    const scratch = withHiveSecrets(makeScratch({ runtime: 'no-gssapi', stubs: ['kinit'] }));
+    try {
+      expect(run(scratch, deployArgs(scratch, 'keyvault')).status).toBe(0);
+      writeFileSync(scratch.log, '');
+      const result = run(scratch, deployArgs(scratch, 'keyvault', scratch.bundleSha, hiveSettings('image')));
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain('libgssapi_krb5.so.2: cannot open shared object file');
+      expect(result.output).toContain(`bundle ${scratch.bundleSha} cannot run on this VM with Kerberos; the current release stays`);
+      expect(readFileSync(scratch.log, 'utf8')).not.toContain('systemctl restart enos-connector.service');
+    } finally {
+      rmSync(scratch.dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeployConfigError, EXAMPLE_CONFIG, loadDeployConfig, parseDeployConfig, resolveConfigPath } from '../../infra/config.js';
 import { resourceNames } from '../../infra/naming.js';
+import { HIVE_SERVER_NAME, KRB5_CONF, kerberosPatch, testCaPem } from './hive-fixtures.js';
 import { exampleConfig, merge } from './synth.js';
 
 function problemsOf(patch: unknown): string[] {
@@ -19,6 +20,96 @@ function problemsOf(patch: unknown): string[] {
   }
   throw new Error('expected the config to be rejected');
 }
+
+/** Hive TLS, Kerberos, version and impersonation: each refusal names the field, the value and what was expected. */
+const HIVE_CASES: [string, unknown, string][] = [
+  [
+    'PLAIN without TLS and without the explicit opt-out (the password would cross the network in clear)',
+    { hadoop: { hive: { tls: { enabled: false, serverName: undefined } } } },
+    'hadoop.hive.tls.enabled: got false; expected true with hadoop.hive.auth "PLAIN": the connector refuses to send the Hive password in clear; for a cluster without TLS set hadoop.hive.tls.insecureAllowPlainWithoutTls to true',
+  ],
+  [
+    'the PLAIN-without-TLS opt-out while TLS is on',
+    { hadoop: { hive: { tls: { enabled: true, insecureAllowPlainWithoutTls: true } } } },
+    'hadoop.hive.tls.insecureAllowPlainWithoutTls: got true; expected false with hadoop.hive.auth "PLAIN" and hadoop.hive.tls.enabled true',
+  ],
+  [
+    'a CA bundle without TLS',
+    { hadoop: { hive: { tls: { enabled: false, serverName: undefined, insecureAllowPlainWithoutTls: true, caPem: testCaPem() } } } },
+    'hadoop.hive.tls.caPem: got a text of',
+  ],
+  ['a TLS server name without TLS', { hadoop: { hive: { auth: 'NOSASL', username: undefined, tls: { enabled: false } } } }, `hadoop.hive.tls.serverName: got "${HIVE_SERVER_NAME}"; expected nothing with hadoop.hive.tls.enabled false`],
+  ['no TLS section at all with PLAIN', { hadoop: { hive: { tls: undefined } } }, 'hadoop.hive.tls.enabled: got false; expected true with hadoop.hive.auth "PLAIN"'],
+  ['a TLS section without enabled', { hadoop: { hive: { tls: { enabled: undefined } } } }, 'hadoop.hive.tls.enabled: got nothing; expected a boolean'],
+  [
+    'a path where the CA bundle goes',
+    { hadoop: { hive: { tls: { enabled: true, caPem: '/etc/ssl/hadoop-ca.pem' } } } },
+    'hadoop.hive.tls.caPem: got "/etc/ssl/hadoop-ca.pem"; expected PEM text with at least one "-----BEGIN CERTIFICATE-----" block',
+  ],
+  [
+    'a CA bundle whose certificate does not parse',
+    { hadoop: { hive: { tls: { enabled: true, caPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' } } } },
+    'hadoop.hive.tls.caPem: got a text of 3 lines; expected certificates that parse as X.509; certificate 1 of the bundle does not',
+  ],
+  ['a TLS server name that is not a host name', { hadoop: { hive: { tls: { enabled: true, serverName: 'hs2 hadoop' } } } }, 'hadoop.hive.tls.serverName: got "hs2 hadoop"; expected a DNS host name'],
+  [
+    'Kerberos without its settings',
+    { hadoop: { hive: { auth: 'KERBEROS', username: undefined } } },
+    'hadoop.hive.kerberos: got nothing; expected the Kerberos settings (principal, krb5Conf, kdcCidrs) with hadoop.hive.auth "KERBEROS"',
+  ],
+  ['Kerberos with a Hive user name', kerberosPatch({}, { username: 'enos_export' }), 'hadoop.hive.username: got "enos_export"; expected nothing with hadoop.hive.auth "KERBEROS"'],
+  [
+    'Kerberos settings with PLAIN',
+    merge(kerberosPatch(), { hadoop: { hive: { auth: 'PLAIN', username: 'enos_export' } } }),
+    'hadoop.hive.kerberos: got the Kerberos settings; expected nothing with hadoop.hive.auth "PLAIN"',
+  ],
+  ['a principal without its realm', kerberosPatch({ principal: 'svc-aml' }), 'hadoop.hive.kerberos.principal: got "svc-aml"; expected a Kerberos principal with its realm'],
+  ['a path where the krb5.conf content goes', kerberosPatch({ krb5Conf: '/etc/krb5.conf' }), 'hadoop.hive.kerberos.krb5Conf: got "/etc/krb5.conf"; expected the content of a krb5.conf'],
+  [
+    'a krb5.conf that includes files the VM does not have',
+    kerberosPatch({ krb5Conf: `includedir /etc/krb5.conf.d/\n${KRB5_CONF}` }),
+    'hadoop.hive.kerberos.krb5Conf: got a text of 13 lines; expected a self-contained krb5.conf',
+  ],
+  [
+    'a KDC outside the KDC ranges the NSG opens',
+    kerberosPatch({ krb5Conf: KRB5_CONF.replace('kdc = 10.20.1.20', 'kdc = 10.20.9.9') }),
+    'hadoop.hive.kerberos.krb5Conf: names the KDC "10.20.9.9"; expected an address inside hadoop.hive.kerberos.kdcCidrs (10.20.1.20/31)',
+  ],
+  [
+    'a KDC on a port other than 88',
+    kerberosPatch({ krb5Conf: KRB5_CONF.replace('kdc = 10.20.1.20', 'kdc = 10.20.1.20:750') }),
+    'hadoop.hive.kerberos.krb5Conf: names the KDC "10.20.1.20:750"; expected port 88',
+  ],
+  [
+    'a KDC proxy over HTTPS',
+    kerberosPatch({ krb5Conf: KRB5_CONF.replace('kdc = 10.20.1.20', 'kdc = https://kdcproxy.hadoop.internal/KdcProxy') }),
+    'hadoop.hive.kerberos.krb5Conf: names the KDC "https://kdcproxy.hadoop.internal/KdcProxy"; expected host or host:88',
+  ],
+  ['no KDC ranges', kerberosPatch({ kdcCidrs: [] }), "hadoop.hive.kerberos.kdcCidrs: got []; expected at least one CIDR of the realm's KDCs"],
+  [
+    "no service host while HiveServer2 is known by its address (Kerberos needs the host's name)",
+    kerberosPatch({ serviceHost: undefined }),
+    'hadoop.hive.kerberos.serviceHost: got nothing; expected the host name in HiveServer2\'s principal (hive/<host>@REALM), since hadoop.hive.host "10.20.1.10" is an IP address',
+  ],
+  [
+    'Kerberos without Internet egress while kinit would come from apt',
+    merge(kerberosPatch(), { network: { allowInternetEgress: false } }),
+    'hadoop.hive.kerberos.kinit: got "apt"; expected "image" with network.allowInternetEgress false: kinit (Ubuntu package krb5-user) would come from Ubuntu\'s archive',
+  ],
+  ['a kinit source the bootstrap does not know', kerberosPatch({ kinit: 'snap' }), 'hadoop.hive.kerberos.kinit: got "snap"; expected one of "apt", "image"'],
+  ['a Hive version the connector does not know', { hadoop: { hive: { serverVersion: '3.0' } } }, 'hadoop.hive.serverVersion: got "3.0"; expected one of "auto", "2.3", "3.1", "4.0"'],
+  [
+    'a proxy-user template without {username}',
+    { hadoop: { hive: { impersonation: { mode: 'proxy-user', proxyUserTemplate: 'enos_user' } } } },
+    'hadoop.hive.impersonation.proxyUserTemplate: got "enos_user"; expected a template containing {username}',
+  ],
+  [
+    'a proxy-user template without impersonation',
+    { hadoop: { hive: { impersonation: { proxyUserTemplate: 'enos_{username}' } } } },
+    'hadoop.hive.impersonation.proxyUserTemplate: got "enos_{username}"; expected nothing with hadoop.hive.impersonation.mode "none"',
+  ],
+  ['a Key Vault certificate named like the Hive CA secret', { tls: { keyVaultCertificate: 'hive-tls-ca' } }, "tls.keyVaultCertificate: got \"hive-tls-ca\"; expected a name other than the stack's own secrets"],
+];
 
 describe('deploy config', () => {
   it('the committed example is valid and applies the secure defaults', () => {
@@ -129,11 +220,7 @@ describe('deploy config', () => {
       'storage.downloadCidrs: got ["198.51.100.0/24"]; expected an empty list with storage.downloadAccess "public"',
     ],
     ['a quote in a value that lands in an env file', { enos: { appKey: "key'1" } }, 'enos.appKey: got "key\'1"; expected a single line without quotes or backslashes'],
-    [
-      'Kerberos, which the deployed connector cannot speak',
-      { hadoop: { hive: { auth: 'KERBEROS' } } },
-      'hadoop.hive.auth: got "KERBEROS"; expected one of "PLAIN", "NOSASL"',
-    ],
+    ...HIVE_CASES,
     ['no deployer CIDR', { network: { deployerCidrs: [] } }, 'network.deployerCidrs: got []; expected at least one CIDR of the machine(s) that run `npm run deploy`'],
     [
       'a private deployer range, which azurerm refuses as a storage IP rule',
@@ -209,8 +296,42 @@ describe('deploy config', () => {
     ['scale-out behind a private load balancer with a host name', { vm: { instanceCount: 3 } }],
     ['a Key Vault certificate for the API', { tls: { keyVaultCertificate: 'connector-api' } }],
     ['exports soft delete on request', { storage: { softDeleteDays: 3 } }],
+    ['Hive over TLS with the cluster CA', { hadoop: { hive: { tls: { enabled: true, caPem: testCaPem() } } } }],
+    ['PLAIN without TLS, explicitly accepted', { hadoop: { hive: { tls: { enabled: false, serverName: undefined, insecureAllowPlainWithoutTls: true } } } }],
+    ['NOSASL without TLS (no password crosses the network)', { hadoop: { hive: { auth: 'NOSASL', username: undefined, tls: { enabled: false, serverName: undefined } } } }],
+    ['Kerberos over TLS', kerberosPatch()],
+    ['Kerberos without Internet egress, kinit from the image', merge(kerberosPatch({ kinit: 'image' }), { network: { allowInternetEgress: false } })],
+    ['Kerberos to a Hive host name (the principal takes its host from it)', kerberosPatch({ serviceHost: undefined }, { host: HIVE_SERVER_NAME, cidrs: ['10.20.1.10/32'] })],
+    ['Kerberos with KDCs found through DNS (no kdc lines)', kerberosPatch({ krb5Conf: `[libdefaults]\n  default_realm = HADOOP.EXAMPLE.COM\n  dns_lookup_kdc = true\n` })],
+    ['a Hive version and per-user impersonation', { hadoop: { hive: { serverVersion: '2.3', impersonation: { mode: 'proxy-user', proxyUserTemplate: 'enos_{username}' } } } }],
   ])('accepts %s', (_name, patch) => {
     expect(() => parseDeployConfig(merge(exampleConfig(), patch), 'test')).not.toThrow();
+  });
+
+  it('Hive defaults: no TLS unless enabled, the version asked at start, no impersonation; Kerberos service "hive", kinit from apt', () => {
+    const raw = exampleConfig() as { hadoop: { hive: Record<string, unknown> } };
+    delete raw.hadoop.hive.tls;
+    const nosasl = parseDeployConfig(merge(raw, { hadoop: { hive: { auth: 'NOSASL', username: undefined } } }));
+    expect(nosasl.hadoop.hive.tls).toEqual({ enabled: false, insecureAllowPlainWithoutTls: false });
+    expect(nosasl.hadoop.hive.serverVersion).toBe('auto');
+    expect(nosasl.hadoop.hive.impersonation).toEqual({ mode: 'none' });
+    expect(nosasl.hadoop.hive.kerberos).toBeUndefined();
+    const kerberos = parseDeployConfig(merge(exampleConfig(), kerberosPatch()));
+    expect(kerberos.hadoop.hive.kerberos).toMatchObject({ service: 'hive', kinit: 'apt', krb5Conf: KRB5_CONF });
+  });
+
+  it('keeps only the certificates of a CA bundle (what openssl prints around them is dropped)', () => {
+    const pem = testCaPem();
+    const config = parseDeployConfig(merge(exampleConfig(), { hadoop: { hive: { tls: { enabled: true, caPem: `subject=CN = Hadoop Test CA\n${pem}\n\n${pem}` } } } }));
+    const block = pem.trim();
+    expect(config.hadoop.hive.tls.caPem).toBe(`${block}\n${block}`);
+  });
+
+  it('describes a multi-line value instead of echoing it, so a pasted private key never reaches the output', () => {
+    const key = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRETSECRET\n-----END PRIVATE KEY-----';
+    const problems = problemsOf({ hadoop: { hive: { tls: { enabled: true, caPem: `${key}\n${testCaPem()}` } } } });
+    expect(problems).toEqual([expect.stringMatching(/^hadoop\.hive\.tls\.caPem: got a text of \d+ lines; expected certificates only: the text holds a PRIVATE KEY block/)]);
+    expect(problems.join('\n')).not.toContain('SECRET');
   });
 
   it('defaults exports soft delete to off and the secrets to a year', () => {

@@ -7,106 +7,29 @@
  * value the other side refuses fails here instead of in a crash loop on the VM.
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REVOCATIONS_TABLE } from '../../app/src/auth/revocation-stores.js';
 import { loadConfig, type Config } from '../../app/src/config/config.js';
-import { envSchema } from '../../app/src/config/schema.js';
+import { envSchema, SECRET_KEYS } from '../../app/src/config/schema.js';
 import { CLOCK_SKEW_MS } from '../../app/src/storage/blob-sas.js';
 import { loadCleanupConfig } from '../../cleanup-function/src/config.js';
 import { configWith, synthesize, type Json, type Synthesized } from './synth.js';
+import { VM_PATHS } from '../../infra/connector-bootstrap.js';
+import { HIVE_SERVER_NAME, KRB5_CONF, REALM, kerberosPatch, keytabBase64, testCaPem } from './hive-fixtures.js';
+import { keyVaultSecret, resolve, vmSettings } from './vm-settings.js';
 
-/** Values of the shape Azure hands back for the attributes the stack references. */
-const RESOLVED: [RegExp, string][] = [
-  [/\.primary_blob_endpoint$/, 'https://stenosamlprodx1y2.blob.core.windows.net/'],
-  [/\.primary_table_endpoint$/, 'https://stenosamlprodx1y2.table.core.windows.net/'],
-  [/\.vault_uri$/, 'https://kv-enosaml-prod-x1y2.vault.azure.net/'],
-  [/\.client_id$/, '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b'],
-  [/\.name$/, 'resolved-name'],
-  [/^filesha256\(/, 'a'.repeat(64)],
-];
-
-function resolve(expression: string): string {
-  const match = RESOLVED.find(([pattern]) => pattern.test(expression));
-  if (!match) throw new Error(`no stand-in value for the Terraform expression ${expression}; add one to RESOLVED`);
-  return match[1];
-}
-
-/** Parses an HCL list literal of string literals and expressions, starting at `[`; returns the joined text. */
-function joinHclList(text: string, start: number): string {
-  if (text[start] !== '[') throw new Error(`expected "[" at ${start}, got ${JSON.stringify(text.slice(start, start + 20))}`);
-  let i = start + 1;
-  let joined = '';
-  for (;;) {
-    while (/\s/.test(text[i] ?? '')) i++;
-    if (text[i] === ']') return joined;
-    if (text[i] === '"') {
-      let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      joined += (JSON.parse(text.slice(i, end + 1)) as string).replaceAll('$${', '${').replaceAll('%%{', '%{');
-      i = end + 1;
-    } else {
-      let depth = 0;
-      let end = i;
-      while (depth > 0 || (text[end] !== ',' && text[end] !== ']')) {
-        const char = text[end];
-        if (char === '"') {
-          end++;
-          while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-        } else if (char === '(' || char === '[' || char === '{') depth++;
-        else if (char === ')' || char === ']' || char === '}') depth--;
-        end++;
-      }
-      joined += resolve(text.slice(i, end).trim());
-      i = end;
-    }
-    while (/\s/.test(text[i] ?? '')) i++;
-    if (text[i] === ',') i++;
-  }
-}
-
-/** The text the extension script hands the bootstrap after `flag` (base64encode(join("", [...]))). */
-function extensionArgument(extension: string, flag: '--bootstrap-env-b64' | '--connector-env-b64'): string {
-  const marker = `${flag} '", base64encode(join("", `;
-  const at = extension.indexOf(marker);
-  if (at === -1) throw new Error(`the extension script has no ${flag} argument built with base64encode(join(...))`);
-  return joinHclList(extension, at + marker.length);
-}
-
-function extensionOf(s: Synthesized): string {
-  const vm = Object.values(s.resources('azurerm_virtual_machine_extension'))[0];
-  if (vm) return String(vm.protected_settings);
-  const vmss = s.only('azurerm_linux_virtual_machine_scale_set');
-  return String(((vmss.extension as Json[])[0] as Json).protected_settings);
-}
-
-/** systemd EnvironmentFile lines as the stack writes them: KEY='value'. */
-function parseEnvFile(text: string): Record<string, string> {
-  return Object.fromEntries(
-    text
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => {
-        const match = /^([A-Z][A-Z0-9_]*)='([^']*)'$/.exec(line);
-        if (!match) throw new Error(`connector.env line ${JSON.stringify(line)} is not KEY='value'`);
-        return [match[1], match[2]];
-      }),
-  );
-}
-
-function parseSettings(text: string): Record<string, string> {
-  return Object.fromEntries(
-    text
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
-}
-
-/** Secrets as Key Vault holds them: generated keys are 32 random bytes in base64, the rest any text. */
+/**
+ * Secrets as Key Vault holds them: generated keys are 32 random bytes in base64, the keytab the
+ * base64 of a keytab file (what the variable's validation admits), the rest any text.
+ */
 function fetchedSecrets(secretMap: string): Record<string, string> {
   return Object.fromEntries(
     secretMap.split(' ').map((pair) => {
       const env = pair.slice(0, pair.indexOf('='));
+      if (env === 'HIVE_KERBEROS_KEYTAB') return [env, keytabBase64()];
       return [env, env.endsWith('_KEY') ? randomBytes(32).toString('base64') : `${env.toLowerCase()}-${randomBytes(8).toString('hex')}`];
     }),
   );
@@ -118,16 +41,29 @@ interface ConnectorStart {
   config: Config;
 }
 
+/** Where the files fetch-secrets would write on the VM go in these tests; removed after the file's tests. */
+let scratch: string | undefined;
+function scratchDir(): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'contract-vm-'));
+  return scratch;
+}
+afterAll(() => {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+});
+
 /** Everything the connector process sees on the VM, loaded the way it loads it. */
 function connectorStart(s: Synthesized): ConnectorStart {
-  const extension = extensionOf(s);
-  const settings = parseSettings(extensionArgument(extension, '--bootstrap-env-b64'));
-  const env = { ...parseEnvFile(extensionArgument(extension, '--connector-env-b64')), ...fetchedSecrets(settings.SECRET_MAP ?? '') };
-  // BRIDGE (issue 9): the connector now refuses HIVE_AUTH=PLAIN to a host off loopback without
-  // HIVE_TLS=true, and infra/ does not pass HIVE_TLS or the opt-out yet (the infra engineer adds
-  // hadoop.hive.tls → HIVE_TLS, HIVE_TLS_CA_PEM from Key Vault). Until infra sets one of the two,
-  // a deployed connector would refuse to start; remove this line with that change.
-  if (env.HIVE_AUTH === 'PLAIN' && env.HIVE_TLS === undefined) env.HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS ??= 'true';
+  const { connectorEnv, bootstrap: settings } = vmSettings(s);
+  const env = { ...connectorEnv, ...fetchedSecrets(settings.SECRET_MAP ?? '') };
+  // fetch-secrets writes the Hive CA bundle from Key Vault to this path at every start
+  // (bootstrap.test.ts shows it); here what the stack writes into the vault stands in for it.
+  if (env.HIVE_TLS_CA_FILE !== undefined) {
+    expect(env.HIVE_TLS_CA_FILE).toBe(VM_PATHS.hiveTlsCa);
+    const ca = keyVaultSecret(s, settings.HIVE_TLS_CA_SECRET_NAME ?? '')?.literal;
+    if (ca === undefined) throw new Error(`HIVE_TLS_CA_FILE is set but Key Vault gets no literal secret ${settings.HIVE_TLS_CA_SECRET_NAME}`);
+    env.HIVE_TLS_CA_FILE = join(scratchDir(), `ca-${randomBytes(4).toString('hex')}.pem`);
+    writeFileSync(env.HIVE_TLS_CA_FILE, `${ca}\n`);
+  }
   return { env, settings, config: loadConfig(env) };
 }
 
@@ -144,8 +80,12 @@ const VARIANTS: [string, unknown][] = [
   ['local storage behind its own certificate', { storage: { method: 'local' } }],
   ['local storage behind ACME', { storage: { method: 'local' }, tls: { mode: 'acme' }, network: { apiAllowedCidrs: ['0.0.0.0/0'], publicIp: { enabled: true, dnsLabel: 'enos-export' } } }],
   ['three instances on the Table job store', { vm: { instanceCount: 3 } }],
-  ['Hive over HTTP without SASL', { hadoop: { hive: { transport: 'http', port: 10001, auth: 'NOSASL', username: undefined } } }],
+  ['Hive over HTTP without SASL', { hadoop: { hive: { transport: 'http', port: 10001, auth: 'NOSASL', username: undefined, tls: { enabled: false, serverName: undefined } } } }],
   ['one-day exports', { exports: { defaultTtlMinutes: 1440, maxTtlMinutes: 1440 } }],
+  ['Hive PLAIN over TLS with the cluster CA', { hadoop: { hive: { tls: { enabled: true, caPem: testCaPem(), serverName: HIVE_SERVER_NAME } } } }],
+  ['Hive PLAIN without TLS, explicitly accepted', { hadoop: { hive: { tls: { enabled: false, serverName: undefined, insecureAllowPlainWithoutTls: true } } } }],
+  ['Hive with Kerberos over TLS', kerberosPatch()],
+  ['Hive with Kerberos over HTTP, Hive 2.3, per-user impersonation', kerberosPatch({}, { transport: 'http', port: 10001, serverVersion: '2.3', impersonation: { mode: 'proxy-user', proxyUserTemplate: 'enos_{username}' } })],
 ];
 
 describe('the connector starts with what the VM is given', () => {
@@ -160,12 +100,63 @@ describe('the connector starts with what the VM is given', () => {
     else expect(config.http.host).toBe('127.0.0.1');
   });
 
-  it('every secret the VM fetches is a key the connector reads', () => {
-    const { settings } = connectorStart(synthesize(configWith({})));
+  it('Hive TLS: the connector verifies HiveServer2 against the CA from Key Vault, under the configured name', () => {
+    const { config } = connectorStart(synthesize(configWith({ hadoop: { hive: { tls: { enabled: true, caPem: testCaPem(), serverName: HIVE_SERVER_NAME } } } })));
+    expect(config.hive.tls).toEqual({ ca: testCaPem().trim(), serverName: HIVE_SERVER_NAME });
+  });
+
+  it('Hive TLS without a CA: the public CAs, and no CA file to fetch', () => {
+    const { config, settings } = connectorStart(synthesize(configWith({})));
+    expect(config.hive.tls).toEqual({ ca: undefined, serverName: HIVE_SERVER_NAME });
+    expect(settings.HIVE_TLS_CA_SECRET_NAME).toBeUndefined();
+  });
+
+  it('PLAIN without TLS starts only with the explicit opt-out, which the stack passes from the config', () => {
+    const { env, config } = connectorStart(synthesize(configWith({ hadoop: { hive: { tls: { enabled: false, serverName: undefined, insecureAllowPlainWithoutTls: true } } } })));
+    expect(config.hive.tls).toBeUndefined();
+    expect(env.HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS).toBe('true');
+    // Without the opt-out the connector refuses to start: the refusal the config's check mirrors.
+    const { HIVE_INSECURE_ALLOW_PLAIN_WITHOUT_TLS: _optOut, ...without } = env;
+    expect(() => loadConfig(without)).toThrow(/HIVE_TLS/);
+  });
+
+  it('Kerberos: principal, keytab from Key Vault, service principal host and krb5.conf path reach the connector', () => {
+    const { config, env, settings } = connectorStart(synthesize(configWith(kerberosPatch())));
+    expect(config.hive.auth).toBe('KERBEROS');
+    expect(config.hive.kerberos).toMatchObject({
+      principal: `svc-aml@${REALM}`,
+      serviceHost: HIVE_SERVER_NAME,
+      krb5Conf: VM_PATHS.krb5Conf,
+      keytab: { kind: 'bytes', bytes: Buffer.from(env.HIVE_KERBEROS_KEYTAB ?? '', 'base64') },
+    });
+    expect(config.hive.kerberosService).toBe('hive');
+    expect(config.hive.password).toBeUndefined();
+    expect(settings.SECRET_MAP).toContain('HIVE_KERBEROS_KEYTAB=hive-kerberos-keytab');
+    expect(settings.SECRET_MAP).not.toContain('HIVE_PASSWORD');
+    // The file HIVE_KRB5_CONF names is the krb5.conf of the deploy config (the bootstrap writes it there).
+    expect(Buffer.from(settings.KRB5_CONF_B64 ?? '', 'base64').toString('utf8')).toBe(KRB5_CONF);
+  });
+
+  it('the Hive version and impersonation reach the connector', () => {
+    const { config } = connectorStart(synthesize(configWith({ hadoop: { hive: { serverVersion: '4.0', impersonation: { mode: 'proxy-user', proxyUserTemplate: 'enos_{username}' } } } })));
+    expect(config.hive).toMatchObject({ serverVersion: '4.0', impersonation: 'proxy-user', proxyUserTemplate: 'enos_{username}' });
+    const auto = connectorStart(synthesize(configWith({}))).config.hive;
+    expect(auto.serverVersion).toBeUndefined();
+    expect(auto.impersonation).toBe('none');
+  });
+
+  it('every secret the VM fetches is a key the connector reads, and keeps out of its logs', () => {
     const known = Object.keys(envSchema.shape);
-    const fetched = (settings.SECRET_MAP ?? '').split(' ').map((pair) => pair.slice(0, pair.indexOf('=')));
-    expect(fetched.length).toBeGreaterThan(3);
-    for (const env of fetched) expect(known).toContain(env);
+    const redacted: readonly string[] = SECRET_KEYS;
+    for (const patch of [{}, kerberosPatch()]) {
+      const { settings } = connectorStart(synthesize(configWith(patch)));
+      const fetched = (settings.SECRET_MAP ?? '').split(' ').map((pair) => pair.slice(0, pair.indexOf('=')));
+      expect(fetched.length).toBeGreaterThan(3);
+      for (const env of fetched) {
+        expect(known).toContain(env);
+        expect(redacted).toContain(env);
+      }
+    }
   });
 
   it('Hive over HTTP posts to a path thrift can send (a request target starts with "/")', () => {

@@ -4,7 +4,8 @@
  * stack without Internet egress.
  */
 import { describe, expect, it } from 'vitest';
-import { configWith, metadataPath, synthesize, type Json, type Synthesized } from './synth.js';
+import { KDC_CIDRS, kerberosPatch } from './hive-fixtures.js';
+import { configWith, merge, metadataPath, synthesize, type Json, type Synthesized } from './synth.js';
 
 const ROUTE_TABLE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/rt-to-firewall';
 
@@ -125,5 +126,48 @@ describe('Internet egress off', () => {
     expect(settings).not.toContain('NODE_VERSION');
     // Nothing the VM is told points at nodejs.org, the npm registry or GitHub.
     expect(settings).not.toMatch(/nodejs\.org|registry\.npmjs|github/);
+  });
+});
+
+describe('Kerberos KDCs', () => {
+  const connectorRules = (s: Synthesized): Json[] => Object.values(s.resources('azurerm_network_security_rule')).filter((rule) => metadataPath(rule).includes('/network/connector_'));
+  const port88 = (rules: Json[]): Json[] =>
+    rules.filter((rule) => rule.access === 'Allow' && [rule.destination_port_range, ...((rule.destination_port_ranges as string[] | undefined) ?? [])].some((port) => port === '88' || port === '*'));
+
+  it('with Kerberos: outbound port 88, TCP and UDP, from the connector subnet to the KDC ranges only', () => {
+    const rules = connectorRules(synthesize(configWith(kerberosPatch())));
+    // (The Azure platform rule's '*' goes to 168.63.129.16 only.)
+    const kdc = port88(rules).filter((rule) => rule.destination_address_prefix !== '168.63.129.16/32');
+    expect(kdc.map((rule) => ({ name: rule.name, protocol: rule.protocol, direction: rule.direction, from: rule.source_address_prefix, to: rule.destination_address_prefix, port: rule.destination_port_range }))).toEqual([
+      { name: 'allow-kerberos-kdc-tcp', protocol: 'Tcp', direction: 'Outbound', from: '10.20.250.0/27', to: KDC_CIDRS[0], port: '88' },
+      { name: 'allow-kerberos-kdc-udp', protocol: 'Udp', direction: 'Outbound', from: '10.20.250.0/27', to: KDC_CIDRS[0], port: '88' },
+    ]);
+    // Before the deny-all, and no priority taken twice in a direction (Azure refuses that).
+    const outbound = rules.filter((rule) => rule.direction === 'Outbound');
+    const priorities = outbound.map((rule) => rule.priority as number);
+    expect(new Set(priorities).size).toBe(priorities.length);
+    for (const rule of kdc) expect(rule.priority as number).toBeLessThan(outbound.find((other) => other.name === 'deny-all-outbound')?.priority as number);
+  });
+
+  it('several KDC ranges go into one rule per protocol', () => {
+    const kdcCidrs = ['10.20.1.20/31', '10.30.0.0/28'];
+    const rules = connectorRules(synthesize(configWith(kerberosPatch({ kdcCidrs, krb5Conf: '[libdefaults]\n  default_realm = HADOOP.EXAMPLE.COM\n' }))));
+    for (const name of ['allow-kerberos-kdc-tcp', 'allow-kerberos-kdc-udp']) {
+      expect(rules.find((rule) => rule.name === name)?.destination_address_prefixes).toEqual(kdcCidrs);
+    }
+  });
+
+  it('without Kerberos no rule opens port 88', () => {
+    for (const patch of [{}, { hadoop: { hive: { auth: 'NOSASL', username: undefined } } }]) {
+      const rules = connectorRules(synthesize(configWith(patch)));
+      expect(port88(rules).filter((rule) => rule.destination_address_prefix !== '168.63.129.16/32')).toEqual([]);
+      expect(rules.filter((rule) => String(rule.name).includes('kerberos'))).toEqual([]);
+    }
+  });
+
+  it('without Internet egress, with kinit from the image: the KDC rules and no Internet rule', () => {
+    const rules = connectorRules(synthesize(configWith(merge(kerberosPatch({ kinit: 'image' }), { network: { allowInternetEgress: false } }))));
+    expect(rules.filter((rule) => String(rule.name).startsWith('allow-kerberos-kdc-'))).toHaveLength(2);
+    expect(rules.filter((rule) => rule.destination_address_prefix === 'Internet')).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { SAS_START_SKEW_MINUTES } from '../../infra/constructs/export-storage.js';
 import { sasPeriod } from '../../infra/constructs/secure-storage-account.js';
+import { kerberosPatch } from './hive-fixtures.js';
 import { configWith, metadataPath, synthesize, type Json, type Synthesized } from './synth.js';
 
 const variants: [string, () => Synthesized][] = [
@@ -42,11 +43,20 @@ const variants: [string, () => Synthesized][] = [
         }),
       ),
   ],
+  ['Hive over TLS with the cluster CA and Kerberos (keytab from Key Vault)', () => synthesize(configWith(kerberosPatch()))],
 ];
 
 const DEPLOYER_SUBNET = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-build/providers/Microsoft.Network/virtualNetworks/vnet-build/subnets/agents';
 
-const SECRET_VARIABLES = ['var.enos_app_secret', 'var.hive_password', 'var.tls_certificate_pem', 'var.session_signing_key', 'var.url_signing_key', 'var.file_encryption_key'];
+const SECRET_VARIABLES = [
+  'var.enos_app_secret',
+  'var.hive_password',
+  'var.hive_kerberos_keytab',
+  'var.tls_certificate_pem',
+  'var.session_signing_key',
+  'var.url_signing_key',
+  'var.file_encryption_key',
+];
 
 function storageAccounts(s: Synthesized): Json[] {
   return Object.values(s.resources('azurerm_storage_account'));
@@ -233,7 +243,7 @@ describe.each(variants)('%s', (_name, build) => {
         }
       }
     });
-    it('outbound is allowed to Hive, Azure Storage, Key Vault, Azure AD and the EnOS gateway', () => {
+    it('outbound is allowed to Hive (and its KDCs with Kerberos), Azure Storage, Key Vault, Azure AD and the EnOS gateway', () => {
       const out = connectorRules(s).filter((rule) => rule.direction === 'Outbound' && rule.access === 'Allow');
       const byName = Object.fromEntries(out.map((rule) => [rule.name as string, rule]));
       expect(destinations(byName['allow-hive'] as Json)).toEqual([`${config.hadoop.hive.host}/32`]);
@@ -243,10 +253,20 @@ describe.each(variants)('%s', (_name, build) => {
       expect(destinations(byName['allow-keyvault'] as Json)).toEqual([config.network.connectorSubnet]);
       expect(destinations(byName['allow-azure-ad'] as Json)).toEqual(['AzureActiveDirectory']);
       expect(destinations(byName['allow-enos-gateway'] as Json)).toEqual(config.enos.gatewayCidrs);
+      const kerberos = config.hadoop.hive.kerberos;
+      if (kerberos) for (const name of ['allow-kerberos-kdc-tcp', 'allow-kerberos-kdc-udp']) expect(destinations(byName[name] as Json)).toEqual(kerberos.kdcCidrs);
       expect(Object.keys(byName).sort()).toEqual(
-        ['allow-azure-ad', 'allow-azure-platform', 'allow-enos-gateway', 'allow-hive', 'allow-internet-web', 'allow-keyvault', 'allow-storage'].filter(
-          (name) => name !== 'allow-internet-web' || config.network.allowInternetEgress,
-        ),
+        [
+          'allow-azure-ad',
+          'allow-azure-platform',
+          'allow-enos-gateway',
+          'allow-hive',
+          'allow-internet-web',
+          'allow-kerberos-kdc-tcp',
+          'allow-kerberos-kdc-udp',
+          'allow-keyvault',
+          'allow-storage',
+        ].filter((name) => (name !== 'allow-internet-web' || config.network.allowInternetEgress) && (!name.startsWith('allow-kerberos') || kerberos !== undefined)),
       );
     });
     it('the subnets live where the network mode says, and a new VNet is peered both ways', () => {

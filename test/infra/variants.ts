@@ -3,6 +3,9 @@
  * synthesized by the variant tests and checked against the provider schema. A new shape of the
  * stack (a mode, a method, a host form) gets its entry here.
  */
+import { kerberosPatch } from './hive-fixtures.js';
+import { merge } from './synth.js';
+
 export const VARIANTS: Record<string, unknown> = {
   'one VM (the committed example: subnet mode, blob storage, Key Vault TLS)': {},
   'scale-out (three instances behind a private load balancer, Table job store)': {
@@ -36,4 +39,5 @@ export const VARIANTS: Record<string, unknown> = {
     network: { apiAllowedCidrs: ['0.0.0.0/0'], publicIp: { enabled: true, dnsLabel: 'enos-export' } },
     tls: { mode: 'acme', acmeEmail: 'ops@example.com' },
   },
+  'Hive over TLS with Kerberos, Internet egress off (kinit from the image)': merge(kerberosPatch({ kinit: 'image' }), { network: { allowInternetEgress: false } }),
 };

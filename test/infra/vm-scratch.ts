@@ -1,8 +1,9 @@
 /**
  * A connector VM in a scratch directory, for running the real bootstrap script: its files under
  * a scratch root (ENOS_BOOTSTRAP_ROOT), and the outside world stubbed on PATH. apt-get,
- * systemctl, useradd and chown log their argv; curl answers as IMDS, Blob Storage and Key Vault
- * would, and fails the run for any other URL (a VM without Internet egress reaches nothing else).
+ * systemctl, useradd and chown log their argv (apt-get "installs" kinit with krb5-user); curl
+ * answers as IMDS, Blob Storage and Key Vault would, and fails the run for any other URL (a VM
+ * without Internet egress reaches nothing else).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -17,6 +18,15 @@ export const ACCOUNT = 'https://stpkgtest.blob.core.windows.net/';
 /** Stub commands: each logs its argv (one line) so tests can check what ran, and what never leaked. */
 const LOGGING_STUB = `#!/usr/bin/env bash
 printf '%s %s\\n' "$(basename "$0")" "$*" >>"$STUB_LOG"
+`;
+
+/** apt-get as a logging stub that, like the real one, leaves kinit on PATH once krb5-user is installed. */
+const APT_STUB = `#!/usr/bin/env bash
+printf '%s %s\\n' "$(basename "$0")" "$*" >>"$STUB_LOG"
+if [[ " $* " == *" install "* && " $* " == *" krb5-user "* ]]; then
+  printf '#!/usr/bin/env bash\\nprintf "kinit %%s\\\\n" "$*" >>"$STUB_LOG"\\n' >"$(dirname "$0")/kinit"
+  chmod 0755 "$(dirname "$0")/kinit"
+fi
 `;
 
 const ID_STUB = `#!/usr/bin/env bash
@@ -86,8 +96,11 @@ case "$url" in
 esac
 `;
 
-/** How the fake bundle's runtime behaves: a working stand-in, none at all, or one that cannot run here. */
-export type StubRuntime = 'working' | 'missing' | 'failing';
+/**
+ * How the fake bundle's runtime behaves: a working stand-in, none at all, one that cannot run
+ * here, or one that runs but cannot load kerberos (a VM without MIT's GSSAPI libraries).
+ */
+export type StubRuntime = 'working' | 'missing' | 'failing' | 'no-gssapi';
 
 export interface Scratch {
   dir: string;
@@ -112,7 +125,14 @@ export function stubBundle(dir: string, log: string, runtime: StubRuntime = 'wor
   writeFileSync(join(connector, 'server.js'), "console.log('connector');\n");
   writeFileSync(join(connector, 'package.json'), '{"type":"module"}\n');
   if (runtime !== 'missing') {
-    const body = runtime === 'working' ? 'echo "node v22.23.5 (modules 127, linux-x64), SQLite 3.53.2"' : 'echo "cannot open shared object file: better_sqlite3.node" >&2; exit 1';
+    const kerberos =
+      runtime === 'no-gssapi'
+        ? 'echo "Error: libgssapi_krb5.so.2: cannot open shared object file: No such file or directory" >&2; exit 1'
+        : 'k=", kerberos 7.0.0 (MIT GSSAPI)"';
+    const body =
+      runtime === 'failing'
+        ? 'echo "cannot open shared object file: better_sqlite3.node" >&2; exit 1'
+        : `k=''; case " $* " in *" --kerberos "*) ${kerberos} ;; esac; echo "node v22.23.5 (modules 127, linux-x64), SQLite 3.53.2$k"`;
     writeFileSync(join(connector, 'runtime', 'bin', 'node'), `#!/bin/sh\necho "node $* (in $PWD)" >>"${log}"\n${body}\n`);
     writeFileSync(join(connector, 'runtime', 'self-test.cjs'), '// stand-in\n');
   }
@@ -120,7 +140,11 @@ export function stubBundle(dir: string, log: string, runtime: StubRuntime = 'wor
   return readFileSync(join(stage, 'connector.zip'));
 }
 
-export function makeScratch(options: { runtime?: StubRuntime; bundle?: Buffer; pathWithout?: string[] } = {}): Scratch {
+/**
+ * `stubs`: more commands to stub with a logging stub (e.g. kinit on an image that carries it);
+ * `pathWithout`: commands of this machine left off PATH (an image that lacks them).
+ */
+export function makeScratch(options: { runtime?: StubRuntime; bundle?: Buffer; pathWithout?: string[]; stubs?: string[] } = {}): Scratch {
   const dir = mkdtempSync(join(tmpdir(), 'bootstrap-'));
   const root = join(dir, 'root');
   const bin = join(dir, 'bin');
@@ -129,7 +153,8 @@ export function makeScratch(options: { runtime?: StubRuntime; bundle?: Buffer; p
   for (const path of [root, bin, join(fixtures, 'bundle'), join(fixtures, 'secrets')]) mkdirSync(path, { recursive: true });
   writeFileSync(log, '');
 
-  for (const name of ['apt-get', 'systemctl', 'useradd', 'chown']) writeFileSync(join(bin, name), LOGGING_STUB, { mode: 0o755 });
+  for (const name of ['systemctl', 'useradd', 'chown', ...(options.stubs ?? [])]) writeFileSync(join(bin, name), LOGGING_STUB, { mode: 0o755 });
+  writeFileSync(join(bin, 'apt-get'), APT_STUB, { mode: 0o755 });
   writeFileSync(join(bin, 'id'), ID_STUB, { mode: 0o755 });
   writeFileSync(join(bin, 'curl'), CURL_STUB, { mode: 0o755 });
 
