@@ -96,6 +96,11 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     revocations = createTableRevocationList(tableClient(storeConfig, REVOCATIONS_TABLE, azureCredential), clock);
   }
 
+  // Absolute URLs (downloads, stable links) name the configured public URL, or else the address
+  // the server really bound: with PORT=0 only the listening socket knows the port.
+  let boundUrl: string | undefined;
+  const publicBaseUrl = () => config.http.publicBaseUrl ?? boundUrl ?? `http://${config.http.host}:${config.http.port}`;
+
   const routers: Router[] = [];
   let store: ExportStore;
   let onSweep: ((now: Date) => Promise<void>) | undefined;
@@ -117,7 +122,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       dir: config.storage.dir,
       encryptionKey: config.storage.encryptionKey,
       urlSigningKey: config.storage.urlSigningKey,
-      publicBaseUrl: config.http.publicBaseUrl ?? `http://${config.http.host}:${config.http.port}`,
+      publicBaseUrl,
       minFreeBytes: config.storage.minFreeBytes,
       clock,
     });
@@ -208,6 +213,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     async start() {
       await scheduler.start();
       server = await startServer(app, config.http);
+      boundUrl = server.url;
       return server;
     },
     async stop() {

@@ -13,6 +13,7 @@ export interface Catalog {
   databases: { name: string; tables: string[] | null }[];
   maxTtlMinutes: number;
   defaultTtlMinutes: number;
+  maxSqlLength: number;
 }
 
 export interface SignedIn {

@@ -116,6 +116,8 @@ function renderCatalog(catalog: Catalog): void {
     }
     container.append(list);
   }
+  // The server's one limit, so the editor stops where the API would refuse.
+  $<HTMLTextAreaElement>('sql').maxLength = catalog.maxSqlLength;
   const ttl = $<HTMLSelectElement>('ttl');
   ttl.replaceChildren(
     ...lifetimeChoices(catalog.maxTtlMinutes).map(({ minutes, label }) => {

@@ -125,8 +125,6 @@ export async function startConnectorStack(options: StackOptions): Promise<Connec
     JOBS_TABLE_NAME: `jobs${randomUUID().replaceAll('-', '').slice(0, 12)}`,
     ...options.env,
   };
-  // Local-method download URLs embed the public base URL, so the port must be known up front.
-  if (env.PORT === '0') env.PORT = String(await freePort());
   const connector = buildConnector(loadConfig(env), options.overrides);
   const server = await connector.start();
   const url = server.url;

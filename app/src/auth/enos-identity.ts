@@ -29,7 +29,11 @@ export interface EnosIdentity {
 }
 
 export interface IdentityProvider {
-  /** @throws AppError `invalid_credentials` (401) for any refused credential; `identity_unavailable` (503) when EnOS cannot answer. */
+  /**
+   * @throws AppError `invalid_credentials` (401) for any refused credential; `password_expired` or
+   * `account_disabled` (403) for a right password on an account that cannot sign in;
+   * `identity_unavailable` (503) when EnOS cannot answer.
+   */
   login(username: string, password: string): Promise<EnosIdentity>;
   /** Ends the EnOS session; best effort, never throws. */
   logout(identity: Pick<EnosIdentity, 'enosSessionId'>): Promise<void>;
@@ -64,6 +68,14 @@ export const IAM_PATHS = {
 const MAX_USERNAME_LENGTH = 256;
 const MAX_PASSWORD_LENGTH = 1024;
 
+/** Documented Log In codes (see enos-iam-replies.ts). */
+const IAM_PASSWORD_EXPIRED = 30410;
+const IAM_ACCOUNT_DISABLED = 30511;
+
+const passwordExpired = () =>
+  new AppError('password_expired', 403, 'Your EnOS password has expired. Change it in the EnOS portal, then sign in here again.');
+const accountDisabled = () =>
+  new AppError('account_disabled', 403, "Your EnOS account is disabled. Ask your organization's EnOS administrator to enable it.");
 const invalidCredentials = (cause?: unknown) => new AppError('invalid_credentials', 401, 'Invalid username or password.', { cause });
 const unavailable = (cause: unknown) =>
   new AppError('identity_unavailable', 503, 'EnOS sign-in is unavailable right now. Please try again in a moment.', { cause });
@@ -153,6 +165,10 @@ export function createEnosIdentityProvider(options: EnosIdentityOptions): Identi
       }
       const { status, requestId } = envelope.data;
       if (!isIamSuccess(envelope.data)) {
+        // EnOS checks these only once the password was right: they are about the account, so
+        // they get their own message (the user can act on it) and are not guesses.
+        if (status === IAM_PASSWORD_EXPIRED) throw passwordExpired();
+        if (status === IAM_ACCOUNT_DISABLED) throw accountDisabled();
         const rejection = CREDENTIAL_REJECTIONS.get(status);
         if (rejection !== undefined) throw invalidCredentials(new Error(`EnOS refused the login: ${status} (${rejection})`));
         const reason = `EnOS login failed with status ${status}: ${envelope.data.message ?? ''}`;

@@ -4,6 +4,7 @@
  * served at /openapi.json cannot drift from what the server accepts.
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_SQL_LENGTH as MAX_SQL_LENGTH } from '../sql-guard/guard.js';
 
 export const loginRequest = z
   .object({
@@ -26,10 +27,13 @@ export const sessionCreated = z.object({
 
 export const exportFormat = z.enum(['csv', 'csv.gz']);
 
+/** The one limit on a query's length: the SQL guard's, so the API, the guard and the page agree. */
+export const sqlText = z.string().min(1).max(MAX_SQL_LENGTH).describe('One read-only HiveQL SELECT (WITH … SELECT allowed)');
+
 export const createExportRequest = (maxTtlMinutes: number) =>
   z
     .object({
-      sql: z.string().min(1).max(30_000).describe('One read-only HiveQL SELECT (WITH … SELECT allowed)'),
+      sql: sqlText,
       ttlMinutes: z.number().int().min(5).max(maxTtlMinutes).optional().describe('Lifetime of the download URL'),
       format: exportFormat.optional().describe('csv (default) or csv.gz'),
     })
@@ -68,6 +72,7 @@ export const catalogView = z.object({
   maxTtlMinutes: z.number().int(),
   defaultTtlMinutes: z.number().int(),
   formats: z.array(exportFormat),
+  maxSqlLength: z.number().int().describe('Longest query the API accepts, in characters'),
 });
 
 export const errorBody = z.object({

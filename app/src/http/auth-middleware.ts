@@ -12,10 +12,12 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** RFC 9110 §11.1: the scheme is case-insensitive and followed by one or more spaces; the credential is a token68. */
+const BEARER = /^bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+
 export function requireSession(tokens: SessionTokens) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    const match = BEARER.exec(req.get('authorization') ?? '');
     if (!match) {
       next(new AppError('unauthorized', 401, 'Sign in first: send the session token as "Authorization: Bearer <token>"'));
       return;

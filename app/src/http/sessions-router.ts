@@ -22,7 +22,9 @@ export function sessionsRouter(deps: { identity: IdentityProvider; tokens: Sessi
     try {
       identity = await deps.identity.login(username, password);
     } catch (error) {
-      if (!(error instanceof AppError && error.code === 'invalid_credentials')) await attempt.undecided();
+      // Only a wrong password is a guess; an expired password or a disabled account is not.
+      if (error instanceof AppError && error.code === 'invalid_credentials') await attempt.failed();
+      else await attempt.undecided();
       throw error;
     }
     await attempt.succeeded();
