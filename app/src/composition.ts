@@ -21,6 +21,14 @@ import { checkHiveReady } from './hive/hive-connection.js';
 import { createQueryRunner, type QueryRunner } from './hive/query-runner.js';
 import { guardSql } from './sql-guard/guard.js';
 import { createApp } from './http/app.js';
+import { auditRouter } from './http/audit-router.js';
+import { auditLocalDownloads } from './audit/download-events.js';
+import { auditJobOutcomes } from './audit/job-outcomes.js';
+import type { AuditStore } from './audit/audit-store.js';
+import { AuditTrail } from './audit/audit-trail.js';
+import { createSqliteAuditStore } from './audit/sqlite-audit-store.js';
+import { createTableAuditStore } from './audit/table-audit-store.js';
+import { observeJobStore } from './jobs/observed-job-store.js';
 import { catalogRouter } from './http/catalog-router.js';
 import { exportsRouter } from './http/exports-router.js';
 import { openApiRouter } from './http/openapi.js';
@@ -38,6 +46,8 @@ import { createDownloadRouter } from './storage/download-router.js';
 import { createLocalExportStore } from './storage/local-export-store.js';
 
 export const VERSION = '0.1.0';
+/** How often each instance purges audit events past their retention (idempotent, so every instance may). */
+const AUDIT_RETENTION_INTERVAL_MS = 6 * 3600_000;
 
 /** Adapters a test may replace (e.g. a runner that fails mid-fetch). */
 export interface ConnectorOverrides {
@@ -57,6 +67,7 @@ export interface Connector {
   jobs: JobStore;
   store: ExportStore;
   scheduler: JobScheduler;
+  audit: AuditTrail;
   /** Recovers interrupted jobs, starts the scheduler and listens. */
   start(): Promise<RunningServer>;
   /** Stops listening, stops running jobs (recorded as interrupted), closes stores. */
@@ -80,21 +91,27 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   const azureCredential = () =>
     (credential ??= new DefaultAzureCredential(config.azureClientId ? { managedIdentityClientId: config.azureClientId } : {}));
 
-  // Job store and revocation list live in the same place: one file, or one storage account.
-  let jobs: JobStore;
+  // Job store, revocation list and audit trail live in the same place: one file, or one storage account.
+  let storedJobs: JobStore;
   let revocations: RevocationList;
+  let auditStore: AuditStore;
   let closeRevocations = () => {};
   const storeConfig = config.jobs.store;
   if (storeConfig.kind === 'sqlite') {
     if (storeConfig.file !== ':memory:') mkdirSync(path.dirname(storeConfig.file), { recursive: true });
-    jobs = overrides.jobs ?? createSqliteJobStore({ file: storeConfig.file });
+    storedJobs = overrides.jobs ?? createSqliteJobStore({ file: storeConfig.file });
     const sqliteRevocations = createSqliteRevocationList(storeConfig.file, clock);
     revocations = sqliteRevocations;
     closeRevocations = () => sqliteRevocations.close();
+    auditStore = createSqliteAuditStore({ file: storeConfig.file });
   } else {
-    jobs = overrides.jobs ?? createTableJobStore({ client: tableClient(storeConfig, storeConfig.tableName, azureCredential), tableName: storeConfig.tableName });
+    storedJobs = overrides.jobs ?? createTableJobStore({ client: tableClient(storeConfig, storeConfig.tableName, azureCredential), tableName: storeConfig.tableName });
     revocations = createTableRevocationList(tableClient(storeConfig, REVOCATIONS_TABLE, azureCredential), clock);
+    auditStore = createTableAuditStore({ client: tableClient(storeConfig, config.audit.tableName, azureCredential) });
   }
+  const audit = new AuditTrail({ store: auditStore, logger, clock, retentionDays: config.audit.retentionDays });
+  // Every job outcome, whoever reaches it (scheduler, sweeper, another instance's cancel), is recorded.
+  const jobs = observeJobStore(storedJobs, [auditJobOutcomes(audit)]);
 
   // Absolute URLs (downloads, stable links) name the configured public URL, or else the address
   // the server really bound: with PORT=0 only the listening socket knows the port.
@@ -127,7 +144,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       clock,
     });
     store = overrides.store ?? local;
-    routers.push(createDownloadRouter(local));
+    routers.push(createDownloadRouter(local, { onServe: auditLocalDownloads({ audit, jobs, clock }) }));
     onSweep = async (now) => {
       await local.sweepExpired(now);
     };
@@ -182,6 +199,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     instanceId: config.instanceId,
     logger,
     clock,
+    audit,
   });
   const catalog = createCatalog(createHiveTableLister(config.hive));
 
@@ -195,7 +213,8 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     },
     routers: [
       openApiRouter({ maxTtlMinutes: config.exports.maxTtlMinutes, version: VERSION }),
-      sessionsRouter({ identity, tokens, throttle }),
+      sessionsRouter({ identity, tokens, throttle, audit }),
+      auditRouter({ tokens, audit, auditors: config.audit.auditors }),
       catalogRouter({ tokens, catalog: (user) => catalog(accessOf(user)), exportsConfig: config.exports }),
       exportsRouter({ service, tokens, maxTtlMinutes: config.exports.maxTtlMinutes }),
       ...routers,
@@ -210,8 +229,10 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     jobs,
     store,
     scheduler,
+    audit,
     async start() {
       await scheduler.start();
+      audit.startRetention(AUDIT_RETENTION_INTERVAL_MS);
       server = await startServer(app, config.http);
       boundUrl = server.url;
       return server;
@@ -219,7 +240,9 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     async stop() {
       await server?.stop();
       await scheduler.stop();
+      audit.stop();
       await jobs.close();
+      await auditStore.close();
       closeRevocations();
     },
   };

@@ -16,8 +16,11 @@ export interface SessionUser {
 }
 
 export interface Session extends SessionUser {
+  /** The session token's id, or the personal access token's id. */
   tokenId: string;
   expiresAt: Date;
+  /** What authenticated the call. @default 'session' */
+  via?: 'session' | 'access_token';
 }
 
 export interface RevocationList {

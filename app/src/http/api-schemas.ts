@@ -4,6 +4,7 @@
  * served at /openapi.json cannot drift from what the server accepts.
  */
 import { z } from 'zod';
+import { AUDIT_EVENT_ID, AUDIT_EVENT_TYPES } from '../audit/audit-event.js';
 import { DEFAULT_MAX_SQL_LENGTH as MAX_SQL_LENGTH } from '../sql-guard/guard.js';
 
 export const loginRequest = z
@@ -86,3 +87,59 @@ export const EXPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 }
+
+// ---- audit ------------------------------------------------------------------------------------
+
+/** Events per JSON page, and in one CSV download. */
+export const AUDIT_PAGE_MAX = 500;
+export const AUDIT_CSV_MAX = 100_000;
+
+const auditTypeList = z
+  .string()
+  .transform((value) => value.split(',').map((type) => type.trim()).filter((type) => type !== ''))
+  .pipe(z.array(z.enum(AUDIT_EVENT_TYPES)).min(1));
+
+export const auditQueryParams = z
+  .object({
+    scope: z.enum(['mine', 'organization']).default('mine').describe("mine: your own events; organization: everyone's in your organization (auditors only)"),
+    from: z.iso.datetime({ offset: true }).optional().describe('Events at or after this time'),
+    to: z.iso.datetime({ offset: true }).optional().describe('Events at or before this time'),
+    type: auditTypeList.optional().describe('Comma-separated event types'),
+    exportId: z.uuid().optional(),
+    user: z.string().min(1).max(256).optional().describe('Only this account name (scope=organization)'),
+    limit: z.coerce.number().int().min(1).max(AUDIT_CSV_MAX).optional().describe(`JSON: at most ${AUDIT_PAGE_MAX} (default 100); CSV: at most ${AUDIT_CSV_MAX} (default ${AUDIT_CSV_MAX})`),
+    cursor: z.string().regex(AUDIT_EVENT_ID, 'expected the nextCursor of the previous page').optional(),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .strict();
+
+export const auditEventView = z
+  .object({
+    id: z.string(),
+    at: z.iso.datetime(),
+    type: z.enum(AUDIT_EVENT_TYPES),
+    outcome: z.enum(['success', 'failure']),
+    organizationId: z.string(),
+    userId: z.string().nullable(),
+    userName: z.string().nullable(),
+    via: z.enum(['session', 'access_token', 'schedule', 'stable_link', 'download_url', 'system', 'anonymous']),
+    tokenId: z.string().nullable().describe('The access token (never its secret) or session that made the call'),
+    clientAddress: z.string().nullable(),
+    exportId: z.string().nullable(),
+    scheduleId: z.string().nullable(),
+    sql: z.string().nullable(),
+    tables: z.array(z.string()).nullable(),
+    format: z.string().nullable(),
+    reason: z.string().nullable().describe('Error code of a refusal or failure'),
+    detail: z.string().nullable(),
+    requestId: z.string().nullable(),
+  });
+
+export const auditPage = z.object({ events: z.array(auditEventView), nextCursor: z.string().nullable() });
+
+export const meView = z
+  .object({
+    user: userView,
+    via: z.enum(['session', 'access_token']),
+    roles: z.array(z.enum(['auditor'])),
+  });

@@ -3,6 +3,7 @@
  * revoked, becomes `req.session`. Anything else is the same 401.
  */
 import type { NextFunction, Request, Response } from 'express';
+import type { Principal } from '../auth/principal.js';
 import type { Session, SessionTokens } from '../auth/session-tokens.js';
 import { AppError } from '../errors.js';
 
@@ -35,4 +36,18 @@ export function requireSession(tokens: SessionTokens) {
 export function sessionOf(req: Request): Session {
   if (!req.session) throw new AppError('unauthorized', 401, 'Sign in first');
   return req.session;
+}
+
+/** The caller with what the audit trail wants to know about this call. */
+export function principalOf(req: Request): Principal {
+  const session = sessionOf(req);
+  return {
+    userId: session.userId,
+    userName: session.userName,
+    organizationId: session.organizationId,
+    via: session.via ?? 'session',
+    tokenId: session.tokenId,
+    ...(req.ip ? { clientAddress: req.ip } : {}),
+    requestId: req.id,
+  };
 }

@@ -50,6 +50,9 @@ export interface LocalExportStoreOptions {
 
 /** An authorised download, opened: the router turns it into an HTTP answer. */
 export interface LocalDownload {
+  /** The export (job) and its owner, from the sidecar: who is downloading what, for the audit trail. */
+  readonly jobId: string;
+  readonly ownerId: string;
   /** The file name a browser saves, with extension. */
   readonly name: string;
   readonly format: ExportFormat;
@@ -160,6 +163,8 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
       // An empty export has one empty final chunk: authenticate it now, since no read will.
       if (sidecar.bytes === 0) await drain(readDecryptedRange(handle, cipher, 0, 0, 0));
       return {
+        jobId: sidecar.jobId,
+        ownerId: sidecar.ownerId,
         name: downloadFileName(sidecar.fileName, sidecar.format),
         format: sidecar.format,
         contentType: contentTypeOf(sidecar.format),
