@@ -8,7 +8,12 @@ import path from 'node:path';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { TableClient } from '@azure/data-tables';
 import type { Router } from 'express';
-import { createEnosIdentityProvider, type IdentityProvider } from './auth/enos-identity.js';
+import { createEnosIdentityProvider, type AccountDirectory, type IdentityProvider } from './auth/enos-identity.js';
+import { createAccountStatusChecker } from './auth/account-status.js';
+import { createSqliteAccessTokenStore, createTableAccessTokenStore, type AccessTokenStore } from './auth/access-token-store.js';
+import { AccessTokens } from './auth/access-tokens.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { tokensRouter } from './http/tokens-router.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createSqliteRevocationList, createTableRevocationList, REVOCATIONS_TABLE } from './auth/revocation-stores.js';
 import { createSessionTokens, type RevocationList, type SessionUser } from './auth/session-tokens.js';
@@ -53,6 +58,8 @@ const AUDIT_RETENTION_INTERVAL_MS = 6 * 3600_000;
 export interface ConnectorOverrides {
   logger?: Logger;
   identity?: IdentityProvider;
+  /** Where account states come from. @default the EnOS identity adapter's List Users */
+  accounts?: AccountDirectory;
   jobs?: JobStore;
   store?: ExportStore;
   runner?: QueryRunner;
@@ -73,6 +80,8 @@ export interface Connector {
   /** Stops listening, stops running jobs (recorded as interrupted), closes stores. */
   stop(): Promise<void>;
 }
+
+const isAccountDirectory = (value: object): value is AccountDirectory => typeof (value as Partial<AccountDirectory>).organizationAccounts === 'function';
 
 function tableClient(config: { connectionString?: string; accountUrl?: string }, table: string, credential: () => TokenCredential): TableClient {
   if (config.connectionString) {
@@ -95,6 +104,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   let storedJobs: JobStore;
   let revocations: RevocationList;
   let auditStore: AuditStore;
+  let accessTokenStore: AccessTokenStore;
   let closeRevocations = () => {};
   const storeConfig = config.jobs.store;
   if (storeConfig.kind === 'sqlite') {
@@ -104,10 +114,12 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     revocations = sqliteRevocations;
     closeRevocations = () => sqliteRevocations.close();
     auditStore = createSqliteAuditStore({ file: storeConfig.file });
+    accessTokenStore = createSqliteAccessTokenStore({ file: storeConfig.file });
   } else {
     storedJobs = overrides.jobs ?? createTableJobStore({ client: tableClient(storeConfig, storeConfig.tableName, azureCredential), tableName: storeConfig.tableName });
     revocations = createTableRevocationList(tableClient(storeConfig, REVOCATIONS_TABLE, azureCredential), clock);
     auditStore = createTableAuditStore({ client: tableClient(storeConfig, config.audit.tableName, azureCredential) });
+    accessTokenStore = createTableAccessTokenStore({ client: tableClient(storeConfig, config.accessTokens.tableName, azureCredential) });
   }
   const audit = new AuditTrail({ store: auditStore, logger, clock, retentionDays: config.audit.retentionDays });
   // Every job outcome, whoever reaches it (scheduler, sweeper, another instance's cancel), is recorded.
@@ -160,7 +172,26 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       clock,
       logger,
     });
-  const tokens = createSessionTokens({ signingKey: config.auth.sessionSigningKey, ttlMinutes: config.auth.sessionTtlMinutes, revocations, clock });
+  const sessionTokens = createSessionTokens({ signingKey: config.auth.sessionSigningKey, ttlMinutes: config.auth.sessionTtlMinutes, revocations, clock });
+  // Whether an account still exists and is enabled: EnOS's List Users, unless a test brings its own.
+  const directory: AccountDirectory =
+    overrides.accounts ??
+    (isAccountDirectory(identity)
+      ? identity
+      : { organizationAccounts: () => Promise.reject(new AppError('identity_unavailable', 503, 'No EnOS account directory is configured')) });
+  const accounts = createAccountStatusChecker({ directory, intervalMs: config.accountCheck.intervalMs, graceMs: config.accountCheck.graceMs, clock, logger });
+  const accessTokens = new AccessTokens({
+    store: accessTokenStore,
+    accounts,
+    audit,
+    maxDays: config.accessTokens.maxDays,
+    maxPerUser: config.accessTokens.maxPerUser,
+    ratePerMinute: config.accessTokens.ratePerMinute,
+    logger,
+    clock,
+  });
+  // Every route accepts either credential; what each may do is the route's decision.
+  const tokens = createAuthenticator(sessionTokens, accessTokens);
   const throttle = createLoginThrottle(config.auth.loginRateLimit);
   const runner = overrides.runner ?? createQueryRunner(config.hive, logger);
 
@@ -215,6 +246,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       openApiRouter({ maxTtlMinutes: config.exports.maxTtlMinutes, version: VERSION }),
       sessionsRouter({ identity, tokens, throttle, audit }),
       auditRouter({ tokens, audit, auditors: config.audit.auditors }),
+      tokensRouter({ tokens, accessTokens, maxDays: config.accessTokens.maxDays, clock }),
       catalogRouter({ tokens, catalog: (user) => catalog(accessOf(user)), exportsConfig: config.exports }),
       exportsRouter({ service, tokens, maxTtlMinutes: config.exports.maxTtlMinutes }),
       ...routers,
@@ -243,6 +275,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       audit.stop();
       await jobs.close();
       await auditStore.close();
+      await accessTokenStore.close();
       closeRevocations();
     },
   };

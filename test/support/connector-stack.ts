@@ -123,6 +123,10 @@ export async function startConnectorStack(options: StackOptions): Promise<Connec
     SQLITE_FILE: path.join(dataDir, 'jobs.sqlite'),
     TABLE_CONNECTION_STRING: azurite.connectionString,
     JOBS_TABLE_NAME: `jobs${randomUUID().replaceAll('-', '').slice(0, 12)}`,
+    // Each stack its own tables: schedules in a shared table would be claimed by other tests' instances.
+    AUDIT_TABLE_NAME: `audit${randomUUID().replaceAll('-', '').slice(0, 12)}`,
+    ACCESS_TOKENS_TABLE_NAME: `tokens${randomUUID().replaceAll('-', '').slice(0, 12)}`,
+    SCHEDULES_TABLE_NAME: `schedules${randomUUID().replaceAll('-', '').slice(0, 12)}`,
     ...options.env,
   };
   const connector = buildConnector(loadConfig(env), options.overrides);

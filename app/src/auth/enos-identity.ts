@@ -15,6 +15,7 @@ import {
   gatewayStatusOf,
   iamEnvelopeSchema,
   iamSessionSchema,
+  iamUserListSchema,
   isIamSuccess,
   type IamSession,
 } from './enos-iam-replies.js';
@@ -41,6 +42,14 @@ export interface IdentityProvider {
   checkReady(): Promise<void>;
 }
 
+/** What EnOS says about an organization's accounts: user id → state; an id not in the map is gone. */
+export type AccountStates = ReadonlyMap<string, 'active' | 'disabled'>;
+
+export interface AccountDirectory {
+  /** @throws AppError `identity_unavailable` when EnOS cannot (or will not) say. */
+  organizationAccounts(organizationId: string): Promise<AccountStates>;
+}
+
 export interface EnosIdentityOptions {
   /** The APIM gateway, e.g. `https://apim-eu2.envisioniot.com` (ENOS_BASE_URL). */
   baseUrl: string;
@@ -60,6 +69,8 @@ export interface EnosIdentityOptions {
 
 export const IAM_PATHS = {
   login: '/enos-iam-service/v2.0/login',
+  /** List Users (IAM 2.4): needs the OU's administrator policy on the connector's EnOS application. */
+  listUsers: '/enos-iam-service/v2.4/open/user/logintime/list',
   sessionInfo: '/enos-iam-service/v2.0/session/info',
   /** Not in the public IAM reference (see scripts/enos-stand-in/README.md); used best effort. */
   logout: '/enos-iam-service/v2.0/logout',
@@ -80,7 +91,7 @@ const invalidCredentials = (cause?: unknown) => new AppError('invalid_credential
 const unavailable = (cause: unknown) =>
   new AppError('identity_unavailable', 503, 'EnOS sign-in is unavailable right now. Please try again in a moment.', { cause });
 
-export function createEnosIdentityProvider(options: EnosIdentityOptions): IdentityProvider {
+export function createEnosIdentityProvider(options: EnosIdentityOptions): IdentityProvider & AccountDirectory {
   if ((options.appKey === undefined) !== (options.appSecret === undefined)) {
     throw new Error('EnOS identity: appKey and appSecret go together; got only one of them');
   }
@@ -100,11 +111,11 @@ export function createEnosIdentityProvider(options: EnosIdentityOptions): Identi
       : undefined;
 
   /** One IAM call; a gateway "token expired" earns one fresh app token and one more try. */
-  async function callIam(path: string, payload: object | undefined, headers: Record<string, string>, retries?: number): Promise<EnosReply> {
+  async function callIam(path: string, payload: object | undefined, headers: Record<string, string>, retries?: number, method?: 'GET'): Promise<EnosReply> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const url = new URL(`${base}${path}`);
     for (let renewed = false; ; renewed = true) {
-      const reply = await transport.post(path, async () => ({ body, headers: { ...headers, ...(tokens ? await tokens.sign(url, body) : {}) } }), retries);
+      const reply = await transport.post(path, async () => ({ body, headers: { ...headers, ...(tokens ? await tokens.sign(url, body) : {}) }, ...(method ? { method } : {}) }), retries);
       if (tokens !== undefined && !renewed && gatewayStatusOf(reply.httpStatus, reply.body) === APIM_TOKEN_EXPIRED) {
         tokens.invalidate();
         continue;
@@ -195,6 +206,25 @@ export function createEnosIdentityProvider(options: EnosIdentityOptions): Identi
       } catch (error) {
         logger?.warn({ path: IAM_PATHS.logout, reason: (error as Error).message }, 'EnOS logout failed; the EnOS session will expire on its own');
       }
+    },
+
+    async organizationAccounts(organizationId) {
+      const path = `${IAM_PATHS.listUsers}?${new URLSearchParams({ orgId: organizationId }).toString()}`;
+      let reply: EnosReply;
+      try {
+        reply = await callIam(path, undefined, {}, undefined, 'GET');
+      } catch (error) {
+        throw unavailable(error);
+      }
+      const envelope = iamEnvelopeSchema.safeParse(reply.body);
+      if (!envelope.success) throw unavailable(new Error(describeUnusable(IAM_PATHS.listUsers, reply)));
+      if (!isIamSuccess(envelope.data)) {
+        // E.g. the connector's EnOS application lacks the OU's administrator policy.
+        throw unavailable(new Error(`EnOS List Users for ${organizationId} failed with status ${envelope.data.status}: ${envelope.data.message ?? ''}`));
+      }
+      const users = iamUserListSchema.safeParse(reply.body);
+      if (!users.success) throw unavailable(new Error(`EnOS List Users answer does not have the documented shape: ${users.error.message}`));
+      return new Map(users.data.userWithLoginTime.map((user) => [user.id, user.state === 0 ? 'active' : 'disabled'] as const));
     },
 
     // Get Session Information without a session: any IAM answer (30401 is the expected one) proves

@@ -143,3 +143,28 @@ export const meView = z
     via: z.enum(['session', 'access_token']),
     roles: z.array(z.enum(['auditor'])),
   });
+
+// ---- access tokens ----------------------------------------------------------------------------
+
+export const createTokenRequest = (maxDays: number) =>
+  z
+    .object({
+      name: z.string().trim().min(1).max(100).describe('What the token is for, e.g. "nightly Azure ML pipeline"'),
+      expiresInDays: z.number().int().min(1).max(maxDays).optional().describe(`Lifetime in days (default ${Math.min(90, maxDays)}, at most ${maxDays})`),
+    })
+    .strict();
+
+export const tokenView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+  status: z.enum(['active', 'expired', 'revoked']),
+});
+
+export const tokenCreated = tokenView.extend({
+  secret: z.string().describe('The token, shown this once: send it as "Authorization: Bearer <secret>". Only its hash is kept.'),
+});
+
+export const tokenList = z.object({ tokens: z.array(tokenView) });

@@ -1,6 +1,6 @@
 /**
- * Every /api route except sign-in runs behind this: a Bearer session token, verified and not
- * revoked, becomes `req.session`. Anything else is the same 401.
+ * Every /api route except sign-in runs behind this: a Bearer credential — a session token or a
+ * personal access token — verified and not revoked, becomes `req.session`. Anything else is 401.
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { Principal } from '../auth/principal.js';
@@ -24,7 +24,9 @@ export function requireSession(tokens: SessionTokens) {
       return;
     }
     try {
-      req.session = await tokens.verify(match[1]!);
+      req.session = await tokens.verify(match[1]!, { ...(req.ip ? { clientAddress: req.ip } : {}), requestId: req.id, route: `${req.method} ${req.originalUrl.split('?')[0]}` });
+      // Every later log line of this request says who made it.
+      req.log = req.log.child({ userId: req.session.userId, org: req.session.organizationId, via: req.session.via ?? 'session' });
       next();
     } catch (error) {
       next(error);
