@@ -14,6 +14,13 @@ import { createSqliteAccessTokenStore, createTableAccessTokenStore, type AccessT
 import { AccessTokens } from './auth/access-tokens.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { tokensRouter } from './http/tokens-router.js';
+import { schedulesRouter } from './http/schedules-router.js';
+import { stableLinkRouter } from './http/stable-link-router.js';
+import { ScheduleRunner } from './schedules/schedule-runner.js';
+import { ScheduleService } from './schedules/schedule-service.js';
+import type { ScheduleStore } from './schedules/schedule-store.js';
+import { createSqliteScheduleStore } from './schedules/sqlite-schedule-store.js';
+import { createTableScheduleStore } from './schedules/table-schedule-store.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createSqliteRevocationList, createTableRevocationList, REVOCATIONS_TABLE } from './auth/revocation-stores.js';
 import { createSessionTokens, type RevocationList, type SessionUser } from './auth/session-tokens.js';
@@ -33,7 +40,7 @@ import type { AuditStore } from './audit/audit-store.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import { createSqliteAuditStore } from './audit/sqlite-audit-store.js';
 import { createTableAuditStore } from './audit/table-audit-store.js';
-import { observeJobStore } from './jobs/observed-job-store.js';
+import { observeJobStore, type JobTransitionListener } from './jobs/observed-job-store.js';
 import { catalogRouter } from './http/catalog-router.js';
 import { exportsRouter } from './http/exports-router.js';
 import { openApiRouter } from './http/openapi.js';
@@ -75,6 +82,7 @@ export interface Connector {
   store: ExportStore;
   scheduler: JobScheduler;
   audit: AuditTrail;
+  schedules: { service: ScheduleService; runner: ScheduleRunner; store: ScheduleStore };
   /** Recovers interrupted jobs, starts the scheduler and listens. */
   start(): Promise<RunningServer>;
   /** Stops listening, stops running jobs (recorded as interrupted), closes stores. */
@@ -105,6 +113,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   let revocations: RevocationList;
   let auditStore: AuditStore;
   let accessTokenStore: AccessTokenStore;
+  let scheduleStore: ScheduleStore;
   let closeRevocations = () => {};
   const storeConfig = config.jobs.store;
   if (storeConfig.kind === 'sqlite') {
@@ -115,15 +124,19 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     closeRevocations = () => sqliteRevocations.close();
     auditStore = createSqliteAuditStore({ file: storeConfig.file });
     accessTokenStore = createSqliteAccessTokenStore({ file: storeConfig.file });
+    scheduleStore = createSqliteScheduleStore({ file: storeConfig.file });
   } else {
     storedJobs = overrides.jobs ?? createTableJobStore({ client: tableClient(storeConfig, storeConfig.tableName, azureCredential), tableName: storeConfig.tableName });
     revocations = createTableRevocationList(tableClient(storeConfig, REVOCATIONS_TABLE, azureCredential), clock);
     auditStore = createTableAuditStore({ client: tableClient(storeConfig, config.audit.tableName, azureCredential) });
     accessTokenStore = createTableAccessTokenStore({ client: tableClient(storeConfig, config.accessTokens.tableName, azureCredential) });
+    scheduleStore = createTableScheduleStore({ client: tableClient(storeConfig, config.schedules.tableName, azureCredential) });
   }
   const audit = new AuditTrail({ store: auditStore, logger, clock, retentionDays: config.audit.retentionDays });
-  // Every job outcome, whoever reaches it (scheduler, sweeper, another instance's cancel), is recorded.
-  const jobs = observeJobStore(storedJobs, [auditJobOutcomes(audit)]);
+  // Every job outcome, whoever reaches it (scheduler, sweeper, another instance's cancel), is
+  // recorded; the schedule runner (made below) joins the listeners to prune refreshed results.
+  const jobListeners: JobTransitionListener[] = [auditJobOutcomes(audit)];
+  const jobs = observeJobStore(storedJobs, jobListeners);
 
   // Absolute URLs (downloads, stable links) name the configured public URL, or else the address
   // the server really bound: with PORT=0 only the listening socket knows the port.
@@ -232,6 +245,39 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     clock,
     audit,
   });
+  const scheduleRunner = new ScheduleRunner({
+    store: scheduleStore,
+    jobs,
+    exportStore: store,
+    guard,
+    accounts,
+    audit,
+    kick: () => scheduler.kick(),
+    instanceId: config.instanceId,
+    resultTtlMinutes: config.exports.maxTtlMinutes,
+    tickMs: config.schedules.tickMs,
+    logger,
+    clock,
+  });
+  jobListeners.push((transition) => scheduleRunner.onJobTransition(transition));
+  const schedules = new ScheduleService({
+    store: scheduleStore,
+    jobs,
+    exportStore: store,
+    guard,
+    accounts,
+    audit,
+    policy: {
+      minIntervalSeconds: config.schedules.minIntervalSeconds,
+      resultTtlMinutes: config.exports.maxTtlMinutes,
+      maxPerUser: config.schedules.maxPerUser,
+      maxKeep: config.schedules.maxKeep,
+      linkMaxDays: config.schedules.linkMaxDays,
+      redirectMinutes: config.schedules.redirectMinutes,
+    },
+    kick: () => scheduleRunner.kick(),
+    clock,
+  });
   const catalog = createCatalog(createHiveTableLister(config.hive));
 
   const app = createApp(config, {
@@ -247,6 +293,8 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       sessionsRouter({ identity, tokens, throttle, audit }),
       auditRouter({ tokens, audit, auditors: config.audit.auditors }),
       tokensRouter({ tokens, accessTokens, maxDays: config.accessTokens.maxDays, clock }),
+      schedulesRouter({ service: schedules, tokens, limits: { maxKeep: config.schedules.maxKeep, linkMaxDays: config.schedules.linkMaxDays }, publicBaseUrl, clock }),
+      stableLinkRouter({ service: schedules }),
       catalogRouter({ tokens, catalog: (user) => catalog(accessOf(user)), exportsConfig: config.exports }),
       exportsRouter({ service, tokens, maxTtlMinutes: config.exports.maxTtlMinutes }),
       ...routers,
@@ -262,20 +310,24 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     store,
     scheduler,
     audit,
+    schedules: { service: schedules, runner: scheduleRunner, store: scheduleStore },
     async start() {
       await scheduler.start();
       audit.startRetention(AUDIT_RETENTION_INTERVAL_MS);
+      scheduleRunner.start();
       server = await startServer(app, config.http);
       boundUrl = server.url;
       return server;
     },
     async stop() {
       await server?.stop();
+      await scheduleRunner.stop();
       await scheduler.stop();
       audit.stop();
       await jobs.close();
       await auditStore.close();
       await accessTokenStore.close();
+      await scheduleStore.close();
       closeRevocations();
     },
   };

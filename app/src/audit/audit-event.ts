@@ -32,7 +32,7 @@ export const AUDIT_EVENT_TYPES = [
   'schedule.resumed',
   'schedule.deleted',
   'schedule.link_revoked',
-  'schedule.run',
+  'schedule.link_renewed',
   'schedule.link_served',
 ] as const;
 

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { actorFields } from '../audit/audit-trail.js';
+import { noteGuardRefusal } from '../audit/refusals.js';
 import { actorOf, ownerIdOf, type Principal } from '../auth/principal.js';
 import type { SessionUser } from '../auth/session-tokens.js';
 import { AppError } from '../errors.js';
@@ -85,14 +86,6 @@ export class ExportService {
     },
   ) {}
 
-  /** Records what was refused: the guard's reasons, and authorization refusals, separately. */
-  private async noteRefusal(user: Principal, sql: string, error: unknown): Promise<void> {
-    if (!(error instanceof AppError) || !this.deps.audit) return;
-    const type = error.code === 'sql_rejected' ? 'export.refused' : error.code === 'table_forbidden' ? 'authz.refused' : undefined;
-    if (!type) return;
-    await this.deps.audit.note({ type, outcome: 'failure', ...actorFields(actorOf(user)), sql, reason: error.code, detail: error.message });
-  }
-
   private now(): Date {
     return this.deps.clock?.() ?? new Date();
   }
@@ -107,7 +100,7 @@ export class ExportService {
     try {
       guarded = this.deps.guard(request.sql, user);
     } catch (error) {
-      await this.noteRefusal(user, request.sql, error);
+      await noteGuardRefusal(this.deps.audit, actorOf(user), request.sql, error);
       throw error;
     }
     const ownerId = ownerIdOf(user);

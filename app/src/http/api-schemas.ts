@@ -168,3 +168,55 @@ export const tokenCreated = tokenView.extend({
 });
 
 export const tokenList = z.object({ tokens: z.array(tokenView) });
+
+// ---- refreshing exports (schedules) and stable links -----------------------------------------
+
+export const createScheduleRequest = (limits: { maxKeep: number; linkMaxDays: number }) =>
+  z
+    .object({
+      name: z.string().trim().min(1).max(100).describe('A name for the data set, e.g. "hourly plant measurements"'),
+      sql: sqlText,
+      format: exportFormat.optional().describe('csv (default) or csv.gz'),
+      cron: z
+        .string()
+        .trim()
+        .min(9)
+        .max(120)
+        .describe('When to refresh, in UTC: 5 fields (minute hour day month weekday) or 6 (seconds first), e.g. "0 * * * *" for hourly'),
+      keepLast: z.number().int().min(1).max(limits.maxKeep).optional().describe(`Results kept (default ${Math.min(3, limits.maxKeep)})`),
+      linkTtlDays: z.number().int().min(1).max(limits.linkMaxDays).optional().describe(`Lifetime of the stable URL in days (default ${Math.min(90, limits.linkMaxDays)})`),
+    })
+    .strict();
+
+export const newStableLinkRequest = (linkMaxDays: number) =>
+  z.object({ linkTtlDays: z.number().int().min(1).max(linkMaxDays).optional() }).strict();
+
+export const scheduleRunView = z.object({
+  slot: z.iso.datetime().describe('The time the schedule named for this run'),
+  exportId: z.uuid().nullable().describe('The export this run made; null when it failed before one existed'),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']),
+  finishedAt: z.iso.datetime().nullable(),
+  rows: z.number().int().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+export const scheduleView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  sql: z.string(),
+  format: exportFormat,
+  cron: z.string(),
+  keepLast: z.number().int(),
+  status: z.enum(['active', 'paused']),
+  pausedReason: z.enum(['owner', 'account_inactive']).nullable(),
+  nextRunAt: z.iso.datetime().nullable(),
+  stableUrl: z.url().nullable().describe('Answers 302 to the latest good result; needs no credentials. null once revoked or expired'),
+  linkExpiresAt: z.iso.datetime(),
+  linkRevoked: z.boolean(),
+  createdAt: z.iso.datetime(),
+  lastRun: scheduleRunView.nullable().describe('The newest run, failed or not'),
+  serving: scheduleRunView.nullable().describe('The run the stable URL serves now'),
+  runs: z.array(scheduleRunView).describe('Newest first'),
+});
+
+export const scheduleList = z.object({ schedules: z.array(scheduleView) });
