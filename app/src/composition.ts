@@ -41,6 +41,11 @@ import { AuditTrail } from './audit/audit-trail.js';
 import { createSqliteAuditStore } from './audit/sqlite-audit-store.js';
 import { createTableAuditStore } from './audit/table-audit-store.js';
 import { observeJobStore, type JobTransitionListener } from './jobs/observed-job-store.js';
+import { pino } from 'pino';
+import { startAzureMonitor, type TelemetryHandle } from './telemetry/azure-monitor.js';
+import { exportOutcomeTelemetry, tracedExportStore, tracedQueryRunner } from './telemetry/export-telemetry.js';
+import { ConnectorMetrics, inSpanSync } from './telemetry/instruments.js';
+import { openTelemetryLogStream } from './telemetry/log-bridge.js';
 import { catalogRouter } from './http/catalog-router.js';
 import { exportsRouter } from './http/exports-router.js';
 import { openApiRouter } from './http/openapi.js';
@@ -58,6 +63,8 @@ import { createDownloadRouter } from './storage/download-router.js';
 import { createLocalExportStore } from './storage/local-export-store.js';
 
 export const VERSION = '0.1.0';
+/** More than any instance queues; the queue-depth gauge counts up to here. */
+const QUEUED_GAUGE_LIMIT = 10_000;
 /** How often each instance purges audit events past their retention (idempotent, so every instance may). */
 const AUDIT_RETENTION_INTERVAL_MS = 6 * 3600_000;
 
@@ -101,7 +108,11 @@ function tableClient(config: { connectionString?: string; accountUrl?: string },
 }
 
 export function buildConnector(config: Config, overrides: ConnectorOverrides = {}): Connector {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  // With telemetry on, log lines also go to Application Insights (through the OpenTelemetry logs API).
+  const logger =
+    overrides.logger ??
+    createLogger(config.logLevel, config.telemetry ? pino.multistream([{ stream: pino.destination(1) }, { stream: openTelemetryLogStream() }]) : undefined);
+  const metrics = new ConnectorMetrics();
   const clock = overrides.clock ?? (() => new Date());
   let credential: TokenCredential | undefined = overrides.azureCredential;
   // A user-assigned identity (the scale set's) is named by its client id; system-assigned needs none.
@@ -135,7 +146,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   const audit = new AuditTrail({ store: auditStore, logger, clock, retentionDays: config.audit.retentionDays });
   // Every job outcome, whoever reaches it (scheduler, sweeper, another instance's cancel), is
   // recorded; the schedule runner (made below) joins the listeners to prune refreshed results.
-  const jobListeners: JobTransitionListener[] = [auditJobOutcomes(audit)];
+  const jobListeners: JobTransitionListener[] = [auditJobOutcomes(audit), exportOutcomeTelemetry(metrics)];
   const jobs = observeJobStore(storedJobs, jobListeners);
 
   // Absolute URLs (downloads, stable links) name the configured public URL, or else the address
@@ -148,7 +159,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   let onSweep: ((now: Date) => Promise<void>) | undefined;
   if (config.storage.method === 'blob') {
     const blob = config.storage.blob;
-    store =
+    store = tracedExportStore(
       overrides.store ??
       createBlobExportStore({
         container: blob.container,
@@ -158,7 +169,8 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
             : { kind: 'tokenCredential', accountUrl: blob.accountUrl, credential: azureCredential() },
         ...(blob.sasVersion ? { sasVersion: blob.sasVersion } : {}),
         clock,
-      });
+      }),
+    );
   } else {
     const local = createLocalExportStore({
       dir: config.storage.dir,
@@ -168,7 +180,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       minFreeBytes: config.storage.minFreeBytes,
       clock,
     });
-    store = overrides.store ?? local;
+    store = tracedExportStore(overrides.store ?? local);
     routers.push(createDownloadRouter(local, { onServe: auditLocalDownloads({ audit, jobs, clock }) }));
     onSweep = async (now) => {
       await local.sweepExpired(now);
@@ -206,7 +218,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   // Every route accepts either credential; what each may do is the route's decision.
   const tokens = createAuthenticator(sessionTokens, accessTokens);
   const throttle = createLoginThrottle(config.auth.loginRateLimit);
-  const runner = overrides.runner ?? createQueryRunner(config.hive, logger);
+  const runner = tracedQueryRunner(overrides.runner ?? createQueryRunner(config.hive, logger), metrics);
 
   const accessOf = (user: SessionUser) => {
     // Own keys only: an organization id such as "constructor" must not find Object.prototype's.
@@ -215,7 +227,16 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     return access;
   };
   const guard = (sql: string, user: SessionUser) =>
-    guardSql(sql, accessOf(user), config.hive.defaultDatabase ? { defaultDatabase: config.hive.defaultDatabase } : {});
+    inSpanSync('sql.guard', { 'enos.organization': user.organizationId }, (span) => {
+      try {
+        const guarded = guardSql(sql, accessOf(user), config.hive.defaultDatabase ? { defaultDatabase: config.hive.defaultDatabase } : {});
+        span.setAttribute('sql.tables', guarded.tables.join(','));
+        return guarded;
+      } catch (error) {
+        metrics.guardRefused(error instanceof AppError ? error.code : 'internal');
+        throw error;
+      }
+    });
 
   const scheduler = new JobScheduler({
     jobs,
@@ -303,6 +324,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
   });
 
   let server: RunningServer | undefined;
+  let telemetry: TelemetryHandle | undefined;
   return {
     config,
     logger,
@@ -312,6 +334,15 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     audit,
     schedules: { service: schedules, runner: scheduleRunner, store: scheduleStore },
     async start() {
+      if (config.telemetry) {
+        telemetry = await startAzureMonitor(config.telemetry, {
+          serviceName: 'enos-aml-connector',
+          serviceVersion: VERSION,
+          instanceId: config.instanceId,
+          credential: azureCredential,
+        });
+      }
+      metrics.bind(async () => (await jobs.listQueued(config.instanceId, QUEUED_GAUGE_LIMIT)).length);
       await scheduler.start();
       audit.startRetention(AUDIT_RETENTION_INTERVAL_MS);
       scheduleRunner.start();
@@ -324,6 +355,8 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       await scheduleRunner.stop();
       await scheduler.stop();
       audit.stop();
+      // Before the stores close: the final export reads the queue-depth gauge from the job store.
+      await telemetry?.shutdown();
       await jobs.close();
       await auditStore.close();
       await accessTokenStore.close();

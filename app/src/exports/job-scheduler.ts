@@ -19,6 +19,7 @@ import type { QueryRunner, RunningQuery } from '../hive/query-runner.js';
 import type { CommittedExport, ExportStore, ExportWriter } from '../storage/export-store.js';
 import { streamExport, type ExportLimits } from './export-pipeline.js';
 import { targetOf, type Scheduler } from './export-service.js';
+import { inExportSpan } from '../telemetry/export-telemetry.js';
 
 export interface SchedulerOptions {
   jobs: JobStore;
@@ -178,7 +179,7 @@ export class JobScheduler implements Scheduler {
           // stop() may have run while the claim was in flight; the job ends as interrupted at once.
           if (this.stopped) controller.abort(shuttingDown());
           this.running.set(job.id, { job: claimed, controller });
-          void this.run(claimed, controller)
+          void inExportSpan(claimed, () => this.run(claimed, controller))
             // run() records every failure on the job; this only keeps a bug in it from ending the process.
             .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id }, 'export run failed unexpectedly'))
             .finally(() => {

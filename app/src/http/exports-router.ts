@@ -8,6 +8,7 @@ import type { SessionTokens } from '../auth/session-tokens.js';
 import { AppError } from '../errors.js';
 import type { ExportService } from '../exports/export-service.js';
 import { createExportRequest, describeIssues, EXPORT_ID, newLinkRequest } from './api-schemas.js';
+import { rememberSubmitContext } from '../telemetry/export-telemetry.js';
 import { principalOf, requireSession, sessionOf } from './auth-middleware.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -39,6 +40,8 @@ export function exportsRouter(deps: { service: ExportService; tokens: SessionTok
     }
     const { job, created } = await service.submit(principalOf(req), { ...body, ...(idempotencyKey ? { idempotencyKey } : {}) });
     if (!created) res.setHeader('Idempotent-Replayed', 'true');
+    // The export's run continues this request's trace.
+    else rememberSubmitContext(job.id);
     res.status(202).location(`/api/v1/exports/${job.id}`).json(await service.view(job));
   });
 
