@@ -310,7 +310,11 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       identity: () => identity.checkReady(),
     },
     routers: [
-      openApiRouter({ maxTtlMinutes: config.exports.maxTtlMinutes, version: VERSION }),
+      openApiRouter({
+        maxTtlMinutes: config.exports.maxTtlMinutes,
+        version: VERSION,
+        limits: { tokenMaxDays: config.accessTokens.maxDays, maxKeep: config.schedules.maxKeep, linkMaxDays: config.schedules.linkMaxDays },
+      }),
       sessionsRouter({ identity, tokens, throttle, audit }),
       auditRouter({ tokens, audit, auditors: config.audit.auditors }),
       tokensRouter({ tokens, accessTokens, maxDays: config.accessTokens.maxDays, clock }),
