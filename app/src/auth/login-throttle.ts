@@ -2,7 +2,8 @@
  * Sign-in throttling that slows guessing without letting a guesser lock anyone out.
  *
  * - Per account *and* client address: a client that keeps failing on one account waits, with a
- *   delay that doubles after each failure (1 s, 2 s, 4 s … up to the window) and a budget of
+ *   delay that doubles after each failure from the second on (1 s, 2 s, 4 s … up to the window; a
+ *   first typo is retried at once) and a budget of
  *   `perAccount` failures per window. Another client — the colleague whose account is being
  *   guessed, at their own desk — is not affected: the right password from a client that has not
  *   failed always reaches EnOS.
@@ -81,8 +82,9 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
         },
         undecided: giveBack,
         failed: async () => {
+          // A first typo costs nothing; from the second failure on, each doubles the wait.
           const failures = (await byPair.get(pair))?.consumedPoints ?? 1;
-          await backOff.block(pair, Math.min(options.windowSeconds, 2 ** Math.max(0, failures - 1)));
+          if (failures >= 2) await backOff.block(pair, Math.min(options.windowSeconds, 2 ** (failures - 2)));
         },
       };
     },

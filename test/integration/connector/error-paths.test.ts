@@ -54,7 +54,8 @@ describe('sign-in and tokens', () => {
 
   it('rate-limits a client that fails to sign in, with Retry-After', async () => {
     expect((await stack.api(undefined, 'POST', '/api/v1/sessions', { username: 'multi', password: 'wrong' })).status).toBe(401);
-    // Even the right password waits out the back-off after a failure from the same client.
+    expect((await stack.api(undefined, 'POST', '/api/v1/sessions', { username: 'multi', password: 'wrong again' })).status).toBe(401);
+    // Even the right password waits out the back-off after repeated failures from the same client.
     const limited = await stack.api(undefined, 'POST', '/api/v1/sessions', { username: 'multi', password: 'multi-password' });
     expectError(limited, 429, 'rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
