@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramsData, sha256Hex } from '../../../app/src/auth/enos-app-token.js';
 import { EnosUnreachableError } from '../../../app/src/auth/enos-http.js';
-import { createEnosIdentityProvider, type EnosIdentityOptions, type IdentityProvider } from '../../../app/src/auth/enos-identity.js';
+import { createEnosIdentityProvider, type AccountDirectory, type EnosIdentityOptions, type IdentityProvider } from '../../../app/src/auth/enos-identity.js';
 import { AppError } from '../../../app/src/errors.js';
 import { PATHS, startEnosStandIn, type EnosStandIn } from '../../../scripts/enos-stand-in/index.js';
 
@@ -49,7 +49,7 @@ describe('EnOS identity provider', () => {
     await standIn?.close();
   });
 
-  const provider = (overrides: Partial<EnosIdentityOptions> = {}, logs: LogEntry[] = []): IdentityProvider =>
+  const provider = (overrides: Partial<EnosIdentityOptions> = {}, logs: LogEntry[] = []): IdentityProvider & AccountDirectory =>
     createEnosIdentityProvider({
       baseUrl: standIn.url,
       appKey: app.appKey,
@@ -311,6 +311,24 @@ describe('EnOS identity provider', () => {
       const error = await rejection(provider({ baseUrl: gone.url }).checkReady());
       expect(error).toMatchObject({ code: 'not_ready' });
       expect((error.cause as Error).message).toMatch(/ECONNREFUSED/);
+    });
+  });
+
+  describe('organizationAccounts (List Users)', () => {
+    it("reads an organization's accounts and their states through the signed gateway, as a GET with the query signed", async () => {
+      const before = count(PATHS.listUsers);
+      const accounts = await provider().organizationAccounts('demo-org');
+      expect(count(PATHS.listUsers)).toBe(before + 1);
+      expect(accounts.get('u-demo')).toBe('active');
+      expect(accounts.get('u-disabled')).toBe('disabled');
+      // multi is resident in demo-org and a guest in other-org: listed in both.
+      expect((await provider().organizationAccounts('other-org')).get('u-multi')).toBe('active');
+      expect(accounts.has('u-other')).toBe(false);
+    });
+
+    it('fails with identity_unavailable when EnOS will not say (unknown organization, gateway refusal)', async () => {
+      expect(await rejection(provider().organizationAccounts('no-such-org'))).toMatchObject({ code: 'identity_unavailable', status: 503 });
+      expect(await rejection(provider({ appSecret: 'wrong-app-secret-value' }).organizationAccounts('demo-org'))).toMatchObject({ code: 'identity_unavailable' });
     });
   });
 
