@@ -16,6 +16,7 @@ interface Hooks {
 
 let hooks: Hooks;
 let schedulePoll: number | undefined;
+const openHistories = new Set<string>();
 
 async function attempt(work: () => Promise<unknown>, errorTarget: HTMLElement): Promise<boolean> {
   try {
@@ -43,6 +44,28 @@ function lastRunText(schedule: ScheduleView): string {
   return run.status === 'queued' ? 'Queued' : 'Running';
 }
 
+/** Every run kept, newest first: when, how it ended, and which one the stable URL serves. */
+function runHistory(schedule: ScheduleView): HTMLDetailsElement {
+  const details = document.createElement('details');
+  // The list is redrawn while runs are under way; an opened history stays open.
+  details.open = openHistories.has(schedule.id);
+  details.addEventListener('toggle', () => (details.open ? openHistories.add(schedule.id) : openHistories.delete(schedule.id)));
+  const summary = document.createElement('summary');
+  summary.textContent = `History (${schedule.runs.length} run${schedule.runs.length === 1 ? '' : 's'})`;
+  const list = document.createElement('ol');
+  list.className = 'history';
+  for (const run of schedule.runs) {
+    const item = document.createElement('li');
+    const outcome = run.status === 'failed' ? `failed: ${run.error?.message ?? 'unknown error'}` : run.status === 'succeeded' ? `succeeded, ${run.rows ?? 0} rows` : run.status;
+    const serving = schedule.serving && run.exportId === schedule.serving.exportId ? ' — served by the stable URL' : '';
+    item.textContent = `${formatLocalTime(run.slot)}: ${outcome}${serving}`;
+    if (run.status === 'failed') item.className = 'error';
+    list.append(item);
+  }
+  details.append(summary, list);
+  return details;
+}
+
 function renderSchedules(schedules: ScheduleView[]): void {
   const body = $('schedules-body');
   body.replaceChildren();
@@ -55,6 +78,7 @@ function renderSchedules(schedules: ScheduleView[]): void {
     cell(row, schedule.nextRunAt ? formatLocalTime(schedule.nextRunAt) : '—');
     const last = cell(row, lastRunText(schedule));
     if (schedule.lastRun?.status === 'failed') last.className = 'error';
+    if (schedule.runs.length > 0) last.append(runHistory(schedule));
     const link = document.createElement('td');
     if (schedule.stableUrl) {
       const input = document.createElement('input');

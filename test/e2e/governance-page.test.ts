@@ -109,6 +109,8 @@ describe('the governance parts of the web page', () => {
     await page.getByRole('button', { name: 'Make the query above refreshing' }).click();
     const row = page.locator('#schedules-body tr', { hasText: 'assets e2e' });
     await expect.poll(() => row.textContent(), { timeout: 45_000 }).toMatch(/Succeeded/);
+    await row.getByText(/^History/).click();
+    expect(await row.locator('.history').textContent()).toMatch(/succeeded, 4 rows — served by the stable URL/);
     const stableUrl = await page.getByLabel('Stable URL of assets e2e', { exact: true }).inputValue();
     expect(stableUrl).toMatch(new RegExp(`^${stack.ready.url}/l/[A-Za-z0-9_-]{43}$`));
     await shot('08-refreshing-export');
