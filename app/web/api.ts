@@ -4,7 +4,10 @@
  * API's `{error: {code, message}}` so the page can show the server's own words.
  */
 // Type-only: esbuild erases it, so the page bundles no server code but cannot drift from the API.
+import type { z } from 'zod';
 import type { ExportView } from '../src/exports/export-service.js';
+// The answers' shapes, from the zod schemas the server answers with (type-only, erased by esbuild).
+import type { auditEventView, meView, scheduleView, tokenView } from '../src/http/api-schemas.js';
 
 export type { ExportView };
 
@@ -66,64 +69,10 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
   return payload as T;
 }
 
-export interface TokenView {
-  id: string;
-  name: string;
-  createdAt: string;
-  expiresAt: string;
-  lastUsedAt: string | null;
-  status: 'active' | 'expired' | 'revoked';
-}
-
-export interface RunView {
-  slot: string;
-  exportId: string | null;
-  status: ExportView['status'];
-  finishedAt: string | null;
-  rows: number | null;
-  error: { code: string; message: string } | null;
-}
-
-export interface ScheduleView {
-  id: string;
-  name: string;
-  sql: string;
-  format: string;
-  cron: string;
-  keepLast: number;
-  status: 'active' | 'paused';
-  pausedReason: 'owner' | 'account_inactive' | null;
-  nextRunAt: string | null;
-  stableUrl: string | null;
-  linkExpiresAt: string;
-  linkRevoked: boolean;
-  createdAt: string;
-  lastRun: RunView | null;
-  serving: RunView | null;
-  runs: RunView[];
-}
-
-export interface AuditEventView {
-  id: string;
-  at: string;
-  type: string;
-  outcome: 'success' | 'failure';
-  userName: string | null;
-  via: string;
-  clientAddress: string | null;
-  exportId: string | null;
-  scheduleId: string | null;
-  sql: string | null;
-  tables: string[] | null;
-  reason: string | null;
-  detail: string | null;
-}
-
-export interface Me {
-  user: { id: string; name: string; organizationId: string };
-  via: 'session' | 'access_token';
-  roles: 'auditor'[];
-}
+export type TokenView = z.output<typeof tokenView>;
+export type ScheduleView = z.output<typeof scheduleView>;
+export type AuditEventView = z.output<typeof auditEventView>;
+export type Me = z.output<typeof meView>;
 
 /** GET with the session token, as a file (the audit CSV). */
 async function download(path: string): Promise<Blob> {
