@@ -6,6 +6,7 @@
  */
 import { Router, type Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
+import type { z } from 'zod';
 import type { AuditEvent } from '../audit/audit-event.js';
 import type { AuditQuery } from '../audit/audit-store.js';
 import { actorFields, type AuditTrail } from '../audit/audit-trail.js';
@@ -14,7 +15,6 @@ import type { SessionTokens } from '../auth/session-tokens.js';
 import { AppError } from '../errors.js';
 import { auditQueryParams, auditEventView, describeIssues, AUDIT_CSV_MAX, AUDIT_PAGE_MAX } from './api-schemas.js';
 import { principalOf, requireSession } from './auth-middleware.js';
-import type { z } from 'zod';
 
 /** Who may read which organization's trail: organization id → account names or user ids. */
 export type Auditors = Record<string, string[]>;
