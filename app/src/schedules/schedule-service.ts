@@ -239,8 +239,15 @@ export class ScheduleService {
     if (schedule.linkRevokedAt) throw new AppError('gone', 410, 'This link was revoked by its owner');
     if (schedule.linkExpiresAt <= now) throw new AppError('gone', 410, 'This link has expired; its owner can make a new one');
     if (schedule.pausedReason === 'account_inactive') throw new AppError('gone', 410, "This link's owner account is no longer active");
-    const { serving } = await this.details(schedule);
-    const job = serving?.exportId ? await this.deps.jobs.get(schedule.ownerId, serving.exportId) : undefined;
+    // Newest first; the first good result is the one to serve (one read in the usual case).
+    let job: ExportJob | undefined;
+    for (const run of schedule.runs) {
+      const candidate = run.jobId ? await this.deps.jobs.get(schedule.ownerId, run.jobId) : undefined;
+      if (candidate && isServable(candidate, now)) {
+        job = candidate;
+        break;
+      }
+    }
     if (!job?.result || !job.expiresAt) {
       throw new AppError('not_ready', 503, 'No refresh of this data set has finished yet; try again later', { retryAfterSeconds: 60 });
     }
