@@ -29,6 +29,7 @@ Deletes expired exports once and prints one summary line.
   --table-endpoint <url>       the Table endpoint, with --blob-endpoint and --job-table
   --container <name>           the exports container (default: exports)
   --job-table <name>           also mark expired jobs in this Table job store table
+  --audit-table <name>         also append each deletion to the connector's Table audit trail
   --tag-query-scope <scope>    container (default) or account
   --max-lifetime-minutes <n>   the connector's maximum export lifetime (default: 10080)
   --fallback-max-blobs <n>     blobs the untagged-blob listing may visit (default: 100000; 0 = off)
@@ -46,6 +47,7 @@ const SETTING_OF_FLAG = {
   'table-endpoint': 'JOBS_TABLE_URL',
   container: 'EXPORTS_CONTAINER',
   'job-table': 'JOBS_TABLE_NAME',
+  'audit-table': 'AUDIT_TABLE_NAME',
   'tag-query-scope': 'CLEANUP_TAG_QUERY_SCOPE',
   'max-lifetime-minutes': 'EXPORT_MAX_TTL_MINUTES',
   'fallback-max-blobs': 'CLEANUP_FALLBACK_MAX_BLOBS',
@@ -60,6 +62,7 @@ const OPTIONS = {
   'table-endpoint': STRING,
   container: STRING,
   'job-table': STRING,
+  'audit-table': STRING,
   'tag-query-scope': STRING,
   'max-lifetime-minutes': STRING,
   'fallback-max-blobs': STRING,

@@ -216,7 +216,8 @@ async function main(): Promise<void> {
       URL_SIGNING_KEY: secrets.urlSigningKey,
       JOB_STORE: 'sqlite',
       SQLITE_FILE: path.join(LOCAL, 'jobs.sqlite'),
-      PUBLIC_BASE_URL: `http://127.0.0.1:${connectorPort}`,
+      // No PUBLIC_BASE_URL: on loopback the connector names the address it bound (PORT=0 included).
+      AUDITORS: process.env.AUDITORS ?? JSON.stringify({ 'demo-org': ['auditor'] }),
     };
     const connector = await startChildService({
       name: 'connector',
@@ -264,6 +265,7 @@ async function main(): Promise<void> {
     log(`Connector ready at ${connector.ready.url}`);
     log(`  Sign in as demo / demo-password (organization demo-org, may read database enos)`);
     log(`  or other / other-password (organization other-org, may read database enos_other)`);
+    log(`  or auditor / auditor-password (reads demo-org's audit trail)`);
     log(`  Storage: ${storageMethod}; data under ${path.relative(ROOT, LOCAL) || LOCAL}/. API docs: ${connector.ready.url}/docs`);
     log(`  Hive stand-in fault hooks (for trying failures): ${hive.ready.adminUrl ?? 'off'}`);
     log(`  Cleanup of expired exports: ${cleanupSchedule} (UTC; next ${cleanup.nextRun()?.toISOString() ?? 'never'}); run it now with npm run cleanup`);

@@ -4,7 +4,10 @@
  * API's `{error: {code, message}}` so the page can show the server's own words.
  */
 // Type-only: esbuild erases it, so the page bundles no server code but cannot drift from the API.
+import type { z } from 'zod';
 import type { ExportView } from '../src/exports/export-service.js';
+// The answers' shapes, from the zod schemas the server answers with (type-only, erased by esbuild).
+import type { auditEventView, meView, scheduleView, tokenView } from '../src/http/api-schemas.js';
 
 export type { ExportView };
 
@@ -13,6 +16,7 @@ export interface Catalog {
   databases: { name: string; tables: string[] | null }[];
   maxTtlMinutes: number;
   defaultTtlMinutes: number;
+  maxSqlLength: number;
 }
 
 export interface SignedIn {
@@ -65,6 +69,22 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
   return payload as T;
 }
 
+export type TokenView = z.output<typeof tokenView>;
+export type ScheduleView = z.output<typeof scheduleView>;
+export type AuditEventView = z.output<typeof auditEventView>;
+export type Me = z.output<typeof meView>;
+
+/** GET with the session token, as a file (the audit CSV). */
+async function download(path: string): Promise<Blob> {
+  const session = storedSession();
+  const response = await fetch(path, { headers: session ? { Authorization: `Bearer ${session.token}` } : {} });
+  if (!response.ok) {
+    const payload = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    throw new ApiError(response.status, payload.error?.code ?? 'error', payload.error?.message ?? `The server answered ${response.status}`);
+  }
+  return response.blob();
+}
+
 export const api = {
   signIn: (username: string, password: string) => call<SignedIn>('POST', '/api/v1/sessions', { username, password }),
   signOut: () => call<void>('DELETE', '/api/v1/sessions/current'),
@@ -76,4 +96,17 @@ export const api = {
   cancel: (id: string) => call<ExportView>('POST', `/api/v1/exports/${encodeURIComponent(id)}/cancel`),
   newLink: (id: string) => call<ExportView>('POST', `/api/v1/exports/${encodeURIComponent(id)}/link`, {}),
   remove: (id: string) => call<void>('DELETE', `/api/v1/exports/${encodeURIComponent(id)}`),
+  me: () => call<Me>('GET', '/api/v1/me'),
+  tokens: () => call<{ tokens: TokenView[] }>('GET', '/api/v1/tokens'),
+  createToken: (name: string, expiresInDays: number) => call<TokenView & { secret: string }>('POST', '/api/v1/tokens', { name, expiresInDays }),
+  revokeToken: (id: string) => call<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`),
+  schedules: () => call<{ schedules: ScheduleView[] }>('GET', '/api/v1/schedules'),
+  createSchedule: (body: { name: string; sql: string; format: string; cron: string; keepLast: number }) => call<ScheduleView>('POST', '/api/v1/schedules', body),
+  pauseSchedule: (id: string) => call<ScheduleView>('POST', `/api/v1/schedules/${encodeURIComponent(id)}/pause`),
+  resumeSchedule: (id: string) => call<ScheduleView>('POST', `/api/v1/schedules/${encodeURIComponent(id)}/resume`),
+  newStableLink: (id: string) => call<ScheduleView>('POST', `/api/v1/schedules/${encodeURIComponent(id)}/link`, {}),
+  revokeStableLink: (id: string) => call<ScheduleView>('DELETE', `/api/v1/schedules/${encodeURIComponent(id)}/link`),
+  removeSchedule: (id: string) => call<void>('DELETE', `/api/v1/schedules/${encodeURIComponent(id)}`),
+  audit: (scope: 'mine' | 'organization') => call<{ events: AuditEventView[]; nextCursor: string | null }>('GET', `/api/v1/audit?scope=${scope}&limit=100`),
+  auditCsv: (scope: 'mine' | 'organization') => download(`/api/v1/audit?scope=${scope}&format=csv`),
 };

@@ -4,13 +4,9 @@
  * saves — and no inline script or style, so it runs under the connector's strict CSP.
  */
 import { api, ApiError, storedSession, storeSession, type Catalog, type ExportView } from './api.js';
+import { $, actionButton, copyFrom, setError, show } from './dom.js';
 import { amlSnippet, countdown, formatBytes, formatCount, formatDuration, formatLocalTime, lifetimeChoices } from './format.js';
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`missing #${id}`);
-  return element as T;
-};
+import { initGovernance, refreshGovernance } from './governance.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
 const STATUS_TEXT: Record<ExportView['status'], string> = {
@@ -41,20 +37,6 @@ function runningText(progress: ExportView['progress']): string {
 
 let current: ExportView | undefined;
 let pollTimer: number | undefined;
-
-function show(element: HTMLElement, visible: boolean): void {
-  element.hidden = !visible;
-}
-
-function setError(element: HTMLElement, error: unknown): void {
-  if (error === undefined) {
-    element.textContent = '';
-    show(element, false);
-    return;
-  }
-  element.textContent = error instanceof ApiError || error instanceof Error ? error.message : String(error);
-  show(element, true);
-}
 
 /** A signed-out or expired session sends the user back to the sign-in form. */
 function handleAuthFailure(error: unknown): boolean {
@@ -133,6 +115,8 @@ function renderCatalog(catalog: Catalog): void {
     }
     container.append(list);
   }
+  // The server's one limit, so the editor stops where the API would refuse.
+  $<HTMLTextAreaElement>('sql').maxLength = catalog.maxSqlLength;
   const ttl = $<HTMLSelectElement>('ttl');
   ttl.replaceChildren(
     ...lifetimeChoices(catalog.maxTtlMinutes).map(({ minutes, label }) => {
@@ -241,16 +225,7 @@ function renderElapsed(): void {
 }
 
 async function copyUrl(): Promise<void> {
-  const input = $<HTMLInputElement>('download-url');
-  const feedback = $('copy-feedback');
-  try {
-    await navigator.clipboard.writeText(input.value);
-    feedback.textContent = 'Copied to the clipboard.';
-  } catch {
-    // Clipboard access can be refused (permissions, insecure origin): leave it selected to copy by hand.
-    input.select();
-    feedback.textContent = 'Press Ctrl+C (⌘+C) to copy the selected URL.';
-  }
+  await copyFrom($<HTMLInputElement>('download-url'), $('copy-feedback'));
 }
 
 async function act(action: () => Promise<ExportView | void>, errorTarget: HTMLElement): Promise<void> {
@@ -269,16 +244,6 @@ async function act(action: () => Promise<ExportView | void>, errorTarget: HTMLEl
 }
 
 // ---- my exports ------------------------------------------------------------------------------
-
-function actionButton(label: string, name: string, onClick: () => void, className = 'secondary'): HTMLButtonElement {
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = className;
-  button.textContent = label;
-  button.setAttribute('aria-label', `${label} ${name}`);
-  button.addEventListener('click', onClick);
-  return button;
-}
 
 function renderList(exports: ExportView[]): void {
   const body = $('exports-body');
@@ -349,6 +314,7 @@ function render(): void {
     void loadCatalog();
     void refreshList();
     renderCurrent();
+    refreshGovernance();
   } else {
     $<HTMLInputElement>('username').focus();
   }
@@ -369,6 +335,10 @@ function wire(): void {
     if (current) void act(() => api.newLink(current!.id), $('current-error'));
   });
   $('refresh-list').addEventListener('click', () => void refreshList());
+  initGovernance({
+    onAuthFailure: handleAuthFailure,
+    currentQuery: () => ({ sql: $<HTMLTextAreaElement>('sql').value.trim(), format: $<HTMLSelectElement>('format').value }),
+  });
   window.setInterval(renderElapsed, 1000);
   render();
 }

@@ -48,6 +48,8 @@ export class BatchDeleter {
     private readonly retrier: Retrier,
     private readonly summary: CleanupSummary,
     log: CleanupLog,
+    /** Names of the blobs this deleter deleted, for the audit trail. */
+    private readonly deleted: string[] = [],
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > MAX_BATCH_SIZE) {
       throw new Error(`batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${options.batchSize}`);
@@ -128,6 +130,7 @@ export class BatchDeleter {
         this.fail([item], `status ${sub.status} ${sub.errorCode ?? ''}`.trim());
       } else {
         this.summary[outcome]++;
+        if (outcome === 'deleted') this.deleted.push(item.name);
       }
     }
     // A delete the response did not mention has an unknown fate; sending it again is safe.

@@ -12,6 +12,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { BatchDeleter, MAX_BATCH_SIZE } from './batch-delete.js';
+import { recordDeletions } from './audit-trail.js';
 import { deleteExpiredUntagged } from './fallback-pass.js';
 import { markExpiredJobs } from './job-expiry.js';
 import type { CleanupLog } from './log.js';
@@ -27,6 +28,8 @@ export interface CleanupDeps {
   service?: BlobServiceClient;
   /** The connector's Table job store; when given, expired jobs are marked `expired`. */
   jobs?: TableClient;
+  /** The connector's Table audit trail; when given, each deletion is appended to it. */
+  audit?: TableClient;
   clock: () => Date;
   log: CleanupLog;
   /** @default - a real timer; tests may pass a shorter one */
@@ -70,12 +73,13 @@ export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = DE
   const now = deps.clock();
   const summary = emptySummary();
   const retrier = new Retrier(options.retry, options.requestTimeoutMs, deps.sleep ?? realSleep);
+  const deleted: string[] = [];
   const ctx: PassContext = {
     now,
     clock: deps.clock,
     summary,
     retrier,
-    deleter: new BatchDeleter(deps.container, options, retrier, summary, deps.log),
+    deleter: new BatchDeleter(deps.container, options, retrier, summary, deps.log, deleted),
     log: deps.log,
     pageSize: options.pageSize,
     outOfTime: () => performance.now() - started > options.timeBudgetMs,
@@ -83,7 +87,7 @@ export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = DE
   deps.log.log(
     `cleanup: deleting exports in container "${deps.container.containerName}" that expired before ${now.toISOString()} ` +
       `(tag query scope ${options.tagQueryScope}, fallback listing up to ${options.fallbackMaxBlobs} blobs` +
-      `${deps.jobs ? `, marking jobs in table "${deps.jobs.tableName}"` : ''})`,
+      `${deps.jobs ? `, marking jobs in table "${deps.jobs.tableName}"` : ''}${deps.audit ? `, recording deletions in table "${deps.audit.tableName}"` : ''})`,
   );
 
   await runPass(ctx, 'tag query', () =>
@@ -95,6 +99,8 @@ export async function runCleanup(deps: CleanupDeps, options: CleanupOptions = DE
     deleteExpiredUntagged(ctx, deps.container, { maxBlobs: options.fallbackMaxBlobs, maxLifetimeMs: options.maxLifetimeMs }),
   );
   await runPass(ctx, 'batch deletes', () => ctx.deleter.drain());
+  // Before the jobs are marked: the audit events read each job's organization.
+  await runPass(ctx, 'audit trail', () => recordDeletions(ctx, { audit: deps.audit, jobs: deps.jobs }, deleted, options.concurrency));
   const jobs = deps.jobs;
   if (jobs) await runPass(ctx, 'job marking', () => markExpiredJobs(ctx, jobs, options.concurrency));
 

@@ -14,6 +14,8 @@ import type { CleanupConfig } from './config.js';
 export interface CleanupRuntime {
   deps: Omit<CleanupDeps, 'log'>;
   options: CleanupOptions;
+  /** Where telemetry goes, if anywhere; the handler starts it (see telemetry.ts). */
+  telemetry?: CleanupConfig['telemetry'];
 }
 
 const BLOB_PIPELINE: StoragePipelineOptions = { retryOptions: { maxTries: 1 } };
@@ -22,33 +24,34 @@ const TABLE_RETRY = { retryOptions: { maxRetries: 0 } };
 export function createCleanupRuntime(config: CleanupConfig, credential?: TokenCredential): CleanupRuntime {
   const { storage } = config;
   let service: BlobServiceClient;
-  let jobs: TableClient | undefined;
+  let table: (name: string) => TableClient | undefined;
   if (storage.kind === 'connectionString') {
     service = BlobServiceClient.fromConnectionString(storage.connectionString, BLOB_PIPELINE);
-    if (config.jobTable) {
-      jobs = TableClient.fromConnectionString(storage.connectionString, config.jobTable, {
+    table = (name) =>
+      TableClient.fromConnectionString(storage.connectionString, name, {
         ...TABLE_RETRY,
         // Azurite speaks plain HTTP; the Tables SDK refuses it unless told.
         allowInsecureConnection: tableEndpointIsHttp(storage.connectionString),
       });
-    }
   } else {
     const identity =
       credential ??
       new ManagedIdentityCredential(storage.managedIdentityClientId ? { clientId: storage.managedIdentityClientId } : {});
     service = new BlobServiceClient(storage.blobEndpoint, identity, BLOB_PIPELINE);
-    if (config.jobTable && storage.tableEndpoint) {
-      jobs = new TableClient(storage.tableEndpoint, config.jobTable, identity, TABLE_RETRY);
-    }
+    table = (name) => (storage.tableEndpoint ? new TableClient(storage.tableEndpoint, name, identity, TABLE_RETRY) : undefined);
   }
+  const jobs = config.jobTable ? table(config.jobTable) : undefined;
+  const audit = config.auditTable ? table(config.auditTable) : undefined;
   return {
     deps: {
       container: service.getContainerClient(config.container),
       service,
       jobs,
+      audit,
       clock: () => new Date(),
     },
     options: config.options,
+    ...(config.telemetry ? { telemetry: config.telemetry } : {}),
   };
 }
 

@@ -21,6 +21,10 @@ export interface CleanupConfig {
   container: string;
   /** The connector's job table when it uses the Table job store; undefined: no job marking. */
   jobTable?: string;
+  /** The connector's audit table (Table job store); each deletion is appended there. undefined: logged only. */
+  auditTable?: string;
+  /** Application Insights through OpenTelemetry; undefined: off. */
+  telemetry?: { connectionString: string; auth: 'entra' | 'key'; managedIdentityClientId?: string };
   options: CleanupOptions;
 }
 
@@ -29,7 +33,7 @@ const BLOB_SERVICE = 'EXPORTS_BLOB_SERVICE_URL';
 
 type Env = Record<string, string | undefined>;
 
-const SECRET_SETTINGS = new Set(['CLEANUP_STORAGE_CONNECTION_STRING']);
+const SECRET_SETTINGS = new Set(['CLEANUP_STORAGE_CONNECTION_STRING', 'APPLICATIONINSIGHTS_CONNECTION_STRING']);
 
 /**
  * Checks a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week})
@@ -69,6 +73,9 @@ const schema = z
     [BLOB_SERVICE]: httpsUrl.optional(),
     JOBS_TABLE_URL: httpsUrl.optional(),
     JOBS_TABLE_NAME: tableName.optional(),
+    AUDIT_TABLE_NAME: tableName.optional(),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().includes('InstrumentationKey=', { error: 'an Application Insights connection string' }).optional(),
+    CLEANUP_TELEMETRY_AUTH: z.enum(['entra', 'key'], 'one of: entra, key').default('entra'),
     CLEANUP_MANAGED_IDENTITY_CLIENT_ID: z.uuid('the client id (a GUID) of a user-assigned managed identity').optional(),
     EXPORTS_CONTAINER: containerName.default('exports'),
     EXPORT_MAX_TTL_MINUTES: integer(1, 366 * 24 * 60, defaults.maxLifetimeMs / 60_000),
@@ -94,6 +101,9 @@ const schema = z
     }
     if (byIdentity && env.JOBS_TABLE_NAME !== undefined && env.JOBS_TABLE_URL === undefined) {
       issues.addIssue({ code: 'custom', path: ['JOBS_TABLE_URL'], message: 'the Table service URL, since JOBS_TABLE_NAME is set' });
+    }
+    if (byIdentity && env.AUDIT_TABLE_NAME !== undefined && env.JOBS_TABLE_URL === undefined) {
+      issues.addIssue({ code: 'custom', path: ['JOBS_TABLE_URL'], message: 'the Table service URL, since AUDIT_TABLE_NAME is set' });
     }
     if (env.JOBS_TABLE_URL !== undefined && env.JOBS_TABLE_NAME === undefined) {
       issues.addIssue({ code: 'custom', path: ['JOBS_TABLE_NAME'], message: 'the job table name, since JOBS_TABLE_URL is set' });
@@ -126,6 +136,16 @@ export function loadCleanupConfig(env: Env = process.env): CleanupConfig {
     storage,
     container: s.EXPORTS_CONTAINER,
     jobTable: s.JOBS_TABLE_NAME,
+    auditTable: s.AUDIT_TABLE_NAME,
+    ...(s.APPLICATIONINSIGHTS_CONNECTION_STRING
+      ? {
+          telemetry: {
+            connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+            auth: s.CLEANUP_TELEMETRY_AUTH,
+            ...(s.CLEANUP_MANAGED_IDENTITY_CLIENT_ID ? { managedIdentityClientId: s.CLEANUP_MANAGED_IDENTITY_CLIENT_ID } : {}),
+          },
+        }
+      : {}),
     options: {
       ...defaults,
       tagQueryScope: s.CLEANUP_TAG_QUERY_SCOPE,

@@ -9,6 +9,7 @@ import { runCleanup } from './cleanup.js';
 import type { CleanupRuntime } from './clients.js';
 import { describeError } from './retry.js';
 import { formatSummary, hasFailures } from './summary.js';
+import { startCleanupTelemetry, type CleanupTelemetry } from './telemetry.js';
 
 export type CleanupHandler = (timer: Timer, context: InvocationContext) => Promise<void>;
 
@@ -25,12 +26,20 @@ export function createCleanupHandler(createRuntime: () => CleanupRuntime | Promi
     return runtime;
   };
 
+  let telemetry: Promise<CleanupTelemetry> | undefined;
+
   return async (timer, context) => {
     // Past due: the host missed the scheduled time (app was down, or a previous run overran).
     context.log(`cleanup: invocation ${context.invocationId} started, isPastDue=${timer.isPastDue}`);
+    let traced: CleanupTelemetry | undefined;
     try {
-      const { deps, options } = await getRuntime();
-      const summary = await runCleanup({ ...deps, log: context }, options);
+      const { deps, options, telemetry: telemetryConfig } = await getRuntime();
+      if (telemetryConfig) {
+        telemetry ??= startCleanupTelemetry(telemetryConfig);
+        traced = await telemetry;
+      }
+      const run = () => runCleanup({ ...deps, log: context }, options);
+      const summary = await (traced ? traced.inRun(run) : run());
       context.log(formatSummary(summary));
       if (hasFailures(summary)) {
         const reasons = [
@@ -44,6 +53,9 @@ export function createCleanupHandler(createRuntime: () => CleanupRuntime | Promi
       context.error(`cleanup: invocation ${context.invocationId} failed: ${describeError(error)}`);
       // Rethrown so the host records the invocation as failed and alerts can fire on it.
       throw error;
+    } finally {
+      // The host may freeze the instance as soon as the invocation returns.
+      await traced?.flush().catch((error: unknown) => context.warn(`cleanup: telemetry could not be flushed: ${describeError(error)}`));
     }
   };
 }

@@ -20,6 +20,8 @@ export interface CleanupSummary {
   /** Jobs that matched the query but were changed meanwhile and, re-read, are not expired. */
   jobsSkipped: number;
   jobsFailed: number;
+  /** Deletions recorded in the audit table (when there is one; every deletion is logged either way). */
+  audited: number;
   /** False when a pass stopped early (time budget, or a query that kept failing). */
   complete: boolean;
   /** Pass-level failures, already logged; the handler fails the invocation when there are any. */
@@ -30,7 +32,7 @@ export interface CleanupSummary {
 export function emptySummary(): CleanupSummary {
   return {
     found: 0, deleted: 0, alreadyGone: 0, failed: 0, skipped: 0, retries: 0, fallbackListed: 0,
-    jobsExpired: 0, jobsSkipped: 0, jobsFailed: 0, complete: true, errors: [], durationMs: 0,
+    jobsExpired: 0, jobsSkipped: 0, jobsFailed: 0, audited: 0, complete: true, errors: [], durationMs: 0,
   };
 }
 
@@ -46,6 +48,7 @@ export function formatSummary(summary: CleanupSummary): string {
     ['jobsExpired', summary.jobsExpired],
     ['jobsSkipped', summary.jobsSkipped],
     ['jobsFailed', summary.jobsFailed],
+    ['audited', summary.audited],
     ['errors', summary.errors.length],
     ['complete', summary.complete],
     ['durationMs', Math.round(summary.durationMs)],

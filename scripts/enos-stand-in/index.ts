@@ -42,6 +42,10 @@ export interface EnosStandIn {
   activeSession(id: string): boolean;
   /** Forgets every issued app token, as a gateway restart would. */
   revokeAppTokens(): void;
+  /** Disables (1) or enables (0) an account, as an OU administrator would. */
+  setUserState(name: string, state: 0 | 1): void;
+  /** Deletes an account, as an OU administrator would. */
+  deleteUser(name: string): void;
   close(): Promise<void>;
 }
 

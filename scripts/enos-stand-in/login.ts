@@ -91,6 +91,30 @@ export class LoginService {
     });
   }
 
+  /** List Users: the OU's residents and guests, with the documented User Struct fields. */
+  usersOf(organizationId: string) {
+    return [...this.seed.users.values()]
+      .filter((user) => user.organizationId === organizationId || user.guestOrganizationIds.includes(organizationId))
+      .map((user) => ({
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        emailVerified: user.email !== '',
+        phoneArea: '',
+        phone: '',
+        phoneVerified: false,
+        organizationId: user.organizationId,
+        state: user.state,
+        domain: '',
+        authType: 0,
+        createTime: this.createdAt.slice(0, 19),
+        description: user.description,
+        passwordExpireTime: user.passwordExpireTime?.getTime() ?? null,
+        lastLoginTime: null,
+        updateTime: this.createdAt.slice(0, 19),
+      }));
+  }
+
   private describeUser(user: StandInUser) {
     return {
       id: user.id,

@@ -17,6 +17,8 @@ export const PATHS = {
   login: '/enos-iam-service/v2.0/login',
   sessionInfo: '/enos-iam-service/v2.0/session/info',
   userOrganizations: '/enos-iam-service/v2.0/user/organization/list',
+  /** List Users (IAM 2.4): the OU's users with their state, for an application with the OU's administrator policy. */
+  listUsers: '/enos-iam-service/v2.4/open/user/logintime/list',
   /** Not in the public IAM API reference; see the README. */
   sessionRefresh: '/enos-iam-service/v2.0/session/refresh',
   /** Not in the public IAM API reference; see the README. */
@@ -28,6 +30,10 @@ export interface StandInHooks {
   requestCount(path: string): number;
   activeSession(id: string): boolean;
   revokeAppTokens(): void;
+  /** An OU administrator disables (1) or enables (0) an account. */
+  setUserState(name: string, state: 0 | 1): void;
+  /** An OU administrator deletes an account. */
+  deleteUser(name: string): void;
 }
 
 interface Locals {
@@ -181,6 +187,18 @@ export function createStandInApp(seed: PreparedSeed, clock: () => Date): { app: 
     }),
   );
 
+  // List Users: no user session, only the app token the gateway checked above. The app must hold
+  // the OU's administrator policy in real EnOS; the stand-in's demo app holds it everywhere.
+  app.get(PATHS.listUsers, (req, res) => {
+    const { requestId } = locals(res);
+    const orgId = typeof req.query.orgId === 'string' ? req.query.orgId : '';
+    if (!seed.organizations.has(orgId)) {
+      res.json(iamError(IamStatus.notFound, 'The organization does not exist.', requestId));
+      return;
+    }
+    res.json(iamOk({ userWithLoginTime: login.usersOf(orgId) }, requestId));
+  });
+
   app.use((req: Request, res: Response) => {
     res.status(404).json(gatewayError(404, `No API is published at ${req.method} ${req.path}`, locals(res).requestId ?? newRequestId()));
   });
@@ -198,6 +216,14 @@ export function createStandInApp(seed: PreparedSeed, clock: () => Date): { app: 
       requestCount: (path) => counts.get(path) ?? 0,
       activeSession: (id) => sessions.get(id) !== undefined,
       revokeAppTokens: () => tokens.revokeAll(),
+      setUserState: (name, state) => {
+        const user = seed.users.get(name);
+        if (user === undefined) throw new Error(`EnOS stand-in: no user ${name}`);
+        user.state = state;
+      },
+      deleteUser: (name) => {
+        if (!seed.users.delete(name)) throw new Error(`EnOS stand-in: no user ${name}`);
+      },
     },
   };
 }

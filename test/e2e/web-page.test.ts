@@ -157,7 +157,7 @@ describe('the web page', () => {
   });
 
   it('lists my exports and deletes one after confirmation, which kills its URL', async () => {
-    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('#refresh-list').click();
     const rows = page.locator('#exports-body tr');
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(2);
     await shot('05-my-exports');

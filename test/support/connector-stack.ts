@@ -40,6 +40,8 @@ export interface ConnectorStack {
   /** Env used to build the connector (for restarting it as another process). */
   env: Record<string, string>;
   signIn(username?: string, password?: string): Promise<string>;
+  /** Stops the connector and starts a new one from the same configuration (same files, tables, port if fixed). */
+  restart(): Promise<void>;
   api(token: string | undefined, method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
   waitFor(token: string, id: string, done?: (job: any) => boolean, timeoutMs?: number): Promise<any>;
   stop(): Promise<void>;
@@ -124,13 +126,14 @@ export async function startConnectorStack(options: StackOptions): Promise<Connec
     SQLITE_FILE: path.join(dataDir, 'jobs.sqlite'),
     TABLE_CONNECTION_STRING: azurite.connectionString,
     JOBS_TABLE_NAME: `jobs${randomUUID().replaceAll('-', '').slice(0, 12)}`,
+    // Each stack its own tables: schedules in a shared table would be claimed by other tests' instances.
+    AUDIT_TABLE_NAME: `audit${randomUUID().replaceAll('-', '').slice(0, 12)}`,
+    ACCESS_TOKENS_TABLE_NAME: `tokens${randomUUID().replaceAll('-', '').slice(0, 12)}`,
+    SCHEDULES_TABLE_NAME: `schedules${randomUUID().replaceAll('-', '').slice(0, 12)}`,
     ...options.env,
   };
-  // Local-method download URLs embed the public base URL, so the port must be known up front.
-  if (env.PORT === '0') env.PORT = String(await freePort());
-  const connector = buildConnector(loadConfig(env), options.overrides);
-  const server = await connector.start();
-  const url = server.url;
+  let connector = buildConnector(loadConfig(env), options.overrides);
+  let url = (await connector.start()).url;
 
   const api: ConnectorStack['api'] = async (token, method, route, body, headers = {}) => {
     const response = await fetch(`${url}${route}`, {
@@ -146,9 +149,13 @@ export async function startConnectorStack(options: StackOptions): Promise<Connec
     return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
   };
 
-  return {
-    url,
-    connector,
+  const stack: ConnectorStack = {
+    get url() {
+      return url;
+    },
+    get connector() {
+      return connector;
+    },
     hive,
     enos,
     container,
@@ -169,10 +176,19 @@ export async function startConnectorStack(options: StackOptions): Promise<Connec
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
+    async restart() {
+      await connector.stop();
+      // Let fetch's pooled keep-alive sockets see the old server close them, or the next request
+      // on the same port is written into a dead socket ("other side closed").
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      connector = buildConnector(loadConfig(env), options.overrides);
+      url = (await connector.start()).url;
+    },
     async stop() {
       await connector.stop();
       if (!options.hive) await hive.close();
       if (!options.enos) await enos.close();
     },
   };
+  return stack;
 }

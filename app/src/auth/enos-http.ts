@@ -22,6 +22,8 @@ export interface EnosTransportOptions {
 export interface EnosRequest {
   body: string;
   headers: Record<string, string>;
+  /** GET for the read-only IAM calls that take query parameters (List Users); the body is then ignored. @default 'POST' */
+  method?: 'GET' | 'POST';
 }
 
 export interface EnosReply {
@@ -100,9 +102,9 @@ export function createEnosTransport(options: EnosTransportOptions): EnosTranspor
           // The deadline covers the answer's body too: a gateway may send headers and then stall.
           const outcome = await withDeadline(options.timeoutMs, async (signal) => {
             const response = await options.fetch(`${base}${path}`, {
-              method: 'POST',
+              method: request.method ?? 'POST',
               headers: { 'content-type': 'application/json', accept: 'application/json', ...request.headers },
-              body: request.body,
+              body: request.method === 'GET' ? null : request.body,
               // A redirect is not something to follow with credentials in the body; it comes back as an answer.
               redirect: 'manual',
               signal,

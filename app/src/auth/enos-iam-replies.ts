@@ -60,3 +60,8 @@ export function gatewayStatusOf(httpStatus: number, body: unknown): number | und
   if (typeof success === 'boolean' || typeof successful === 'boolean') return undefined;
   return typeof status === 'number' ? status : undefined;
 }
+
+/** List Users: `userWithLoginTime`, each with the account `state` (0 enabled, 1 disabled). */
+export const iamUserListSchema = z.object({
+  userWithLoginTime: z.array(z.object({ id: z.string().min(1), name: z.string().nullish(), state: z.number().int() })),
+});

@@ -15,6 +15,7 @@ import {
   gatewayStatusOf,
   iamEnvelopeSchema,
   iamSessionSchema,
+  iamUserListSchema,
   isIamSuccess,
   type IamSession,
 } from './enos-iam-replies.js';
@@ -29,12 +30,24 @@ export interface EnosIdentity {
 }
 
 export interface IdentityProvider {
-  /** @throws AppError `invalid_credentials` (401) for any refused credential; `identity_unavailable` (503) when EnOS cannot answer. */
+  /**
+   * @throws AppError `invalid_credentials` (401) for any refused credential; `password_expired` or
+   * `account_disabled` (403) for a right password on an account that cannot sign in;
+   * `identity_unavailable` (503) when EnOS cannot answer.
+   */
   login(username: string, password: string): Promise<EnosIdentity>;
   /** Ends the EnOS session; best effort, never throws. */
   logout(identity: Pick<EnosIdentity, 'enosSessionId'>): Promise<void>;
   /** @throws AppError `not_ready` when the IAM service cannot be reached through the gateway. */
   checkReady(): Promise<void>;
+}
+
+/** What EnOS says about an organization's accounts: user id → state; an id not in the map is gone. */
+export type AccountStates = ReadonlyMap<string, 'active' | 'disabled'>;
+
+export interface AccountDirectory {
+  /** @throws AppError `identity_unavailable` when EnOS cannot (or will not) say. */
+  organizationAccounts(organizationId: string): Promise<AccountStates>;
 }
 
 export interface EnosIdentityOptions {
@@ -56,6 +69,8 @@ export interface EnosIdentityOptions {
 
 export const IAM_PATHS = {
   login: '/enos-iam-service/v2.0/login',
+  /** List Users (IAM 2.4): needs the OU's administrator policy on the connector's EnOS application. */
+  listUsers: '/enos-iam-service/v2.4/open/user/logintime/list',
   sessionInfo: '/enos-iam-service/v2.0/session/info',
   /** Not in the public IAM reference (see scripts/enos-stand-in/README.md); used best effort. */
   logout: '/enos-iam-service/v2.0/logout',
@@ -64,11 +79,19 @@ export const IAM_PATHS = {
 const MAX_USERNAME_LENGTH = 256;
 const MAX_PASSWORD_LENGTH = 1024;
 
+/** Documented Log In codes (see enos-iam-replies.ts). */
+const IAM_PASSWORD_EXPIRED = 30410;
+const IAM_ACCOUNT_DISABLED = 30511;
+
+const passwordExpired = () =>
+  new AppError('password_expired', 403, 'Your EnOS password has expired. Change it in the EnOS portal, then sign in here again.');
+const accountDisabled = () =>
+  new AppError('account_disabled', 403, "Your EnOS account is disabled. Ask your organization's EnOS administrator to enable it.");
 const invalidCredentials = (cause?: unknown) => new AppError('invalid_credentials', 401, 'Invalid username or password.', { cause });
 const unavailable = (cause: unknown) =>
   new AppError('identity_unavailable', 503, 'EnOS sign-in is unavailable right now. Please try again in a moment.', { cause });
 
-export function createEnosIdentityProvider(options: EnosIdentityOptions): IdentityProvider {
+export function createEnosIdentityProvider(options: EnosIdentityOptions): IdentityProvider & AccountDirectory {
   if ((options.appKey === undefined) !== (options.appSecret === undefined)) {
     throw new Error('EnOS identity: appKey and appSecret go together; got only one of them');
   }
@@ -88,11 +111,11 @@ export function createEnosIdentityProvider(options: EnosIdentityOptions): Identi
       : undefined;
 
   /** One IAM call; a gateway "token expired" earns one fresh app token and one more try. */
-  async function callIam(path: string, payload: object | undefined, headers: Record<string, string>, retries?: number): Promise<EnosReply> {
+  async function callIam(path: string, payload: object | undefined, headers: Record<string, string>, retries?: number, method?: 'GET'): Promise<EnosReply> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const url = new URL(`${base}${path}`);
     for (let renewed = false; ; renewed = true) {
-      const reply = await transport.post(path, async () => ({ body, headers: { ...headers, ...(tokens ? await tokens.sign(url, body) : {}) } }), retries);
+      const reply = await transport.post(path, async () => ({ body, headers: { ...headers, ...(tokens ? await tokens.sign(url, body) : {}) }, ...(method ? { method } : {}) }), retries);
       if (tokens !== undefined && !renewed && gatewayStatusOf(reply.httpStatus, reply.body) === APIM_TOKEN_EXPIRED) {
         tokens.invalidate();
         continue;
@@ -153,6 +176,10 @@ export function createEnosIdentityProvider(options: EnosIdentityOptions): Identi
       }
       const { status, requestId } = envelope.data;
       if (!isIamSuccess(envelope.data)) {
+        // EnOS checks these only once the password was right: they are about the account, so
+        // they get their own message (the user can act on it) and are not guesses.
+        if (status === IAM_PASSWORD_EXPIRED) throw passwordExpired();
+        if (status === IAM_ACCOUNT_DISABLED) throw accountDisabled();
         const rejection = CREDENTIAL_REJECTIONS.get(status);
         if (rejection !== undefined) throw invalidCredentials(new Error(`EnOS refused the login: ${status} (${rejection})`));
         const reason = `EnOS login failed with status ${status}: ${envelope.data.message ?? ''}`;
@@ -179,6 +206,25 @@ export function createEnosIdentityProvider(options: EnosIdentityOptions): Identi
       } catch (error) {
         logger?.warn({ path: IAM_PATHS.logout, reason: (error as Error).message }, 'EnOS logout failed; the EnOS session will expire on its own');
       }
+    },
+
+    async organizationAccounts(organizationId) {
+      const path = `${IAM_PATHS.listUsers}?${new URLSearchParams({ orgId: organizationId }).toString()}`;
+      let reply: EnosReply;
+      try {
+        reply = await callIam(path, undefined, {}, undefined, 'GET');
+      } catch (error) {
+        throw unavailable(error);
+      }
+      const envelope = iamEnvelopeSchema.safeParse(reply.body);
+      if (!envelope.success) throw unavailable(new Error(describeUnusable(IAM_PATHS.listUsers, reply)));
+      if (!isIamSuccess(envelope.data)) {
+        // E.g. the connector's EnOS application lacks the OU's administrator policy.
+        throw unavailable(new Error(`EnOS List Users for ${organizationId} failed with status ${envelope.data.status}: ${envelope.data.message ?? ''}`));
+      }
+      const users = iamUserListSchema.safeParse(reply.body);
+      if (!users.success) throw unavailable(new Error(`EnOS List Users answer does not have the documented shape: ${users.error.message}`));
+      return new Map(users.data.userWithLoginTime.map((user) => [user.id, user.state === 0 ? 'active' : 'disabled'] as const));
     },
 
     // Get Session Information without a session: any IAM answer (30401 is the expected one) proves

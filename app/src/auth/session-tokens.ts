@@ -16,8 +16,11 @@ export interface SessionUser {
 }
 
 export interface Session extends SessionUser {
+  /** The session token's id, or the personal access token's id. */
   tokenId: string;
   expiresAt: Date;
+  /** What authenticated the call. @default 'session' */
+  via?: 'session' | 'access_token';
 }
 
 export interface RevocationList {
@@ -25,13 +28,25 @@ export interface RevocationList {
   isRevoked(tokenId: string): Promise<boolean>;
 }
 
+/** What the HTTP layer knows about the call a credential comes with. */
+export interface CallContext {
+  clientAddress?: string;
+  requestId?: string;
+  /** e.g. `POST /api/v1/exports`. */
+  route?: string;
+}
+
 const ISSUER = 'enos-aml-connector';
 const AUDIENCE = 'enos-aml-connector/api';
 
 export interface SessionTokens {
   issue(user: SessionUser): Promise<{ token: string; session: Session }>;
-  /** Throws AppError `unauthorized` (401) for a missing, forged, expired or revoked token; `storage_error` (503) when the revocation list cannot be read. */
-  verify(token: string): Promise<Session>;
+  /**
+   * Throws AppError `unauthorized` (401) for a missing, forged, expired or revoked token;
+   * `storage_error` (503) when the revocation list cannot be read. `context` describes the call,
+   * for credentials whose use is recorded (access tokens).
+   */
+  verify(token: string, context?: CallContext): Promise<Session>;
   revoke(session: Session): Promise<void>;
 }
 

@@ -102,6 +102,27 @@ export interface Config {
     /** Encode worker threads (encode-pool.ts); 0 runs encoding on the main thread. */
     workers: number;
   };
+  audit: {
+    retentionDays: number;
+    /** Table of the audit trail when JOB_STORE is table. */
+    tableName: string;
+    /** Organization → account names or user ids of its auditors. */
+    auditors: Record<string, string[]>;
+  };
+  accessTokens: { maxDays: number; maxPerUser: number; ratePerMinute: number; tableName: string };
+  /** How often EnOS is asked whether an account still exists and may sign in, and how long a stale answer is trusted. */
+  accountCheck: { intervalMs: number; graceMs: number };
+  schedules: {
+    minIntervalSeconds: number;
+    tickMs: number;
+    maxPerUser: number;
+    maxKeep: number;
+    tableName: string;
+    linkMaxDays: number;
+    redirectMinutes: number;
+  };
+  /** Absent: no telemetry is exported (and the exporter is never loaded). */
+  telemetry?: { connectionString: string; auth: 'entra' | 'key'; samplingRatio: number };
 }
 
 export class ConfigError extends Error {
@@ -271,5 +292,25 @@ function toConfig(env: Env): Config {
       // One per core, as many as exports may run at once, at most 4: more would only contend.
       workers: env.EXPORT_WORKERS ?? Math.max(1, Math.min(availableParallelism(), env.JOBS_MAX_CONCURRENT, 4)),
     },
+    audit: { retentionDays: env.AUDIT_RETENTION_DAYS, tableName: env.AUDIT_TABLE_NAME, auditors: env.AUDITORS },
+    accessTokens: {
+      maxDays: env.ACCESS_TOKEN_MAX_DAYS,
+      maxPerUser: env.ACCESS_TOKENS_MAX_PER_USER,
+      ratePerMinute: env.ACCESS_TOKEN_RATE_LIMIT_PER_MINUTE,
+      tableName: env.ACCESS_TOKENS_TABLE_NAME,
+    },
+    accountCheck: { intervalMs: env.ACCOUNT_CHECK_INTERVAL_MINUTES * 60_000, graceMs: env.ACCOUNT_CHECK_GRACE_HOURS * 3_600_000 },
+    schedules: {
+      minIntervalSeconds: env.SCHEDULE_MIN_INTERVAL_SECONDS,
+      tickMs: env.SCHEDULE_TICK_SECONDS * 1000,
+      maxPerUser: env.SCHEDULES_MAX_PER_USER,
+      maxKeep: env.SCHEDULE_KEEP_MAX,
+      tableName: env.SCHEDULES_TABLE_NAME,
+      linkMaxDays: env.STABLE_LINK_MAX_DAYS,
+      redirectMinutes: env.STABLE_LINK_REDIRECT_MINUTES,
+    },
+    ...(env.APPLICATIONINSIGHTS_CONNECTION_STRING
+      ? { telemetry: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING, auth: env.TELEMETRY_AUTH, samplingRatio: env.TELEMETRY_SAMPLING_RATIO } }
+      : {}),
   };
 }

@@ -140,6 +140,7 @@ const kerberosPrincipal = z
   .trim()
   .regex(/^[^\s@/]+(\/[^\s@/]+)?@[^\s@]+$/, 'expected a principal name/instance@REALM or name@REALM');
 
+const tableName = z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'expected a table name');
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Hive identifier');
 const orgAccessSchema = z.record(
   z.string().min(1),
@@ -226,7 +227,7 @@ export const envSchema = z
     SQLITE_FILE: z.string().default('.local/jobs.sqlite'),
     TABLE_CONNECTION_STRING: optionalString,
     TABLE_ACCOUNT_URL: z.url().optional(),
-    JOBS_TABLE_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'expected a table name').default('exportjobs'),
+    JOBS_TABLE_NAME: tableName.default('exportjobs'),
 
     EXPORT_DEFAULT_TTL_MINUTES: int(5, 7 * 24 * 60).default(24 * 60),
     EXPORT_MAX_TTL_MINUTES: int(5, 7 * 24 * 60).default(7 * 24 * 60),
@@ -238,6 +239,30 @@ export const envSchema = z
     JOBS_MAX_PER_USER: int(1, 64).default(2),
     JOBS_MAX_QUEUED: int(0, 10_000).default(50),
     SWEEP_INTERVAL_SECONDS: int(10, 86_400).default(600),
+
+    AUDIT_RETENTION_DAYS: int(1, 3650).default(400),
+    AUDIT_TABLE_NAME: tableName.default('auditevents'),
+    /** Organization → account names (or EnOS user ids) who may read the organization's audit trail. */
+    AUDITORS: jsonOf(z.record(z.string().min(1), z.array(z.string().min(1)))).default({}),
+
+    ACCESS_TOKEN_MAX_DAYS: int(1, 3650).default(365),
+    ACCESS_TOKENS_MAX_PER_USER: int(1, 1000).default(20),
+    ACCESS_TOKEN_RATE_LIMIT_PER_MINUTE: int(1, 100_000).default(120),
+    ACCESS_TOKENS_TABLE_NAME: tableName.default('accesstokens'),
+    ACCOUNT_CHECK_INTERVAL_MINUTES: int(1, 24 * 60).default(15),
+    ACCOUNT_CHECK_GRACE_HOURS: int(0, 24 * 30).default(24),
+
+    SCHEDULE_MIN_INTERVAL_SECONDS: int(1, 31 * 86_400).default(900),
+    SCHEDULE_TICK_SECONDS: int(1, 3600).default(30),
+    SCHEDULES_MAX_PER_USER: int(1, 1000).default(10),
+    SCHEDULE_KEEP_MAX: int(1, 100).default(10),
+    SCHEDULES_TABLE_NAME: tableName.default('exportschedules'),
+    STABLE_LINK_MAX_DAYS: int(1, 3650).default(365),
+    STABLE_LINK_REDIRECT_MINUTES: int(1, 7 * 24 * 60).default(60),
+
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().trim().includes('InstrumentationKey=', { error: 'expected an Application Insights connection string (InstrumentationKey=…;IngestionEndpoint=…)' }).optional(),
+    TELEMETRY_AUTH: z.enum(['entra', 'key']).default('entra'),
+    TELEMETRY_SAMPLING_RATIO: z.coerce.number().min(0).max(1).default(1),
   })
   .superRefine((env, ctx) => {
     const need = (key: keyof typeof env, why: string) => {
@@ -304,4 +329,5 @@ export const SECRET_KEYS = [
   'URL_SIGNING_KEY',
   'BLOB_CONNECTION_STRING',
   'TABLE_CONNECTION_STRING',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
 ] as const satisfies readonly (keyof Env)[];

@@ -4,7 +4,11 @@
  * is simply not found (404, never 403: ids don't leak). Running jobs is the scheduler's work;
  * this module only records intent and asks the scheduler to act.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import { actorFields } from '../audit/audit-trail.js';
+import { noteGuardRefusal } from '../audit/refusals.js';
+import { actorOf, ownerIdOf, type Principal } from '../auth/principal.js';
 import type { SessionUser } from '../auth/session-tokens.js';
 import { AppError } from '../errors.js';
 import type { ExportJob, JobStore } from '../jobs/job-store.js';
@@ -74,10 +78,7 @@ export interface Scheduler {
   abortLocal(jobId: string): boolean;
 }
 
-/** Stable, storage-safe owner id: a user is scoped to the organization they signed in with. */
-export function ownerIdOf(user: Pick<SessionUser, 'userId' | 'organizationId'>): string {
-  return createHash('sha256').update(`${user.organizationId}\n${user.userId}`).digest('base64url').slice(0, 24);
-}
+export { ownerIdOf };
 
 export function fileNameOf(job: Pick<ExportJob, 'id' | 'createdAt'>): string {
   const stamp = job.createdAt.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
@@ -96,12 +97,14 @@ export class ExportService {
       jobs: JobStore;
       store: ExportStore;
       scheduler: Scheduler;
-      /** Throws the SQL guard's AppError for anything but an allowed single SELECT. */
-      guard: (sql: string, user: SessionUser) => { sql: string };
+      /** Throws the SQL guard's AppError for anything but an allowed single SELECT; names the tables it reads. */
+      guard: (sql: string, user: SessionUser) => { sql: string; tables?: string[] };
       policy: ExportPolicy;
       instanceId: string;
       logger: Logger;
       clock?: () => Date;
+      /** Where submissions, refusals, renewals, cancels and deletes are recorded. @default none (unit tests) */
+      audit?: AuditTrail;
     },
   ) {}
 
@@ -109,13 +112,19 @@ export class ExportService {
     return this.deps.clock?.() ?? new Date();
   }
 
-  async submit(user: SessionUser, request: SubmitRequest): Promise<{ job: ExportJob; created: boolean }> {
+  async submit(user: Principal, request: SubmitRequest): Promise<{ job: ExportJob; created: boolean }> {
     const { policy, jobs } = this.deps;
     const ttlMinutes = request.ttlMinutes ?? policy.defaultTtlMinutes;
     if (ttlMinutes > policy.maxTtlMinutes) {
       throw new AppError('validation_failed', 400, `ttlMinutes must be at most ${policy.maxTtlMinutes} (got ${ttlMinutes})`);
     }
-    const guarded = this.deps.guard(request.sql, user);
+    let guarded: { sql: string; tables?: string[] };
+    try {
+      guarded = this.deps.guard(request.sql, user);
+    } catch (error) {
+      await noteGuardRefusal(this.deps.audit, actorOf(user), request.sql, error);
+      throw error;
+    }
     const ownerId = ownerIdOf(user);
     const asked = { sql: guarded.sql, format: request.format ?? 'csv', ttlMinutes };
 
@@ -131,19 +140,40 @@ export class ExportService {
     if (here >= policy.maxActivePerInstance) {
       throw new AppError('queue_full', 429, 'The export queue is full; try again shortly', { retryAfterSeconds: 60 });
     }
-    const result = await jobs.create(
-      {
-        id: randomUUID(),
-        ownerId,
-        ownerName: user.userName,
-        organizationId: user.organizationId,
-        ...asked,
-        instanceId: this.deps.instanceId,
-        ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
-      },
-      this.now(),
-    );
-    if (!result.created) return this.replay(result.job, asked);
+    const id = randomUUID();
+    // Recorded before the job exists (fail closed): there is no export the trail does not know of.
+    const submitted = await this.deps.audit?.record({
+      type: 'export.submitted',
+      ...actorFields(actorOf(user)),
+      exportId: id,
+      sql: guarded.sql,
+      ...(guarded.tables ? { tables: guarded.tables } : {}),
+      format: asked.format,
+      detail: `ttlMinutes=${ttlMinutes}`,
+    });
+    let result: { job: ExportJob; created: boolean };
+    try {
+      result = await jobs.create(
+        {
+          id,
+          ownerId,
+          ownerName: user.userName,
+          organizationId: user.organizationId,
+          ...asked,
+          instanceId: this.deps.instanceId,
+          ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+        },
+        this.now(),
+      );
+    } catch (error) {
+      if (submitted) await this.deps.audit?.note({ ...submitted, type: 'export.failed', outcome: 'failure', reason: 'not_created', detail: 'The job could not be stored' });
+      throw error;
+    }
+    if (!result.created) {
+      // A racing retry with the same Idempotency-Key won: this id never became an export.
+      if (submitted) await this.deps.audit?.note({ ...submitted, type: 'export.failed', outcome: 'failure', reason: 'idempotent_replay', detail: `answered by export ${result.job.id}` });
+      return this.replay(result.job, asked);
+    }
     this.deps.logger.info({ jobId: result.job.id, org: user.organizationId }, 'export queued');
     this.deps.scheduler.kick();
     return result;
@@ -167,24 +197,29 @@ export class ExportService {
     return this.deps.jobs.listByOwner(ownerIdOf(user), { limit });
   }
 
-  async cancel(user: SessionUser, id: string): Promise<ExportJob> {
+  async cancel(user: Principal, id: string): Promise<ExportJob> {
     const job = await this.get(user, id);
     const now = this.now();
+    const noteCancel = () => this.deps.audit?.note({ type: 'export.cancelled', ...actorFields(actorOf(user)), exportId: id });
     if (job.status === 'queued') {
       const cancelled = await this.deps.jobs.update(job.ownerId, id, { status: 'cancelled', finishedAt: now, cancelRequested: true }, now, ['queued']);
-      if (cancelled) return cancelled;
+      if (cancelled) {
+        await noteCancel();
+        return cancelled;
+      }
     }
     const requested = await this.deps.jobs.update(job.ownerId, id, { cancelRequested: true }, now, ['running']);
     if (requested) {
       // Runs here: stop it now. Runs elsewhere: that instance sees cancelRequested at its next progress update.
       this.deps.scheduler.abortLocal(id);
+      await noteCancel();
       return requested;
     }
     const current = await this.get(user, id);
     throw new AppError('conflict', 409, `The export is already ${current.status} and cannot be cancelled`);
   }
 
-  async newLink(user: SessionUser, id: string, ttlMinutes?: number): Promise<ExportJob> {
+  async newLink(user: Principal, id: string, ttlMinutes?: number): Promise<ExportJob> {
     const job = await this.get(user, id);
     const now = this.now();
     if (job.status === 'expired' || (job.status === 'succeeded' && job.expiresAt && job.expiresAt <= now)) {
@@ -205,13 +240,15 @@ export class ExportService {
     if (expiresAt.getTime() <= now.getTime() + 60_000) {
       throw new AppError('gone', 410, 'This export has reached its maximum lifetime; run it again for a new file');
     }
+    // A new link is a new grant: recorded first (fail closed).
+    await this.deps.audit?.record({ type: 'export.link_renewed', ...actorFields(actorOf(user)), exportId: id, detail: `expiresAt=${expiresAt.toISOString()}` });
     await this.deps.store.extendExpiry(job.result, expiresAt);
     const updated = await this.deps.jobs.update(job.ownerId, id, { expiresAt }, now, ['succeeded']);
     if (!updated) throw new AppError('conflict', 409, 'The export changed while the link was being made; try again');
     return updated;
   }
 
-  async remove(user: SessionUser, id: string): Promise<void> {
+  async remove(user: Principal, id: string): Promise<void> {
     let job = await this.get(user, id);
     const now = this.now();
     if (job.status === 'queued' || job.status === 'running') {
@@ -226,6 +263,8 @@ export class ExportService {
     if (job.result) await this.deps.store.delete(job.result);
     await this.deps.jobs.delete(job.ownerId, id);
     this.deps.logger.info({ jobId: id }, 'export deleted');
+    // The data is gone; its audit events stay.
+    await this.deps.audit?.note({ type: 'export.deleted', ...actorFields(actorOf(user)), exportId: id, ...(job.result ? { detail: `deleted ${job.result.method}:${job.result.location}` } : {}) });
   }
 
   /** Renders a job for its owner; the download URL only while it really works. */

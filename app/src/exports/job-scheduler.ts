@@ -25,6 +25,7 @@ import type { CommittedExport, ExportStore, ExportWriter } from '../storage/expo
 import type { EncodePool } from './encode-pool.js';
 import { streamExport, type ExportLimits } from './export-pipeline.js';
 import { targetOf, type Scheduler } from './export-service.js';
+import { inExportSpan } from '../telemetry/export-telemetry.js';
 
 export interface SchedulerOptions {
   jobs: JobStore;
@@ -290,7 +291,7 @@ export class JobScheduler implements Scheduler {
           if (this.stopped) controller.abort(shuttingDown());
           const giveUp = new AbortController();
           this.running.set(job.id, { job: claimed, controller, giveUp, phase: 'starting', lastProgress: this.now().getTime() });
-          void this.run(claimed, controller, giveUp.signal)
+          void inExportSpan(claimed, () => this.run(claimed, controller, giveUp.signal))
             // run() records every failure on the job; this only keeps a bug in it from ending the process.
             .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id }, 'export run failed unexpectedly'))
             .finally(() => {

@@ -4,6 +4,8 @@
  * served at /openapi.json cannot drift from what the server accepts.
  */
 import { z } from 'zod';
+import { AUDIT_EVENT_ID, AUDIT_EVENT_TYPES } from '../audit/audit-event.js';
+import { DEFAULT_MAX_SQL_LENGTH as MAX_SQL_LENGTH } from '../sql-guard/guard.js';
 
 export const loginRequest = z
   .object({
@@ -26,10 +28,13 @@ export const sessionCreated = z.object({
 
 export const exportFormat = z.enum(['csv', 'csv.gz']);
 
+/** The one limit on a query's length: the SQL guard's, so the API, the guard and the page agree. */
+export const sqlText = z.string().min(1).max(MAX_SQL_LENGTH).describe('One read-only HiveQL SELECT (WITH … SELECT allowed)');
+
 export const createExportRequest = (maxTtlMinutes: number) =>
   z
     .object({
-      sql: z.string().min(1).max(30_000).describe('One read-only HiveQL SELECT (WITH … SELECT allowed)'),
+      sql: sqlText,
       ttlMinutes: z.number().int().min(5).max(maxTtlMinutes).optional().describe('Lifetime of the download URL'),
       format: exportFormat.optional().describe('csv (default) or csv.gz'),
     })
@@ -86,6 +91,7 @@ export const catalogView = z.object({
   maxTtlMinutes: z.number().int(),
   defaultTtlMinutes: z.number().int(),
   formats: z.array(exportFormat),
+  maxSqlLength: z.number().int().describe('Longest query the API accepts, in characters'),
 });
 
 export const errorBody = z.object({
@@ -99,3 +105,136 @@ export const EXPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 }
+
+// ---- audit ------------------------------------------------------------------------------------
+
+/** Events per JSON page, and in one CSV download. */
+export const AUDIT_PAGE_MAX = 500;
+export const AUDIT_CSV_MAX = 100_000;
+
+const auditTypeList = z
+  .string()
+  .transform((value) => value.split(',').map((type) => type.trim()).filter((type) => type !== ''))
+  .pipe(z.array(z.enum(AUDIT_EVENT_TYPES)).min(1));
+
+export const auditQueryParams = z
+  .object({
+    scope: z.enum(['mine', 'organization']).default('mine').describe("mine: your own events; organization: everyone's in your organization (auditors only)"),
+    from: z.iso.datetime({ offset: true }).optional().describe('Events at or after this time'),
+    to: z.iso.datetime({ offset: true }).optional().describe('Events at or before this time'),
+    type: auditTypeList.optional().describe('Comma-separated event types'),
+    exportId: z.uuid().optional(),
+    user: z.string().min(1).max(256).optional().describe('Only this account name (scope=organization)'),
+    limit: z.coerce.number().int().min(1).max(AUDIT_CSV_MAX).optional().describe(`JSON: at most ${AUDIT_PAGE_MAX} (default 100); CSV: at most ${AUDIT_CSV_MAX} (default ${AUDIT_CSV_MAX})`),
+    cursor: z.string().regex(AUDIT_EVENT_ID, 'expected the nextCursor of the previous page').optional(),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .strict();
+
+export const auditEventView = z
+  .object({
+    id: z.string(),
+    at: z.iso.datetime(),
+    type: z.enum(AUDIT_EVENT_TYPES),
+    outcome: z.enum(['success', 'failure']),
+    organizationId: z.string(),
+    userId: z.string().nullable(),
+    userName: z.string().nullable(),
+    via: z.enum(['session', 'access_token', 'schedule', 'stable_link', 'download_url', 'system', 'anonymous']),
+    tokenId: z.string().nullable().describe('The access token (never its secret) or session that made the call'),
+    clientAddress: z.string().nullable(),
+    exportId: z.string().nullable(),
+    scheduleId: z.string().nullable(),
+    sql: z.string().nullable(),
+    tables: z.array(z.string()).nullable(),
+    format: z.string().nullable(),
+    reason: z.string().nullable().describe('Error code of a refusal or failure'),
+    detail: z.string().nullable(),
+    requestId: z.string().nullable(),
+  });
+
+export const auditPage = z.object({ events: z.array(auditEventView), nextCursor: z.string().nullable() });
+
+export const meView = z
+  .object({
+    user: userView,
+    via: z.enum(['session', 'access_token']),
+    roles: z.array(z.enum(['auditor'])),
+  });
+
+// ---- access tokens ----------------------------------------------------------------------------
+
+export const createTokenRequest = (maxDays: number) =>
+  z
+    .object({
+      name: z.string().trim().min(1).max(100).describe('What the token is for, e.g. "nightly Azure ML pipeline"'),
+      expiresInDays: z.number().int().min(1).max(maxDays).optional().describe(`Lifetime in days (default ${Math.min(90, maxDays)}, at most ${maxDays})`),
+    })
+    .strict();
+
+export const tokenView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+  status: z.enum(['active', 'expired', 'revoked']),
+});
+
+export const tokenCreated = tokenView.extend({
+  secret: z.string().describe('The token, shown this once: send it as "Authorization: Bearer <secret>". Only its hash is kept.'),
+});
+
+export const tokenList = z.object({ tokens: z.array(tokenView) });
+
+// ---- refreshing exports (schedules) and stable links -----------------------------------------
+
+export const createScheduleRequest = (limits: { maxKeep: number; linkMaxDays: number }) =>
+  z
+    .object({
+      name: z.string().trim().min(1).max(100).describe('A name for the data set, e.g. "hourly plant measurements"'),
+      sql: sqlText,
+      format: exportFormat.optional().describe('csv (default) or csv.gz'),
+      cron: z
+        .string()
+        .trim()
+        .min(9)
+        .max(120)
+        .describe('When to refresh, in UTC: 5 fields (minute hour day month weekday) or 6 (seconds first), e.g. "0 * * * *" for hourly'),
+      keepLast: z.number().int().min(1).max(limits.maxKeep).optional().describe(`Results kept (default ${Math.min(3, limits.maxKeep)})`),
+      linkTtlDays: z.number().int().min(1).max(limits.linkMaxDays).optional().describe(`Lifetime of the stable URL in days (default ${Math.min(90, limits.linkMaxDays)})`),
+    })
+    .strict();
+
+export const newStableLinkRequest = (linkMaxDays: number) =>
+  z.object({ linkTtlDays: z.number().int().min(1).max(linkMaxDays).optional() }).strict();
+
+export const scheduleRunView = z.object({
+  slot: z.iso.datetime().describe('The time the schedule named for this run'),
+  exportId: z.uuid().nullable().describe('The export this run made; null when it failed before one existed'),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']),
+  finishedAt: z.iso.datetime().nullable(),
+  rows: z.number().int().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+export const scheduleView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  sql: z.string(),
+  format: exportFormat,
+  cron: z.string(),
+  keepLast: z.number().int(),
+  status: z.enum(['active', 'paused']),
+  pausedReason: z.enum(['owner', 'account_inactive']).nullable(),
+  nextRunAt: z.iso.datetime().nullable(),
+  stableUrl: z.url().nullable().describe('Answers 302 to the latest good result; needs no credentials. null once revoked or expired'),
+  linkExpiresAt: z.iso.datetime(),
+  linkRevoked: z.boolean(),
+  createdAt: z.iso.datetime(),
+  lastRun: scheduleRunView.nullable().describe('The newest run, failed or not'),
+  serving: scheduleRunView.nullable().describe('The run the stable URL serves now'),
+  runs: z.array(scheduleRunView).describe('Newest first'),
+});
+
+export const scheduleList = z.object({ schedules: z.array(scheduleView) });

@@ -7,6 +7,7 @@ import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logger.js';
+import { jsonBodiesOnly, noStore } from './api-conventions.js';
 import { errorMiddleware, notFoundHandler } from './error-middleware.js';
 import { healthRoutes, type ReadinessCheck } from './health-routes.js';
 import { requestContext } from './request-context.js';
@@ -40,6 +41,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
       crossOriginResourcePolicy: { policy: 'same-origin' },
     }),
   );
+  app.use(noStore);
+  app.use(jsonBodiesOnly);
   app.use(express.json({ limit: config.http.bodyLimit }));
   app.use(healthRoutes(deps.readiness, deps.logger));
   for (const router of deps.routers ?? []) app.use(router);

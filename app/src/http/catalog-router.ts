@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { SessionTokens, SessionUser } from '../auth/session-tokens.js';
 import type { Config } from '../config/config.js';
 import type { CatalogEntry } from '../hive/catalog.js';
+import { DEFAULT_MAX_SQL_LENGTH } from '../sql-guard/guard.js';
 import { requireSession, sessionOf } from './auth-middleware.js';
 
 export function catalogRouter(deps: {
@@ -19,6 +20,7 @@ export function catalogRouter(deps: {
       maxTtlMinutes: deps.exportsConfig.maxTtlMinutes,
       defaultTtlMinutes: deps.exportsConfig.defaultTtlMinutes,
       formats: ['csv', 'csv.gz'],
+      maxSqlLength: DEFAULT_MAX_SQL_LENGTH,
     });
   });
   return router;

@@ -8,7 +8,8 @@ import type { SessionTokens } from '../auth/session-tokens.js';
 import { AppError } from '../errors.js';
 import type { ExportService } from '../exports/export-service.js';
 import { createExportRequest, describeIssues, EXPORT_ID, newLinkRequest } from './api-schemas.js';
-import { requireSession, sessionOf } from './auth-middleware.js';
+import { rememberSubmitContext } from '../telemetry/export-telemetry.js';
+import { principalOf, requireSession, sessionOf } from './auth-middleware.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
@@ -37,8 +38,10 @@ export function exportsRouter(deps: { service: ExportService; tokens: SessionTok
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new AppError('validation_failed', 400, 'Idempotency-Key must be 1-200 visible ASCII characters');
     }
-    const { job, created } = await service.submit(sessionOf(req), { ...body, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const { job, created } = await service.submit(principalOf(req), { ...body, ...(idempotencyKey ? { idempotencyKey } : {}) });
     if (!created) res.setHeader('Idempotent-Replayed', 'true');
+    // The export's run continues this request's trace.
+    else rememberSubmitContext(job.id);
     res.status(202).location(`/api/v1/exports/${job.id}`).json(await service.view(job));
   });
 
@@ -52,17 +55,17 @@ export function exportsRouter(deps: { service: ExportService; tokens: SessionTok
   });
 
   router.post('/api/v1/exports/:id/cancel', async (req, res) => {
-    res.status(202).json(await service.view(await service.cancel(sessionOf(req), exportId(req))));
+    res.status(202).json(await service.view(await service.cancel(principalOf(req), exportId(req))));
   });
 
   router.post('/api/v1/exports/:id/link', async (req, res) => {
     const id = exportId(req);
     const { ttlMinutes } = parse(linkSchema, req.body);
-    res.json(await service.view(await service.newLink(sessionOf(req), id, ttlMinutes)));
+    res.json(await service.view(await service.newLink(principalOf(req), id, ttlMinutes)));
   });
 
   router.delete('/api/v1/exports/:id', async (req, res) => {
-    await service.remove(sessionOf(req), exportId(req));
+    await service.remove(principalOf(req), exportId(req));
     res.status(204).end();
   });
 

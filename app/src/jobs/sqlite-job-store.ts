@@ -9,7 +9,7 @@ import { ACTIVE_STATUSES, type ExportJob, type JobPatch, type JobStore, type New
 import { interruptedPatch, newJobRecord, stalePatch } from './job-records.js';
 import { decodeCommittedExport, decodeFormat, decodeJobError, decodeJobSchema, decodeJobStage, decodeStatus, encodeJson } from './job-json.js';
 import { jobIdTaken, jobStoreFailed, jobStoreNotReady } from './job-store-errors.js';
-import { migrate } from './sqlite-migrations.js';
+import { migrate, openSqliteFile } from './sqlite-migrations.js';
 
 export interface SqliteJobStoreOptions {
   /** Database file, created if missing, or `:memory:` for a private throwaway database. */
@@ -206,20 +206,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
   };
 }
 
-function openDatabase(options: SqliteJobStoreOptions): Database.Database {
-  const db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5000 });
-  try {
-    // WAL lets the API read while the pipeline writes progress; `:memory:` keeps its own mode.
-    if (options.file !== ':memory:') {
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new Error(`SQLite kept journal_mode ${String(mode)} for ${options.file}; expected wal`);
-    }
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
+const openDatabase = (options: SqliteJobStoreOptions): Database.Database => openSqliteFile(options.file, options.busyTimeoutMs);
 
 function isPrimaryKeyViolation(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

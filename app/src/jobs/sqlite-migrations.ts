@@ -7,6 +7,7 @@
  * Dates are epoch milliseconds (INTEGER): they sort and compare natively and round-trip a JS Date
  * exactly. `error` and `result` are JSON text.
  */
+import DatabaseConstructor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 
 interface Migration {
@@ -65,29 +66,71 @@ export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
 
 /** Brings the database up to the latest schema; safe to run on every start, from every process. */
 export function migrate(db: Database.Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  migrateSchema(db, JOB_SCHEMA);
+}
+
+export interface SqliteSchema {
+  /** The table that records which of `migrations` ran, e.g. `schema_migrations`. */
+  ledger: string;
+  /** What the schema holds, for the refusal message, e.g. "job database". */
+  what: string;
+  migrations: readonly Migration[];
+}
+
+export type { Migration as SqliteMigration };
+
+/** The job store's schema; the ledger keeps its original name. */
+const JOB_SCHEMA: SqliteSchema = { ledger: 'schema_migrations', what: 'job database', migrations: MIGRATIONS };
+
+/**
+ * Applies the migrations of one schema that have not run yet. Concerns that keep their tables
+ * beside the jobs (access tokens, schedules, the audit trail) each have their own schema and
+ * ledger, so each grows by appending its own versions without renumbering anyone else's.
+ */
+export function migrateSchema(db: Database.Database, schema: SqliteSchema): void {
+  if (!/^[a-z_]+$/.test(schema.ledger)) throw new Error(`SQLite ledger table ${JSON.stringify(schema.ledger)} is not a plain name`);
+  db.exec(`CREATE TABLE IF NOT EXISTS ${schema.ledger} (
     version     INTEGER NOT NULL PRIMARY KEY,
     description TEXT    NOT NULL,
     applied_at  INTEGER NOT NULL
   ) STRICT`);
-  const currentVersion = db.prepare<[], number>('SELECT coalesce(max(version), 0) FROM schema_migrations').pluck();
-  const record = db.prepare<[number, string, number]>(
-    'INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)',
-  );
+  const latest = schema.migrations.at(-1)?.version ?? 0;
+  const currentVersion = db.prepare<[], number>(`SELECT coalesce(max(version), 0) FROM ${schema.ledger}`).pluck();
+  const record = db.prepare<[number, string, number]>(`INSERT INTO ${schema.ledger} (version, description, applied_at) VALUES (?, ?, ?)`);
 
   // IMMEDIATE takes the write lock before reading the version, so two processes starting on the
   // same file cannot both decide to apply the same migration.
   db.transaction(() => {
     const current = currentVersion.get() ?? 0;
-    if (current > LATEST_SCHEMA_VERSION) {
+    if (current > latest) {
       throw new Error(
-        `The job database has schema version ${current}; this connector knows up to ${LATEST_SCHEMA_VERSION}. ` +
+        `The ${schema.what} has schema version ${current}; this connector knows up to ${latest}. ` +
           'It was written by a newer connector; upgrade this one instead of opening the file.',
       );
     }
-    for (const migration of MIGRATIONS.filter((m) => m.version > current)) {
+    for (const migration of schema.migrations.filter((m) => m.version > current)) {
       db.exec(migration.sql);
       record.run(migration.version, migration.description, Date.now());
     }
   }).immediate();
+}
+
+/**
+ * Opens (creating if missing) a SQLite file the way every store here uses it: WAL, so readers
+ * never wait for the writer, and a busy timeout, so a write waits for another connection's lock
+ * instead of failing at once.
+ */
+export function openSqliteFile(file: string, busyTimeoutMs = 5000): Database.Database {
+  const db = new DatabaseConstructor(file, { timeout: busyTimeoutMs });
+  try {
+    // `:memory:` keeps its own journal mode.
+    if (file !== ':memory:') {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`SQLite kept journal_mode ${String(mode)} for ${file}; expected wal`);
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }

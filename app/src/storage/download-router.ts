@@ -9,13 +9,18 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { AppError } from '../errors.js';
 import { decideRange } from './http-range.js';
-import type { LocalExportStore } from './local-export-store.js';
+import type { LocalDownload, LocalExportStore } from './local-export-store.js';
 
-export function createDownloadRouter(store: Pick<LocalExportStore, 'openDownload'>): Router {
+export interface DownloadHooks {
+  /** Called once a request is authorised and the file opened, before any byte is sent (the audit trail). */
+  onServe?(download: LocalDownload, req: Request): Promise<void>;
+}
+
+export function createDownloadRouter(store: Pick<LocalExportStore, 'openDownload'>, hooks: DownloadHooks = {}): Router {
   const router = Router();
   // Express routes HEAD here too; the handler sends headers only.
   router.get('/d/:id/:name', (req: Request, res: Response, next: NextFunction) => {
-    serveDownload(store, req, res).catch(next);
+    serveDownload(store, req, res, hooks).catch(next);
   });
   // Express reports a path it cannot percent-decode as a bare URIError; it is the caller's fault.
   router.use('/d', (error: unknown, _req: Request, _res: Response, next: NextFunction) => {
@@ -24,11 +29,12 @@ export function createDownloadRouter(store: Pick<LocalExportStore, 'openDownload
   return router;
 }
 
-async function serveDownload(store: Pick<LocalExportStore, 'openDownload'>, req: Request, res: Response): Promise<void> {
+async function serveDownload(store: Pick<LocalExportStore, 'openDownload'>, req: Request, res: Response, hooks: DownloadHooks): Promise<void> {
   const id = String(req.params.id);
   const name = String(req.params.name);
   const download = await store.openDownload({ id, name, exp: req.query.exp, sig: req.query.sig });
   try {
+    await hooks.onServe?.(download, req);
     const etag = `"${download.sha256}"`;
     // If-Range with another validator means "the file changed": send it whole.
     const ifRange = req.headers['if-range'];

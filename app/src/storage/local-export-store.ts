@@ -38,8 +38,12 @@ export interface LocalExportStoreOptions {
   encryptionKey: Buffer;
   /** At least 32 bytes; signs download URLs. */
   urlSigningKey: Buffer;
-  /** Origin (and optional path prefix) under which the download router is mounted, e.g. `https://connector.example.com`. */
-  publicBaseUrl: string;
+  /**
+   * Origin (and optional path prefix) under which the download router is mounted, e.g.
+   * `https://connector.example.com`. A function is asked at every URL: the connector knows its
+   * address only once it listens (PORT=0 binds a port the system picks).
+   */
+  publicBaseUrl: string | (() => string);
   /** `begin` refuses new exports when less disk than this is free; a running export stops below half of it. */
   minFreeBytes: number;
   /** @default () => new Date() */
@@ -57,6 +61,9 @@ export interface LocalExportStoreOptions {
 
 /** An authorised download, opened: the router turns it into an HTTP answer. */
 export interface LocalDownload {
+  /** The export (job) and its owner, from the sidecar: who is downloading what, for the audit trail. */
+  readonly jobId: string;
+  readonly ownerId: string;
   /** The file name a browser saves, with extension. */
   readonly name: string;
   readonly format: ExportFormat;
@@ -115,7 +122,9 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
   if (!Number.isFinite(options.minFreeBytes) || options.minFreeBytes < 0) {
     throw new Error(`minFreeBytes ${options.minFreeBytes} is invalid; expected a number of bytes ≥ 0`);
   }
-  const baseUrl = downloadBaseUrl(options.publicBaseUrl);
+  // A fixed URL is checked at once; a late one at each use (it is one parse).
+  const fixedBaseUrl = typeof options.publicBaseUrl === 'string' ? downloadBaseUrl(options.publicBaseUrl) : undefined;
+  const baseUrl = () => fixedBaseUrl ?? downloadBaseUrl((options.publicBaseUrl as () => string)());
   const dir = path.resolve(options.dir);
   const partialDir = path.join(dir, PARTIAL_DIR);
   const clock = options.clock ?? (() => new Date());
@@ -178,6 +187,8 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
       // An empty export has one empty final chunk: authenticate it now, since no read will.
       if (sidecar.bytes === 0) await drain(readDecryptedRange(handle, cipher, 0, 0, 0));
       return {
+        jobId: sidecar.jobId,
+        ownerId: sidecar.ownerId,
         name: downloadFileName(sidecar.fileName, sidecar.format),
         format: sidecar.format,
         contentType: contentTypeOf(sidecar.format),
@@ -256,7 +267,7 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
       if (target.expiresAt.getTime() <= clock().getTime()) throw new AppError('gone', 410, 'The export has expired');
       const name = downloadFileName(target.fileName, target.format);
       const exp = Math.floor(target.expiresAt.getTime() / 1000);
-      const url = new URL(`d/${id}/${encodeURIComponent(name)}`, baseUrl);
+      const url = new URL(`d/${id}/${encodeURIComponent(name)}`, baseUrl());
       url.search = new URLSearchParams({ exp: String(exp), sig: signGrant(options.urlSigningKey, { id, name, exp }) }).toString();
       return url.toString();
     },

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildCleanupFunction } from '../../../scripts/build-cleanup-function.js';
+import { startAzureMonitorStandIn } from '../../support/azure-monitor-stand-in.js';
 import { blobs, createContainer, DAY, names, seed } from './fixtures.js';
 
 const run = promisify(execFile);
@@ -47,7 +48,9 @@ const modules = files.map((file) => require(path.resolve(dir, file)));
     await modules[0].cleanupExpiredExports({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: {} }, context);
     invocation = lines;
   }
-  process.stdout.write(JSON.stringify({ files, registrations: globalThis.__registrations, invocation }));
+  // Exit once written, as a test harness: the worker keeps its process, and an SDK's timers
+  // (telemetry's export interval) would otherwise hold this one open for a minute.
+  process.stdout.write(JSON.stringify({ files, registrations: globalThis.__registrations, invocation }), () => process.exit(0));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
@@ -154,5 +157,34 @@ describe('the cleanup function zip', () => {
     expect(result.invocation).toContainEqual(expect.stringMatching(/^cleanup summary: found=20 deleted=20 alreadyGone=0 failed=0 skipped=0 /));
     expect(await names(container)).toEqual(new Set(live.map((blob) => blob.name)));
     await container.delete();
+  });
+
+  it('exports the run to Application Insights through the bundled OpenTelemetry distro, with an Entra ID token', async () => {
+    const monitor = await startAzureMonitorStandIn();
+    try {
+      const container = await createContainer(azurite.connectionString, 'zip-otel');
+      await seed(container, blobs(6, () => ({ tag: new Date(Date.now() - DAY).toISOString() })));
+      const result = await load({
+        RUN_HANDLER: '1',
+        CLEANUP_STORAGE_CONNECTION_STRING: azurite.connectionString,
+        EXPORTS_CONTAINER: container.containerName,
+        APPLICATIONINSIGHTS_CONNECTION_STRING: monitor.connectionString,
+        NODE_EXTRA_CA_CERTS: monitor.caFile,
+        ...monitor.identityEnv,
+      });
+      expect(result.invocation).toContainEqual(expect.stringMatching(/^cleanup summary: found=6 deleted=6 /));
+      expect(monitor.authorizations.length).toBeGreaterThan(0);
+      expect(monitor.authorizations.every((header) => header === `Bearer ${monitor.token}`)).toBe(true);
+      const run = monitor.envelopes.find((envelope) => envelope.data.baseData.name === 'cleanup.run')!;
+      expect(run.tags['ai.cloud.role']).toBe('enos-aml-cleanup');
+      expect(run.data.baseData.properties['cleanup.deleted']).toBe('6');
+      const metrics = monitor.envelopes
+        .filter((envelope) => envelope.data.baseType === 'MetricData')
+        .flatMap((envelope) => envelope.data.baseData.metrics as { name: string; value: number }[]);
+      expect(metrics.find((metric) => metric.name === 'cleanup.blobs.deleted')?.value).toBe(6);
+      await container.delete();
+    } finally {
+      await monitor.close();
+    }
   });
 });

@@ -52,10 +52,10 @@ describe('sign-in and tokens', () => {
     expectError(await stack.api(undefined, 'POST', '/api/v1/sessions', '{"username":'), 400, 'bad_request', /JSON/);
   });
 
-  it('rate-limits failed sign-ins per account with Retry-After', async () => {
-    for (let i = 0; i < 3; i++) {
-      expect((await stack.api(undefined, 'POST', '/api/v1/sessions', { username: 'multi', password: `wrong-${i}` })).status).toBe(401);
-    }
+  it('rate-limits a client that fails to sign in, with Retry-After', async () => {
+    expect((await stack.api(undefined, 'POST', '/api/v1/sessions', { username: 'multi', password: 'wrong' })).status).toBe(401);
+    expect((await stack.api(undefined, 'POST', '/api/v1/sessions', { username: 'multi', password: 'wrong again' })).status).toBe(401);
+    // Even the right password waits out the back-off after repeated failures from the same client.
     const limited = await stack.api(undefined, 'POST', '/api/v1/sessions', { username: 'multi', password: 'multi-password' });
     expectError(limited, 429, 'rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -70,7 +70,8 @@ describe('sign-in and tokens', () => {
     const now = Math.floor(Date.now() / 1000);
     const forged = await sign(new Uint8Array(randomBytes(32)), now + 600);
     const expired = await sign(new Uint8Array(key), now - 10);
-    const token = await stack.signIn('demo');
+    // Not demo: the first test's wrong password makes this client wait a second before demo's next try.
+    const token = await stack.signIn('other');
     expect((await stack.api(token, 'DELETE', '/api/v1/sessions/current')).status).toBe(204);
     const routes: [string, string][] = [
       ['GET', '/api/v1/exports'],

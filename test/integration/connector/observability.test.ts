@@ -74,11 +74,25 @@ describe('HTTP surface', () => {
     expect(Object.keys(json.paths)).toEqual(
       expect.arrayContaining(['/api/v1/sessions', '/api/v1/sessions/current', '/api/v1/exports', '/api/v1/exports/{id}', '/api/v1/exports/{id}/cancel', '/api/v1/exports/{id}/link', '/healthz', '/readyz']),
     );
-    const create = json.paths['/api/v1/exports'].post.requestBody.content['application/json'].schema;
+    // Named component schemas, so generated clients get named types.
+    const ref = json.paths['/api/v1/exports'].post.requestBody.content['application/json'].schema;
+    expect(ref).toEqual({ $ref: '#/components/schemas/CreateExportRequest' });
+    const create = json.components.schemas.CreateExportRequest;
     expect(create.required).toEqual(['sql']);
     expect(create.additionalProperties).toBe(false);
     expect(create.properties.ttlMinutes.maximum).toBe(10080);
     expect(create.properties.format.enum).toEqual(['csv', 'csv.gz']);
+    expect(create.properties.sql.maxLength).toBe(50_000);
+    expect(Object.keys(json.components.schemas)).toEqual(
+      expect.arrayContaining(['Export', 'ExportList', 'Schedule', 'ScheduleList', 'CreateScheduleRequest', 'TokenCreated', 'AuditEvent', 'AuditPage', 'Me', 'Error']),
+    );
+    expect(json.components.schemas.ExportList.properties.exports.items).toEqual({ $ref: '#/components/schemas/Export' });
+    expect(json.components.schemas.TokenCreated.required).toContain('secret');
+    // Every reference resolves.
+    const refs = [...JSON.stringify(json).matchAll(/"\$ref":"#\/components\/schemas\/([A-Za-z]+)"/g)].map((match) => match[1]!);
+    for (const name of refs) expect(json.components.schemas, name).toHaveProperty(name);
+    expect(Object.keys(json.paths)).toEqual(expect.arrayContaining(['/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/schedules', '/api/v1/schedules/{id}/link', '/api/v1/audit', '/l/{linkId}', '/api/v1/me']));
+    expect(json.paths['/api/v1/audit'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['scope', 'from', 'to', 'type', 'exportId', 'user', 'limit', 'cursor', 'format']);
 
     const docs = await fetch(`${stack.url}/docs`);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);

@@ -80,7 +80,7 @@ describe('summary line', () => {
   it('is one line of key=value pairs in a fixed order', () => {
     const summary = { ...emptySummary(), found: 10, deleted: 7, alreadyGone: 1, failed: 1, skipped: 1, retries: 3, durationMs: 1234.6 };
     expect(formatSummary(summary)).toBe(
-      'cleanup summary: found=10 deleted=7 alreadyGone=1 failed=1 skipped=1 retries=3 fallbackListed=0 jobsExpired=0 jobsSkipped=0 jobsFailed=0 errors=0 complete=true durationMs=1235',
+      'cleanup summary: found=10 deleted=7 alreadyGone=1 failed=1 skipped=1 retries=3 fallbackListed=0 jobsExpired=0 jobsSkipped=0 jobsFailed=0 audited=0 errors=0 complete=true durationMs=1235',
     );
   });
 

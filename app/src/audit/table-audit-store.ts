@@ -1,0 +1,123 @@
+/**
+ * The audit trail in Azure Table Storage, for several connector instances (and the cleanup
+ * function, which appends its deletions to the same table). Layout: table-audit-entity.ts.
+ * Events of one organization that arrive together are appended in one entity-group transaction
+ * (all or nothing, up to 100); there is no update, and deletes happen only in `purge`.
+ */
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { AppError } from '../errors.js';
+import type { AuditEvent } from './audit-event.js';
+import type { AuditStore } from './audit-store.js';
+import { decodeType } from './sqlite-audit-store.js';
+import { auditPartitionKey, fromAuditEntity, invertEventId, toAuditEntity } from './table-audit-entity.js';
+
+export const DEFAULT_AUDIT_TABLE_NAME = 'auditevents';
+/** The service's limit on one entity-group transaction. */
+const TRANSACTION_LIMIT = 100;
+
+export interface TableAuditStoreOptions {
+  client: TableClient;
+  /** Deadline of each Table call (the SDK sets none). @default 15000 */
+  operationTimeoutMs?: number;
+}
+
+const idAt = (at: Date, fill: '0' | 'f') => `${String(at.getTime()).padStart(13, '0')}-${fill.repeat(16)}`;
+
+export function createTableAuditStore(options: TableAuditStoreOptions): AuditStore {
+  const { client } = options;
+  const timeoutMs = options.operationTimeoutMs ?? 15_000;
+  const deadline = (factor = 1) => ({ abortSignal: AbortSignal.timeout(timeoutMs * factor) });
+  let created: Promise<void> | undefined;
+  const ensureTable = () =>
+    (created ??= client.createTable(deadline()).then(
+      () => undefined,
+      (error: unknown) => {
+        created = undefined;
+        throw error;
+      },
+    ));
+  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      await ensureTable();
+      return await work();
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new AppError('storage_error', 503, 'The audit trail cannot be written or read right now.', { cause: error, retryAfterSeconds: 5 });
+    }
+  };
+
+  return {
+    append: (events) =>
+      guarded(async () => {
+        const byPartition = new Map<string, TransactionAction[]>();
+        for (const event of events) {
+          const entity = toAuditEntity(event);
+          const actions = byPartition.get(entity.partitionKey) ?? [];
+          actions.push(['create', entity]);
+          byPartition.set(entity.partitionKey, actions);
+        }
+        for (const actions of byPartition.values()) {
+          for (let i = 0; i < actions.length; i += TRANSACTION_LIMIT) {
+            await client.submitTransaction(actions.slice(i, i + TRANSACTION_LIMIT), deadline());
+          }
+        }
+      }),
+
+    query: (query) =>
+      guarded(async () => {
+        const clauses = [odata`PartitionKey eq ${auditPartitionKey(query.organizationId)}`];
+        if (query.after !== undefined) clauses.push(odata`RowKey gt ${invertEventId(query.after)}`);
+        if (query.to !== undefined) clauses.push(odata`RowKey ge ${invertEventId(idAt(query.to, 'f'))}`);
+        if (query.from !== undefined) clauses.push(odata`RowKey le ${invertEventId(idAt(query.from, '0'))}`);
+        if (query.ownerId !== undefined) clauses.push(odata`ownerId eq ${query.ownerId}`);
+        if (query.userName !== undefined) clauses.push(odata`userName eq ${query.userName}`);
+        if (query.exportId !== undefined) clauses.push(odata`exportId eq ${query.exportId}`);
+        if (query.types !== undefined && query.types.length > 0) {
+          clauses.push(`(${query.types.map((type) => odata`type eq ${type}`).join(' or ')})`);
+        }
+        const events: AuditEvent[] = [];
+        const pages = client
+          .listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(' and ') }, ...deadline(4) })
+          .byPage({ maxPageSize: Math.min(1000, query.limit) });
+        for await (const page of pages) {
+          for (const entity of page) {
+            events.push(fromAuditEntity(entity, decodeType));
+            if (events.length >= query.limit) return events;
+          }
+        }
+        return events;
+      }),
+
+    purge: (before) =>
+      guarded(async () => {
+        const oldest = invertEventId(idAt(before, '0'));
+        const byPartition = new Map<string, string[]>();
+        const listing = client.listEntities({ queryOptions: { filter: odata`RowKey gt ${oldest}`, select: ['PartitionKey', 'RowKey'] }, ...deadline(20) });
+        for await (const entity of listing) {
+          const rows = byPartition.get(entity.partitionKey!) ?? [];
+          rows.push(entity.rowKey!);
+          byPartition.set(entity.partitionKey!, rows);
+        }
+        let purged = 0;
+        for (const [partitionKey, rowKeys] of byPartition) {
+          for (let i = 0; i < rowKeys.length; i += TRANSACTION_LIMIT) {
+            const slice = rowKeys.slice(i, i + TRANSACTION_LIMIT);
+            await client.submitTransaction(slice.map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]), deadline());
+            purged += slice.length;
+          }
+        }
+        return purged;
+      }),
+
+    async checkReady() {
+      try {
+        await ensureTable();
+        await client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] }, ...deadline() }).byPage({ maxPageSize: 1 }).next();
+      } catch (error) {
+        throw new AppError('not_ready', 503, 'The audit trail cannot be reached.', { cause: error });
+      }
+    },
+
+    async close() {},
+  };
+}
