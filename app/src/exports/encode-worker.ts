@@ -12,6 +12,19 @@ if (!port) throw new Error('encode-worker.ts runs as a worker thread of the conn
 
 const encodings = new Map<number, RowSetEncoding>();
 
+/**
+ * The memory of chunks that are all of it moves to the main thread without a copy (the
+ * encoders' chunks are the caller's, see formats/encoder.ts); a view into a shared or pooled
+ * buffer is copied by the structured clone instead.
+ */
+function movable(chunks: Uint8Array[]): ArrayBuffer[] {
+  const whole = new Set<ArrayBuffer>();
+  for (const chunk of chunks) {
+    if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer) whole.add(chunk.buffer);
+  }
+  return [...whole];
+}
+
 function handle(request: EncodeCall & { rid: number }): EncodeReply {
   if (request.op === 'open') {
     encodings.set(request.id, new RowSetEncoding(request.spec));
@@ -43,6 +56,5 @@ port.on('message', (request: EncodeRequest) => {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     reply = { rid: request.rid, error: { name, message } };
   }
-  // Structured clone copies the encoded bytes (a memcpy): the encoders may reuse their buffers.
-  port.postMessage(reply);
+  port.postMessage(reply, 'chunks' in reply ? movable(reply.chunks) : []);
 });

@@ -36,40 +36,24 @@ const DOT = 0x2e;
 const PAIRS = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
-const EMPTY_QUOTED = Buffer.from('""');
 const BASE64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
 const POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 const TWO_POW_32 = 4_294_967_296;
 /** Integers below this in magnitude are exact and their digits cheap. */
 const SAFE = 2 ** 53;
 
-/** A growable output buffer. */
-class Out {
-  buf: Buffer;
-  pos = 0;
-
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 1024));
-  }
-
-  ensure(bytes: number): void {
-    if (this.pos + bytes <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + bytes) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-}
+/**
+ * Writers take the output buffer and a position and return the position after what they wrote.
+ * They never check for room: encodeRows sizes the buffer for the batch's worst case first
+ * (maxBytesOf), which keeps every bounds check and property write out of the per-value paths.
+ */
 
 /** Digits of a non-negative integer below 2^53. */
-function writeDigits(out: Out, n: number): void {
+function writeDigits(buf: Buffer, pos: number, n: number): number {
   let digits = 1;
   for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-  out.ensure(digits);
-  const buf = out.buf;
-  let p = out.pos + digits;
-  out.pos = p;
+  const end = pos + digits;
+  let p = end;
   while (n >= 100) {
     const rest = n % 100;
     n = (n - rest) / 100;
@@ -80,19 +64,17 @@ function writeDigits(out: Out, n: number): void {
     buf[--p] = PAIRS[n * 2 + 1]!;
     buf[--p] = PAIRS[n * 2]!;
   } else buf[--p] = ZERO + n;
+  return end;
 }
 
-function writeInteger(out: Out, n: number): void {
-  if (n < 0) {
-    out.ensure(1);
-    out.buf[out.pos++] = 0x2d; // -
-    writeDigits(out, -n);
-  } else writeDigits(out, n);
+function writeInteger(buf: Buffer, pos: number, n: number): number {
+  if (n >= 0) return writeDigits(buf, pos, n);
+  buf[pos] = 0x2d; // -
+  return writeDigits(buf, pos + 1, -n);
 }
 
-function writeLatin1(out: Out, text: string): void {
-  out.ensure(text.length);
-  out.pos += out.buf.write(text, out.pos, 'latin1');
+function writeLatin1(buf: Buffer, pos: number, text: string): number {
+  return pos + buf.write(text, pos, 'latin1');
 }
 
 /**
@@ -102,10 +84,10 @@ function writeLatin1(out: Out, text: string): void {
  * lies within half a double's spacing, and `fl(D·10^k) / 10^k === value` (both operands exact, so
  * the division is correctly rounded) checks that it reads back. Anything else goes through String.
  */
-function writeDouble(out: Out, value: number): void {
+function writeDouble(buf: Buffer, pos: number, value: number): number {
   if (Number.isInteger(value)) {
-    if (value < SAFE && value > -SAFE) return writeInteger(out, value); // -0 writes "0", as String does
-    return writeLatin1(out, String(value));
+    if (value < SAFE && value > -SAFE) return writeInteger(buf, pos, value); // -0 writes "0", as String does
+    return writeLatin1(buf, pos, String(value));
   }
   const magnitude = Math.abs(value);
   if (magnitude >= 1e-6 && magnitude < 1e9) {
@@ -118,121 +100,110 @@ function writeDouble(out: Out, value: number): void {
         // A trailing zero means a shorter text reads back too (its product was not exact): let String decide.
         if (fraction % 10 === 0) break;
         n = (n - fraction) / POW10[k]!;
-        if (value < 0) {
-          out.ensure(1);
-          out.buf[out.pos++] = 0x2d;
-        }
-        writeDigits(out, n);
-        out.ensure(k + 1);
-        const buf = out.buf;
-        buf[out.pos] = DOT;
+        if (value < 0) buf[pos++] = 0x2d;
+        pos = writeDigits(buf, pos, n);
+        buf[pos] = DOT;
         let f = fraction;
         for (let d = k; d >= 1; d--) {
-          buf[out.pos + d] = ZERO + (f % 10);
+          buf[pos + d] = ZERO + (f % 10);
           f = Math.floor(f / 10);
         }
-        out.pos += k + 1;
-        return;
+        return pos + k + 1;
       }
     }
   }
-  writeLatin1(out, String(value));
+  return writeLatin1(buf, pos, String(value));
 }
 
-type FieldWriter = (out: Out, row: number) => void;
+type FieldWriter = (buf: Buffer, pos: number, row: number) => number;
+
+/** Copies bytes; short runs (most CSV fields) in a loop, as a native copy costs more to call than to run. */
+function copyBytes(buf: Buffer, pos: number, data: Buffer, start: number, length: number): number {
+  if (length > 32) return pos + data.copy(buf, pos, start, start + length);
+  for (let i = 0; i < length; i++) buf[pos + i] = data[start + i]!;
+  return pos + length;
+}
+
+/** The longest text of one value of each fixed kind (a double's: `-2.2250738585072014e-308`). */
+const FIXED_WIDTH: Record<FixedColumn['kind'], number> = { bool: 5, int8: 4, int16: 6, int32: 11, int64: 20, double: 24 };
 
 function fixedWriter(column: FixedColumn): FieldWriter {
   const { values } = column;
   switch (column.kind) {
     case 'bool':
-      return (out, row) => {
+      return (buf, pos, row) => {
         const word = values[row] ? TRUE : FALSE;
-        out.ensure(5);
-        word.copy(out.buf, out.pos);
-        out.pos += word.length;
+        for (let i = 0; i < word.length; i++) buf[pos + i] = word[i]!;
+        return pos + word.length;
       };
     case 'int64': {
       const big = values as BigInt64Array;
       const words = new Int32Array(big.buffer, big.byteOffset, big.length * 2);
-      return (out, row) => {
+      return (buf, pos, row) => {
         const high = words[row * 2 + 1]!;
         // Exact as a double while the high word stays within ±2^21.
-        if (high < 2_097_152 && high >= -2_097_152) writeInteger(out, high * TWO_POW_32 + (words[row * 2]! >>> 0));
-        else writeLatin1(out, big[row]!.toString());
+        if (high < 2_097_152 && high >= -2_097_152) return writeInteger(buf, pos, high * TWO_POW_32 + (words[row * 2]! >>> 0));
+        return writeLatin1(buf, pos, big[row]!.toString());
       };
     }
     case 'double': {
       const doubles = values as Float64Array;
-      return (out, row) => writeDouble(out, doubles[row]!);
+      return (buf, pos, row) => writeDouble(buf, pos, doubles[row]!);
     }
     default: {
       const ints = values as Int8Array | Int16Array | Int32Array;
-      return (out, row) => writeInteger(out, ints[row]!);
+      return (buf, pos, row) => writeInteger(buf, pos, ints[row]!);
     }
   }
 }
 
-/** A CSV field of raw text: quoted (quotes doubled) when it holds `"`, `,`, CR or LF; `""` when empty. */
-function writeTextField(out: Out, data: Buffer, start: number, length: number): void {
+/**
+ * A CSV field of raw text: quoted (quotes doubled) when it holds `"`, `,`, CR or LF; `""` when
+ * empty. Copies while it looks, and starts over quoted in the rare case it finds one of those.
+ */
+function writeTextField(buf: Buffer, pos: number, data: Buffer, start: number, length: number): number {
   if (length === 0) {
-    out.ensure(2);
-    out.buf[out.pos++] = QUOTE;
-    out.buf[out.pos++] = QUOTE;
-    return;
+    buf[pos] = QUOTE;
+    buf[pos + 1] = QUOTE;
+    return pos + 2;
   }
-  const end = start + length;
-  let quotes = 0;
   let special = false;
-  for (let i = start; i < end; i++) {
-    const b = data[i]!;
-    if (b === QUOTE) {
-      quotes++;
+  for (let i = 0; i < length; i++) {
+    const b = data[start + i]!;
+    buf[pos + i] = b;
+    if (b === QUOTE || b === COMMA || b === CR || b === LF) {
       special = true;
-    } else if (b === COMMA || b === CR || b === LF) special = true;
+      break;
+    }
   }
-  if (!special) {
-    out.ensure(length);
-    data.copy(out.buf, out.pos, start, end);
-    out.pos += length;
-    return;
-  }
-  out.ensure(length + quotes + 2);
-  const buf = out.buf;
-  let p = out.pos;
+  if (!special) return pos + length;
+  let p = pos;
   buf[p++] = QUOTE;
-  for (let i = start; i < end; i++) {
+  for (let i = start; i < start + length; i++) {
     const b = data[i]!;
     buf[p++] = b;
     if (b === QUOTE) buf[p++] = QUOTE;
   }
   buf[p++] = QUOTE;
-  out.pos = p;
-}
-
-function writeRaw(out: Out, data: Buffer, start: number, length: number): void {
-  out.ensure(length);
-  data.copy(out.buf, out.pos, start, start + length);
-  out.pos += length;
+  return p;
 }
 
 /** `YYYY-MM-DD HH:MM:SS[.f]` → `YYYY-MM-DDTHH:MM:SS[.f]`, a `.0` fraction dropped. */
-function writeTimestamp(out: Out, data: Buffer, start: number, length: number): void {
+function writeTimestamp(buf: Buffer, pos: number, data: Buffer, start: number, length: number): number {
   if (length >= 2 && data[start + length - 2] === DOT && data[start + length - 1] === ZERO) length -= 2;
-  out.ensure(length);
-  const buf = out.buf;
   let replaced = false;
   for (let i = 0; i < length; i++) {
     const b = data[start + i]!;
     if (b === SPACE && !replaced) {
-      buf[out.pos + i] = 0x54; // T
+      buf[pos + i] = 0x54; // T
       replaced = true;
-    } else buf[out.pos + i] = b;
+    } else buf[pos + i] = b;
   }
-  out.pos += length;
+  return pos + length;
 }
 
 /** Hive's decimal text, padded with zeros to `scale` fraction digits. */
-function writeDecimal(out: Out, data: Buffer, start: number, length: number, scale: number): void {
+function writeDecimal(buf: Buffer, pos: number, data: Buffer, start: number, length: number, scale: number): number {
   let dot = -1;
   for (let i = start; i < start + length; i++) {
     if (data[i] === DOT) {
@@ -242,25 +213,20 @@ function writeDecimal(out: Out, data: Buffer, start: number, length: number, sca
   }
   const digits = dot < 0 ? 0 : start + length - dot - 1;
   const pad = digits >= scale ? 0 : scale - digits;
-  out.ensure(length + pad + 1);
-  data.copy(out.buf, out.pos, start, start + length);
-  out.pos += length;
-  if (pad === 0) return;
-  if (dot < 0) out.buf[out.pos++] = DOT;
-  out.buf.fill(ZERO, out.pos, out.pos + pad);
-  out.pos += pad;
+  pos = copyBytes(buf, pos, data, start, length);
+  if (pad === 0) return pos;
+  if (dot < 0) buf[pos++] = DOT;
+  for (let i = 0; i < pad; i++) buf[pos++] = ZERO;
+  return pos;
 }
 
-function writeBase64(out: Out, data: Buffer, start: number, length: number): void {
+function writeBase64(buf: Buffer, pos: number, data: Buffer, start: number, length: number): number {
   if (length === 0) {
-    out.ensure(2);
-    EMPTY_QUOTED.copy(out.buf, out.pos);
-    out.pos += 2;
-    return;
+    buf[pos] = QUOTE;
+    buf[pos + 1] = QUOTE;
+    return pos + 2;
   }
-  out.ensure(Math.ceil(length / 3) * 4);
-  const buf = out.buf;
-  let p = out.pos;
+  let p = pos;
   const end = start + length;
   let i = start;
   for (; i + 3 <= end; i += 3) {
@@ -277,25 +243,25 @@ function writeBase64(out: Out, data: Buffer, start: number, length: number): voi
     buf[p++] = i + 1 < end ? BASE64[(n >> 6) & 63]! : 0x3d;
     buf[p++] = 0x3d; // =
   }
-  out.pos = p;
+  return p;
 }
 
 function bytesWriter(column: BytesColumn, spec: CsvColumn): FieldWriter {
   const data = Buffer.isBuffer(column.data) ? column.data : Buffer.from(column.data.buffer, column.data.byteOffset, column.data.byteLength);
   const { starts, lengths } = column;
-  if (column.kind === 'binary') return (out, row) => writeBase64(out, data, starts[row]!, lengths[row]!);
+  if (column.kind === 'binary') return (buf, pos, row) => writeBase64(buf, pos, data, starts[row]!, lengths[row]!);
   switch (spec.typeId) {
     case TYPE.TIMESTAMP:
-      return (out, row) => writeTimestamp(out, data, starts[row]!, lengths[row]!);
+      return (buf, pos, row) => writeTimestamp(buf, pos, data, starts[row]!, lengths[row]!);
     case TYPE.DATE:
-      return (out, row) => writeRaw(out, data, starts[row]!, lengths[row]!);
+      return (buf, pos, row) => copyBytes(buf, pos, data, starts[row]!, lengths[row]!);
     case TYPE.DECIMAL: {
       const scale = spec.scale ?? 0;
-      if (scale > 0) return (out, row) => writeDecimal(out, data, starts[row]!, lengths[row]!, scale);
-      return (out, row) => writeTextField(out, data, starts[row]!, lengths[row]!);
+      if (scale > 0) return (buf, pos, row) => writeDecimal(buf, pos, data, starts[row]!, lengths[row]!, scale);
+      return (buf, pos, row) => writeTextField(buf, pos, data, starts[row]!, lengths[row]!);
     }
     default:
-      return (out, row) => writeTextField(out, data, starts[row]!, lengths[row]!);
+      return (buf, pos, row) => writeTextField(buf, pos, data, starts[row]!, lengths[row]!);
   }
 }
 
@@ -303,30 +269,47 @@ function writerFor(column: BatchColumn, spec: CsvColumn): FieldWriter {
   return 'values' in column ? fixedWriter(column) : bytesWriter(column, spec);
 }
 
+/**
+ * The most bytes `rows` rows can take: a text field at worst doubles (every byte a quote) plus
+ * its quotes, base64 takes 4/3, a decimal gains its scale and a dot; every row has its commas,
+ * CRLF, and at most one `""` for an all-NULL one-column row.
+ */
+function maxBytesOf(columns: readonly BatchColumn[], specs: readonly CsvColumn[], rows: number): number {
+  let bytes = rows * (columns.length + 4);
+  columns.forEach((column, c) => {
+    if ('values' in column) {
+      bytes += rows * FIXED_WIDTH[column.kind];
+      return;
+    }
+    let text = 0;
+    for (let row = 0; row < rows; row++) text += column.lengths[row]!;
+    bytes += 2 * text + rows * ((specs[c]!.scale ?? 0) + 4);
+  });
+  return bytes;
+}
+
 /** The header line: column names as CSV fields, CRLF. */
 export function csvHeaderBytes(names: readonly string[]): Buffer {
-  const out = new Out(256);
-  names.forEach((name, i) => {
-    if (i > 0) {
-      out.ensure(1);
-      out.buf[out.pos++] = COMMA;
-    }
-    const bytes = Buffer.from(name, 'utf8');
-    writeTextField(out, bytes, 0, bytes.length);
+  const encoded = names.map((name) => Buffer.from(name, 'utf8'));
+  const buf = Buffer.allocUnsafe(encoded.reduce((sum, bytes) => sum + 2 * bytes.length + 3, 2));
+  let pos = 0;
+  encoded.forEach((bytes, i) => {
+    if (i > 0) buf[pos++] = COMMA;
+    pos = writeTextField(buf, pos, bytes, 0, bytes.length);
   });
-  out.ensure(2);
-  out.buf[out.pos++] = CR;
-  out.buf[out.pos++] = LF;
-  return out.buf.subarray(0, out.pos);
+  buf[pos++] = CR;
+  buf[pos++] = LF;
+  return buf.subarray(0, pos);
 }
 
 /**
- * CSV as a BatchEncoder: the header, then whole rows within the caps. Keeps an estimate of bytes
- * per row to size its buffer, so a steady stream allocates one buffer per batch.
+ * CSV as a BatchEncoder: the header, then whole rows within the caps. Rows are written into one
+ * scratch buffer, kept between batches and sized for the batch's worst case, and each batch's
+ * bytes leave in a buffer of their own (the caller may hand it to another thread).
  */
 export class CsvEncoder implements BatchEncoder {
-  private bytesPerRow = 64;
   private written = 0;
+  private scratch = Buffer.alloc(0);
 
   constructor(
     private readonly specs: readonly CsvColumn[],
@@ -359,39 +342,38 @@ export class CsvEncoder implements BatchEncoder {
     if (rowCount <= 0) return { bytes: Buffer.alloc(0), rows: 0 };
     const width = this.specs.length;
     if (batch.columns.length !== width) throw new Error(`Hive sent ${batch.columns.length} columns but the schema has ${width}`);
+    const room = maxBytesOf(batch.columns, this.specs, rowCount);
+    if (this.scratch.length < room) this.scratch = Buffer.allocUnsafeSlow(Math.ceil(room * 1.25));
+    const buf = this.scratch;
     const writers = batch.columns.map((column, i) => writerFor(column, this.specs[i]!));
     const nulls = batch.columns.map((column) => column.nulls);
-    const out = new Out(Math.ceil(rowCount * this.bytesPerRow * 1.1) + 64);
+    let pos = 0;
     let rows = 0;
     for (let row = 0; row < rowCount; row++) {
-      const rowStart = out.pos;
+      const rowStart = pos;
       const byte = row >> 3;
       const bit = 1 << (row & 7);
       for (let c = 0; c < width; c++) {
-        if (c > 0) {
-          out.ensure(1);
-          out.buf[out.pos++] = COMMA;
-        }
+        if (c > 0) buf[pos++] = COMMA;
         const mask = nulls[c]!;
         if (byte < mask.length && (mask[byte]! & bit) !== 0) continue;
-        writers[c]!(out, row);
+        pos = writers[c]!(buf, pos, row);
       }
-      if (out.pos === rowStart) {
+      if (pos === rowStart) {
         // One column holding NULL: an empty field would be an empty line.
-        out.ensure(2);
-        out.buf[out.pos++] = QUOTE;
-        out.buf[out.pos++] = QUOTE;
+        buf[pos++] = QUOTE;
+        buf[pos++] = QUOTE;
       }
-      out.ensure(2);
-      out.buf[out.pos++] = CR;
-      out.buf[out.pos++] = LF;
-      if (out.pos > maxBytes) {
-        out.pos = rowStart;
+      buf[pos++] = CR;
+      buf[pos++] = LF;
+      if (pos > maxBytes) {
+        pos = rowStart;
         break;
       }
       rows++;
     }
-    if (rows > 0) this.bytesPerRow = out.pos / rows;
-    return { bytes: out.buf.subarray(0, out.pos), rows };
+    const bytes = Buffer.allocUnsafeSlow(pos);
+    buf.copy(bytes, 0, 0, pos);
+    return { bytes, rows };
   }
 }

@@ -6,7 +6,10 @@
 import type { ColumnBatch } from '../hive/column-batch.js';
 
 export interface EncodedChunk {
-  /** Bytes ready to write, in order (may be empty while a format buffers). */
+  /**
+   * Bytes ready to write, in order (may be empty while a format buffers). They belong to the
+   * caller: the encoder never writes to them again, so they may move to another thread.
+   */
   chunks: Buffer[];
   /** Rows of the batch taken: fewer than asked means a cap stopped the export. */
   rows: number;
