@@ -33,6 +33,8 @@ export interface ParquetEncoderOptions {
   rowGroupBytes?: number;
   /** @default 'zstd' (see app/README.md for the measurement) */
   compression?: ParquetCompression;
+  /** zstd level (1–22; higher is smaller and slower). @default 1 */
+  compressionLevel?: number;
   /** Uncompressed value bytes that close a data page. @default 1 MiB */
   pageBytes?: number;
   /** Rows that close a data page. @default 20,000 (Arrow's default) */
@@ -60,7 +62,7 @@ const SLICE_ROWS = 4096;
 
 export function createParquetEncoder(columns: readonly ResultColumn[], options: ParquetEncoderOptions = {}): ParquetEncoder {
   const rowGroupBytes = options.rowGroupBytes ?? 64 * 1024 * 1024;
-  const codec = pageCodec(options.compression ?? 'zstd');
+  const codec = pageCodec(options.compression ?? 'zstd', options.compressionLevel);
   const limits = { pageBytes: options.pageBytes ?? 1024 * 1024, pageRows: options.pageRows ?? 20_000 };
   if (!(rowGroupBytes > 0)) throw new Error(`rowGroupBytes must be a positive number of bytes, got ${rowGroupBytes}`);
   const plans = columns.map(planColumn);

@@ -14,13 +14,15 @@ export interface PageCodec {
   compress(page: Uint8Array): Uint8Array;
 }
 
-/** zstd level 1: see the README for level 1 against 3 on the measurement table. */
-const ZSTD_LEVEL = 1;
+/** zstd level 1 by default: see the README for level 1 against 3 on the measurement table. */
+export const DEFAULT_ZSTD_LEVEL = 1;
 
-export function pageCodec(name: ParquetCompression): PageCodec {
+export function pageCodec(name: ParquetCompression, zstdLevel = DEFAULT_ZSTD_LEVEL): PageCodec {
   switch (name) {
-    case 'zstd':
-      return { id: 6, compress: (page) => zstdCompress(page, { compressionLevel: ZSTD_LEVEL }) };
+    case 'zstd': {
+      const parameters = { compressionLevel: zstdLevel };
+      return { id: 6, compress: (page) => zstdCompress(page, parameters) };
+    }
     case 'snappy':
       return { id: 1, compress: (page) => snappyCompress(page) };
     default:
