@@ -9,7 +9,7 @@
  *  - rows/s: rows ÷ wall time from the first batch to the last byte written (the conversion from
  *    ColumnBatch into what the library takes is part of the cost: the connector has to pay it);
  *  - CPU s: user + system of the child over the same span (all its threads);
- *  - peak RSS delta: the child's peak RSS (getrusage) minus its RSS just before the first batch,
+ *  - peak RSS delta: the child's peak RSS (VmHWM) minus its RSS just before the first batch,
  *    after its libraries are loaded and a GC;
  *  - file size and row groups;
  *  - correctness: DuckDB `read_parquet` reads the file back: row count, NULL counts, a checksum
@@ -76,6 +76,12 @@ interface ChildResult {
   note?: string;
 }
 
+function option(name: string): string | undefined {
+  const args = process.argv;
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Input: enos.measurement as ColumnBatches, serialized once to a file every child streams from.
 // ---------------------------------------------------------------------------------------------
@@ -111,15 +117,21 @@ function serializeBatch(batch: ColumnBatch): Buffer {
   return Buffer.concat([frame, body]);
 }
 
-/** Reads batches back one at a time into a fresh buffer each, as frames arrive from Hive. */
+/**
+ * Reads batches back one at a time into one reused buffer, as the Hive decoder reuses its frame
+ * buffer (a batch is valid until the next one): the harness itself then holds one batch, not a
+ * trail of garbage buffers that would count as the candidate's memory.
+ */
 function* readBatches(file: string): Generator<ColumnBatch> {
   const fd = openSync(file, 'r');
   const frame = Buffer.alloc(8);
+  let buffer = new Uint8Array(0);
   let position = 0;
   try {
     while (readSync(fd, frame, 0, 8, position) === 8) {
       const length = frame.readUInt32LE(0);
-      const body = new Uint8Array(new ArrayBuffer(length));
+      if (buffer.length < length) buffer = new Uint8Array(new ArrayBuffer(length * 2));
+      const body = buffer.subarray(0, length);
       readSync(fd, body, 0, length, position + 8);
       position += 8 + length;
       const view = new DataView(body.buffer);
@@ -216,10 +228,11 @@ async function prepareInput(db: DuckDBConnection, rows: number): Promise<string>
 // ---------------------------------------------------------------------------------------------
 
 type Write = (bytes: Uint8Array) => void;
-/** What a candidate may add: a note, and for the CSV reference the encode-only seconds. */
+/** What a candidate may add: a note, and for the CSV reference its encode-only time and CPU. */
 interface CandidateOutcome {
   note?: string;
   seconds?: number;
+  cpuSeconds?: number;
 }
 type Candidate = (batches: Iterable<ColumnBatch>, write: Write, output: string) => Promise<CandidateOutcome | void>;
 
@@ -435,6 +448,7 @@ const duckdb: Candidate = async (batches, _write, output) => {
 /** For scale: today's CSV encoder over the same rows as hive-driver row sets (encode time only). */
 const csvToday: Candidate = async (batches, write) => {
   let encodeNs = 0n;
+  let encodeCpuUs = 0;
   const specs = COLUMNS.map((column) => ({ typeId: column.typeId }));
   for (const batch of batches) {
     const rows = batch.rowCount;
@@ -443,18 +457,31 @@ const csvToday: Candidate = async (batches, write) => {
     const numbers = (column: FixedColumn) => ({ values: Array.from(column.values as Float64Array | Int32Array), nulls: Buffer.from(column.nulls) });
     const rowSet: ThriftRowSet = { columns: [{ stringVal: strings(a) }, { stringVal: strings(t) }, { stringVal: strings(p) }, { doubleVal: numbers(v) }, { i32Val: numbers(q) }] };
     const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     const text = csvRows(rowSet, specs).join('');
     const bytes = Buffer.from(text, 'utf8');
+    const used = process.cpuUsage(cpu);
+    encodeCpuUs += used.user + used.system;
     encodeNs += process.hrtime.bigint() - start;
     write(bytes);
   }
-  return { note: 'rows/s of csvRows alone (encode time only)', seconds: Number(encodeNs) / 1e9 };
+  return { note: 'csvRows alone (encode time and CPU only)', seconds: Number(encodeNs) / 1e9, cpuSeconds: encodeCpuUs / 1e6 };
 };
 
+/** The harness alone: reading the input batches costs every candidate this much memory and time. */
+const inputOnly: Candidate = async (batches) => {
+  for (const batch of batches) void batch;
+};
+
+/** `--row-group-mb=N` sets the connector encoder's rowGroupBytes (default: the encoder's own). */
+const rowGroupMb = Number(option('row-group-mb') ?? 0);
+const rowGroup = rowGroupMb > 0 ? { rowGroupBytes: rowGroupMb * 2 ** 20 } : {};
+
 const CANDIDATES: Record<string, { run: Candidate; parquet: boolean; label: string }> = {
-  'connector-zstd1': { run: connector({ compression: 'zstd' }), parquet: true, label: 'connector encoder, zstd 1 (default)' },
-  'connector-zstd3': { run: connector({ compression: 'zstd', compressionLevel: 3 }), parquet: true, label: 'connector encoder, zstd 3' },
-  'connector-snappy': { run: connector({ compression: 'snappy' }), parquet: true, label: 'connector encoder, snappy' },
+  'input-only': { run: inputOnly, parquet: false, label: 'input only (the harness reading batches)' },
+  'connector-zstd1': { run: connector({ compression: 'zstd', ...rowGroup }), parquet: true, label: 'connector encoder, zstd 1 (default)' },
+  'connector-zstd3': { run: connector({ compression: 'zstd', compressionLevel: 3, ...rowGroup }), parquet: true, label: 'connector encoder, zstd 3' },
+  'connector-snappy': { run: connector({ compression: 'snappy', ...rowGroup }), parquet: true, label: 'connector encoder, snappy' },
   'parquet-wasm': { run: parquetWasm, parquet: true, label: `parquet-wasm ${CANDIDATE_PACKAGES['parquet-wasm']} + apache-arrow ${CANDIDATE_PACKAGES['apache-arrow']}` },
   'hyparquet-writer': { run: hyparquetWriter, parquet: true, label: `hyparquet-writer ${CANDIDATE_PACKAGES['hyparquet-writer']}` },
   'dsnp-parquetjs': { run: dsnpParquetjs, parquet: true, label: `@dsnp/parquetjs ${CANDIDATE_PACKAGES['@dsnp/parquetjs']}` },
@@ -463,6 +490,11 @@ const CANDIDATES: Record<string, { run: Candidate; parquet: boolean; label: stri
 };
 
 const rssBytes = () => process.memoryUsage.rss();
+/**
+ * Peak RSS of this process from /proc (VmHWM, per address space). Not getrusage's maxRSS: Linux
+ * carries that across fork + exec, so a child would report its parent's size.
+ */
+const peakRssBytes = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
 
 async function childMain(name: string, input: string, output: string): Promise<void> {
   const candidate = CANDIDATES[name];
@@ -494,9 +526,9 @@ async function childMain(name: string, input: string, output: string): Promise<v
   const seconds = outcome.seconds ?? Number(process.hrtime.bigint() - start) / 1e9;
   const note = outcome.note;
   const used = process.cpuUsage(cpu);
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakRssBytes();
   const result: ChildResult = {
-    rows, seconds, cpuSeconds: (used.user + used.system) / 1e6, baselineRssMb: baseline / 2 ** 20, peakRssDeltaMb: Math.max(0, peak - baseline) / 2 ** 20,
+    rows, seconds, cpuSeconds: outcome.cpuSeconds ?? (used.user + used.system) / 1e6, baselineRssMb: baseline / 2 ** 20, peakRssDeltaMb: Math.max(0, peak - baseline) / 2 ** 20,
     ...(note ? { note } : {}),
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
@@ -518,7 +550,7 @@ function installCandidates(): void {
 
 function runChild(name: string, input: string, output: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', name, input, output], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', name, input, output, ...(rowGroupMb > 0 ? [`--row-group-mb=${rowGroupMb}`] : [])], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
@@ -555,11 +587,6 @@ async function readBack(db: DuckDBConnection, file: string, expected: Record<str
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-function option(name: string): string | undefined {
-  const args = process.argv;
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
 
 export default async function run(): Promise<void> {
   const rows = Number(option('rows') ?? 2_000_000);
@@ -576,7 +603,7 @@ export default async function run(): Promise<void> {
   const [expected] = (await db.runAndReadAll(CHECKSUM_SQL('enos.measurement'))).getRowObjectsJson();
 
   process.stdout.write(`\n${rows.toLocaleString('en')} rows of enos.measurement, batches of ${BATCH_ROWS.toLocaleString('en')}, ${runs} run(s) each (median), each candidate in its own process:\n\n`);
-  const header = ['candidate', 'rows/s', 'CPU s', 'peak RSS Δ MB', 'file MB', 'bytes/row', 'row groups', 'read back by DuckDB', 'note'];
+  const header = ['candidate', 'rows/s', 'CPU s', 'rows/CPU-s', 'peak RSS Δ MB', 'file MB', 'bytes/row', 'row groups', 'read back by DuckDB', 'note'];
   const table: string[][] = [];
   const lines: string[] = [];
   for (const name of names) {
@@ -592,7 +619,7 @@ export default async function run(): Promise<void> {
       }
     }
     if (failure || results.length === 0) {
-      table.push([label, '–', '–', '–', '–', '–', '–', 'failed', failure ?? '']);
+      table.push([label, '–', '–', '–', '–', '–', '–', '–', 'failed', failure ?? '']);
       lines.push(`candidate=${name} failed=${JSON.stringify(failure)}`);
       continue;
     }
@@ -600,18 +627,21 @@ export default async function run(): Promise<void> {
     const cpu = median(results.map((r) => r.cpuSeconds));
     const peak = median(results.map((r) => r.peakRssDeltaMb));
     const size = statSync(output).size;
-    const check = parquet ? await readBack(db, output, expected!) : { ok: true, detail: 'n/a (CSV)', rowGroups: 0 };
-    table.push([label, Math.round(rate).toLocaleString('en'), cpu.toFixed(2), peak.toFixed(0), (size / 1e6).toFixed(1), (size / rows).toFixed(2), parquet ? String(check.rowGroups) : '–', check.detail, results[0]!.note ?? '']);
-    lines.push(`candidate=${name} rows_per_s=${Math.round(rate)} cpu_s=${cpu.toFixed(2)} peak_rss_delta_mb=${peak.toFixed(0)} file_bytes=${size} bytes_per_row=${(size / rows).toFixed(2)} row_groups=${check.rowGroups} correct=${check.ok}`);
+    const check = parquet ? await readBack(db, output, expected!) : { ok: true, detail: 'n/a', rowGroups: 0 };
+    table.push([label, Math.round(rate).toLocaleString('en'), cpu.toFixed(2), Math.round(rows / cpu).toLocaleString('en'), peak.toFixed(0), (size / 1e6).toFixed(1), (size / rows).toFixed(2), parquet ? String(check.rowGroups) : '–', check.detail, results[0]!.note ?? '']);
+    lines.push(`candidate=${name} rows_per_s=${Math.round(rate)} cpu_s=${cpu.toFixed(2)} rows_per_cpu_s=${Math.round(rows / cpu)} peak_rss_delta_mb=${peak.toFixed(0)} file_bytes=${size} bytes_per_row=${(size / rows).toFixed(2)} row_groups=${check.rowGroups} correct=${check.ok}`);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const format = (row: string[]) => row.map((cell, i) => (i >= 1 && i <= 6 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const format = (row: string[]) => row.map((cell, i) => (i >= 1 && i <= 7 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
   process.stdout.write(`${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.map(format).join('\n')}\n\n${lines.join('\n')}\n`);
   const ours = table.find((row) => row[0] === CANDIDATES['connector-zstd1']!.label);
   const csv = table.find((row) => row[0] === CANDIDATES['csv-today']!.label);
+  const number = (cell: string) => Number(cell.replaceAll(',', ''));
   if (ours && csv && ours[1] !== '–' && csv[1] !== '–') {
-    const ratio = Number(ours[1]!.replaceAll(',', '')) / Number(csv[1]!.replaceAll(',', ''));
-    process.stdout.write(`parquet_vs_csv_encoder_ratio=${ratio.toFixed(2)} (connector zstd 1 against today's CSV encoder, encode + write, same rows)\n`);
+    process.stdout.write(
+      `parquet_vs_csv_encoder_ratio=${(number(ours[1]!) / number(csv[1]!)).toFixed(2)} parquet_vs_csv_encoder_cpu_ratio=${(number(ours[3]!) / number(csv[3]!)).toFixed(2)}` +
+        " (connector zstd 1, encode + write, against today's CSV encoder, encode only, same rows: wall-clock rows/s and rows per CPU-second)\n",
+    );
   }
   db.closeSync();
 }

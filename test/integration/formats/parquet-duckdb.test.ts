@@ -250,6 +250,13 @@ describe('streaming a larger result', () => {
     expect(got).toMatchObject({ n: '300000', v: String(300_000 - nulls), s: sum, ids: '1000', first: '2024-01-01 00:00:00', last: tsText(299_999) });
   });
 
+  it('closes a row group at rowGroupRows, exactly, even when it is small in bytes', async () => {
+    const { batches } = measurementBatches(30, 10_000);
+    const { file } = encodeToFile(MEASUREMENT_COLUMNS, batches, { rowGroupRows: 65_536 });
+    const groups = await rows(`SELECT row_group_id, any_value(row_group_num_rows) AS n FROM parquet_metadata('${file}') GROUP BY row_group_id ORDER BY row_group_id`);
+    expect(groups.map((g) => Number(g.n))).toEqual([65_536, 65_536, 65_536, 65_536, 300_000 - 4 * 65_536]);
+  });
+
   it('falls back from the dictionary to PLAIN within a chunk when text does not repeat', async () => {
     const { batches } = measurementBatches(10, 10_000, true);
     const { file } = encodeToFile(MEASUREMENT_COLUMNS, batches);
