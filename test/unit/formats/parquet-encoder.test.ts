@@ -59,7 +59,7 @@ describe('RLE / bit-packing hybrid', () => {
         });
         const out = new ByteBuffer(16);
         encodeHybrid(values, count, width, out);
-        expect(decodeHybrid(out.view0(), width, count)).toEqual(values);
+        expect(decodeHybrid(out.written(), width, count)).toEqual(values);
       }
     }
   });

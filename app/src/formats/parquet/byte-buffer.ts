@@ -78,7 +78,7 @@ export class ByteBuffer {
   }
 
   /** A view of the written bytes; valid until the next write or reset. */
-  view0(): Uint8Array {
+  written(): Uint8Array {
     return this.bytes.subarray(0, this.length);
   }
 }

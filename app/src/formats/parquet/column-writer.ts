@@ -346,7 +346,7 @@ export class ColumnChunkWriter {
       body.append(this.values.bytes, 0, this.values.length);
       this.usedPlain = true;
     }
-    const uncompressed = body.view0();
+    const uncompressed = body.written();
     const compressed = this.codec.compress(uncompressed);
     const header = new CompactWriter()
       .i32(1, PageType.DATA_PAGE).i32(2, uncompressed.length).i32(3, compressed.length)
@@ -373,7 +373,7 @@ export class ColumnChunkWriter {
     let dictionaryPageBytes = 0;
     if (this.usedDictionary) {
       const dictionary = this.dictionary!;
-      const page = dictionary.page.view0();
+      const page = dictionary.page.written();
       const compressed = this.codec.compress(page);
       const header = new CompactWriter()
         .i32(1, PageType.DICTIONARY_PAGE).i32(2, page.length).i32(3, compressed.length)
