@@ -40,7 +40,7 @@ export function lifetimeChoices(maxMinutes: number): { minutes: number; label: s
 }
 
 /** The Azure ML snippet, with the URL in a Python string literal. */
-export function amlSnippet(url: string, format: 'csv' | 'csv.gz'): string {
+export function amlSnippet(url: string, format: 'csv' | 'csv.gz' | 'parquet'): string {
   const literal = JSON.stringify(url);
   return [
     '# Azure ML job input (SDK v2)',
@@ -49,6 +49,6 @@ export function amlSnippet(url: string, format: 'csv' | 'csv.gz'): string {
     '',
     '# or straight into pandas',
     'import pandas as pd',
-    `df = pd.read_csv(${literal}${format === 'csv.gz' ? ', compression="gzip"' : ''})`,
+    format === 'parquet' ? `df = pd.read_parquet(${literal})` : `df = pd.read_csv(${literal}${format === 'csv.gz' ? ', compression="gzip"' : ''})`,
   ].join('\n');
 }

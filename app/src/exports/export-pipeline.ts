@@ -1,6 +1,7 @@
 /**
- * The streaming heart of an export: Hive row sets → CSV bytes (in an encode worker) → (gzip) → the store's writer, with
- * backpressure all the way (stream.pipeline), so memory stays flat whatever the result size.
+ * The streaming heart of an export: Hive row sets → CSV or Parquet bytes (in an encode worker)
+ * → (gzip) → the store's writer, with backpressure all the way (stream.pipeline), so memory
+ * stays flat whatever the result size.
  * Caps stop the export at a row boundary and mark it truncated — never silently. On any failure
  * the writer is aborted, so nothing half-written is ever published.
  */
@@ -15,7 +16,10 @@ import type { EncodePool } from './encode-pool.js';
 
 export interface ExportLimits {
   maxRows: number;
-  /** Cap on CSV bytes before compression (header included). */
+  /**
+   * Cap on the file's bytes before compression: CSV text (header included), or Parquet bytes
+   * (checked between row sets, see row-set-encoding.ts).
+   */
   maxBytes: number;
 }
 
@@ -46,7 +50,7 @@ export async function streamExport(options: {
   signal?: AbortSignal;
 }): Promise<ExportOutcome> {
   const { query, writer, limits } = options;
-  const encoder = options.encoders.open({ format: 'csv', columns: query.columns });
+  const encoder = options.encoders.open({ format: options.format === 'parquet' ? 'parquet' : 'csv', columns: query.columns });
   let rows = 0;
   let truncated = false;
 
