@@ -69,6 +69,9 @@ async function createBatchEncoder(spec: EncodingSpec): Promise<BatchEncoder> {
 }
 
 export class RowSetEncoding {
+  /** A cap cut a row set short: the file ends there, so later row sets add nothing (export-pipeline.ts sends ahead). */
+  private capped = false;
+
   private constructor(
     private readonly spec: EncodingSpec,
     private readonly encoder: BatchEncoder,
@@ -83,7 +86,10 @@ export class RowSetEncoding {
   }
 
   encode(rowSet: WireRowSet, maxRows: number, maxBytes: number): EncodedChunk {
-    return this.encoder.encode(decodeWireRowSet(rowSet, this.spec.columns.length), maxRows, maxBytes);
+    if (this.capped) return { chunks: [], rows: 0 };
+    const encoded = this.encoder.encode(decodeWireRowSet(rowSet, this.spec.columns.length), maxRows, maxBytes);
+    if (encoded.rows < Math.min(rowSet.rowCount, maxRows)) this.capped = true;
+    return encoded;
   }
 
   finish(): Buffer[] {
