@@ -29,6 +29,7 @@ import { buildWeb } from './build-web.js';
 import { startAzurite } from './lib/azurite.js';
 import { parseReadyLine, startChildService, tsxArgs, type ChildExit, type ChildService } from './lib/child-service.js';
 import { openPortBook } from './lib/local-ports.js';
+import { HIVE_VERSIONS, type HiveVersion } from './hive-stand-in/service/cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the stack keeps its data; tests point it at a scratch folder. */
@@ -70,14 +71,25 @@ function positiveInt(name: string, fallback: number): number {
   return value;
 }
 
+/** The account the connector signs in to the Hive stand-in with (listed in stack.json). */
+const HIVE_SERVICE_ACCOUNT = 'connector';
+
+/** HIVE_VERSION: which HiveServer2 the stand-in behaves as (scripts/hive-stand-in/README.md); 3.1 by default. */
+function hiveVersionSetting(): HiveVersion {
+  const raw = process.env.HIVE_VERSION ?? '3.1';
+  if (!(HIVE_VERSIONS as readonly string[]).includes(raw)) throw new Error(`HIVE_VERSION must be one of ${HIVE_VERSIONS.join(', ')}, got '${raw}'`);
+  return raw as HiveVersion;
+}
+
 interface HiveReady {
-  listeners: { transport: string; auth: string; host: string; port: number }[];
+  listeners: { transport: string; auth: string; tls: boolean; host: string; port: number; path?: string }[];
   adminUrl?: string;
 }
 
 async function main(): Promise<void> {
   const connectorPort = positiveInt('PORT', 8080);
   const seedRows = positiveInt('HIVE_SEED_ROWS', 100_000);
+  const hiveVersion = hiveVersionSetting();
   const storageMethod = process.env.STORAGE_METHOD === 'local' ? 'local' : 'blob';
   await mkdir(LOCAL, { recursive: true });
   const secrets = await localSecrets();
@@ -157,9 +169,10 @@ async function main(): Promise<void> {
           '--seed-rows', String(seedRows),
           '--db-file', path.join(LOCAL, `hive-${seedRows}.duckdb`),
           '--admin-port', String(offered['hive-admin']),
+          '--hive-version', hiveVersion,
         ),
         // The password goes through the environment, not the command line that `ps` shows.
-        env: { ...process.env, HIVE_STAND_IN_USERS: `connector:${secrets.hivePassword}` },
+        env: { ...process.env, HIVE_STAND_IN_USERS: `${HIVE_SERVICE_ACCOUNT}:${secrets.hivePassword}` },
         readyWhen: (line) => parseReadyLine<HiveReady>(line),
         timeoutMs: 600_000,
         ownProcessGroup: true,
@@ -200,7 +213,8 @@ async function main(): Promise<void> {
       HIVE_PORT: String(hiveListener.port),
       HIVE_TRANSPORT: 'binary',
       HIVE_AUTH: 'PLAIN',
-      HIVE_USERNAME: 'connector',
+      HIVE_USERNAME: HIVE_SERVICE_ACCOUNT,
+      HIVE_SERVER_VERSION: hiveVersion,
       HIVE_PASSWORD: secrets.hivePassword,
       HIVE_POLL_INTERVAL_MS: '200',
       ENOS_BASE_URL: enos.ready.url,
@@ -244,7 +258,26 @@ async function main(): Promise<void> {
     const pids = { azurite: azurite.pid, hive: hive.child.pid, enos: enos.child.pid, connector: connector.child.pid };
     await writeFile(
       STACK_FILE,
-      JSON.stringify({ connectorUrl: connector.ready.url, storageConnectionString: azurite.connectionString, container: EXPORTS_CONTAINER, hiveAdminUrl: hive.ready.adminUrl, pids }, null, 2),
+      JSON.stringify(
+        {
+          connectorUrl: connector.ready.url,
+          storageConnectionString: azurite.connectionString,
+          container: EXPORTS_CONTAINER,
+          // For other Hive clients (beeline, pyhive, hive-driver): the stand-in's endpoints and the
+          // account the connector uses; its password is `hivePassword` in the secrets file.
+          hive: {
+            version: hiveVersion,
+            endpoints: hive.ready.listeners,
+            serviceAccount: HIVE_SERVICE_ACCOUNT,
+            passwordIn: `${path.relative(ROOT, path.join(LOCAL, 'secrets.json')) || path.join(LOCAL, 'secrets.json')} (hivePassword)`,
+            adminUrl: hive.ready.adminUrl,
+          },
+          hiveAdminUrl: hive.ready.adminUrl,
+          pids,
+        },
+        null,
+        2,
+      ),
     );
     started.push({ name: 'stack file', stop: () => rm(STACK_FILE, { force: true }) });
 

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import hive from 'hive-driver';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DATA = mkdtempSync(path.join(tmpdir(), 'e2e-local-stack-'));
@@ -41,10 +42,10 @@ afterAll(async () => {
  * Starts the stack as a terminal runs `npm start` in the foreground: in a process group of its
  * own (spawned here with plain child_process, so the test does not rest on the code under test).
  */
-async function startStack(): Promise<Stack> {
+async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/local-stack.ts')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HIVE_SEED_ROWS: '20000', HIVE_FETCH_SIZE: '100', LOCAL_STACK_DIR: DATA, LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: '0', HIVE_SEED_ROWS: '20000', HIVE_FETCH_SIZE: '100', LOCAL_STACK_DIR: DATA, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -186,7 +187,7 @@ describe('the local stack', () => {
   });
 
   it('started again, keeps every port, so the URL copied before still downloads, and shows the export interrupted', { timeout: 300_000 }, async () => {
-    const stack = await startStack();
+    const stack = await startStack({ HIVE_VERSION: '4.0' });
     const download = await fetch(copiedUrl).catch((error: unknown) => error as Error);
     expect(download instanceof Response ? download.status : String(download), 'the URL copied before the restart').toBe(200);
     expect(await (download as Response).text()).toBe(copiedBody);
@@ -195,6 +196,37 @@ describe('the local stack', () => {
 
     const job = await api(stack, 'GET', `/api/v1/exports/${interruptedId}`, token);
     expect(job).toMatchObject({ status: 'failed', error: { code: 'interrupted', message: expect.stringMatching(/again/) } });
+  });
+
+  it('lists the Hive stand-in in stack.json so another Hive client can use it, as the Hive version asked for', { timeout: 120_000 }, async () => {
+    const { hive: listed } = readJson('stack.json') as {
+      hive: { version: string; endpoints: { transport: string; auth: string; host: string; port: number }[]; serviceAccount: string; passwordIn: string };
+    };
+    expect(listed).toMatchObject({ version: '4.0', serviceAccount: 'connector', passwordIn: expect.stringContaining('secrets.json') });
+    const endpoint = listed.endpoints.find((candidate) => candidate.transport === 'binary' && candidate.auth === 'PLAIN')!;
+    const { hivePassword } = readJson('secrets.json') as { hivePassword: string };
+    // hive-driver as any user would set it up, from what the file says.
+    const { TCLIService, TCLIService_types } = hive.thrift;
+    const client = new hive.HiveClient(TCLIService, TCLIService_types);
+    client.on('error', () => undefined);
+    await client.connect({ host: endpoint.host, port: endpoint.port }, new hive.connections.TcpConnection(), new hive.auth.PlainTcpAuthentication({ username: listed.serviceAccount, password: hivePassword }));
+    try {
+      // Hive 4.0 serializes row sets in its tasks by default (binaryColumns), which hive-driver cannot read: ask for columns.
+      const session = await client.openSession({
+        client_protocol: TCLIService_types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10,
+        configuration: { 'set:hiveconf:hive.server2.thrift.resultset.serialize.in.tasks': 'false' },
+      });
+      const info = await session.getInfo(TCLIService_types.TGetInfoType.CLI_DBMS_VER);
+      expect(info.getValue()).toMatch(/^4\.0\./);
+      const operation = await session.executeStatement('SELECT count(*) AS n FROM enos.asset', { runAsync: true });
+      await new hive.HiveUtils(TCLIService_types).waitUntilReady(operation, false, () => undefined);
+      await new hive.HiveUtils(TCLIService_types).fetchAll(operation);
+      expect(Number(operation.getData()[0]?.columns?.[0]?.i64Val?.values[0])).toBeGreaterThan(0);
+      await operation.close();
+      await session.close();
+    } finally {
+      client.close();
+    }
   });
 
   it('says so and stops when a child dies, e.g. a kill -9 of the connector', { timeout: 120_000 }, async () => {

@@ -5,8 +5,8 @@
  * that every check consults, which makes "the token stops working at once" true on every
  * instance that shares the list.
  */
-import { randomUUID } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { createHash, randomUUID } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AppError } from '../errors.js';
 
 export interface SessionUser {
@@ -38,6 +38,8 @@ export interface CallContext {
 
 const ISSUER = 'enos-aml-connector';
 const AUDIENCE = 'enos-aml-connector/api';
+/** Verified tokens remembered (session-tokens' cache): a few thousand users' sessions. */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export interface SessionTokens {
   issue(user: SessionUser): Promise<{ token: string; session: Session }>;
@@ -60,6 +62,13 @@ export function createSessionTokens(options: {
   // Imported once: given raw bytes, jose imports a WebCrypto key on every sign and verify, which
   // showed as ~1 ms of the API thread per request under load (npm run bench -- export --profile).
   const key = crypto.subtle.importKey('raw', new Uint8Array(options.signingKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  /**
+   * Tokens whose signature and claims were checked, by their SHA-256, oldest first. WebCrypto's
+   * HMAC runs as a job on libuv's thread pool, where it waits behind file writes and gzip while
+   * exports run: checking each token once keeps API answers quick under load. Revocation is
+   * still asked at every request.
+   */
+  const verified = new Map<string, JWTPayload>();
   const unauthorized = (cause?: unknown) => new AppError('unauthorized', 401, 'Sign in again: the session token is missing, invalid or expired', { cause });
   // The list lives in the job store's database or storage account; when that is down, say so.
   const listUnavailable = (cause: unknown) =>
@@ -83,18 +92,29 @@ export function createSessionTokens(options: {
     },
 
     async verify(token) {
-      let payload;
-      try {
-        ({ payload } = await jwtVerify(token, await key, {
-          algorithms: ['HS256'],
-          issuer: ISSUER,
-          audience: AUDIENCE,
-          currentDate: clock(),
-          requiredClaims: ['sub', 'jti', 'exp', 'iat'],
-        }));
-      } catch (error) {
-        if (error instanceof joseErrors.JOSEError) throw unauthorized(error);
-        throw error;
+      const now = clock();
+      const digest = createHash('sha256').update(token).digest('base64');
+      let payload = verified.get(digest);
+      // A signature checked once stays good; the expiry is checked at every use.
+      if (payload && (payload.exp ?? 0) * 1000 <= now.getTime()) {
+        verified.delete(digest);
+        payload = undefined;
+      }
+      if (!payload) {
+        try {
+          ({ payload } = await jwtVerify(token, await key, {
+            algorithms: ['HS256'],
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            currentDate: now,
+            requiredClaims: ['sub', 'jti', 'exp', 'iat'],
+          }));
+        } catch (error) {
+          if (error instanceof joseErrors.JOSEError) throw unauthorized(error);
+          throw error;
+        }
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+        verified.set(digest, payload);
       }
       const { sub, jti, exp, name, org } = payload;
       if (typeof name !== 'string' || typeof org !== 'string' || !sub || !jti || !exp) throw unauthorized();
