@@ -62,6 +62,10 @@ export interface OperationInfo {
   state: string;
   duckdb: DuckDbActivity;
   fetchCalls: number;
+  /** Rows the client has been sent. */
+  rowsFetched: number;
+  /** Set when CancelOperation stopped the operation: the state it was in (PENDING or RUNNING). */
+  cancelledWhile: string | undefined;
   error: string | undefined;
 }
 
@@ -489,6 +493,8 @@ export class CliService {
       state: STATE_NAMES[operation.state] ?? String(operation.state),
       duckdb: operation.duckdb,
       fetchCalls: operation.fetchCalls,
+      rowsFetched: operation.rowsFetched,
+      cancelledWhile: operation.cancelledWhile,
       error: operation.error?.message,
     }));
   }
