@@ -28,10 +28,10 @@ import { AppError } from './errors.js';
 import { ExportService } from './exports/export-service.js';
 import { createEncodePool } from './exports/encode-pool.js';
 import { JobScheduler, type StallLimits } from './exports/job-scheduler.js';
-import { createCatalog, createHiveTableLister } from './hive/catalog.js';
+import { createCatalog, createColumnCatalog, createHiveColumnLister, createHiveTableLister } from './hive/catalog.js';
 import { checkHiveReady } from './hive/hive-connection.js';
 import { createQueryRunner, type QueryRunner } from './hive/query-runner.js';
-import { guardSql, supportedHiveVersion } from './sql-guard/guard.js';
+import { accessProblem, guardSql, supportedHiveVersion } from './sql-guard/guard.js';
 import { createApp } from './http/app.js';
 import { auditRouter } from './http/audit-router.js';
 import { catalogRouter } from './http/catalog-router.js';
@@ -335,6 +335,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     clock,
   });
   const catalog = createCatalog(createHiveTableLister(config.hive));
+  const columns = createColumnCatalog(createHiveColumnLister(config.hive));
 
   const app = createApp(config, {
     logger,
@@ -355,7 +356,13 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       tokensRouter({ tokens, accessTokens, maxDays: config.accessTokens.maxDays, clock }),
       schedulesRouter({ service: schedules, tokens, limits: { maxKeep: config.schedules.maxKeep, linkMaxDays: config.schedules.linkMaxDays }, publicBaseUrl, clock }),
       stableLinkRouter({ service: schedules }),
-      catalogRouter({ tokens, catalog: (user) => catalog(accessOf(user)), exportsConfig: config.exports }),
+      catalogRouter({
+        tokens,
+        catalog: (user) => catalog(accessOf(user)),
+        mayRead: (user, database, table) => accessProblem(accessOf(user), database, table) === undefined,
+        columns,
+        exportsConfig: config.exports,
+      }),
       exportsRouter({ service, tokens, maxTtlMinutes: config.exports.maxTtlMinutes }),
       ...routers,
       webRouter(),

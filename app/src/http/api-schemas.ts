@@ -47,6 +47,13 @@ export const newLinkRequest = (maxTtlMinutes: number) =>
     })
     .strict();
 
+/** A result column as Hive compiled it: the schema of jobs and previews. */
+export const resultColumnView = z.object({
+  name: z.string(),
+  type: z.string().describe("Hive's type, e.g. bigint, decimal(38,6), varchar(20), array (complex types by their category only)"),
+  nullable: z.boolean(),
+});
+
 export const exportView = z.object({
   id: z.uuid(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']),
@@ -72,10 +79,7 @@ export const exportView = z.object({
         .nullable(),
     })
     .describe('Where the export is, and how much it has written'),
-  schema: z
-    .array(z.object({ name: z.string(), type: z.string().describe("Hive's type, e.g. decimal(38,6)"), nullable: z.boolean() }))
-    .nullable()
-    .describe("The result's columns, once Hive has compiled the query"),
+  schema: z.array(resultColumnView).nullable().describe("The result's columns, once Hive has compiled the query"),
   truncated: z.boolean().describe('true when a row or byte cap stopped the export early'),
   cancelRequested: z.boolean(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
@@ -92,6 +96,20 @@ export const catalogView = z.object({
   defaultTtlMinutes: z.number().int(),
   formats: z.array(exportFormat),
   maxSqlLength: z.number().int().describe('Longest query the API accepts, in characters'),
+});
+
+export const catalogColumnsView = z.object({
+  database: z.string(),
+  table: z.string(),
+  columns: z
+    .array(
+      z.object({
+        name: z.string(),
+        type: z.string().describe("Hive's type text, e.g. bigint, decimal(10,2), varchar(20), array<int>, struct<name:string,ts:timestamp>"),
+        comment: z.string().optional().describe("The column's comment in the metastore"),
+      }),
+    )
+    .describe('In table order; partition columns last, as Hive lists them'),
 });
 
 export const errorBody = z.object({

@@ -9,6 +9,7 @@ import {
   auditEventView,
   auditPage,
   auditQueryParams,
+  catalogColumnsView,
   catalogView,
   createExportRequest,
   createScheduleRequest,
@@ -20,6 +21,7 @@ import {
   meView,
   newLinkRequest,
   newStableLinkRequest,
+  resultColumnView,
   scheduleList,
   scheduleRunView,
   scheduleView,
@@ -101,6 +103,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
   c.name('Token', tokenView);
   c.name('ScheduleRun', scheduleRunView);
   c.name('User', userView);
+  c.name('ResultColumn', resultColumnView);
   const errorResponse = c.answer('Error', errorBody, 'Error: `{error: {code, message}}`');
   const exportAnswer = (description: string) => c.answer('Export', exportView, description);
   const scheduleAnswer = (description: string) => c.answer('Schedule', scheduleView, description);
@@ -120,6 +123,17 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     },
     '/api/v1/catalog': {
       get: { summary: 'Databases and tables your organization may read', security: secured, responses: { '200': c.answer('Catalog', catalogView, 'Catalog'), ...errors(401, 503) } },
+    },
+    '/api/v1/catalog/tables/{database}/{table}/columns': {
+      get: {
+        summary: "A table's columns and Hive types (partition columns last); a table your organization may not read is 404 like one that does not exist",
+        security: secured,
+        parameters: [
+          { name: 'database', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]{1,128}$' } },
+          { name: 'table', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]{1,128}$' } },
+        ],
+        responses: { '200': c.answer('TableColumns', catalogColumnsView, 'Columns'), ...errors(401, 403, 404, 503) },
+      },
     },
     '/api/v1/exports': {
       post: {
