@@ -37,6 +37,7 @@ import { auditRouter } from './http/audit-router.js';
 import { catalogRouter } from './http/catalog-router.js';
 import { exportsRouter } from './http/exports-router.js';
 import { openApiRouter } from './http/openapi.js';
+import { previewsRouter } from './http/previews-router.js';
 import { schedulesRouter } from './http/schedules-router.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { sessionsRouter } from './http/sessions-router.js';
@@ -49,6 +50,7 @@ import { createSqliteJobStore } from './jobs/sqlite-job-store.js';
 import { createTableJobStore } from './jobs/table-job-store.js';
 import { createLogger, type Logger } from './logger.js';
 import { isLoopbackUrl } from './loopback.js';
+import { PreviewService } from './previews/preview-service.js';
 import { ScheduleRunner } from './schedules/schedule-runner.js';
 import { ScheduleService } from './schedules/schedule-service.js';
 import type { ScheduleStore } from './schedules/schedule-store.js';
@@ -334,6 +336,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     kick: () => scheduleRunner.kick(),
     clock,
   });
+  const previews = new PreviewService({ runner, guard, policy: config.previews, logger, audit });
   const catalog = createCatalog(createHiveTableLister(config.hive));
   const columns = createColumnCatalog(createHiveColumnLister(config.hive));
 
@@ -364,6 +367,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
         exportsConfig: config.exports,
       }),
       exportsRouter({ service, tokens, maxTtlMinutes: config.exports.maxTtlMinutes }),
+      previewsRouter({ service: previews, tokens }),
       ...routers,
       webRouter(),
     ],

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AUDIT_EVENT_ID, AUDIT_EVENT_TYPES } from '../audit/audit-event.js';
+import { DEFAULT_PREVIEW_ROWS, MAX_PREVIEW_ROWS } from '../previews/preview-service.js';
 import { DEFAULT_MAX_SQL_LENGTH as MAX_SQL_LENGTH } from '../sql-guard/guard.js';
 
 export const loginRequest = z
@@ -110,6 +111,29 @@ export const catalogColumnsView = z.object({
       }),
     )
     .describe('In table order; partition columns last, as Hive lists them'),
+});
+
+// ---- previews ---------------------------------------------------------------------------------
+
+export const createPreviewRequest = z
+  .object({
+    sql: sqlText,
+    rows: z.number().int().min(1).max(MAX_PREVIEW_ROWS).optional().describe(`Rows to show (default ${DEFAULT_PREVIEW_ROWS}, at most ${MAX_PREVIEW_ROWS})`),
+  })
+  .strict();
+
+/** One cell: JSON has no 64-bit integers or decimals, so those come as strings. */
+const previewValue = z
+  .union([z.string(), z.number(), z.boolean(), z.null()])
+  .describe(
+    'TINYINT, SMALLINT, INT, FLOAT, DOUBLE: number (NaN, Infinity, -Infinity as strings); BIGINT and DECIMAL: string, exact (decimals padded to their scale); ' +
+      "BOOLEAN: boolean; BINARY: base64 string; DATE, TIMESTAMP, STRING, CHAR, VARCHAR, intervals and complex types (JSON text): Hive's text; NULL: null",
+  );
+
+export const previewView = z.object({
+  schema: z.array(resultColumnView).describe("The result's columns, as Hive compiled the query"),
+  rows: z.array(z.array(previewValue)).describe('The first rows, each an array of values in schema order'),
+  truncated: z.boolean().describe('true when the query has more rows than were asked for'),
 });
 
 export const errorBody = z.object({

@@ -12,6 +12,7 @@ import {
   catalogColumnsView,
   catalogView,
   createExportRequest,
+  createPreviewRequest,
   createScheduleRequest,
   createTokenRequest,
   errorBody,
@@ -21,6 +22,7 @@ import {
   meView,
   newLinkRequest,
   newStableLinkRequest,
+  previewView,
   resultColumnView,
   scheduleList,
   scheduleRunView,
@@ -133,6 +135,16 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           { name: 'table', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]{1,128}$' } },
         ],
         responses: { '200': c.answer('TableColumns', catalogColumnsView, 'Columns'), ...errors(401, 403, 404, 503) },
+      },
+    },
+    '/api/v1/previews': {
+      post: {
+        summary:
+          'The first rows of a query, answered at once: same guard and authorization as exports, no job and no file. ' +
+          "400 sql_rejected and 422 hive_error carry error.details.position {line, column} where known; 504 preview_timeout past the deadline",
+        security: secured,
+        requestBody: c.request('CreatePreviewRequest', createPreviewRequest),
+        responses: { '200': c.answer('Preview', previewView, 'The schema and the first rows'), ...errors(400, 401, 403, 409, 415, 422, 429, 503, 504) },
       },
     },
     '/api/v1/exports': {
