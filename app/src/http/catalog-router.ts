@@ -9,11 +9,8 @@ import type { SessionTokens, SessionUser } from '../auth/session-tokens.js';
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { CatalogEntry, ColumnLister } from '../hive/catalog.js';
-import { DEFAULT_MAX_SQL_LENGTH } from '../sql-guard/guard.js';
+import { DEFAULT_MAX_SQL_LENGTH, isHiveName } from '../sql-guard/guard.js';
 import { requireSession, sessionOf } from './auth-middleware.js';
-
-/** Hive's metastore names: letters, digits and underscores (the guard allows no others either). */
-const HIVE_NAME = /^[A-Za-z0-9_]{1,128}$/;
 
 export function catalogRouter(deps: {
   tokens: SessionTokens;
@@ -42,7 +39,7 @@ export function catalogRouter(deps: {
     const user = sessionOf(req);
     const database = String(req.params.database ?? '');
     const table = String(req.params.table ?? '');
-    if (!HIVE_NAME.test(database) || !HIVE_NAME.test(table)) throw new AppError('not_found', 404, "No such table in your organization's catalog");
+    if (!isHiveName(database) || !isHiveName(table)) throw new AppError('not_found', 404, "No such table in your organization's catalog");
     const notFound = () => new AppError('not_found', 404, `No table ${database}.${table} in your organization's catalog`);
     if (!deps.mayRead(user, database, table)) throw notFound();
     const columns = await deps.columns(database, table);

@@ -131,8 +131,8 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         summary: "A table's columns and Hive types (partition columns last); a table your organization may not read is 404 like one that does not exist",
         security: secured,
         parameters: [
-          { name: 'database', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]{1,128}$' } },
-          { name: 'table', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]{1,128}$' } },
+          { name: 'database', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]+$' } },
+          { name: 'table', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]+$' } },
         ],
         responses: { '200': c.answer('TableColumns', catalogColumnsView, 'Columns'), ...errors(401, 403, 404, 503) },
       },

@@ -43,7 +43,7 @@ import { toParserDialect } from './dialect.js';
 import { parseSelect } from './parse.js';
 import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens, type TableAccess } from './tables.js';
 
-export { accessProblem } from './tables.js';
+export { accessProblem, isHiveName } from './tables.js';
 
 export type { HiveVersion, TableAccess };
 

@@ -23,6 +23,9 @@ interface TableReference {
 
 const NAME = /^[A-Za-z0-9_]+$/;
 
+/** A name Hive's metastore could hold for a database or table: letters, digits and underscores. */
+export const isHiveName = (name: string): boolean => NAME.test(name);
+
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /**
