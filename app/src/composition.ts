@@ -28,15 +28,16 @@ import { AppError } from './errors.js';
 import { ExportService } from './exports/export-service.js';
 import { createEncodePool } from './exports/encode-pool.js';
 import { JobScheduler, type StallLimits } from './exports/job-scheduler.js';
-import { createCatalog, createHiveTableLister } from './hive/catalog.js';
+import { createCatalog, createColumnCatalog, createHiveColumnLister, createHiveTableLister } from './hive/catalog.js';
 import { checkHiveReady } from './hive/hive-connection.js';
 import { createQueryRunner, type QueryRunner } from './hive/query-runner.js';
-import { guardSql, supportedHiveVersion } from './sql-guard/guard.js';
+import { accessProblem, guardSql, supportedHiveVersion } from './sql-guard/guard.js';
 import { createApp } from './http/app.js';
 import { auditRouter } from './http/audit-router.js';
 import { catalogRouter } from './http/catalog-router.js';
 import { exportsRouter } from './http/exports-router.js';
 import { openApiRouter } from './http/openapi.js';
+import { previewsRouter } from './http/previews-router.js';
 import { schedulesRouter } from './http/schedules-router.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { sessionsRouter } from './http/sessions-router.js';
@@ -49,6 +50,7 @@ import { createSqliteJobStore } from './jobs/sqlite-job-store.js';
 import { createTableJobStore } from './jobs/table-job-store.js';
 import { createLogger, type Logger } from './logger.js';
 import { isLoopbackUrl } from './loopback.js';
+import { PreviewService } from './previews/preview-service.js';
 import { ScheduleRunner } from './schedules/schedule-runner.js';
 import { ScheduleService } from './schedules/schedule-service.js';
 import type { ScheduleStore } from './schedules/schedule-store.js';
@@ -334,7 +336,9 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     kick: () => scheduleRunner.kick(),
     clock,
   });
+  const previews = new PreviewService({ runner, guard, policy: config.previews, logger, audit });
   const catalog = createCatalog(createHiveTableLister(config.hive));
+  const columns = createColumnCatalog(createHiveColumnLister(config.hive));
 
   const app = createApp(config, {
     logger,
@@ -355,8 +359,15 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       tokensRouter({ tokens, accessTokens, maxDays: config.accessTokens.maxDays, clock }),
       schedulesRouter({ service: schedules, tokens, limits: { maxKeep: config.schedules.maxKeep, linkMaxDays: config.schedules.linkMaxDays }, publicBaseUrl, clock }),
       stableLinkRouter({ service: schedules }),
-      catalogRouter({ tokens, catalog: (user) => catalog(accessOf(user)), exportsConfig: config.exports }),
+      catalogRouter({
+        tokens,
+        catalog: (user) => catalog(accessOf(user)),
+        mayRead: (user, database, table) => accessProblem(accessOf(user), database, table) === undefined,
+        columns,
+        exportsConfig: config.exports,
+      }),
       exportsRouter({ service, tokens, maxTtlMinutes: config.exports.maxTtlMinutes }),
+      previewsRouter({ service: previews, tokens }),
       ...routers,
       webRouter(),
     ],

@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'hive_error'
   | 'hive_forbidden'
   | 'hive_unavailable'
+  | 'preview_timeout'
   | 'storage_error'
   | 'not_ready'
   | 'internal';

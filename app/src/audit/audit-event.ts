@@ -1,6 +1,6 @@
 /**
  * What the audit trail records: one event per thing an auditor asks about — who signed in, who
- * exported which tables with which SQL from where, what the guard or the authorization refused,
+ * exported or previewed which tables with which SQL from where, what the guard or the authorization refused,
  * who made, renewed, used, served or deleted a link, which tokens were made, used and revoked,
  * and what the sweeper and the cleanup function deleted. Events are facts: once appended they
  * are never changed, and deleting an export never deletes its events.
@@ -16,6 +16,7 @@ export const AUDIT_EVENT_TYPES = [
   'token.revoked',
   'token.refused',
   'export.submitted',
+  'preview.run',
   'export.refused',
   'authz.refused',
   'export.succeeded',

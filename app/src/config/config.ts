@@ -102,6 +102,8 @@ export interface Config {
     /** Encode worker threads (encode-pool.ts); 0 runs encoding on the main thread. */
     workers: number;
   };
+  /** Synchronous previews: their deadline, and how many one user may start per minute and run at once. */
+  previews: { timeoutMs: number; ratePerMinute: number; maxConcurrentPerUser: number };
   audit: {
     retentionDays: number;
     /** Table of the audit trail when JOB_STORE is table. */
@@ -291,6 +293,11 @@ function toConfig(env: Env): Config {
       maxBytes: env.EXPORT_MAX_BYTES,
       // One per core, as many as exports may run at once, at most 4: more would only contend.
       workers: env.EXPORT_WORKERS ?? Math.max(1, Math.min(availableParallelism(), env.JOBS_MAX_CONCURRENT, 4)),
+    },
+    previews: {
+      timeoutMs: env.PREVIEW_TIMEOUT_MS,
+      ratePerMinute: env.PREVIEW_RATE_LIMIT_PER_MINUTE,
+      maxConcurrentPerUser: env.PREVIEW_MAX_CONCURRENT_PER_USER,
     },
     audit: { retentionDays: env.AUDIT_RETENTION_DAYS, tableName: env.AUDIT_TABLE_NAME, auditors: env.AUDITORS },
     accessTokens: {

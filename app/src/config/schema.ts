@@ -235,6 +235,9 @@ export const envSchema = z
     EXPORT_MAX_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
     /** Worker threads that decode and encode row sets (0: on the main thread). Default: the cores, at most 4. */
     EXPORT_WORKERS: int(0, 32).optional(),
+    PREVIEW_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+    PREVIEW_RATE_LIMIT_PER_MINUTE: int(1, 10_000).default(30),
+    PREVIEW_MAX_CONCURRENT_PER_USER: int(1, 64).default(2),
     JOBS_MAX_CONCURRENT: int(1, 64).default(4),
     JOBS_MAX_PER_USER: int(1, 64).default(2),
     JOBS_MAX_QUEUED: int(0, 10_000).default(50),

@@ -33,3 +33,25 @@ export function readableHiveError(message: string | undefined): string {
   text = text.replace(/\s*\(\s*<id>\s*\)/g, '').replace(/\s{2,}/g, ' ').trim() || 'Hive reported an error without a message';
   return text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH - 3)}...` : text;
 }
+
+/** Where in the statement Hive's compiler says an error is: 1-based line, 0-based character in that line. */
+export interface HiveErrorPosition {
+  line: number;
+  charPositionInLine: number;
+}
+
+/**
+ * The position a Hive compile error names, if any. Both of Hive's compile errors carry ANTLR's
+ * token position as `line:charPositionInLine` (line from 1, character from 0, lines split at LF):
+ * a ParseException as `line 1:7 cannot recognize input near …` (ParseError.getMessage in
+ * ql/src/java/org/apache/hadoop/hive/ql/parse/ParseError.java: ANTLR 3's
+ * BaseRecognizer.getErrorHeader, "line " + e.line + ":" + e.charPositionInLine), a
+ * SemanticException as `Line 1:14 Table not found 'x'` (the ASTNode's token line and position;
+ * common/src/java/org/apache/hadoop/hive/ql/ErrorMsg.java reads such texts back with
+ * ERROR_MESSAGE_PATTERN `.*Line [0-9]+:[0-9]+ (.*)`). The first one in the message is the one meant.
+ */
+export function hiveErrorPosition(message: string | undefined): HiveErrorPosition | undefined {
+  const match = /\b[Ll]ine (\d+):(\d+)\b/.exec(message ?? '');
+  if (!match) return undefined;
+  return { line: Number(match[1]), charPositionInLine: Number(match[2]) };
+}

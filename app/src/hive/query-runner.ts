@@ -61,6 +61,19 @@ export interface StartOptions {
   identity?: QueryIdentity;
   /** Each change of the query's stage or progress while Hive runs it. */
   onHiveStatus?: (status: HiveStatus) => void;
+  /**
+   * The most the whole run may take; Hive is told a call's length more (queryTimeout), so ours
+   * ends it first. @default HIVE_QUERY_TIMEOUT_MINUTES
+   */
+  timeLimitMs?: number;
+  /** Rows per FetchResults (a preview asks for one more than it shows). @default HIVE_FETCH_SIZE */
+  fetchSize?: number;
+  /**
+   * Ask for the next row set before handing one out, so Hive prepares it while the caller works.
+   * Off for a caller that reads one row set and stops: then no FetchResults is left in flight and
+   * close() can close the operation rather than drop the connection. @default true
+   */
+  readAhead?: boolean;
 }
 
 export interface QueryRunner {
@@ -178,13 +191,13 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
   };
 
   return {
-    async start(sql, { signal, identity, onHiveStatus }) {
+    async start(sql, { signal, identity, onHiveStatus, timeLimitMs = config.queryTimeoutMs, fetchSize = config.fetchSize, readAhead = true }) {
       const startedAt = Date.now();
       // A timer of our own, cleared on close: an AbortSignal.timeout inside AbortSignal.any can be
       // garbage-collected before it fires (nodejs/node#57736).
-      const deadline = startDeadline(config.queryTimeoutMs, { parent: signal });
+      const deadline = startDeadline(timeLimitMs, { parent: signal });
       const abort = deadline.signal;
-      const limit = limitText(config.queryTimeoutMs);
+      const limit = limitText(timeLimitMs);
       // The limit covers the whole run: while Hive computes, and while its rows are fetched.
       const abortError = (phase: 'query' | 'fetch' = 'query') => {
         if (!deadline.expired) return new AppError('conflict', 409, 'The export was cancelled');
@@ -237,7 +250,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         if (abort.aborted) throw abortError();
         operation = await connection
           .call('ExecuteStatement', () =>
-            connection.session.executeStatement(sql, { runAsync: true, queryTimeout: Math.ceil((config.queryTimeoutMs + config.callTimeoutMs) / 1000) } as { runAsync: boolean }),
+            connection.session.executeStatement(sql, { runAsync: true, queryTimeout: Math.ceil((timeLimitMs + config.callTimeoutMs) / 1000) } as { runAsync: boolean }),
           )
           .catch((error: unknown) => {
             throw toAppError(error, 'ExecuteStatement');
@@ -253,7 +266,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         if (!reported) onHiveStatus?.({ stage: 'running' });
 
         const op = operation;
-        op.setMaxRows(config.fetchSize);
+        op.setMaxRows(fetchSize);
         /**
          * One FetchResults. It ends at its own deadline, or at once when the export is cancelled
          * or out of time: a call still waiting is abandoned, and close() drops the connection
@@ -284,7 +297,7 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
         // The first fetch also reads the result set metadata (GetResultSetMetadata), and may be
         // the scan itself (a fetch task): it gets the rest of the query's time limit, after which
         // the query's own deadline (above) has ended it.
-        await fetchNext('query', config.queryTimeoutMs - (Date.now() - startedAt) + config.callTimeoutMs);
+        await fetchNext('query', timeLimitMs - (Date.now() - startedAt) + config.callTimeoutMs);
         const schema = op.getSchema() as ThriftTableSchema | null;
         if (!schema) throw new AppError('hive_error', 422, 'The statement returned no result set');
         const columns = resultColumns(schema, sql);
@@ -303,13 +316,13 @@ export function createQueryRunner(config: HiveConfig, logger: Logger): QueryRunn
             const read = received.filter((rowSet): rowSet is WireRowSet => rowSet !== undefined && rowSet.rowCount > 0);
             const more = read.length > 0;
             if (more && abort.aborted) throw abortError('fetch');
+            if (!more) return;
             // Ask for the next row set before handing this one out, so the server prepares it
             // while we encode and upload (one request in flight, so memory stays bounded).
-            const next = more ? fetchNext('fetch') : undefined;
+            const next = readAhead ? fetchNext('fetch') : undefined;
             next?.catch(() => undefined);
             yield* read;
-            if (!next) return;
-            await next;
+            await (next ?? fetchNext('fetch'));
           }
         }
         return {

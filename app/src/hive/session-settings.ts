@@ -20,11 +20,14 @@ import type { HiveConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
 import { readableHiveError } from './hive-error-text.js';
 
-/** Who a query runs for: the EnOS user and the export, for the cluster's own records. */
+/** Who a query runs for: the EnOS user and the export (or preview), for the cluster's own records. */
 export interface QueryIdentity {
+  /** The export's id, or the preview's. */
   exportId: string;
   /** The EnOS user name. */
   userName: string;
+  /** What the query is for, as the cluster's admins read it. @default 'export' */
+  purpose?: 'export' | 'preview';
 }
 
 export interface ServerVersion {
@@ -71,8 +74,10 @@ export function sessionConfiguration(
   const conf: Record<string, string> = { 'set:hiveconf:hive.server2.thrift.resultset.serialize.in.tasks': 'false' };
   if (who) {
     if (options.labels) {
-      conf['set:hiveconf:hive.query.name'] = printable(`enos-aml-connector export ${who.exportId} for ${who.userName}`);
-      if (version && version.major >= 4) conf['set:hiveconf:hive.query.tag'] = printable(`enos-aml-${who.exportId}`, 120).replace(/,/g, '_');
+      const purpose = who.purpose ?? 'export';
+      conf['set:hiveconf:hive.query.name'] = printable(`enos-aml-connector ${purpose} ${who.exportId} for ${who.userName}`);
+      const tag = purpose === 'export' ? `enos-aml-${who.exportId}` : `enos-aml-${purpose}-${who.exportId}`;
+      if (version && version.major >= 4) conf['set:hiveconf:hive.query.tag'] = printable(tag, 120).replace(/,/g, '_');
     }
     if (config.impersonation === 'proxy-user') conf['hive.server2.proxy.user'] = clusterUserOf(config, who.userName);
   }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { EXPORT_FORMATS } from '../storage/export-store.js';
 import { AUDIT_EVENT_ID, AUDIT_EVENT_TYPES } from '../audit/audit-event.js';
+import { DEFAULT_PREVIEW_ROWS, MAX_PREVIEW_ROWS } from '../previews/preview-service.js';
 import { DEFAULT_MAX_SQL_LENGTH as MAX_SQL_LENGTH } from '../sql-guard/guard.js';
 
 export const loginRequest = z
@@ -48,6 +49,13 @@ export const newLinkRequest = (maxTtlMinutes: number) =>
     })
     .strict();
 
+/** A result column as Hive compiled it: the schema of jobs and previews. */
+export const resultColumnView = z.object({
+  name: z.string(),
+  type: z.string().describe("Hive's type, e.g. bigint, decimal(38,6), varchar(20), array (complex types by their category only)"),
+  nullable: z.boolean(),
+});
+
 export const exportView = z.object({
   id: z.uuid(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']),
@@ -73,10 +81,7 @@ export const exportView = z.object({
         .nullable(),
     })
     .describe('Where the export is, and how much it has written'),
-  schema: z
-    .array(z.object({ name: z.string(), type: z.string().describe("Hive's type, e.g. decimal(38,6)"), nullable: z.boolean() }))
-    .nullable()
-    .describe("The result's columns, once Hive has compiled the query"),
+  schema: z.array(resultColumnView).nullable().describe("The result's columns, once Hive has compiled the query"),
   truncated: z.boolean().describe('true when a row or byte cap stopped the export early'),
   cancelRequested: z.boolean(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
@@ -93,6 +98,43 @@ export const catalogView = z.object({
   defaultTtlMinutes: z.number().int(),
   formats: z.array(exportFormat),
   maxSqlLength: z.number().int().describe('Longest query the API accepts, in characters'),
+});
+
+export const catalogColumnsView = z.object({
+  database: z.string(),
+  table: z.string(),
+  columns: z
+    .array(
+      z.object({
+        name: z.string(),
+        type: z.string().describe("Hive's type text, e.g. bigint, decimal(10,2), varchar(20), array<int>, struct<name:string,ts:timestamp>"),
+        comment: z.string().optional().describe("The column's comment in the metastore"),
+      }),
+    )
+    .describe('In table order; partition columns last, as Hive lists them'),
+});
+
+// ---- previews ---------------------------------------------------------------------------------
+
+export const createPreviewRequest = z
+  .object({
+    sql: sqlText,
+    rows: z.number().int().min(1).max(MAX_PREVIEW_ROWS).optional().describe(`Rows to show (default ${DEFAULT_PREVIEW_ROWS}, at most ${MAX_PREVIEW_ROWS})`),
+  })
+  .strict();
+
+/** One cell: JSON has no 64-bit integers or decimals, so those come as strings. */
+const previewValue = z
+  .union([z.string(), z.number(), z.boolean(), z.null()])
+  .describe(
+    'TINYINT, SMALLINT, INT, FLOAT, DOUBLE: number (NaN, Infinity, -Infinity as strings); BIGINT and DECIMAL: string, exact (decimals padded to their scale); ' +
+      "BOOLEAN: boolean; BINARY: base64 string; DATE, TIMESTAMP, STRING, CHAR, VARCHAR, intervals and complex types (JSON text): Hive's text; NULL: null",
+  );
+
+export const previewView = z.object({
+  schema: z.array(resultColumnView).describe("The result's columns, as Hive compiled the query"),
+  rows: z.array(z.array(previewValue)).describe('The first rows, each an array of values in schema order'),
+  truncated: z.boolean().describe('true when the query has more rows than were asked for'),
 });
 
 export const errorBody = z.object({

@@ -9,8 +9,10 @@ import {
   auditEventView,
   auditPage,
   auditQueryParams,
+  catalogColumnsView,
   catalogView,
   createExportRequest,
+  createPreviewRequest,
   createScheduleRequest,
   createTokenRequest,
   errorBody,
@@ -20,6 +22,8 @@ import {
   meView,
   newLinkRequest,
   newStableLinkRequest,
+  previewView,
+  resultColumnView,
   scheduleList,
   scheduleRunView,
   scheduleView,
@@ -101,6 +105,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
   c.name('Token', tokenView);
   c.name('ScheduleRun', scheduleRunView);
   c.name('User', userView);
+  c.name('ResultColumn', resultColumnView);
   const errorResponse = c.answer('Error', errorBody, 'Error: `{error: {code, message}}`');
   const exportAnswer = (description: string) => c.answer('Export', exportView, description);
   const scheduleAnswer = (description: string) => c.answer('Schedule', scheduleView, description);
@@ -120,6 +125,27 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     },
     '/api/v1/catalog': {
       get: { summary: 'Databases and tables your organization may read', security: secured, responses: { '200': c.answer('Catalog', catalogView, 'Catalog'), ...errors(401, 503) } },
+    },
+    '/api/v1/catalog/tables/{database}/{table}/columns': {
+      get: {
+        summary: "A table's columns and Hive types (partition columns last); a table your organization may not read is 404 like one that does not exist",
+        security: secured,
+        parameters: [
+          { name: 'database', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]+$' } },
+          { name: 'table', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_]+$' } },
+        ],
+        responses: { '200': c.answer('TableColumns', catalogColumnsView, 'Columns'), ...errors(401, 403, 404, 503) },
+      },
+    },
+    '/api/v1/previews': {
+      post: {
+        summary:
+          'The first rows of a query, answered at once: same guard and authorization as exports, no job and no file. ' +
+          "400 sql_rejected and 422 hive_error carry error.details.position {line, column} where known; 504 preview_timeout past the deadline",
+        security: secured,
+        requestBody: c.request('CreatePreviewRequest', createPreviewRequest),
+        responses: { '200': c.answer('Preview', previewView, 'The schema and the first rows'), ...errors(400, 401, 403, 409, 415, 422, 429, 503, 504) },
+      },
     },
     '/api/v1/exports': {
       post: {

@@ -43,6 +43,8 @@ import { toParserDialect } from './dialect.js';
 import { parseSelect } from './parse.js';
 import { authorizeTables, tablesFromAst, tablesFromTableList, tablesFromTokens, type TableAccess } from './tables.js';
 
+export { accessProblem, isHiveName } from './tables.js';
+
 export type { HiveVersion, TableAccess };
 
 export interface GuardedQuery {

@@ -23,6 +23,9 @@ interface TableReference {
 
 const NAME = /^[A-Za-z0-9_]+$/;
 
+/** A name Hive's metastore could hold for a database or table: letters, digits and underscores. */
+export const isHiveName = (name: string): boolean => NAME.test(name);
+
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /**
@@ -141,8 +144,6 @@ export function authorizeTables(
   access: TableAccess,
   defaultDatabase: string | undefined,
 ): string[] {
-  const databases = new Set(access.databases.map((database) => database.toLowerCase()));
-  const allowedTables = access.tables === undefined ? undefined : new Set(access.tables.map((table) => table.toLowerCase()));
   const qualified = new Set<string>();
 
   for (const reference of references) {
@@ -164,15 +165,28 @@ export function authorizeTables(
       database = defaultDatabase;
     }
     const name = `${database}.${table}`.toLowerCase();
-    if (!databases.has(database.toLowerCase())) {
+    const refused = accessProblem(access, database, table);
+    if (refused === 'database') {
       throw forbidden(`Table ${name} is not in a database your organization may read`, sql, offsetOf(tokens, written));
     }
-    if (allowedTables !== undefined && !allowedTables.has(name)) {
+    if (refused === 'table') {
       throw forbidden(`Table ${name} is not among the tables your organization may read`, sql, offsetOf(tokens, written));
     }
     qualified.add(name);
   }
   return [...qualified].sort();
+}
+
+/**
+ * Why the organization may not read `database.table`, or undefined when it may: its database is
+ * not one of the organization's, or the organization is limited to named tables and this is not
+ * one. Names compare case-insensitively, as Hive's do. The catalog's column lookup asks the same.
+ */
+export function accessProblem(access: TableAccess, database: string, table: string): 'database' | 'table' | undefined {
+  if (!access.databases.some((allowed) => allowed.toLowerCase() === database.toLowerCase())) return 'database';
+  const name = `${database}.${table}`.toLowerCase();
+  if (access.tables !== undefined && !access.tables.some((allowed) => allowed.toLowerCase() === name)) return 'table';
+  return undefined;
 }
 
 function forbidden(message: string, sql: string, offset: number | undefined): AppError {

@@ -1,7 +1,7 @@
 /**
  * HiveServer2's metadata operations (GetCatalogs, GetSchemas, GetTables, GetTableTypes) as
  * parameterised DuckDB queries over information_schema, so they run, stream and encode like any
- * statement. What they return follows Hive 3's MetadataOperation subclasses and the metastore
+ * statement (GetColumns, which needs Hive's type descriptors, is in get-columns.ts). What they return follows Hive 3's MetadataOperation subclasses and the metastore
  * (ObjectStore) they ask:
  * - result columns, their upper-case names and comments as Hive's RESULT_SET_SCHEMA declares them;
  * - the catalog is always '' (DEFAULT_HIVE_CATALOG), and GetCatalogs has no rows;
@@ -22,10 +22,11 @@ export interface MetadataQuery {
   description: string;
   sql: string;
   /**
-   * Every parameter is a list of strings (or NULL), written `$name::VARCHAR[]` in the SQL: with
-   * the cast DuckDB knows the result's column types when it prepares, before anything is bound.
+   * Every parameter is a list of strings (or NULL; its items may be NULL too), written
+   * `$name::VARCHAR[]` in the SQL: with the cast DuckDB knows the result's column types when it
+   * prepares, before anything is bound.
    */
-  params: Record<string, readonly string[] | null>;
+  params: Record<string, readonly (string | null)[] | null>;
   /** One per query column, in order: the names and comments the client sees. */
   columns: ResultColumn[];
 }
@@ -48,7 +49,7 @@ const HIVE_DATABASES = `
 
 const [MARKER_SCHEMA, MARKER_NAME] = MARKER_TABLE.split('.') as [string, string];
 
-const HIVE_TABLES = `
+export const HIVE_TABLES = `
   SELECT CASE table_schema WHEN 'main' THEN 'default' ELSE table_schema END AS db,
          table_name AS name,
          CASE table_type WHEN 'VIEW' THEN 'VIEW' ELSE 'TABLE' END AS type,
@@ -59,9 +60,9 @@ const HIVE_TABLES = `
     AND NOT (table_schema = '${MARKER_SCHEMA}' AND table_name = '${MARKER_NAME}')`;
 
 /** Whether `column` fully matches one of the regexes in the list parameter `param`. */
-const matchesAny = (column: string, param: string) => `list_bool_or(list_transform($${param}::VARCHAR[], p -> regexp_full_match(${column}, p)))`;
+export const matchesAny = (column: string, param: string) => `list_bool_or(list_transform($${param}::VARCHAR[], p -> regexp_full_match(${column}, p)))`;
 
-const show = (value: string | string[] | undefined) => (value === undefined ? 'null' : Array.isArray(value) ? value.join(',') : value);
+export const show = (value: string | string[] | undefined) => (value === undefined ? 'null' : Array.isArray(value) ? value.join(',') : value);
 
 export function getCatalogsQuery(): MetadataQuery {
   return {
@@ -135,18 +136,19 @@ export function getTablesQuery(args: GetTablesArgs): MetadataQuery {
 }
 
 /** MetadataOperation.convertSchemaPattern: the schema pattern treats '' as a wildcard too. */
-function schemaPattern(pattern: string | undefined): string {
+export function schemaPattern(pattern: string | undefined): string {
   return pattern === undefined || pattern === '' ? '*' : jdbcToMetastore(pattern);
 }
 
 /**
- * MetadataOperation.convertPattern, step for step: unescaped `%` becomes `*` and `_` becomes
- * `.`, `\%` and `\_` become the literal characters. Everything else passes through, so other
- * regex characters keep their regex meaning, as they do in Hive.
+ * MetadataOperation.convertPattern, step for step: unescaped `%` becomes `wildcard` (`*` for the
+ * metastore, which widens it itself; `.*` for the column names GetColumns matches locally) and
+ * `_` becomes `.`, `\%` and `\_` become the literal characters. Everything else passes through,
+ * so other regex characters keep their regex meaning, as they do in Hive.
  */
-function jdbcToMetastore(pattern: string): string {
+export function jdbcToMetastore(pattern: string, wildcard: '*' | '.*' = '*'): string {
   return pattern
-    .replace(/([^\\])%/g, '$1*').replace(/\\%/g, '%').replace(/^%/, '*')
+    .replace(/([^\\])%/g, `$1${wildcard}`).replace(/\\%/g, '%').replace(/^%/, wildcard)
     .replace(/([^\\])_/g, '$1.').replace(/\\_/g, '_').replace(/^_/, '.');
 }
 
@@ -156,7 +158,7 @@ function jdbcToMetastore(pattern: string): string {
  * case-insensitively against the whole name. RE2 (DuckDB) reads these regexes as Java would for
  * everything a pattern is likely to hold.
  */
-function metastorePatterns(pattern: string): string[] {
+export function metastorePatterns(pattern: string): string[] {
   const parts = pattern.trim().toLowerCase().split('|');
   // "" stays [""] (matches only an empty name), but "a|" is ["a"] and "|" is [] (matches nothing).
   if (parts.length > 1) while (parts.at(-1) === '') parts.pop();

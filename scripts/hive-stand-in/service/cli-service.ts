@@ -10,11 +10,12 @@ import { duckdbSchemaFor, type HiveDatabase } from '../engine/hive-database.js';
 import { chooseProcessor, notWhitelisted, type HiveCommand } from '../engine/hive-commands.js';
 import { HiveError } from '../engine/hive-errors.js';
 import { translateHiveQl } from '../engine/hiveql.js';
+import { getColumnsQuery } from '../engine/get-columns.js';
 import { getCatalogsQuery, getSchemasQuery, getTableTypesQuery, getTablesQuery, type MetadataQuery } from '../engine/metadata-queries.js';
 import { writeTableSchema } from '../rowset/column-plan.js';
 import { ThriftProtocolError, setSeqid, type EncodedMessage, type ThriftStruct } from '../thrift/binary-protocol.js';
 import {
-  executeStatementRequest, fetchResultsRequest, getInfoType, getSchemasRequest, getTablesRequest, openSessionRequest, operationHandle, requestOf,
+  executeStatementRequest, fetchResultsRequest, getColumnsRequest, getInfoType, getSchemasRequest, getTablesRequest, openSessionRequest, operationHandle, requestOf,
   sessionHandle, type HandleIdentifier, type StructView,
 } from '../thrift/requests.js';
 import {
@@ -61,6 +62,10 @@ export interface OperationInfo {
   state: string;
   duckdb: DuckDbActivity;
   fetchCalls: number;
+  /** Rows the client has been sent. */
+  rowsFetched: number;
+  /** Set when CancelOperation stopped the operation: the state it was in (PENDING or RUNNING). */
+  cancelledWhile: string | undefined;
   error: string | undefined;
 }
 
@@ -114,7 +119,7 @@ const CLI_DBMS_VER = 18;
 
 /** Calls the stand-in answers with a clear "not supported" status rather than pretending. */
 const NOT_SUPPORTED = [
-  'GetTypeInfo', 'GetColumns', 'GetFunctions', 'GetPrimaryKeys', 'GetCrossReference', 'GetDelegationToken', 'CancelDelegationToken',
+  'GetTypeInfo', 'GetFunctions', 'GetPrimaryKeys', 'GetCrossReference', 'GetDelegationToken', 'CancelDelegationToken',
   'RenewDelegationToken', 'UploadData', 'DownloadData',
 ];
 
@@ -192,6 +197,8 @@ export class CliService {
           return answer(await this.runMetadata(args, method, TOperationType.GET_TABLES, (req) => getTablesQuery(getTablesRequest(req))));
         case 'GetTableTypes':
           return answer(await this.runMetadata(args, method, TOperationType.GET_TABLE_TYPES, getTableTypesQuery));
+        case 'GetColumns':
+          return answer(await this.runMetadata(args, method, TOperationType.GET_COLUMNS, (req) => getColumnsQuery(this.database, getColumnsRequest(req))));
         case 'GetOperationStatus': {
           const req = requestOf(args, method);
           const found = this.operation(req);
@@ -256,7 +263,7 @@ export class CliService {
         }
         default:
           if (NOT_SUPPORTED.includes(method)) {
-            return answer(statusOnly(errorStatus(new HiveError(`${method} is not supported by the HiveServer2 stand-in (it answers ExecuteStatement, GetCatalogs, GetSchemas, GetTables and GetTableTypes)`, 'HYC00', 0))));
+            return answer(statusOnly(errorStatus(new HiveError(`${method} is not supported by the HiveServer2 stand-in (it answers ExecuteStatement, GetCatalogs, GetSchemas, GetTables, GetTableTypes and GetColumns)`, 'HYC00', 0))));
           }
           return { kind: 'reply', message: applicationException(method, seqid, TApplicationExceptionType.UNKNOWN_METHOD, `Invalid method name: '${method}'`) };
       }
@@ -352,18 +359,19 @@ export class CliService {
   }
 
   /**
-   * GetCatalogs, GetSchemas, GetTables, GetTableTypes. HiveServer2 runs metadata operations
-   * before it answers the call, so the handle comes back FINISHED (clients still poll
+   * GetCatalogs, GetSchemas, GetTables, GetTableTypes, GetColumns. HiveServer2 runs metadata
+   * operations before it answers the call, so the handle comes back FINISHED (clients still poll
    * GetOperationStatus before fetching); a failure is the call's error status, and the failed
    * operation is closed, as HiveSessionImpl does.
    */
-  private async runMetadata(args: ThriftStruct, method: string, type: OperationTypeCode, query: (req: StructView) => MetadataQuery) {
+  private async runMetadata(args: ThriftStruct, method: string, type: OperationTypeCode, query: (req: StructView) => MetadataQuery | Promise<MetadataQuery>) {
     const req = requestOf(args, method);
     const session = this.session(req, method);
     if (typeof session === 'string') return operationBody(errorStatus(session));
-    const metadata = query(req);
+    let metadata: MetadataQuery;
     let operation: Operation;
     try {
+      metadata = await query(req);
       operation = await Operation.metadata(this.database, type, metadata, () => this.faults.claim(metadata.description), { maxFetchRows: this.settings.maxFetchRows });
     } catch (error) {
       if (error instanceof HiveError) return operationBody(errorStatus(error));
@@ -485,6 +493,8 @@ export class CliService {
       state: STATE_NAMES[operation.state] ?? String(operation.state),
       duckdb: operation.duckdb,
       fetchCalls: operation.fetchCalls,
+      rowsFetched: operation.rowsFetched,
+      cancelledWhile: operation.cancelledWhile,
       error: operation.error?.message,
     }));
   }

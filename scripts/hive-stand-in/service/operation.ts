@@ -98,6 +98,10 @@ export class Operation {
   error: HiveError | undefined;
   duckdb: DuckDbActivity = 'idle';
   fetchCalls = 0;
+  /** Rows sent to the client so far (FETCH_FIRST counts them again). */
+  rowsFetched = 0;
+  /** The state a CancelOperation found the operation in when it stopped it (PENDING or RUNNING). */
+  cancelledWhile: string | undefined;
 
   private cursor: ResultCursor | undefined;
   private prefetched: { maxRows: number; promise: Promise<Encoded> } | undefined;
@@ -412,6 +416,7 @@ export class Operation {
     // An interrupted stream ends early and looks like the end of the result: it is not.
     if (this.state !== TOperationState.FINISHED) return { kind: 'error', error: this.notFinished() };
     this.cursor.commit(encoded.batch);
+    this.rowsFetched += encoded.batch.rows;
     if (encoded.batch.rows > 0) this.prefetch(maxRows);
     else this.duckdb = 'done';
 
@@ -474,6 +479,7 @@ export class Operation {
   /** Stops the query: no-op once the operation has ended, FINISHED included. */
   cancel(): void {
     if (CANCEL_IGNORED.has(this.state)) return;
+    this.cancelledWhile = STATE_NAMES[this.state];
     this.setState(TOperationState.CANCELED);
     this.stopDuckDb();
   }

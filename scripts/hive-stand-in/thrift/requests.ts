@@ -173,6 +173,15 @@ export function getTablesRequest(req: StructView): { schemaName: string | undefi
   };
 }
 
+/** TGetColumnsReq { 1: sessionHandle, 2: catalogName, 3: schemaName, 4: tableName, 5: columnName }; the catalog is ignored, as Hive does. */
+export function getColumnsRequest(req: StructView): { schemaName: string | undefined; tableName: string | undefined; columnName: string | undefined } {
+  return {
+    schemaName: req.string(3, 'schemaName', false),
+    tableName: req.string(4, 'tableName', false),
+    columnName: req.string(5, 'columnName', false),
+  };
+}
+
 export function getInfoType(req: StructView): number {
   return req.int(2, 'infoType');
 }

@@ -20,7 +20,7 @@ export const TOperationState = {
   TIMEDOUT: 8,
 } as const;
 export type OperationStateCode = (typeof TOperationState)[keyof typeof TOperationState];
-export const TOperationType = { EXECUTE_STATEMENT: 0, GET_CATALOGS: 2, GET_SCHEMAS: 3, GET_TABLES: 4, GET_TABLE_TYPES: 5 } as const;
+export const TOperationType = { EXECUTE_STATEMENT: 0, GET_CATALOGS: 2, GET_SCHEMAS: 3, GET_TABLES: 4, GET_TABLE_TYPES: 5, GET_COLUMNS: 6 } as const;
 export type OperationTypeCode = (typeof TOperationType)[keyof typeof TOperationType];
 export const TApplicationExceptionType = { UNKNOWN_METHOD: 1, PROTOCOL_ERROR: 7, INTERNAL_ERROR: 6 } as const;
 

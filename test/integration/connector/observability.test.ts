@@ -93,6 +93,13 @@ describe('HTTP surface', () => {
     for (const name of refs) expect(json.components.schemas, name).toHaveProperty(name);
     expect(Object.keys(json.paths)).toEqual(expect.arrayContaining(['/api/v1/tokens', '/api/v1/tokens/{id}', '/api/v1/schedules', '/api/v1/schedules/{id}/link', '/api/v1/audit', '/l/{linkId}', '/api/v1/me']));
     expect(json.paths['/api/v1/audit'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['scope', 'from', 'to', 'type', 'exportId', 'user', 'limit', 'cursor', 'format']);
+    // Previews and the column browser, with the same named schemas for the result's columns.
+    expect(json.paths['/api/v1/previews'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CreatePreviewRequest' });
+    expect(json.components.schemas.CreatePreviewRequest).toMatchObject({ required: ['sql'], additionalProperties: false, properties: { rows: { minimum: 1, maximum: 100 } } });
+    expect(Object.keys(json.paths['/api/v1/previews'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '422', '429', '504']));
+    expect(json.components.schemas.Preview.properties.schema.items).toEqual({ $ref: '#/components/schemas/ResultColumn' });
+    expect(json.components.schemas.Export.properties.schema.anyOf).toContainEqual({ type: 'array', items: { $ref: '#/components/schemas/ResultColumn' } });
+    expect(json.paths['/api/v1/catalog/tables/{database}/{table}/columns'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/TableColumns' });
 
     const docs = await fetch(`${stack.url}/docs`);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);

@@ -234,6 +234,15 @@ describe('Hive 4.0 with SQL-standard authorization and impersonation', () => {
     expect(operation.conf['hive.query.tag']).toBe(`enos-aml-${job.id}`);
   });
 
+  it('previews as the user too, named and tagged as a preview', async () => {
+    const response = await cluster.stack.api(cluster.token, 'POST', '/api/v1/previews', { sql: "SELECT 'proxy_preview_probe' AS x" });
+    expect(response.json).toEqual({ schema: [{ name: 'x', type: 'string', nullable: true }], rows: [['proxy_preview_probe']], truncated: false });
+    const operation = cluster.hive.operations().find((op) => op.statement.includes('proxy_preview_probe'))!;
+    expect(operation).toMatchObject({ user: 'demo', realUser: HIVE_USER.name, state: 'CLOSED' });
+    expect(operation.conf['hive.query.name']).toMatch(/^enos-aml-connector preview [0-9a-f-]{36} for demo$/);
+    expect(operation.conf['hive.query.tag']).toMatch(/^enos-aml-preview-[0-9a-f-]{36}$/);
+  });
+
   it('refuses, as forbidden, a user the cluster does not let the connector act as', async () => {
     const other = await cluster.stack.signIn('other');
     const job = await exportOf(cluster.stack, other, 'SELECT * FROM enos_other.site');

@@ -245,8 +245,8 @@ describe('sessions', () => {
 
   it('answers metadata calls it does not implement with a clear not-supported status', async () => {
     const session = await openSession(connection);
-    await expect(connection.bounded(session.getColumns({ schemaName: 'enos', tableName: 'asset' }), 'GetColumns')).rejects.toMatchObject({
-      message: expect.stringContaining('GetColumns is not supported by the HiveServer2 stand-in'),
+    await expect(connection.bounded(session.getFunctions({ functionName: 'upper' }), 'GetFunctions')).rejects.toMatchObject({
+      message: expect.stringContaining('GetFunctions is not supported by the HiveServer2 stand-in'),
     });
     await connection.bounded(session.close(), 'CloseSession');
   });
