@@ -96,7 +96,7 @@ describe('blob export store', () => {
     const t = target();
     const ref = await commitSmall(store(), t);
     const later = new Date(t.expiresAt.getTime() + 24 * 3600 * 1000);
-    await store().extendExpiry(ref, later);
+    await store().extendExpiry(ref, { ...t, expiresAt: later });
 
     const blob = direct.getBlobClient(ref.location);
     expect((await blob.getTags()).tags).toEqual({ expiresAt: later.toISOString() });

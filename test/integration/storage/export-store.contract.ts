@@ -10,7 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ContainerClient } from '@azure/storage-blob';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../app/src/errors.js';
-import type { ExportFormat, ExportStore, ExportTarget, ExportWriter, StoredExportRef } from '../../../app/src/storage/export-store.js';
+import type { CommittedExport, ExportFormat, ExportStore, ExportTarget, ExportWriter, StoredExportRef } from '../../../app/src/storage/export-store.js';
 import type { Download } from './download-client.js';
 
 export interface StoreUnderTest {
@@ -178,7 +178,7 @@ export function describeExportStoreContract(name: string, harness: () => Contrac
       expect((await subject.storedExpiry(ref)).toISOString()).toBe(t.expiresAt.toISOString());
 
       const later = new Date(t.expiresAt.getTime() + 5 * HOUR);
-      await subject.store.extendExpiry(ref, later);
+      await subject.store.extendExpiry(ref, { ...t, expiresAt: later });
       expect((await subject.storedExpiry(ref)).toISOString()).toBe(later.toISOString());
       const response = await harness().download(await subject.store.downloadUrl(ref, { ...t, expiresAt: later }));
       expect(response.status).toBe(200);
@@ -189,7 +189,7 @@ export function describeExportStoreContract(name: string, harness: () => Contrac
       const t = target();
       const ref = await commitSmall(store, t);
       await store.delete(ref);
-      await expect(store.extendExpiry(ref, new Date(Date.now() + 2 * HOUR))).rejects.toSatisfy(
+      await expect(store.extendExpiry(ref, { ...t, expiresAt: new Date(Date.now() + 2 * HOUR) })).rejects.toSatisfy(
         (error) => isAppError(error) && error.code === 'not_found',
       );
     });
@@ -252,7 +252,7 @@ export async function writeAll(writer: ExportWriter, content: Buffer, pieceSize:
   await pipeline(Readable.from(pieces(), { objectMode: false }), writer.stream);
 }
 
-export async function commitSmall(store: ExportStore, t: ExportTarget, content = csvOf(200)): Promise<StoredExportRef & { bytes: number; sha256: string }> {
+export async function commitSmall(store: ExportStore, t: ExportTarget, content = csvOf(200)): Promise<CommittedExport> {
   const writer = await store.begin(t);
   await writeAll(writer, content, 1_024);
   return writer.commit({ rows: 200, truncated: false });
