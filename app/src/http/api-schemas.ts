@@ -48,6 +48,16 @@ export const newLinkRequest = (maxTtlMinutes: number) =>
     })
     .strict();
 
+export const exportFile = z
+  .object({
+    url: z.url().describe('Time-limited URL of this file that needs no further credentials'),
+    name: z.string().describe('The name a download saves it as, e.g. enos-export-20261127-2110-1a2b3c4d-part-00002.parquet'),
+    rows: z.number().int().describe('Rows in this file'),
+    bytes: z.number().int().describe('Bytes the URL returns'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('Hex SHA-256 of the bytes the URL returns'),
+  })
+  .describe('One complete file of a finished export: CSV with its header row, a gzip stream of its own, or a Parquet file of its own');
+
 export const exportView = z.object({
   id: z.uuid(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']),
@@ -81,7 +91,16 @@ export const exportView = z.object({
   cancelRequested: z.boolean(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   fileName: z.string(),
-  downloadUrl: z.url().nullable().describe('Time-limited URL that needs no further credentials'),
+  files: z
+    .array(exportFile)
+    .describe(
+      'Every file of a succeeded export, in order: one for a result that fits in one file, one per part for a larger one (EXPORT_PART_MAX_BYTES); empty while it runs, and once it failed, expired or was deleted',
+    ),
+  downloadUrl: z.url().nullable().describe('The one file of a single-file export (files[0].url), a time-limited URL that needs no further credentials; null with several parts'),
+  mltableUrl: z
+    .url()
+    .nullable()
+    .describe('With several parts: the URL of an Azure ML MLTable file (YAML) naming every part URL in order and how to read them; null otherwise'),
 });
 
 export const exportList = z.object({ exports: z.array(exportView) });
@@ -229,7 +248,7 @@ export const scheduleView = z.object({
   status: z.enum(['active', 'paused']),
   pausedReason: z.enum(['owner', 'account_inactive']).nullable(),
   nextRunAt: z.iso.datetime().nullable(),
-  stableUrl: z.url().nullable().describe('Answers 302 to the latest good result; needs no credentials. null once revoked or expired'),
+  stableUrl: z.url().nullable().describe('Answers 302 to the latest good result (to its MLTable when it has several parts); needs no credentials. null once revoked or expired'),
   linkExpiresAt: z.iso.datetime(),
   linkRevoked: z.boolean(),
   createdAt: z.iso.datetime(),

@@ -33,7 +33,7 @@ import { MAX_EXPORT_PARTS, type CommittedExport, type ExportFormat, type ExportS
 import { assertValidTarget, contentTypeOf, downloadFileName, isSafeDownloadName, partFileName } from './export-naming.js';
 import { isManifest, isNotFound, readSidecar, writeSidecar, type DataSidecar, type ManifestSidecar, type Sidecar } from './local-sidecar.js';
 import { MLTABLE_CONTENT_TYPE, MLTABLE_NAME, renderMltable } from './mltable.js';
-import { assertSigningKey, checkGrant, signGrant } from './signed-download-url.js';
+import { assertSigningKey, checkGrant, signGrant, type DownloadGrant } from './signed-download-url.js';
 
 /** The router that serves these exports lives in its own module; re-exported for the composition root. */
 
@@ -218,9 +218,13 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
     return url.toString();
   };
 
-  /** The MLTable, rendered now with part URLs that work as long as the export does. */
-  const openManifest = (sidecar: ManifestSidecar): LocalDownload => {
-    const expiresAt = new Date(sidecar.expiresAt);
+  /**
+   * The MLTable, rendered now with part URLs that work as long as the URL it was fetched with
+   * (never past the export): the job's MLTable URL lives as long as the export, the one a stable
+   * link redirects to only as long as that redirect.
+   */
+  const openManifest = (sidecar: ManifestSidecar, grant: DownloadGrant): LocalDownload => {
+    const expiresAt = new Date(Math.min(Date.parse(sidecar.expiresAt), grant.exp * 1000));
     const urls = sidecar.parts.map((id, index) => signedUrl(id, downloadFileName(partFileName(sidecar.fileName, index + 1), sidecar.format), expiresAt));
     const text = Buffer.from(renderMltable(sidecar.format, urls));
     return {
@@ -362,7 +366,7 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
         throw new AppError('not_found', 404, 'The export does not exist');
       }
       if (Date.parse(sidecar.expiresAt) <= now.getTime()) throw new AppError('gone', 410, 'The export has expired');
-      return isManifest(sidecar) ? openManifest(sidecar) : openVerified(sidecar);
+      return isManifest(sidecar) ? openManifest(sidecar, check.grant) : openVerified(sidecar);
     },
 
     async sweepExpired(now = clock()) {

@@ -4,8 +4,8 @@
  *
  * Each part of a multi-part export is such an export of its own; the export's MLTable manifest is
  * a sidecar without a data file (`kind: "mltable"`), naming its parts: the manifest is rendered
- * from it at each download, with part URLs signed until the sidecar's expiry, so nothing that
- * grants access is ever stored in the clear.
+ * from it at each download, with freshly signed part URLs, so nothing that grants access is ever
+ * stored in the clear.
  */
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
