@@ -24,7 +24,7 @@ export interface ExportTarget {
 /**
  * The most parts one export is split into. The pipeline stops splitting there (the last part
  * takes the rest, however big), so the list of parts has a known bound: the Table job store
- * keeps it in one property, at most 64 KiB (100 parts of real names take about 50 KiB there,
+ * keeps it in one property, at most 64 KiB (100 parts of the connector's names take at most about 48 KiB there,
  * see jobs/table-job-entity.ts). With the default 256 MiB parts that is 25 GiB, above the
  * default 20 GiB cap.
  */
