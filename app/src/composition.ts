@@ -277,7 +277,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
     store,
     runner,
     encoders,
-    limits: { maxRows: config.exports.maxRows, maxBytes: config.exports.maxBytes },
+    limits: { maxRows: config.exports.maxRows, maxBytes: config.exports.maxBytes, partMaxBytes: config.exports.partMaxBytes },
     instanceId: config.instanceId,
     maxConcurrent: config.jobs.maxConcurrent,
     sweepIntervalMs: config.jobs.sweepIntervalMs,

@@ -4,7 +4,8 @@
  * appended there in the connector's own layout (app/src/audit/table-audit-entity.ts, imported,
  * so the two cannot drift), where GET /api/v1/audit shows it to the owner and their auditors.
  *
- * A blob is named `<ownerId>/<jobId>/<file>`; the organization the event is kept under comes from
+ * A blob is named `<ownerId>/<jobId>/<file>`, and the blobs of one export (the parts and the
+ * MLTable of a multi-part one) make one event; the organization the event is kept under comes from
  * the job's entity in the job table when there is one (the job is still there: it is marked
  * expired, never deleted, by this run). Without it the event is kept under no organization.
  */
@@ -35,12 +36,28 @@ async function jobFacts(ctx: PassContext, jobs: TableClient | undefined, ownerId
   }
 }
 
+/**
+ * The deleted blobs by export: a multi-part export is several blobs (its parts and its MLTable,
+ * all under `<ownerId>/<jobId>/`) but one export, so one event. A name of another shape is an
+ * export of its own.
+ */
+function byExport(deleted: readonly string[]): { match: RegExpExecArray | null; names: string[] }[] {
+  const groups = new Map<string, { match: RegExpExecArray | null; names: string[] }>();
+  for (const name of deleted) {
+    const match = BLOB_NAME.exec(name);
+    const key = match ? `${match[1]!}/${match[2]!}/` : name;
+    const group = groups.get(key) ?? { match, names: [] };
+    group.names.push(name);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map((group) => ({ ...group, names: group.names.sort() }));
+}
+
 export async function recordDeletions(ctx: PassContext, tables: { audit?: TableClient; jobs?: TableClient }, deleted: readonly string[], concurrency: number): Promise<void> {
   const events: AuditEvent[] = [];
   const pool = new BoundedPool(concurrency);
-  for (const name of deleted) {
+  for (const { match, names } of byExport(deleted)) {
     await pool.submit(async () => {
-      const match = BLOB_NAME.exec(name);
       const facts = match ? await jobFacts(ctx, tables.jobs, match[1]!, match[2]!) : {};
       const at = ctx.clock();
       const event: AuditEvent = {
@@ -52,10 +69,13 @@ export async function recordDeletions(ctx: PassContext, tables: { audit?: TableC
         via: 'system',
         ...(match ? { ownerId: match[1]!, exportId: match[2]! } : {}),
         ...(facts.ownerName ? { userName: facts.ownerName } : {}),
-        detail: `expired blob ${name} deleted by the cleanup function`,
+        detail:
+          names.length === 1
+            ? `expired blob ${names[0]!} deleted by the cleanup function`
+            : `${names.length} expired blobs of ${match![1]!}/${match![2]!}/ deleted by the cleanup function: ${names.map((name) => name.slice(name.lastIndexOf('/') + 1)).join(', ')}`,
       };
       events.push(event);
-      ctx.log.log(`audit export.cleanup_deleted exportId=${event.exportId ?? '-'} ownerId=${event.ownerId ?? '-'} organizationId=${event.organizationId || '-'} blob=${name}`);
+      ctx.log.log(`audit export.cleanup_deleted exportId=${event.exportId ?? '-'} ownerId=${event.ownerId ?? '-'} organizationId=${event.organizationId || '-'} blob=${names.join(',')}`);
     });
   }
   await pool.drain();

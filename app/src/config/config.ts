@@ -99,6 +99,8 @@ export interface Config {
     maxTtlMinutes: number;
     maxRows: number;
     maxBytes: number;
+    /** Stored bytes at which a part of a large result is closed and the next one begins. */
+    partMaxBytes: number;
     /** Encode worker threads (encode-pool.ts); 0 runs encoding on the main thread. */
     workers: number;
   };
@@ -291,6 +293,7 @@ function toConfig(env: Env): Config {
       maxTtlMinutes: env.EXPORT_MAX_TTL_MINUTES,
       maxRows: env.EXPORT_MAX_ROWS,
       maxBytes: env.EXPORT_MAX_BYTES,
+      partMaxBytes: env.EXPORT_PART_MAX_BYTES,
       // One per core, as many as exports may run at once, at most 4: more would only contend.
       workers: env.EXPORT_WORKERS ?? Math.max(1, Math.min(availableParallelism(), env.JOBS_MAX_CONCURRENT, 4)),
     },

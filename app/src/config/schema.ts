@@ -233,6 +233,8 @@ export const envSchema = z
     EXPORT_MAX_TTL_MINUTES: int(5, 7 * 24 * 60).default(7 * 24 * 60),
     EXPORT_MAX_ROWS: int(1, Number.MAX_SAFE_INTEGER).default(50_000_000),
     EXPORT_MAX_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
+    /** A result is split into parts of about this many stored bytes (64 KiB at least: tests use that). */
+    EXPORT_PART_MAX_BYTES: int(64 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 ** 2),
     /** Worker threads that decode and encode row sets (0: on the main thread). Default: the cores, at most 4. */
     EXPORT_WORKERS: int(0, 32).optional(),
     PREVIEW_TIMEOUT_MS: int(1_000, 600_000).default(30_000),

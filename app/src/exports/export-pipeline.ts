@@ -4,16 +4,27 @@
  * stays flat whatever the result size.
  * Caps stop the export at a row boundary and mark it truncated — never silently. On any failure
  * the writer is aborted, so nothing half-written is ever published.
+ *
+ * A large result is split into parts (`partMaxBytes`), each a complete file of its own — its own
+ * encoder (CSV header, Parquet footer) and its own gzip stream — cut between row sets, never
+ * inside a row; the store publishes them all at once on commit.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import type { RunningQuery } from '../hive/query-runner.js';
-import type { CommittedExport, ExportFormat, ExportWriter } from '../storage/export-store.js';
-import { AppError } from '../errors.js';
-import { RowSetDecodeError } from '../hive/rowset-decoder.js';
-import type { EncodedChunk } from '../formats/encoder.js';
-import type { EncodePool } from './encode-pool.js';
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import type { RunningQuery } from "../hive/query-runner.js";
+import {
+  MAX_EXPORT_PARTS,
+  type CommittedExport,
+  type ExportFormat,
+  type ExportWriter,
+} from "../storage/export-store.js";
+import { AppError } from "../errors.js";
+import type { WireRowSet } from "../hive/column-batch.js";
+import { RowSetDecodeError } from "../hive/rowset-decoder.js";
+import type { EncodedChunk } from "../formats/encoder.js";
+import type { EncodePool, RowSetEncoder } from "./encode-pool.js";
+import type { EncodingSpec } from "./row-set-encoding.js";
 
 /**
  * gzip level of csv.gz, chosen by measurement on the measurement table's CSV (this machine, one
@@ -30,10 +41,15 @@ const ENCODE_AHEAD = 2;
 export interface ExportLimits {
   maxRows: number;
   /**
-   * Cap on the file's bytes before compression: CSV text (header included), or Parquet bytes
-   * (checked between row sets, see row-set-encoding.ts).
+   * Cap on the export's bytes before compression, all parts together: CSV text (each part's
+   * header included), or Parquet bytes (checked between row sets, see row-set-encoding.ts).
    */
   maxBytes: number;
+  /**
+   * A part is closed at the first row-set boundary after its stored bytes (compressed for csv.gz)
+   * reached this, and the next part begins; an export that never gets there stays one file.
+   */
+  partMaxBytes: number;
 }
 
 export interface ExportProgress {
@@ -63,69 +79,163 @@ export async function streamExport(options: {
   signal?: AbortSignal;
 }): Promise<ExportOutcome> {
   const { query, writer, limits } = options;
-  const encoder = options.encoders.open({ format: options.format === 'parquet' ? 'parquet' : 'csv', columns: query.columns });
+  // A Parquet part can only end after a row group: one as big as the part would make parts twice the limit.
+  const spec: EncodingSpec =
+    options.format === "parquet"
+      ? {
+          format: "parquet",
+          columns: query.columns,
+          maxRowGroupBytes: limits.partMaxBytes,
+        }
+      : { format: "csv", columns: query.columns };
+  // One source of row sets for every part: read by hand, so that ending a part never ends the query.
+  const rowSets = query.rowSets();
+  const nextRowSet = async (): Promise<WireRowSet | undefined> => {
+    const read = await rowSets.next();
+    return read.done ? undefined : read.value;
+  };
+  /** A row set read at a part boundary to learn whether another part follows; the next part starts with it. */
+  let carried: WireRowSet | undefined;
   let rows = 0;
+  /** Rows handed to encoders so far, as if every row set was taken whole: what the row cap counts. */
+  let planned = 0;
   let truncated = false;
+  let parts = 1;
+  let partRows = 0;
+  /** Encoded bytes (before compression) of the closed parts: what the byte cap has left for the next. */
+  let closedBytes = 0;
 
   /**
-   * Row sets go to the encoder a few ahead of the bytes coming back (ENCODE_AHEAD), so the worker
-   * starts on the next one while this thread writes the last: each hand-over between threads
-   * costs a wake-up, which on a busy machine is longer than the encoding itself. Their rows are
-   * asked as if every earlier row set was taken whole; when a cap cuts one short the encoder
-   * takes nothing more (row-set-encoding.ts), so later answers come back empty.
+   * One part as a complete file: its header, whole row sets until it is full or the rows end, its
+   * footer. Row sets go to the encoder a few ahead of the bytes coming back (ENCODE_AHEAD), so
+   * the worker starts on the next one while this thread writes the last: each hand-over between
+   * threads costs a wake-up, which on a busy machine is longer than the encoding itself. When a
+   * cap cuts one short the encoder takes nothing more (row-set-encoding.ts), so later answers
+   * come back empty. A full part takes back what is in flight (at most ENCODE_AHEAD row sets past
+   * its limit) before it ends.
    */
-  const ahead: { encoded: Promise<EncodedChunk>; asked: number; rowCount: number }[] = [];
-  let planned = 0;
+  async function* partChunks(
+    encoder: RowSetEncoder,
+    onMore: () => void
+  ): AsyncGenerator<Buffer> {
+    let encodedBytes = 0;
+    const ahead: {
+      encoded: Promise<EncodedChunk>;
+      asked: number;
+      rowCount: number;
+    }[] = [];
+    const counted = (chunks: Buffer[]) => {
+      for (const chunk of chunks) encodedBytes += chunk.length;
+      return chunks;
+    };
+    async function* takeOldest(): AsyncGenerator<Buffer> {
+      const { encoded, asked, rowCount } = ahead.shift()!;
+      const done = await encoded;
+      rows += done.rows;
+      partRows += done.rows;
+      // Fewer rows than the row set had: a cap stopped the export at a row boundary.
+      if (done.rows < rowCount || done.rows < asked) truncated = true;
+      yield* counted(done.chunks);
+      options.onProgress?.({ rows, bytes: writer.bytesWritten });
+    }
 
-  async function* takeOldest(): AsyncGenerator<Buffer> {
-    const { encoded, asked, rowCount } = ahead.shift()!;
-    const done = await encoded;
-    rows += done.rows;
-    // Fewer rows than the row set had: a cap stopped the export at a row boundary.
-    if (done.rows < rowCount || done.rows < asked) truncated = true;
-    yield* done.chunks;
-    options.onProgress?.({ rows, bytes: writer.bytesWritten });
-  }
-
-  async function* chunks(): AsyncGenerator<Buffer> {
-    yield* await encoder.start();
-    for await (const rowSet of query.rowSets()) {
+    yield* counted(await encoder.start());
+    let full = false;
+    for (;;) {
+      const next = carried ?? (await nextRowSet());
+      carried = undefined;
+      if (!next) break;
       const remaining = limits.maxRows - planned;
       if (remaining <= 0) {
         // More rows than the cap allows: the file ends here, whole.
         truncated = true;
         break;
       }
-      const asked = Math.min(rowSet.rowCount, remaining);
+      const asked = Math.min(next.rowCount, remaining);
       planned += asked;
-      const encoded = encoder.encode(rowSet, asked, limits.maxBytes);
+      const encoded = encoder.encode(
+        next,
+        asked,
+        limits.maxBytes - closedBytes
+      );
       encoded.catch(() => undefined); // awaited in order below; an abort must not leave it unhandled
-      ahead.push({ encoded, asked, rowCount: rowSet.rowCount });
+      ahead.push({ encoded, asked, rowCount: next.rowCount });
       // A row set arrived: the export is moving (the scheduler's watchdog counts this).
       options.onProgress?.({ rows, bytes: writer.bytesWritten });
       if (ahead.length > ENCODE_AHEAD) yield* takeOldest();
       if (truncated) break;
+      if (
+        writer.partBytesWritten >= limits.partMaxBytes &&
+        parts < MAX_EXPORT_PARTS
+      ) {
+        full = true;
+        break;
+      }
     }
     // Every row set handed over is taken back: its rows may already be in the encoder (Parquet).
     while (ahead.length > 0) yield* takeOldest();
-    yield* await encoder.finish();
+    if (full && !truncated) {
+      // This part ends here, unless no row follows (an empty last part would be a file of a header).
+      const following = await nextRowSet();
+      if (following) {
+        if (
+          planned >= limits.maxRows ||
+          closedBytes + encodedBytes >= limits.maxBytes
+        )
+          truncated = true;
+        else {
+          carried = following;
+          onMore();
+        }
+      }
+    }
+    yield* counted(await encoder.finish());
+    closedBytes += encodedBytes;
   }
 
   try {
-    const source = Readable.from(chunks(), { objectMode: false });
-    const streamOptions = options.signal ? { signal: options.signal } : {};
-    if (options.format === 'csv.gz') await pipeline(source, createGzip({ level: GZIP_LEVEL }), writer.stream, streamOptions);
-    else await pipeline(source, writer.stream, streamOptions);
+    for (;;) {
+      let more = false;
+      const encoder = options.encoders.open(spec);
+      try {
+        const source = Readable.from(
+          partChunks(encoder, () => (more = true)),
+          { objectMode: false }
+        );
+        const streamOptions = options.signal ? { signal: options.signal } : {};
+        if (options.format === "csv.gz")
+          await pipeline(
+            source,
+            createGzip({ level: GZIP_LEVEL }),
+            writer.stream,
+            streamOptions
+          );
+        else await pipeline(source, writer.stream, streamOptions);
+      } finally {
+        encoder.close();
+      }
+      if (!more) break;
+      await writer.nextPart({ rows: partRows });
+      parts += 1;
+      partRows = 0;
+    }
     const committed = await writer.commit({ rows, truncated });
     options.onProgress?.({ rows, bytes: committed.bytes });
     return { rows, truncated, committed };
   } catch (error) {
     await writer.abort();
     if (error instanceof RowSetDecodeError) {
-      throw new AppError('hive_error', 502, `Hive sent a result the connector cannot read (${error.message}); the export was stopped rather than left incomplete`, { cause: error });
+      throw new AppError(
+        "hive_error",
+        502,
+        `Hive sent a result the connector cannot read (${error.message}); the export was stopped rather than left incomplete`,
+        { cause: error }
+      );
     }
     throw error;
   } finally {
-    encoder.close();
+    // Stops the fetching when the export ended early (a cap, a failure); a no-op after the last
+    // row set. Not awaited: it would wait for a fetch in flight, which the query's close ends.
+    void rowSets.return(undefined).catch(() => undefined);
   }
 }

@@ -13,7 +13,8 @@ import type { SessionUser } from '../auth/session-tokens.js';
 import { AppError } from '../errors.js';
 import type { ExportJob, JobStore } from '../jobs/job-store.js';
 import type { Logger } from '../logger.js';
-import type { ExportFormat, ExportStore, ExportTarget } from '../storage/export-store.js';
+import { partsOf, type CommittedExport, type ExportFormat, type ExportStore, type ExportTarget } from '../storage/export-store.js';
+import { downloadFileName, partFileName } from '../storage/export-naming.js';
 
 export interface ExportPolicy {
   defaultTtlMinutes: number;
@@ -68,7 +69,23 @@ export interface ExportView {
   cancelRequested: boolean;
   error: { code: string; message: string } | null;
   fileName: string;
+  /** Every file of a succeeded export, in order: its one file, or each of its parts; empty otherwise. */
+  files: ExportFileView[];
+  /** The one file's URL (= files[0].url); null with several parts, or until the export succeeded. */
   downloadUrl: string | null;
+  /** With several parts, the URL of the MLTable that names them all; null otherwise. */
+  mltableUrl: string | null;
+}
+
+/** One file of an export as the API shows it: a complete file of its own. */
+export interface ExportFileView {
+  url: string;
+  /** The name a download saves it as, e.g. `enos-export-20261127-2110-1a2b3c4d-part-00002.csv`. */
+  name: string;
+  rows: number;
+  bytes: number;
+  /** Hex SHA-256 of the bytes the URL returns. */
+  sha256: string;
 }
 
 export interface Scheduler {
@@ -242,7 +259,7 @@ export class ExportService {
     }
     // A new link is a new grant: recorded first (fail closed).
     await this.deps.audit?.record({ type: 'export.link_renewed', ...actorFields(actorOf(user)), exportId: id, detail: `expiresAt=${expiresAt.toISOString()}` });
-    await this.deps.store.extendExpiry(job.result, expiresAt);
+    await this.deps.store.extendExpiry(job.result, targetOf(job, expiresAt));
     const updated = await this.deps.jobs.update(job.ownerId, id, { expiresAt }, now, ['succeeded']);
     if (!updated) throw new AppError('conflict', 409, 'The export changed while the link was being made; try again');
     return updated;
@@ -264,16 +281,15 @@ export class ExportService {
     await this.deps.jobs.delete(job.ownerId, id);
     this.deps.logger.info({ jobId: id }, 'export deleted');
     // The data is gone; its audit events stay.
-    await this.deps.audit?.note({ type: 'export.deleted', ...actorFields(actorOf(user)), exportId: id, ...(job.result ? { detail: `deleted ${job.result.method}:${job.result.location}` } : {}) });
+    await this.deps.audit?.note({ type: 'export.deleted', ...actorFields(actorOf(user)), exportId: id, ...(job.result ? { detail: `deleted ${job.result.method}:${job.result.location}${job.result.parts ? ` and its ${job.result.parts.length} parts` : ''}` } : {}) });
   }
 
-  /** Renders a job for its owner; the download URL only while it really works. */
+  /** Renders a job for its owner; the download URLs only while they really work. */
   async view(job: ExportJob): Promise<ExportView> {
     const now = this.now();
     const expired = job.status === 'expired' || (job.status === 'succeeded' && job.expiresAt !== undefined && job.expiresAt <= now);
     const status = expired ? 'expired' : job.status;
-    const downloadUrl =
-      status === 'succeeded' && job.result && job.expiresAt ? await this.deps.store.downloadUrl(job.result, targetOf(job, job.expiresAt)) : null;
+    const urls = status === 'succeeded' && job.result && job.expiresAt ? await this.urlsOf(job, job.result, job.expiresAt) : undefined;
     return {
       id: job.id,
       status,
@@ -290,7 +306,24 @@ export class ExportService {
       cancelRequested: job.cancelRequested,
       error: job.error ?? null,
       fileName: fileNameOf(job),
-      downloadUrl,
+      files: urls?.files ?? [],
+      downloadUrl: urls?.downloadUrl ?? null,
+      mltableUrl: urls?.mltableUrl ?? null,
     };
+  }
+
+  /** URLs minted for this answer, each until the export's expiry. */
+  private async urlsOf(job: ExportJob, result: CommittedExport, expiresAt: Date): Promise<Pick<ExportView, 'files' | 'downloadUrl' | 'mltableUrl'>> {
+    const target = targetOf(job, expiresAt);
+    const parts = partsOf(result, job.rows);
+    const [entry, partUrls] = await Promise.all([this.deps.store.downloadUrl(result, target), result.parts ? this.deps.store.partUrls(result, target) : undefined]);
+    const files = parts.map((part, index) => ({
+      url: partUrls?.[index] ?? entry,
+      name: downloadFileName(result.parts ? partFileName(target.fileName, index + 1) : target.fileName, job.format),
+      rows: part.rows,
+      bytes: part.bytes,
+      sha256: part.sha256,
+    }));
+    return result.parts ? { files, downloadUrl: null, mltableUrl: entry } : { files, downloadUrl: entry, mltableUrl: null };
   }
 }

@@ -136,6 +136,17 @@ function unlessAborted<T>(work: Promise<T>, signal: AbortSignal, late: (value: T
   });
 }
 
+/** What the job keeps of a committed export: the port's fields only, whatever else an adapter's answer carries. */
+function storedResultOf({ method, location, bytes, sha256, parts }: CommittedExport): CommittedExport {
+  return {
+    method,
+    location,
+    bytes,
+    ...(sha256 !== undefined ? { sha256 } : {}),
+    ...(parts ? { parts: parts.map((part) => ({ location: part.location, rows: part.rows, bytes: part.bytes, sha256: part.sha256 })) } : {}),
+  };
+}
+
 /** What a user reads in `error`: AppError messages are written for them; anything else is not. */
 export function jobErrorOf(error: unknown): JobError {
   if (isAppError(error)) return { code: error.code, message: error.message };
@@ -379,7 +390,7 @@ export class JobScheduler implements Scheduler {
           rows: outcome.rows,
           bytes: outcome.committed.bytes,
           truncated: outcome.truncated,
-          result: { method: outcome.committed.method, location: outcome.committed.location, bytes: outcome.committed.bytes, sha256: outcome.committed.sha256 },
+          result: storedResultOf(outcome.committed),
         },
         finishedAt,
         ['running'],
@@ -401,7 +412,7 @@ export class JobScheduler implements Scheduler {
         log.info('export cancelled as it finished; file removed');
         return;
       }
-      log.info({ rows: outcome.rows, bytes: outcome.committed.bytes, truncated: outcome.truncated }, 'export succeeded');
+      log.info({ rows: outcome.rows, bytes: outcome.committed.bytes, parts: outcome.committed.parts?.length ?? 1, truncated: outcome.truncated }, 'export succeeded');
     } catch (error) {
       await pendingProgress.catch(() => undefined);
       const stalled = givenUp.aborted;

@@ -17,6 +17,11 @@ export type FileFormat = 'csv' | 'parquet';
 export interface EncodingSpec {
   format: FileFormat;
   columns: ResultColumn[];
+  /**
+   * Parquet: a row group never grows past this (nor past the encoder's default), so a part of a
+   * multi-part export can end near its size limit. @default the encoder's default
+   */
+  maxRowGroupBytes?: number;
 }
 
 /**
@@ -62,8 +67,9 @@ async function createBatchEncoder(spec: EncodingSpec): Promise<BatchEncoder> {
       return new CsvEncoder(spec.columns, spec.columns.map((column) => column.name));
     case 'parquet': {
       // Loaded on first use: the native zstd binding is not needed by a connector writing CSV.
-      const { createParquetEncoder } = await import('../formats/parquet.js');
-      return new ParquetBatchEncoder(createParquetEncoder(spec.columns));
+      const { createParquetEncoder, DEFAULT_ROW_GROUP_BYTES } = await import('../formats/parquet.js');
+      const rowGroupBytes = Math.min(spec.maxRowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_BYTES);
+      return new ParquetBatchEncoder(createParquetEncoder(spec.columns, { rowGroupBytes }));
     }
   }
 }

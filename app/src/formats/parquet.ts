@@ -59,12 +59,14 @@ export interface ParquetEncoder {
   readonly rows: number;
 }
 
+/** See ParquetEncoderOptions.rowGroupBytes. */
+export const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
 const MAGIC = new TextEncoder().encode('PAR1');
 /** Rows appended between page and row-group checks: bounds the overshoot of either limit. */
 const SLICE_ROWS = 4096;
 
 export function createParquetEncoder(columns: readonly ResultColumn[], options: ParquetEncoderOptions = {}): ParquetEncoder {
-  const rowGroupBytes = options.rowGroupBytes ?? 64 * 1024 * 1024;
+  const rowGroupBytes = options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
   const rowGroupRows = options.rowGroupRows ?? 1024 * 1024;
   const codec = zstdCodec(options.compressionLevel);
   const limits = { pageBytes: options.pageBytes ?? 1024 * 1024, pageRows: options.pageRows ?? 20_000 };

@@ -16,6 +16,7 @@ import {
   createScheduleRequest,
   createTokenRequest,
   errorBody,
+  exportFile,
   exportList,
   exportView,
   loginRequest,
@@ -102,6 +103,7 @@ function queryParameters(schema: z.ZodObject): Record<string, unknown>[] {
 export function openApiDocument(options: OpenApiOptions): Record<string, unknown> {
   const c = new Components();
   c.name('AuditEvent', auditEventView);
+  c.name('ExportFile', exportFile);
   c.name('Token', tokenView);
   c.name('ScheduleRun', scheduleRunView);
   c.name('User', userView);
@@ -230,16 +232,17 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     },
     '/l/{linkId}': {
       get: {
-        summary: "A refreshing export's stable URL: 302 to a short-lived download URL of its latest good result; needs no credentials",
+        summary:
+          "A refreshing export's stable URL: 302 to a short-lived download URL of its latest good result (of its MLTable when that result has several parts); needs no credentials",
         parameters: [{ name: 'linkId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } }],
         responses: { '302': { description: 'Redirect to the data' }, ...errors(404, 410, 503) },
       },
     },
     '/d/{id}/{name}': {
       get: {
-        summary: 'Download (local storage method); the URL carries its own signed, expiring grant',
+        summary: 'Download of a file or an MLTable (local storage method); the URL carries its own signed, expiring grant',
         parameters: [idParam, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'The CSV' }, '206': { description: 'A byte range' }, ...errors(403, 404, 410, 416) },
+        responses: { '200': { description: 'The file (CSV, csv.gz, Parquet) or the MLTable (YAML)' }, '206': { description: 'A byte range' }, ...errors(403, 404, 410, 416) },
       },
     },
     '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'ok' } } } },

@@ -2,6 +2,10 @@
  * `GET /l/{linkId}`: the stable URL of a refreshing export. Answers 302 to a download URL of the
  * latest good result, minted for this visit (a short-lived read-only SAS, or a signed local URL),
  * so a data asset registered once in Azure ML keeps working while the data under it is renewed.
+ * A result of several parts answers 302 to its MLTable instead, minted the same way: the one URL
+ * that names all of them. (Its part URLs last as long as that redirect with the local method,
+ * which renders the MLTable per request; with Blob the MLTable is a stored file whose part URLs
+ * last until the result expires — they are grants to that result only, like the MLTable's own.)
  * The link carries no credential of its owner; it is revocable and has its own expiry.
  */
 import { Router } from 'express';

@@ -1,16 +1,25 @@
 /**
  * The JSON columns (SQLite) and JSON string properties (Table Storage) for a job's error and
- * result. Decoding checks the shape, so a row written by a different version or by hand fails
+ * result. A multi-part result keeps its list of parts in a column (property) of its own, `parts`:
+ * it is the one value that grows with the export, and the rest of `result` keeps the shape every
+ * version of the connector wrote. Decoding checks the shape, so a row written by a different version or by hand fails
  * loudly with what arrived instead of leaking a malformed object into the API.
  */
-import { EXPORT_FORMATS, type CommittedExport, type ExportFormat, type StorageMethod } from '../storage/export-store.js';
+import { EXPORT_FORMATS, MAX_EXPORT_PARTS, type CommittedExport, type ExportFormat, type StorageMethod, type StoredPart } from '../storage/export-store.js';
 import type { JobColumn, JobError, JobStage, JobStatus } from './job-store.js';
 
 const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'];
 const STORAGE_METHODS: readonly StorageMethod[] = ['blob', 'local'];
 
-export const encodeJson = (value: JobError | CommittedExport | JobStage | JobColumn[] | undefined): string | undefined =>
+export const encodeJson = (value: JobError | CommittedExport | JobStage | JobColumn[] | StoredPart[] | undefined): string | undefined =>
   value === undefined ? undefined : JSON.stringify(value);
+
+/** A result as its two stored texts: the export without its parts, and the parts (with several). */
+export function encodeResult(result: CommittedExport | undefined): { result: string | undefined; parts: string | undefined } {
+  if (result === undefined) return { result: undefined, parts: undefined };
+  const { parts, ...rest } = result;
+  return { result: encodeJson(rest), parts: encodeJson(parts) };
+}
 
 const PHASES: readonly JobStage['phase'][] = ['hive_pending', 'hive_running', 'writing'];
 
@@ -44,22 +53,52 @@ export function decodeJobError(json: string): JobError {
   return { code: stringField(value, 'code', 'error'), message: stringField(value, 'message', 'error') };
 }
 
-export function decodeCommittedExport(json: string): CommittedExport {
+/** A stored result; `partsJson` is the `parts` column (property) of a multi-part export. */
+export function decodeCommittedExport(json: string, partsJson?: string): CommittedExport {
   const value = parseObject(json, 'result');
   const method = stringField(value, 'method', 'result');
   if (!isOneOf(method, STORAGE_METHODS)) {
     throw new Error(`Stored job result has method ${JSON.stringify(method)}; expected one of ${STORAGE_METHODS.join(', ')}`);
   }
-  const bytes = value.bytes;
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
-    throw new Error(`Stored job result has bytes ${JSON.stringify(bytes)}; expected a non-negative integer`);
-  }
-  return {
+  const result: CommittedExport = {
     method,
     location: stringField(value, 'location', 'result'),
-    bytes,
-    sha256: stringField(value, 'sha256', 'result'),
+    bytes: countField(value, 'bytes', 'result'),
   };
+  if (partsJson !== undefined) result.parts = decodeParts(partsJson);
+  // One file has its digest on the result; each part has its own.
+  if (value.sha256 !== undefined || !result.parts) result.sha256 = stringField(value, 'sha256', 'result');
+  return result;
+}
+
+function decodeParts(json: string): StoredPart[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (cause) {
+    throw new Error(`Stored job parts are not JSON: ${JSON.stringify(json.slice(0, 80))}`, { cause });
+  }
+  if (!Array.isArray(value) || value.length < 2 || value.length > MAX_EXPORT_PARTS) {
+    throw new Error(`Stored job parts are ${JSON.stringify(json.slice(0, 80))}; expected a JSON array of 2 to ${MAX_EXPORT_PARTS} parts`);
+  }
+  return value.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) throw new Error('Stored job parts have an entry that is not an object');
+    const part = entry as Record<string, unknown>;
+    return {
+      location: stringField(part, 'location', 'part'),
+      rows: countField(part, 'rows', 'part'),
+      bytes: countField(part, 'bytes', 'part'),
+      sha256: stringField(part, 'sha256', 'part'),
+    };
+  });
+}
+
+function countField(value: Record<string, unknown>, field: string, what: string): number {
+  const count = value[field];
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+    throw new Error(`Stored job ${what} has ${field} ${JSON.stringify(count)}; expected a non-negative integer`);
+  }
+  return count;
 }
 
 export function decodeStatus(value: unknown): JobStatus {

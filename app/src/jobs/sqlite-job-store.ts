@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { ACTIVE_STATUSES, type ExportJob, type JobPatch, type JobStore, type NewExportJob } from './job-store.js';
 import { interruptedPatch, newJobRecord, stalePatch } from './job-records.js';
-import { decodeCommittedExport, decodeFormat, decodeJobError, decodeJobSchema, decodeJobStage, decodeStatus, encodeJson } from './job-json.js';
+import { decodeCommittedExport, decodeFormat, decodeJobError, decodeJobSchema, decodeJobStage, decodeStatus, encodeJson, encodeResult } from './job-json.js';
 import { jobIdTaken, jobStoreFailed, jobStoreNotReady } from './job-store-errors.js';
 import { migrate, openSqliteFile } from './sqlite-migrations.js';
 
@@ -42,6 +42,7 @@ interface JobRow {
   result: string | null;
   stage: string | null;
   schema: string | null;
+  parts: string | null;
 }
 
 /** Named parameters of the patch statement: null means "leave the column as it is". */
@@ -58,6 +59,7 @@ type PatchParams = {
   result: string | null;
   stage: string | null;
   schema: string | null;
+  parts: string | null;
   updatedAt: number;
 };
 
@@ -75,10 +77,10 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
   const insert = db.prepare<[JobRow], JobRow>(`
     INSERT INTO export_jobs (id, owner_id, owner_name, organization_id, sql, format, ttl_minutes, status,
       instance_id, idempotency_key, created_at, updated_at, started_at, finished_at, expires_at, rows, bytes,
-      truncated, cancel_requested, error, result, stage, schema)
+      truncated, cancel_requested, error, result, stage, schema, parts)
     VALUES (@id, @owner_id, @owner_name, @organization_id, @sql, @format, @ttl_minutes, @status,
       @instance_id, @idempotency_key, @created_at, @updated_at, @started_at, @finished_at, @expires_at, @rows, @bytes,
-      @truncated, @cancel_requested, @error, @result, @stage, @schema)
+      @truncated, @cancel_requested, @error, @result, @stage, @schema, @parts)
     RETURNING *`);
   const selectByKey = db.prepare<[string, string], JobRow>(
     'SELECT * FROM export_jobs WHERE owner_id = ? AND idempotency_key = ?',
@@ -102,6 +104,7 @@ export function createSqliteJobStore(options: SqliteJobStoreOptions): JobStore {
       result           = coalesce(@result, result),
       stage            = coalesce(@stage, stage),
       schema           = coalesce(@schema, schema),
+      parts            = coalesce(@parts, parts),
       updated_at       = @updatedAt
     WHERE owner_id = @ownerId AND id = @id
       AND (@onlyIf IS NULL OR status IN (SELECT value FROM json_each(@onlyIf)))
@@ -217,6 +220,7 @@ const flag = (value: boolean | undefined): number | null => (value === undefined
 const dateOrUndefined = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms));
 
 function patchParams(patch: JobPatch, now: Date): PatchParams {
+  const result = encodeResult(patch.result);
   return {
     status: patch.status ?? null,
     startedAt: epochMs(patch.startedAt),
@@ -227,14 +231,16 @@ function patchParams(patch: JobPatch, now: Date): PatchParams {
     truncated: flag(patch.truncated),
     cancelRequested: flag(patch.cancelRequested),
     error: encodeJson(patch.error) ?? null,
-    result: encodeJson(patch.result) ?? null,
+    result: result.result ?? null,
     stage: encodeJson(patch.stage) ?? null,
     schema: encodeJson(patch.schema) ?? null,
+    parts: result.parts ?? null,
     updatedAt: now.getTime(),
   };
 }
 
 function toRow(job: ExportJob): JobRow {
+  const result = encodeResult(job.result);
   return {
     id: job.id,
     owner_id: job.ownerId,
@@ -256,9 +262,10 @@ function toRow(job: ExportJob): JobRow {
     truncated: job.truncated ? 1 : 0,
     cancel_requested: job.cancelRequested ? 1 : 0,
     error: encodeJson(job.error) ?? null,
-    result: encodeJson(job.result) ?? null,
+    result: result.result ?? null,
     stage: encodeJson(job.stage) ?? null,
     schema: encodeJson(job.schema) ?? null,
+    parts: result.parts ?? null,
   };
 }
 
@@ -289,7 +296,7 @@ function fromRow(row: JobRow): ExportJob {
   const expiresAt = dateOrUndefined(row.expires_at);
   if (expiresAt) job.expiresAt = expiresAt;
   if (row.error !== null) job.error = decodeJobError(row.error);
-  if (row.result !== null) job.result = decodeCommittedExport(row.result);
+  if (row.result !== null) job.result = decodeCommittedExport(row.result, row.parts ?? undefined);
   if (row.stage !== null) job.stage = decodeJobStage(row.stage);
   if (row.schema !== null) job.schema = decodeJobSchema(row.schema);
   return job;

@@ -5,7 +5,7 @@
  * rather than silently misread.
  *
  * Dates are epoch milliseconds (INTEGER): they sort and compare natively and round-trip a JS Date
- * exactly. `error` and `result` are JSON text.
+ * exactly. `error`, `result` and `parts` are JSON text (jobs/job-json.ts).
  */
 import DatabaseConstructor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
@@ -58,6 +58,13 @@ const MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE export_jobs ADD COLUMN stage TEXT;
       ALTER TABLE export_jobs ADD COLUMN schema TEXT;
+    `,
+  },
+  {
+    version: 3,
+    description: 'export_jobs.parts (the files of a multi-part result)',
+    sql: `
+      ALTER TABLE export_jobs ADD COLUMN parts TEXT;
     `,
   },
 ];

@@ -2,12 +2,13 @@
  * How a job is laid out in Azure Table Storage. This layout is a contract with the cleanup
  * function, which queries the same table: PartitionKey = ownerId, RowKey = jobId, `status`,
  * `expiresAt` and `updatedAt` as Edm.DateTime, and `storageLocation` = the blob name
- * (result.location). Idempotency keys live beside their jobs in the same partition, as entities
+ * (result.location: the one file, or the MLTable manifest of a multi-part export, whose parts are
+ * listed in `parts`). Idempotency keys live beside their jobs in the same partition, as entities
  * with RowKey `idem:<sha256 hex of the key>` holding the job id.
  */
 import { createHash } from 'node:crypto';
 import type { ExportJob } from './job-store.js';
-import { decodeCommittedExport, decodeFormat, decodeJobError, decodeJobSchema, decodeJobStage, decodeStatus, encodeJson } from './job-json.js';
+import { decodeCommittedExport, decodeFormat, decodeJobError, decodeJobSchema, decodeJobStage, decodeStatus, encodeJson, encodeResult } from './job-json.js';
 
 const IDEMPOTENCY_PREFIX = 'idem:';
 
@@ -38,8 +39,13 @@ export type JobEntity = {
   cancelRequested: boolean;
   /** JSON of JobError. */
   error: string | undefined;
-  /** JSON of CommittedExport. */
+  /** JSON of CommittedExport without its parts. */
   result: string | undefined;
+  /**
+   * JSON of the parts of a multi-part result. A string property holds at most 64 KiB (UTF-16, so
+   * 32,768 characters); MAX_EXPORT_PARTS keeps it below (see toJobEntity).
+   */
+  parts: string | undefined;
   /** The blob (or file) name, in its own property so the cleanup function needs no JSON. */
   storageLocation: string | undefined;
   /** JSON of JobStage. */
@@ -80,7 +86,15 @@ export function isJobKey(value: string): boolean {
 
 export const isJobRowKey = (rowKey: string): boolean => isJobKey(rowKey) && !rowKey.startsWith(IDEMPOTENCY_PREFIX);
 
+/** Characters a string property can hold: 64 KiB of UTF-16 (Table service data model). */
+const MAX_STRING_PROPERTY_CHARS = 32 * 1024;
+
 export function toJobEntity(job: ExportJob): JobEntity {
+  const result = encodeResult(job.result);
+  if (result.parts !== undefined && result.parts.length > MAX_STRING_PROPERTY_CHARS) {
+    // MAX_EXPORT_PARTS parts of the connector's own names take far less; reaching this is a bug.
+    throw new Error(`Job ${job.id} has ${job.result?.parts?.length} parts whose list takes ${result.parts.length} characters; a Table property holds at most ${MAX_STRING_PROPERTY_CHARS}`);
+  }
   return {
     partitionKey: job.ownerId,
     rowKey: job.id,
@@ -102,7 +116,8 @@ export function toJobEntity(job: ExportJob): JobEntity {
     truncated: job.truncated,
     cancelRequested: job.cancelRequested,
     error: encodeJson(job.error),
-    result: encodeJson(job.result),
+    result: result.result,
+    parts: result.parts,
     storageLocation: job.result?.location,
     stage: encodeJson(job.stage),
     schema: encodeJson(job.schema),
@@ -135,7 +150,7 @@ export function fromJobEntity(entity: Record<string, unknown>): ExportJob {
   if (entity.finishedAt !== undefined) job.finishedAt = read.date('finishedAt');
   if (entity.expiresAt !== undefined) job.expiresAt = read.date('expiresAt');
   if (entity.error !== undefined) job.error = decodeJobError(read.string('error'));
-  if (entity.result !== undefined) job.result = decodeCommittedExport(read.string('result'));
+  if (entity.result !== undefined) job.result = decodeCommittedExport(read.string('result'), entity.parts === undefined ? undefined : read.string('parts'));
   if (entity.stage !== undefined) job.stage = decodeJobStage(read.string('stage'));
   if (entity.schema !== undefined) job.schema = decodeJobSchema(read.string('schema'));
   return job;

@@ -228,7 +228,8 @@ export class ScheduleService {
   }
 
   /**
-   * The stable link: the latest good result's download URL, minted now for `redirectMinutes`
+   * The stable link: the latest good result's download URL (its MLTable's, with several parts: see
+   * ExportStore.downloadUrl), minted now for `redirectMinutes`
    * (never past the result's own expiry). Throws 404 for an unknown link, 410 for a revoked or
    * expired link or a paused owner account, 503 while no run has succeeded yet.
    */

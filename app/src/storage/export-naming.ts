@@ -4,11 +4,14 @@
  * identifiers that become blob names or URL segments free of path tricks and header injection.
  */
 import type { ExportFormat, ExportTarget } from './export-store.js';
+import { MLTABLE_NAME } from './mltable.js';
 
 /** One path segment: no slash, no leading dot (so never `.` or `..`), nothing a header must quote. */
 const SAFE_SEGMENT = /^[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,127}$/;
 /** A friendly download name without extension, e.g. `enos-measurement-20261127-2110`. */
 const SAFE_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,149}$/;
+/** What partFileName() appends. */
+const PART_SUFFIX = /-part-\d{5}$/;
 
 const FORMATS: Record<ExportFormat, { extension: string; contentType: string }> = {
   csv: { extension: '.csv', contentType: 'text/csv; charset=utf-8' },
@@ -30,6 +33,16 @@ export function downloadFileName(fileName: string, format: ExportFormat): string
   return `${fileName}${fileExtension(format)}`;
 }
 
+/**
+ * The name (without extension) of part `index` (1-based) of a multi-part export:
+ * `enos-measurement-20261127-2110` → `enos-measurement-20261127-2110-part-00001`. Five digits,
+ * so the names sort in part order for every count up to MAX_EXPORT_PARTS and far beyond.
+ */
+export function partFileName(fileName: string, index: number): string {
+  if (!Number.isInteger(index) || index < 1 || index > 99_999) throw new Error(`Part index ${index} is invalid; expected an integer from 1 to 99999`);
+  return `${fileName}-part-${String(index).padStart(5, '0')}`;
+}
+
 /** Names are restricted to header-safe characters, so plain quoting is exact (no RFC 5987 form needed). */
 export function contentDispositionOf(fileName: string, format: ExportFormat): string {
   return `attachment; filename="${downloadFileName(fileName, format)}"`;
@@ -39,9 +52,10 @@ export function isSafeFileName(value: string): boolean {
   return SAFE_FILE_NAME.test(value);
 }
 
-/** A name in a download path: a safe file name plus the extension of one of the formats. */
+/** A name in a download path: a safe file name plus the extension of one of the formats, or `MLTable`. */
 export function isSafeDownloadName(name: string): boolean {
-  return Object.values(FORMATS).some(({ extension }) => name.endsWith(extension) && isSafeFileName(name.slice(0, -extension.length)));
+  if (name === MLTABLE_NAME) return true;
+  return Object.values(FORMATS).some(({ extension }) => name.endsWith(extension) && isSafeFileName(name.slice(0, -extension.length).replace(PART_SUFFIX, '')));
 }
 
 /**

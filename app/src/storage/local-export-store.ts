@@ -11,10 +11,15 @@
  * so a crash, a full disk or a failed query leaves at most a temp file: the restart that marks
  * its job interrupted removes it (`discardPartials`), the sweeper any other leftover.
  *
+ * A multi-part export is one such file per part (each its own id, sidecar and signed URL) plus
+ * a manifest: a sidecar `<id>.json` without data that names the parts (local-sidecar.ts), from
+ * which the download route renders the MLTable. Every part is written under .partial/ first; the
+ * commit renames them all, then the manifest's sidecar; a failure unpublishes every one of them.
+ *
  * Every disk operation of an export has a deadline (`operationTimeoutMs`): a disk or mount that
  * stops answering fails the export with `storage_error` instead of holding it `running`.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { isTimeout, withDeadline } from '../deadline.js';
 import { isLoopbackHost } from '../loopback.js';
 import { constants } from 'node:fs';
@@ -24,10 +29,11 @@ import { finished } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { EncryptingFileStream, readDecryptedRange } from './encrypted-file.js';
 import { DEFAULT_CHUNK_SIZE, HEADER_BYTES, IntegrityError, assertMasterKey, chunkCipherFromHeader, encryptedSize, newChunkCipher } from './encrypted-chunk-format.js';
-import type { CommittedExport, ExportFormat, ExportStore, ExportTarget, ExportWriter, StoredExportRef } from './export-store.js';
-import { assertValidTarget, contentTypeOf, downloadFileName, isSafeDownloadName } from './export-naming.js';
-import { isNotFound, readSidecar, writeSidecar, type Sidecar } from './local-sidecar.js';
-import { assertSigningKey, checkGrant, signGrant } from './signed-download-url.js';
+import { MAX_EXPORT_PARTS, type CommittedExport, type ExportFormat, type ExportStore, type ExportTarget, type ExportWriter, type StoredExportRef } from './export-store.js';
+import { assertValidTarget, contentTypeOf, downloadFileName, isSafeDownloadName, partFileName } from './export-naming.js';
+import { isManifest, isNotFound, readSidecar, writeSidecar, type DataSidecar, type ManifestSidecar, type Sidecar } from './local-sidecar.js';
+import { MLTABLE_CONTENT_TYPE, MLTABLE_NAME, renderMltable } from './mltable.js';
+import { assertSigningKey, checkGrant, signGrant, type DownloadGrant } from './signed-download-url.js';
 
 /** The router that serves these exports lives in its own module; re-exported for the composition root. */
 
@@ -169,7 +175,7 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
     }
   };
 
-  const openVerified = async (sidecar: Sidecar): Promise<LocalDownload> => {
+  const openVerified = async (sidecar: DataSidecar): Promise<LocalDownload> => {
     let handle: FileHandle;
     try {
       handle = await open(dataPath(sidecar.id), 'r');
@@ -204,6 +210,46 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
     }
   };
 
+  /** A grant for one file of an export: `/d/<id>/<name>?exp=…&sig=…`. */
+  const signedUrl = (id: string, name: string, expiresAt: Date): string => {
+    const exp = Math.floor(expiresAt.getTime() / 1000);
+    const url = new URL(`d/${id}/${encodeURIComponent(name)}`, baseUrl());
+    url.search = new URLSearchParams({ exp: String(exp), sig: signGrant(options.urlSigningKey, { id, name, exp }) }).toString();
+    return url.toString();
+  };
+
+  /**
+   * The MLTable, rendered now with part URLs that work as long as the URL it was fetched with
+   * (never past the export): the job's MLTable URL lives as long as the export, the one a stable
+   * link redirects to only as long as that redirect.
+   */
+  const openManifest = (sidecar: ManifestSidecar, grant: DownloadGrant): LocalDownload => {
+    const expiresAt = new Date(Math.min(Date.parse(sidecar.expiresAt), grant.exp * 1000));
+    const urls = sidecar.parts.map((id, index) => signedUrl(id, downloadFileName(partFileName(sidecar.fileName, index + 1), sidecar.format), expiresAt));
+    const text = Buffer.from(renderMltable(sidecar.format, urls));
+    return {
+      jobId: sidecar.jobId,
+      ownerId: sidecar.ownerId,
+      name: MLTABLE_NAME,
+      format: sidecar.format,
+      contentType: MLTABLE_CONTENT_TYPE,
+      bytes: text.length,
+      sha256: createHash('sha256').update(text).digest('hex'),
+      createdAt: new Date(sidecar.createdAt),
+      read: async function* (start, end) {
+        yield text.subarray(start, end + 1);
+      },
+      close: async () => undefined,
+    };
+  };
+
+  /** Every sidecar (and data file) of an export: its parts' and, with several, the manifest's. */
+  const filesOf = (ref: StoredExportRef): { parts: string[]; manifest?: string } => {
+    const id = idOf(ref);
+    if (!ref.parts) return { parts: [id] };
+    return { parts: ref.parts.map((part) => idOf({ method: ref.method, location: part.location })), manifest: id };
+  };
+
   return {
     method: 'local',
 
@@ -234,60 +280,73 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
           cause: new Error(`${free} bytes free in ${dir}, below the minimum of ${options.minFreeBytes}`),
         });
       }
-      const id = randomUUID();
-      // Named after the job, so the restart that marks the job interrupted can find it.
-      const tempPath = path.join(partialDir, `${target.jobId}.${id}.data.part`);
-      const opening = open(tempPath, 'wx', 0o600);
-      const handle = await bounded(() => opening).catch((error: unknown) => {
-        // Should the open still succeed once the disk lets go, nothing may be left behind.
-        if (isTimeout(error)) void opening.then((late) => discardTemp(late, tempPath), () => undefined);
-        throw describeWriteError(error);
-      });
-      const stream = new EncryptingFileStream({
-        handle,
-        cipher: newChunkCipher(options.encryptionKey, chunkSize),
-        checkEveryBytes: SPACE_CHECK_EVERY_BYTES,
-        describeError: describeWriteError,
-        operationTimeoutMs,
-        // Stop while half the reserve is left, rather than let the disk fill and take the VM down with it.
-        spaceCheck: async () => {
-          const left = await bounded(freeBytes);
-          if (left < options.minFreeBytes / 2) {
-            throw new AppError('insufficient_storage', 507, 'The disk ran low on space while writing the export', {
-              cause: new Error(`${left} bytes free in ${dir}, below half the minimum of ${options.minFreeBytes}`),
-            });
-          }
-        },
-      });
-      return localWriter({ id, target, stream, handle, tempPath, dataPath: dataPath(id), sidecarPath: sidecarPath(id), partialDir, dir, clock, bounded });
+      const openPart = async (): Promise<OpenPart> => {
+        const id = randomUUID();
+        // Named after the job, so the restart that marks the job interrupted can find it.
+        const tempPath = path.join(partialDir, `${target.jobId}.${id}.data.part`);
+        const opening = open(tempPath, 'wx', 0o600);
+        const handle = await bounded(() => opening).catch((error: unknown) => {
+          // Should the open still succeed once the disk lets go, nothing may be left behind.
+          if (isTimeout(error)) void opening.then((late) => discardTemp(late, tempPath), () => undefined);
+          throw describeWriteError(error);
+        });
+        const stream = new EncryptingFileStream({
+          handle,
+          cipher: newChunkCipher(options.encryptionKey, chunkSize),
+          checkEveryBytes: SPACE_CHECK_EVERY_BYTES,
+          describeError: describeWriteError,
+          operationTimeoutMs,
+          // Stop while half the reserve is left, rather than let the disk fill and take the VM down with it.
+          spaceCheck: async () => {
+            const left = await bounded(freeBytes);
+            if (left < options.minFreeBytes / 2) {
+              throw new AppError('insufficient_storage', 507, 'The disk ran low on space while writing the export', {
+                cause: new Error(`${left} bytes free in ${dir}, below half the minimum of ${options.minFreeBytes}`),
+              });
+            }
+          },
+        });
+        return { id, tempPath, handle, stream, dataPath: dataPath(id), sidecarPath: sidecarPath(id) };
+      };
+      return localWriter({ first: await openPart(), openPart, target, manifestSidecarPath: (id) => sidecarPath(id), partialDir, dir, clock, bounded });
     },
 
     async downloadUrl(ref, target) {
       const id = idOf(ref);
       if (target.expiresAt.getTime() <= clock().getTime()) throw new AppError('gone', 410, 'The export has expired');
-      const name = downloadFileName(target.fileName, target.format);
-      const exp = Math.floor(target.expiresAt.getTime() / 1000);
-      const url = new URL(`d/${id}/${encodeURIComponent(name)}`, baseUrl());
-      url.search = new URLSearchParams({ exp: String(exp), sig: signGrant(options.urlSigningKey, { id, name, exp }) }).toString();
-      return url.toString();
+      return signedUrl(id, ref.parts ? MLTABLE_NAME : downloadFileName(target.fileName, target.format), target.expiresAt);
     },
 
-    async extendExpiry(ref, expiresAt) {
-      const id = idOf(ref);
-      const sidecar = await loadSidecar(id);
-      if (!sidecar) throw new AppError('not_found', 404, 'The export no longer exists');
-      try {
-        await writeSidecar(sidecarPath(id), partialDir, { ...sidecar, expiresAt: expiresAt.toISOString() });
-      } catch (error) {
-        throw new AppError('storage_error', 500, 'Could not move the expiry of the export', { cause: error });
+    async partUrls(ref, target) {
+      const { parts } = filesOf(ref);
+      if (target.expiresAt.getTime() <= clock().getTime()) throw new AppError('gone', 410, 'The export has expired');
+      if (!ref.parts) return [signedUrl(parts[0]!, downloadFileName(target.fileName, target.format), target.expiresAt)];
+      return parts.map((id, index) => signedUrl(id, downloadFileName(partFileName(target.fileName, index + 1), target.format), target.expiresAt));
+    },
+
+    async extendExpiry(ref, target) {
+      const { parts, manifest } = filesOf(ref);
+      // Parts first, the manifest last: its expiry is what the part URLs it renders are signed for.
+      for (const id of manifest ? [...parts, manifest] : parts) {
+        const sidecar = await loadSidecar(id);
+        if (!sidecar) throw new AppError('not_found', 404, 'The export no longer exists');
+        try {
+          await writeSidecar(sidecarPath(id), partialDir, { ...sidecar, expiresAt: target.expiresAt.toISOString() });
+        } catch (error) {
+          throw new AppError('storage_error', 500, 'Could not move the expiry of the export', { cause: error });
+        }
       }
     },
 
     async delete(ref) {
-      const id = idOf(ref);
-      // Sidecar first: without it the router answers 404 at once, even if removing the data fails.
-      await removeIfPresent(sidecarPath(id));
-      await removeIfPresent(dataPath(id));
+      const { parts, manifest } = filesOf(ref);
+      // Sidecars first: without one the router answers 404 at once, even if removing the data fails;
+      // the manifest's before the parts', so nobody is pointed at a part about to go.
+      if (manifest) await removeIfPresent(sidecarPath(manifest));
+      for (const id of parts) {
+        await removeIfPresent(sidecarPath(id));
+        await removeIfPresent(dataPath(id));
+      }
     },
 
     async openDownload(request) {
@@ -302,11 +361,12 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
           : new AppError('bad_signature', 403, 'The download link is not valid');
       }
       const sidecar = await loadSidecar(request.id);
-      if (!sidecar || downloadFileName(sidecar.fileName, sidecar.format) !== request.name) {
+      const name = sidecar && (isManifest(sidecar) ? MLTABLE_NAME : downloadFileName(sidecar.fileName, sidecar.format));
+      if (!sidecar || name !== request.name) {
         throw new AppError('not_found', 404, 'The export does not exist');
       }
       if (Date.parse(sidecar.expiresAt) <= now.getTime()) throw new AppError('gone', 410, 'The export has expired');
-      return openVerified(sidecar);
+      return isManifest(sidecar) ? openManifest(sidecar, check.grant) : openVerified(sidecar);
     },
 
     async sweepExpired(now = clock()) {
@@ -356,14 +416,21 @@ export function createLocalExportStore(options: LocalExportStoreOptions): LocalE
   };
 }
 
-interface LocalWriterParts {
+/** One part being written: a temp file under .partial/ and its encrypting stream. */
+interface OpenPart {
   id: string;
-  target: ExportTarget;
-  stream: EncryptingFileStream;
-  handle: FileHandle;
   tempPath: string;
+  handle: FileHandle;
+  stream: EncryptingFileStream;
   dataPath: string;
   sidecarPath: string;
+}
+
+interface LocalWriterParts {
+  first: OpenPart;
+  openPart: () => Promise<OpenPart>;
+  target: ExportTarget;
+  manifestSidecarPath: (id: string) => string;
   partialDir: string;
   dir: string;
   clock: () => Date;
@@ -371,30 +438,61 @@ interface LocalWriterParts {
 }
 
 function localWriter(parts: LocalWriterParts): ExportWriter {
-  const { stream, handle, target, bounded } = parts;
+  const { target, bounded } = parts;
+  const closed: (OpenPart & { rows: number })[] = [];
+  let current = parts.first;
   let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
 
   // Each step bounded: on a hung disk the close waits for the stuck write; the file goes once it lets go.
   const discard = async () => {
-    stream.destroy();
-    await finished(stream).catch(() => undefined);
-    await bounded(() => discardTemp(handle, parts.tempPath)).catch(() => undefined);
+    for (const part of [...closed, current]) {
+      part.stream.destroy();
+      await finished(part.stream).catch(() => undefined);
+      await bounded(() => discardTemp(part.handle, part.tempPath)).catch(() => undefined);
+    }
   };
-  const unpublish = async () => {
-    await removeIfPresent(parts.sidecarPath);
-    await removeIfPresent(parts.dataPath);
+  const assertFinished = (what: string) => {
+    if (state !== 'open') throw new Error(`${what} called on an export that is already ${state}`);
+    if (!current.stream.writableFinished) throw new Error(`${what} called before the stream finished; end the stream and wait for "finish" first`);
   };
 
   return {
-    stream,
+    get stream() {
+      return current.stream;
+    },
     get bytesWritten() {
-      return stream.bytesWritten;
+      return closed.reduce((sum, part) => sum + part.stream.bytesWritten, current.stream.bytesWritten);
+    },
+    get partBytesWritten() {
+      return current.stream.bytesWritten;
+    },
+
+    async nextPart({ rows }) {
+      assertFinished('nextPart()');
+      if (closed.length + 1 >= MAX_EXPORT_PARTS) throw new Error(`An export has at most ${MAX_EXPORT_PARTS} parts`);
+      // The stream fsynced the part when it finished; its file stays under .partial/ until the commit.
+      await bounded(() => current.handle.close()).catch((error: unknown) => {
+        throw new AppError('storage_error', 500, 'Writing the export to disk failed', { cause: error });
+      });
+      closed.push({ ...current, rows });
+      current = await parts.openPart();
     },
 
     async commit(info): Promise<CommittedExport> {
-      if (state !== 'open') throw new Error(`commit() called on an export that is already ${state}`);
-      if (!stream.writableFinished) throw new Error('commit() called before the stream finished; end the stream and wait for "finish" first');
+      assertFinished('commit()');
       state = 'committing';
+      const all = [...closed, { ...current, rows: info.rows - closed.reduce((sum, part) => sum + part.rows, 0) }];
+      // With several parts, a manifest sidecar names them (local-sidecar.ts); its rename comes last.
+      const manifestId = all.length > 1 ? randomUUID() : undefined;
+      const createdAt = parts.clock().toISOString();
+      const expiresAt = target.expiresAt.toISOString();
+      const unpublish = async () => {
+        if (manifestId) await removeIfPresent(parts.manifestSidecarPath(manifestId));
+        for (const part of all) {
+          await removeIfPresent(part.sidecarPath);
+          await removeIfPresent(part.dataPath);
+        }
+      };
       // Given up once the deadline passed: a step still under way on a hung disk must not be
       // followed by the next one, and what the steps did is undone whenever they end.
       let abandoned = false;
@@ -403,23 +501,41 @@ function localWriter(parts: LocalWriterParts): ExportWriter {
         return operation();
       };
       const publishing = (async () => {
-        // The stream fsynced the data when it finished; now make both renames durable.
-        await step(() => handle.close());
-        await step(() => rename(parts.tempPath, parts.dataPath));
-        await step(() => writeSidecar(parts.sidecarPath, parts.partialDir, {
-          version: 1,
-          id: parts.id,
-          jobId: target.jobId,
-          ownerId: target.ownerId,
-          fileName: target.fileName,
-          format: target.format,
-          bytes: stream.bytesWritten,
-          sha256: stream.sha256,
-          rows: info.rows,
-          truncated: info.truncated,
-          createdAt: parts.clock().toISOString(),
-          expiresAt: target.expiresAt.toISOString(),
-        }));
+        // The streams fsynced the data when they finished; now make the renames durable.
+        for (const [index, part] of all.entries()) {
+          await step(() => part.handle.close());
+          await step(() => rename(part.tempPath, part.dataPath));
+          await step(() => writeSidecar(part.sidecarPath, parts.partialDir, {
+            version: 1,
+            id: part.id,
+            jobId: target.jobId,
+            ownerId: target.ownerId,
+            fileName: manifestId ? partFileName(target.fileName, index + 1) : target.fileName,
+            format: target.format,
+            bytes: part.stream.bytesWritten,
+            sha256: part.stream.sha256,
+            rows: part.rows,
+            truncated: info.truncated,
+            createdAt,
+            expiresAt,
+          }));
+        }
+        if (manifestId) {
+          await step(() => writeSidecar(parts.manifestSidecarPath(manifestId), parts.partialDir, {
+            version: 1,
+            kind: 'mltable',
+            id: manifestId,
+            jobId: target.jobId,
+            ownerId: target.ownerId,
+            fileName: target.fileName,
+            format: target.format,
+            parts: all.map((part) => part.id),
+            rows: info.rows,
+            truncated: info.truncated,
+            createdAt,
+            expiresAt,
+          }));
+        }
         await step(() => syncDir(parts.dir));
       })();
       try {
@@ -437,7 +553,14 @@ function localWriter(parts: LocalWriterParts): ExportWriter {
         });
       }
       state = 'committed';
-      return { method: 'local', location: parts.id, bytes: stream.bytesWritten, sha256: stream.sha256 };
+      const bytes = all.reduce((sum, part) => sum + part.stream.bytesWritten, 0);
+      if (!manifestId) return { method: 'local', location: current.id, bytes, sha256: current.stream.sha256 };
+      return {
+        method: 'local',
+        location: manifestId,
+        bytes,
+        parts: all.map((part) => ({ location: part.id, rows: part.rows, bytes: part.stream.bytesWritten, sha256: part.stream.sha256 })),
+      };
     },
 
     // After a commit the export belongs to the job; removing it is `delete(ref)`.

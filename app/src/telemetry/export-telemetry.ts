@@ -106,14 +106,20 @@ export function tracedExportStore<T extends ExportStore>(store: T): T {
         ended = true;
       };
       return {
-        stream: writer.stream,
+        get stream() {
+          return writer.stream;
+        },
         get bytesWritten() {
           return writer.bytesWritten;
         },
+        get partBytesWritten() {
+          return writer.partBytesWritten;
+        },
+        nextPart: (closed) => writer.nextPart(closed),
         async commit(info) {
           try {
             const committed = await writer.commit(info);
-            span.setAttributes({ 'storage.bytes': committed.bytes });
+            span.setAttributes({ 'storage.bytes': committed.bytes, 'storage.parts': committed.parts?.length ?? 1 });
             return committed;
           } catch (error) {
             failSpan(span, error);
@@ -130,8 +136,8 @@ export function tracedExportStore<T extends ExportStore>(store: T): T {
       };
     },
     delete: (ref: Parameters<ExportStore['delete']>[0]) => inSpan('storage.delete', { 'storage.method': store.method }, () => store.delete(ref)),
-    extendExpiry: (ref: Parameters<ExportStore['extendExpiry']>[0], expiresAt: Date) =>
-      inSpan('storage.extend_expiry', { 'storage.method': store.method }, () => store.extendExpiry(ref, expiresAt)),
+    extendExpiry: (ref: Parameters<ExportStore['extendExpiry']>[0], target: Parameters<ExportStore['extendExpiry']>[1]) =>
+      inSpan('storage.extend_expiry', { 'storage.method': store.method }, () => store.extendExpiry(ref, target)),
   });
   return traced;
 }

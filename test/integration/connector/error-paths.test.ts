@@ -185,7 +185,14 @@ describe('limits, cancellation and faults', () => {
               writer.stream.write(chunk, callback);
             },
           });
-          return { stream, get bytesWritten() { return writer.bytesWritten; }, commit: (info) => writer.commit(info), abort: () => writer.abort() };
+          return {
+            stream,
+            get bytesWritten() { return writer.bytesWritten; },
+            get partBytesWritten() { return writer.partBytesWritten; },
+            nextPart: (closed) => writer.nextPart(closed),
+            commit: (info) => writer.commit(info),
+            abort: () => writer.abort(),
+          };
         },
       };
     };

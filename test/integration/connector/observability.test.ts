@@ -81,13 +81,18 @@ describe('HTTP surface', () => {
     expect(create.required).toEqual(['sql']);
     expect(create.additionalProperties).toBe(false);
     expect(create.properties.ttlMinutes.maximum).toBe(10080);
-    expect(create.properties.format.enum).toEqual(['csv', 'csv.gz']);
+    expect(create.properties.format.enum).toEqual(['csv', 'csv.gz', 'parquet']);
     expect(create.properties.sql.maxLength).toBe(50_000);
     expect(Object.keys(json.components.schemas)).toEqual(
       expect.arrayContaining(['Export', 'ExportList', 'Schedule', 'ScheduleList', 'CreateScheduleRequest', 'TokenCreated', 'AuditEvent', 'AuditPage', 'Me', 'Error']),
     );
     expect(json.components.schemas.ExportList.properties.exports.items).toEqual({ $ref: '#/components/schemas/Export' });
     expect(json.components.schemas.TokenCreated.required).toContain('secret');
+    // Every file of an export, one or several parts, and the MLTable of several.
+    const exportSchema = json.components.schemas.Export;
+    expect(exportSchema.properties.files.items).toEqual({ $ref: '#/components/schemas/ExportFile' });
+    expect(exportSchema.required).toEqual(expect.arrayContaining(['files', 'downloadUrl', 'mltableUrl']));
+    expect(json.components.schemas.ExportFile.required).toEqual(['url', 'name', 'rows', 'bytes', 'sha256']);
     // Every reference resolves.
     const refs = [...JSON.stringify(json).matchAll(/"\$ref":"#\/components\/schemas\/([A-Za-z]+)"/g)].map((match) => match[1]!);
     for (const name of refs) expect(json.components.schemas, name).toHaveProperty(name);

@@ -4,6 +4,7 @@
  * file with its own types and the CSV file typed from the job's schema, and the two must hold the
  * same rows, value for value. The file is typed as app/README.md "Parquet writer" says.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,6 +64,11 @@ describe.each(['blob', 'local'] as const)('a Parquet export with the %s storage 
     const response = await fetch(job.downloadUrl);
     expect(response.status).toBe(200);
     const bytes = Buffer.from(await response.arrayBuffer());
+    // One file: listed in files[] with the digest and size of exactly what its URL serves.
+    expect(job.files).toEqual([
+      { url: job.downloadUrl, name: `${job.fileName}.${format}`, rows: job.progress.rows, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+    ]);
+    expect(job.mltableUrl).toBeNull();
     const file = path.join(dir, `${storage}-${job.id}.${format}`);
     writeFileSync(file, bytes);
     return { job, bytes, file, contentType: response.headers.get('content-type') };
@@ -105,6 +111,16 @@ describe.each(['blob', 'local'] as const)('a Parquet export with the %s storage 
     const { job, file } = await exportFile('SELECT asset_id, ts, value FROM enos.measurement', 'parquet');
     expect(job.progress.rows).toBe(1_000);
     expect(await rows(`SELECT count(*)::INTEGER AS n, count(DISTINCT asset_id)::INTEGER > 1 AS many FROM read_parquet('${file}')`)).toEqual([{ n: 1_000, many: true }]);
+  });
+
+  it('stops at a row cap that falls between two row sets with a complete file', async () => {
+    await stack.stop();
+    stack = await startConnectorStack({ storage, hive, env: { EXPORT_MAX_ROWS: '200', HIVE_FETCH_SIZE: '100' } });
+    token = await stack.signIn('demo');
+    const { job, file } = await exportFile('SELECT asset_id, ts, value FROM enos.measurement', 'parquet');
+    expect(job).toMatchObject({ truncated: true, progress: { rows: 200 } });
+    // The footer is there: DuckDB reads the file.
+    expect(await rows(`SELECT count(*)::INTEGER AS n FROM read_parquet('${file}')`)).toEqual([{ n: 200 }]);
   });
 
   it('stops at the row cap with whole rows and says the file is truncated', async () => {

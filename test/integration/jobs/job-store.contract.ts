@@ -12,6 +12,7 @@ import {
   type JobStore,
   type NewExportJob,
 } from '../../../app/src/jobs/job-store.js';
+import { MAX_EXPORT_PARTS } from '../../../app/src/storage/export-store.js';
 
 export interface OpenedJobStore {
   store: JobStore;
@@ -149,6 +150,27 @@ export function describeJobStoreContract(name: string, harness: JobStoreHarness)
         expect(await store.update(ownerId, job.id, patch, at(3, 5))).toStrictEqual(expected);
         expect(await store.get(ownerId, job.id)).toStrictEqual(expected);
         expect(await store.listByOwner(ownerId)).toStrictEqual([expected]);
+      });
+    });
+
+    describe('multi-part results', () => {
+      it(`keeps every part of a result, in order, up to ${MAX_EXPORT_PARTS} of them with the connector's own names`, async () => {
+        const job = await created();
+        const folder = `${ownerId}/${job.id}/`;
+        const parts = Array.from({ length: MAX_EXPORT_PARTS }, (_, index) => ({
+          location: `${folder}enos-export-20261127-2110-1a2b3c4d-part-${String(index + 1).padStart(5, '0')}.csv.gz`,
+          rows: 5_000_000_001 + index,
+          bytes: 2 ** 40 + index,
+          sha256: index.toString(16).padStart(2, '0').repeat(32),
+        }));
+        const result = { method: 'blob' as const, location: `${folder}MLTable`, bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts };
+        const expected: ExportJob = { ...job, status: 'succeeded', result, updatedAt: at(1) };
+
+        expect(await store.update(ownerId, job.id, { status: 'succeeded', result }, at(1), ['queued'])).toStrictEqual(expected);
+        expect(await store.get(ownerId, job.id)).toStrictEqual(expected);
+        expect(await store.listExpired(at(1), 10)).toStrictEqual([]);
+        // A later patch without a result leaves the parts alone.
+        expect((await store.update(ownerId, job.id, { cancelRequested: true }, at(2)))?.result).toStrictEqual(result);
       });
     });
 

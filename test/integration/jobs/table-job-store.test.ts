@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startAzurite } from '../../../scripts/lib/azurite.js';
 import { createTableJobStore } from '../../../app/src/jobs/table-job-store.js';
 import type { JobStore, NewExportJob } from '../../../app/src/jobs/job-store.js';
+import { MAX_EXPORT_PARTS } from '../../../app/src/storage/export-store.js';
 import { describeJobStoreContract } from './job-store.contract.js';
 
 const azurite = inject('azurite');
@@ -118,6 +119,30 @@ describe('Table job store, entity layout and edges', () => {
     const filter = odata`status eq ${'succeeded'} and expiresAt lt ${new Date('2026-05-03T00:00:00Z')}`;
     for await (const found of raw.listEntities<{ storageLocation: string }>({ queryOptions: { filter } })) due.push(found.storageLocation);
     expect(due).toEqual([result.location]);
+  });
+
+  it('keeps the parts of a multi-part result in a property of their own, within its 64 KiB, and names the MLTable as storageLocation', async () => {
+    const { job: created } = await store.create(job(), now);
+    const folder = `${ownerId}/${created.id}/`;
+    const parts = Array.from({ length: MAX_EXPORT_PARTS }, (_, index) => ({
+      location: `${folder}enos-export-20261127-2110-1a2b3c4d-part-${String(index + 1).padStart(5, '0')}.parquet`,
+      rows: 123_456_789,
+      bytes: 268_435_456 + index,
+      sha256: 'ef'.repeat(32),
+    }));
+    const result = { method: 'blob' as const, location: `${folder}MLTable`, bytes: 27_000_000_000, parts };
+    await store.update(ownerId, created.id, { status: 'succeeded', result }, now);
+
+    const raw = tableClient(azurite.connectionString, tableName);
+    const entity = await raw.getEntity<Record<string, unknown>>(ownerId, created.id, { disableTypeConversion: true });
+    expect(entity).toMatchObject({
+      storageLocation: { type: 'String', value: result.location },
+      result: { type: 'String', value: JSON.stringify({ method: 'blob', location: result.location, bytes: result.bytes }) },
+      parts: { type: 'String', value: JSON.stringify(parts) },
+    });
+    // A String property holds 64 KiB of UTF-16.
+    expect(JSON.stringify(parts).length * 2).toBeLessThan(64 * 1024);
+    expect((await store.get(ownerId, created.id))?.result).toStrictEqual(result);
   });
 
   it('creates its table on first use, and a second store on the same table shares it', async () => {

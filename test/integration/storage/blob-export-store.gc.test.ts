@@ -62,7 +62,7 @@ describe('blob store deadlines under garbage collection', () => {
     await withSilentServer(async (url) => {
       const store = silentStore(url);
       const ref = { method: 'blob' as const, location: 'owner/job/file.csv' };
-      await expectStorageErrorWithinDeadline(() => store.extendExpiry(ref, new Date(Date.now() + 3_600_000)));
+      await expectStorageErrorWithinDeadline(() => store.extendExpiry(ref, { ...target(), expiresAt: new Date(Date.now() + 3_600_000) }));
       await expectStorageErrorWithinDeadline(() => store.delete(ref));
       await expectStorageErrorWithinDeadline(() => store.ensureContainer());
     });

@@ -6,13 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isAppError } from '../../../app/src/errors.js';
 import { DEFAULT_SAS_VERSION } from '../../../app/src/storage/blob-sas.js';
 import { createBlobExportStore, type BlobExportStoreOptions } from '../../../app/src/storage/blob-export-store.js';
 import { fetchDownload } from './download-client.js';
-import { commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll, blobContainerProbe } from './export-store.contract.js';
+import { blobContainerProbe, blobUrlExpiry, commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll, writeParts } from './export-store.contract.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 
 const azurite = inject('azurite');
@@ -59,6 +60,7 @@ async function blobsUnder(prefix: string): Promise<string[]> {
 
 describeExportStoreContract('blob, account-key SAS', () => ({
   download: fetchDownload,
+  urlExpiry: blobUrlExpiry,
   async create(clock) {
     return { store: store({ clock }), ...blobContainerProbe(direct) };
   },
@@ -96,7 +98,7 @@ describe('blob export store', () => {
     const t = target();
     const ref = await commitSmall(store(), t);
     const later = new Date(t.expiresAt.getTime() + 24 * 3600 * 1000);
-    await store().extendExpiry(ref, later);
+    await store().extendExpiry(ref, { ...t, expiresAt: later });
 
     const blob = direct.getBlobClient(ref.location);
     expect((await blob.getTags()).tags).toEqual({ expiresAt: later.toISOString() });
@@ -185,6 +187,88 @@ describe('blob export store', () => {
       proxy.swallowResponses(true);
       await expect(writer.commit({ rows: 5_000, truncated: false })).rejects.toSatisfy((error) => isAppError(error) && error.code === 'storage_error');
       proxy.swallowResponses(false);
+      await writer.abort();
+
+      expect(await blobsUnder(`${t.ownerId}/`)).toEqual([]);
+    });
+  });
+
+  it('commits each part under its own name with its headers, metadata and expiresAt tag, and the MLTable beside them', async () => {
+    const t = target('csv.gz');
+    const contents = [gzipSync(csvOf(2_000)), gzipSync(csvOf(10))];
+    const ref = await writeParts(await store().begin(t), contents);
+    const prefix = `${t.ownerId}/${t.jobId}/`;
+    // Part 1 keeps the single-file name: its blocks were staged before a second part was known.
+    expect(ref.location).toBe(`${prefix}MLTable`);
+    expect(ref.parts?.map((part) => part.location)).toEqual([`${prefix}${t.fileName}.csv.gz`, `${prefix}${t.fileName}-part-00002.csv.gz`]);
+    expect((await blobsUnder(prefix)).sort()).toEqual([ref.location, ...ref.parts!.map((part) => part.location)].sort());
+
+    for (const [index, part] of ref.parts!.entries()) {
+      const blob = direct.getBlobClient(part.location);
+      const properties = await blob.getProperties();
+      expect(properties.contentType).toBe('application/gzip');
+      expect(properties.contentDisposition).toBe(`attachment; filename="${t.fileName}-part-0000${index + 1}.csv.gz"`);
+      expect(properties.metadata).toEqual({
+        expiresat: t.expiresAt.toISOString(),
+        jobid: t.jobId,
+        owner: t.ownerId,
+        rows: String(part.rows),
+        sha256: sha256(contents[index]!),
+        truncated: 'false',
+        part: `${index + 1}/2`,
+      });
+      expect((await blob.getTags()).tags).toEqual({ expiresAt: t.expiresAt.toISOString() });
+    }
+    const manifest = direct.getBlobClient(ref.location);
+    expect((await manifest.getProperties()).metadata).toEqual({
+      expiresat: t.expiresAt.toISOString(),
+      jobid: t.jobId,
+      owner: t.ownerId,
+      parts: '2',
+      rows: '300',
+      truncated: 'false',
+    });
+    expect((await manifest.getTags()).tags).toEqual({ expiresAt: t.expiresAt.toISOString() });
+
+    // The cleanup function's tag query finds every blob of the export.
+    const found: string[] = [];
+    const query = `"expiresAt" <= '${new Date(t.expiresAt.getTime() + 1_000).toISOString()}' AND "expiresAt" >= '${t.expiresAt.toISOString()}'`;
+    for await (const item of direct.findBlobsByTags(query)) if (item.name.startsWith(prefix)) found.push(item.name);
+    expect(found.sort()).toEqual((await blobsUnder(prefix)).sort());
+  });
+
+  it('extendExpiry rewrites every tag and metadata copy, and replaces the MLTable', async () => {
+    const t = target();
+    const ref = await writeParts(await store().begin(t), [csvOf(500), csvOf(20)]);
+    const before = (await direct.getBlobClient(ref.location).downloadToBuffer()).toString();
+    const later = new Date(t.expiresAt.getTime() + 24 * 3600 * 1000);
+    await store().extendExpiry(ref, { ...t, expiresAt: later });
+
+    for (const location of [ref.location, ...ref.parts!.map((part) => part.location)]) {
+      const blob = direct.getBlobClient(location);
+      expect((await blob.getTags()).tags).toEqual({ expiresAt: later.toISOString() });
+      expect((await blob.getProperties()).metadata).toMatchObject({ expiresat: later.toISOString(), jobid: t.jobId, owner: t.ownerId });
+    }
+    const after = (await direct.getBlobClient(ref.location).downloadToBuffer()).toString();
+    expect(after).not.toBe(before);
+    expect(after).toContain(`se=${encodeURIComponent(later.toISOString().replace('.000Z', 'Z'))}`);
+    expect((await direct.getBlobClient(ref.location).getProperties()).contentType).toBe('application/yaml');
+  });
+
+  it('storage going away between the commits of two parts removes the part already published', async () => {
+    await withProxiedStore({ retryOptions: { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 } }, async (faulty, proxy) => {
+      const t = target();
+      const writer = await faulty.begin(t);
+      for (const [index, content] of [csvOf(3_000), csvOf(3_000), csvOf(10)].entries()) {
+        await writeAll(writer, content, 8 * 1024);
+        if (index < 2) await writer.nextPart({ rows: 3_000 });
+      }
+      proxy.breakOnRequest(/comp=blocklist/, 2);
+      await expect(writer.commit({ rows: 6_010, truncated: false })).rejects.toSatisfy((error) => isAppError(error) && error.code === 'storage_error');
+      expect(proxy.broken).toBe(true);
+      // Part 1 was committed before the fault.
+      expect(await blobsUnder(`${t.ownerId}/`)).toEqual([`${t.ownerId}/${t.jobId}/${t.fileName}.csv`]);
+      proxy.heal();
       await writer.abort();
 
       expect(await blobsUnder(`${t.ownerId}/`)).toEqual([]);

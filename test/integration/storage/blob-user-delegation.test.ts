@@ -12,7 +12,7 @@ import { startAzurite, type RunningAzurite } from '../../../scripts/lib/azurite.
 import { DEFAULT_SAS_VERSION } from '../../../app/src/storage/blob-sas.js';
 import { createBlobExportStore } from '../../../app/src/storage/blob-export-store.js';
 import { httpsDownload } from './download-client.js';
-import { commitSmall, describeExportStoreContract, target, blobContainerProbe } from './export-store.contract.js';
+import { blobContainerProbe, blobUrlExpiry, commitSmall, describeExportStoreContract, target } from './export-store.contract.js';
 import { fakeEntraCredential } from './fake-entra-credential.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -47,6 +47,7 @@ afterAll(async () => {
 
 describeExportStoreContract('blob, user-delegation SAS over HTTPS', () => ({
   download: httpsDownload(azurite.caCertPem!),
+  urlExpiry: blobUrlExpiry,
   async create(clock) {
     return { store: store(clock), ...blobContainerProbe(direct) };
   },

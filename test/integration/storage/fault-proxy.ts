@@ -3,7 +3,8 @@
  * after a given number of request bytes it cuts every connection and refuses new ones, the
  * way a storage account looks when the network or the service goes away mid-upload; or it
  * keeps forwarding requests but swallows the answers, the way a half-dead connection hangs
- * (at once, or once a given number of request bytes has passed). `heal()` brings the service back.
+ * (at once, or once a given number of request bytes has passed); or it cuts everything when a
+ * given request comes (e.g. the second block-list commit). `heal()` brings the service back.
  */
 import { createServer, connect, type Socket } from 'node:net';
 
@@ -14,6 +15,11 @@ export interface FaultProxy {
   readonly forwardedBytes: number;
   /** Cut everything once this many client-to-service bytes have passed. */
   breakAfter(bytes: number): void;
+  /**
+   * Cut everything, that request included, when the `occurrence`-th request whose bytes match
+   * `pattern` (e.g. its request line) is on its way, counting from now.
+   */
+  breakOnRequest(pattern: RegExp, occurrence?: number): void;
   readonly broken: boolean;
   /** While on, requests still reach the service but no answer comes back. */
   swallowResponses(on: boolean): void;
@@ -34,6 +40,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   let swallowing = false;
   let swallowFrom = Number.POSITIVE_INFINITY;
   let swallowingSince: number | undefined;
+  let breakOn: { pattern: RegExp; remaining: number } | undefined;
 
   const cutAll = () => {
     broken = true;
@@ -64,7 +71,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     upstream.on('close', upstreamGone).on('error', upstreamGone);
     client.on('data', (data: Buffer) => {
       forwarded += data.length;
-      if (forwarded >= limit) {
+      if (breakOn && breakOn.pattern.test(data.toString('latin1'))) breakOn.remaining -= 1;
+      if (forwarded >= limit || breakOn?.remaining === 0) {
+        breakOn = undefined;
         cutAll();
         return;
       }
@@ -88,6 +97,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     breakAfter(bytes) {
       limit = forwarded + bytes;
     },
+    breakOnRequest(pattern, occurrence = 1) {
+      breakOn = { pattern: new RegExp(pattern.source, pattern.flags.replace('g', '')), remaining: occurrence };
+    },
     get broken() {
       return broken;
     },
@@ -105,6 +117,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       swallowing = false;
       limit = Number.POSITIVE_INFINITY;
       swallowFrom = Number.POSITIVE_INFINITY;
+      breakOn = undefined;
     },
     async close() {
       cutAll();

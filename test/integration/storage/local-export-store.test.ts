@@ -20,7 +20,7 @@ import { HEADER_BYTES, TAG_BYTES } from '../../../app/src/storage/encrypted-chun
 import { createLocalExportStore, type LocalExportStore, type LocalExportStoreOptions } from '../../../app/src/storage/local-export-store.js';
 import type { ExportTarget, StoredExportRef } from '../../../app/src/storage/export-store.js';
 import { fetchDownload } from './download-client.js';
-import { commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll } from './export-store.contract.js';
+import { commitSmall, csvOf, describeExportStoreContract, sha256, target, writeAll, writeParts } from './export-store.contract.js';
 
 const CHUNK = 4_096;
 const HOUR = 3600 * 1000;
@@ -66,13 +66,14 @@ afterAll(async () => {
 
 describeExportStoreContract('local, encrypted files behind signed URLs', () => ({
   download: fetchDownload,
+  urlExpiry: (url) => new Date(Number(new URL(url).searchParams.get('exp')) * 1000),
   async create(clock) {
     const dir = await newDir();
     return {
       store: makeStore(dir, { clock }),
       visible: () => published(dir),
-      async storedExpiry(ref) {
-        return new Date((JSON.parse(await readFile(path.join(dir, `${ref.location}.json`), 'utf8')) as { expiresAt: string }).expiresAt);
+      async storedExpiry(location) {
+        return new Date((JSON.parse(await readFile(path.join(dir, `${location}.json`), 'utf8')) as { expiresAt: string }).expiresAt);
       },
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
@@ -115,6 +116,28 @@ describe('local export store: encryption at rest', () => {
     expect(await published(dir)).toEqual([`${ref.location}.data`, `${ref.location}.json`]);
     const sidecar = JSON.parse(await readFile(path.join(dir, `${ref.location}.json`), 'utf8')) as Record<string, unknown>;
     expect(sidecar).toMatchObject({ id: ref.location, jobId: t.jobId, ownerId: t.ownerId, fileName: t.fileName, format: 'csv', bytes: content.length, sha256: sha256(content), rows: 200 });
+    expect(await readdir(path.join(dir, '.partial'))).toEqual([]);
+  });
+
+  it('keeps each part of a multi-part export as ciphertext, and its manifest as a sidecar that names the parts but holds no grant', async () => {
+    const dir = await newDir();
+    const store = makeStore(dir);
+    const t = target();
+    const contents = [csvOf(900), csvOf(300)];
+    const ref = await writeParts(await store.begin(t), contents);
+    const ids = ref.parts!.map((part) => part.location);
+    expect(await published(dir)).toEqual([...ids.flatMap((id) => [`${id}.data`, `${id}.json`]), `${ref.location}.json`].sort());
+    for (const [index, id] of ids.entries()) {
+      const stored = await readFile(path.join(dir, `${id}.data`));
+      expect(stored.includes(Buffer.from('row-1,'))).toBe(false);
+      expect(stored.length).toBe(HEADER_BYTES + contents[index]!.length + Math.ceil(contents[index]!.length / CHUNK) * TAG_BYTES);
+      const sidecar = JSON.parse(await readFile(path.join(dir, `${id}.json`), 'utf8')) as Record<string, unknown>;
+      expect(sidecar).toMatchObject({ id, jobId: t.jobId, fileName: `${t.fileName}-part-0000${index + 1}`, bytes: contents[index]!.length, rows: 100 * (index + 1) });
+    }
+    const manifest = await readFile(path.join(dir, `${ref.location}.json`), 'utf8');
+    expect(JSON.parse(manifest)).toMatchObject({ kind: 'mltable', id: ref.location, jobId: t.jobId, fileName: t.fileName, format: 'csv', parts: ids, rows: 300 });
+    // The URLs are signed when the MLTable is downloaded; no signature is at rest.
+    expect(manifest).not.toMatch(/sig|http/);
     expect(await readdir(path.join(dir, '.partial'))).toEqual([]);
   });
 
@@ -361,6 +384,50 @@ describe('local export store: lifecycle and faults', () => {
     await writeAll(aliveWriter, csvOf(200), 1_024);
     const ref = await aliveWriter.commit({ rows: 200, truncated: false });
     expect((await fetch(await store.downloadUrl(ref, alive))).status).toBe(200);
+  });
+
+  it('the sweeper deletes every part and the manifest of an expired multi-part export', async () => {
+    const dir = await newDir();
+    const store = makeStore(dir);
+    const live = target();
+    const liveRef = await writeParts(await store.begin(live), [csvOf(400), csvOf(40)]);
+    const expired = { ...target(), expiresAt: new Date(Date.now() + 60_000) };
+    await writeParts(await store.begin(expired), [csvOf(400), csvOf(40), csvOf(4)]);
+
+    const result = await store.sweepExpired(new Date(Date.now() + 2 * 60_000));
+    expect(result).toEqual({ expired: 4, staleTemps: 0, orphans: 0 });
+    const liveFiles = [...liveRef.parts!.flatMap((part) => [`${part.location}.data`, `${part.location}.json`]), `${liveRef.location}.json`].sort();
+    expect(await published(dir)).toEqual(liveFiles);
+    expect((await fetch(await store.downloadUrl(liveRef, live))).status).toBe(200);
+  });
+
+  it('removes the temp file of every part of an interrupted multi-part export', async () => {
+    const dir = await newDir();
+    const store = makeStore(dir);
+    const dead = target();
+    const writer = await store.begin(dead);
+    await writeAll(writer, csvOf(300), 1_024);
+    await writer.nextPart({ rows: 300 });
+    writer.stream.write(csvOf(100));
+    await expect.poll(async () => (await readdir(path.join(dir, '.partial'))).length).toBe(2);
+    expect(await store.discardPartials([dead.jobId])).toBe(2);
+    expect(await readdir(path.join(dir, '.partial'))).toEqual([]);
+    await writer.abort();
+  });
+
+  it('serves the MLTable with part URLs that last no longer than the URL it was fetched with', async () => {
+    const dir = await newDir();
+    const store = makeStore(dir);
+    const t = target();
+    const ref = await writeParts(await store.begin(t), [csvOf(100), csvOf(100)]);
+    const soon = new Date(Math.ceil((Date.now() + 10 * 60_000) / 1000) * 1000);
+    const response = await fetch(await store.downloadUrl(ref, { ...t, expiresAt: soon }));
+    const urls = [...(await response.text()).matchAll(/file: "([^"]+)"/g)].map((match) => new URL(match[1]!));
+    expect(urls).toHaveLength(2);
+    for (const url of urls) {
+      expect(Number(url.searchParams.get('exp')) * 1000).toBe(soon.getTime());
+      expect((await fetch(url)).status).toBe(200);
+    }
   });
 
   it('refuses a new export with 507 when the disk has less free space than the minimum', async () => {

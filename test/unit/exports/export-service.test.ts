@@ -15,7 +15,7 @@ function service() {
   const unused = async (): Promise<never> => {
     throw new Error('not used by these tests');
   };
-  const store: ExportStore = { method: 'blob', checkReady: unused, begin: unused, downloadUrl: unused, extendExpiry: unused, delete: unused };
+  const store: ExportStore = { method: 'blob', checkReady: unused, begin: unused, downloadUrl: unused, partUrls: unused, extendExpiry: unused, delete: unused };
   return new ExportService({
     jobs: createMemoryJobStore(),
     store,

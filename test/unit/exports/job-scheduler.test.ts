@@ -112,6 +112,11 @@ function fakeStore(options: { stallWrites?: boolean; failDeleteOf?: (location: s
         get bytesWritten() {
           return bytes;
         },
+        get partBytesWritten() {
+          return bytes;
+        },
+        // Single-part only: the parts limit (partMaxBytes) of these tests is never reached.
+        nextPart: () => Promise.reject(new Error('the in-memory store writes single-part exports only')),
         async commit(): Promise<CommittedExport> {
           onCommit();
           await commitGate;
@@ -126,6 +131,7 @@ function fakeStore(options: { stallWrites?: boolean; failDeleteOf?: (location: s
       };
     },
     downloadUrl: async (ref: StoredExportRef) => `https://example.invalid/${ref.location}`,
+    partUrls: async (ref: StoredExportRef) => [`https://example.invalid/${ref.location}`],
     extendExpiry: async () => {},
     async delete(ref) {
       if (options.failDeleteOf?.(ref.location)) throw new AppError('storage_error', 502, 'Blob storage failed to delete an export');
@@ -264,7 +270,7 @@ function setup(runner: QueryRunner, options: SetupOptions = {}) {
     runner,
     // Encoding on this thread: these tests are about job states (encode-pool.test.ts has the workers).
     encoders: createEncodePool({ workers: 0, idleMs: 0, logger }),
-    limits: { maxRows: 1e9, maxBytes: 1e12 },
+    limits: { maxRows: 1e9, maxBytes: 1e12, partMaxBytes: 1e12 },
     instanceId: 'i-1',
     maxConcurrent: options.maxConcurrent ?? 2,
     sweepIntervalMs: 60_000,
