@@ -13,6 +13,7 @@ import type { SessionUser } from '../auth/session-tokens.js';
 import { AppError } from '../errors.js';
 import type { ExportJob, JobStore } from '../jobs/job-store.js';
 import type { Logger } from '../logger.js';
+import { snippetsFor, type Snippets } from '../snippets/snippets.js';
 import type { ExportFormat, ExportStore, ExportTarget } from '../storage/export-store.js';
 
 export interface ExportPolicy {
@@ -69,6 +70,8 @@ export interface ExportView {
   error: { code: string; message: string } | null;
   fileName: string;
   downloadUrl: string | null;
+  /** Code that reads the result in pandas and in Azure ML, typed from `schema`; null until it succeeded. */
+  snippets: Snippets | null;
 }
 
 export interface Scheduler {
@@ -274,7 +277,7 @@ export class ExportService {
     const status = expired ? 'expired' : job.status;
     const downloadUrl =
       status === 'succeeded' && job.result && job.expiresAt ? await this.deps.store.downloadUrl(job.result, targetOf(job, job.expiresAt)) : null;
-    return {
+    const view: Omit<ExportView, 'snippets'> = {
       id: job.id,
       status,
       format: job.format,
@@ -292,5 +295,6 @@ export class ExportService {
       fileName: fileNameOf(job),
       downloadUrl,
     };
+    return { ...view, snippets: snippetsFor(view) };
   }
 }

@@ -47,6 +47,13 @@ export const newLinkRequest = (maxTtlMinutes: number) =>
     })
     .strict();
 
+export const exportSnippets = z
+  .object({
+    pandas: z.string().describe('Python that reads the result into a pandas DataFrame, every column typed from its Hive type'),
+    azureml: z.string().describe('The result as an Azure ML (SDK v2) job input: uri_file, or mltable for several parts'),
+  })
+  .describe('Code to copy, generated from the schema and the URLs');
+
 export const exportView = z.object({
   id: z.uuid(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']),
@@ -81,6 +88,7 @@ export const exportView = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   fileName: z.string(),
   downloadUrl: z.url().nullable().describe('Time-limited URL that needs no further credentials'),
+  snippets: exportSnippets.nullable().describe('Once succeeded, code that reads the result; null before'),
 });
 
 export const exportList = z.object({ exports: z.array(exportView) });

@@ -15,6 +15,7 @@ import {
   createTokenRequest,
   errorBody,
   exportList,
+  exportSnippets,
   exportView,
   loginRequest,
   meView,
@@ -101,6 +102,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
   c.name('Token', tokenView);
   c.name('ScheduleRun', scheduleRunView);
   c.name('User', userView);
+  c.name('ExportSnippets', exportSnippets);
   const errorResponse = c.answer('Error', errorBody, 'Error: `{error: {code, message}}`');
   const exportAnswer = (description: string) => c.answer('Export', exportView, description);
   const scheduleAnswer = (description: string) => c.answer('Schedule', scheduleView, description);
