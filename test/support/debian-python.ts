@@ -47,31 +47,43 @@ export async function runPythonScript(script: string, options: { env?: Record<st
 }
 
 /**
- * Python that defines `describe(df)`: prints the frame as JSON, each column's dtype and its
- * values as [Python type name, text] (null for a missing value: None, <NA>, NaT), so a test can
- * assert types and exact values (big integers and decimals as text, bytes as hex).
+ * Python that defines `frame_json(df)`: the frame as JSON-able data, each column's dtype and its
+ * values as [Python type name (numpy scalars as bool, int, float), text] (null for a missing value: None, <NA>, NaT), so a test can
+ * assert types and exact values (big integers and decimals as text, bytes as hex); and
+ * `describe(df)`, which prints that.
  */
 export const DESCRIBE_FRAME = String.raw`
 import json as _json
+import numbers as _numbers
+import numpy as _np
 import pandas as _pd
 
 
 def _cell(value):
     if value is None or value is _pd.NA or value is _pd.NaT:
         return None
+    # numpy's scalars by their Python kind: the dtype check tells Int8 from Int64.
+    if isinstance(value, (bool, _np.bool_)):
+        return ["bool", str(bool(value))]
+    if isinstance(value, _numbers.Integral):
+        return ["int", str(int(value))]
+    if isinstance(value, (float, _np.floating)):
+        return ["float", repr(float(value))]
     if isinstance(value, bytes):
         return ["bytes", value.hex()]
-    if isinstance(value, float):
-        return ["float", repr(value)]
     if isinstance(value, _pd.Timestamp):
         return ["Timestamp", value.isoformat()]
     return [type(value).__name__, str(value)]
 
 
-def describe(df):
-    print(_json.dumps({
+def frame_json(df):
+    return {
         "columns": list(df.columns),
         "dtypes": {name: str(dtype) for name, dtype in df.dtypes.items()},
         "values": {name: [_cell(value) for value in df[name].tolist()] for name in df.columns},
-    }))
+    }
+
+
+def describe(df):
+    print(_json.dumps(frame_json(df)))
 `;
