@@ -83,7 +83,8 @@ function readAll(urls: readonly string[], read: (url: string) => string): string
 function parquetSnippet(urls: readonly string[]): string {
   return [
     '# pandas 2.0 or later with pyarrow. Parquet carries the types; dtype_backend keeps integers',
-    '# with NULLs exact (Int64, not float64). DECIMAL comes as decimal.Decimal, TIMESTAMP as datetime64.',
+    '# with NULLs exact (Int64, not float64). DECIMAL comes as decimal.Decimal, DATE as',
+    '# datetime.date, TIMESTAMP as datetime64[us] (years 1 to 9999).',
     'import pandas as pd',
     '',
     ...readAll(urls, (url) => `pd.read_parquet(${url}, dtype_backend="numpy_nullable")`),
