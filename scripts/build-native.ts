@@ -74,6 +74,16 @@ export const NATIVE_MODULES: readonly NativeModule[] = [
     // prebuild-install (its install script) are build-time only.
     runtimeDependencies: [],
   },
+  {
+    // The Parquet encoder's page compression (app/src/formats/parquet/compression.ts).
+    name: 'zstd-napi',
+    // Its own node-addon-api (node_modules) comes along, so binding.gyp finds the version it was published with.
+    sources: ['package.json', 'binding.gyp', 'build_flags.gypi', 'deps', 'src', 'node_modules'],
+    files: ['package.json', 'LICENSE', 'NOTICE', 'binding.js', 'dist'],
+    binary: 'binding.node',
+    // binding.js requires ./build/Release/binding.node; node-addon-api and prebuild-install are build-time only.
+    runtimeDependencies: [],
+  },
 ];
 
 /**
@@ -88,7 +98,10 @@ const Database = require('../node_modules/better-sqlite3');
 const db = new Database(':memory:');
 const { version } = db.prepare('select sqlite_version() as version').get();
 db.close();
-const line = 'node ' + process.version + ' (modules ' + process.versions.modules + ', ' + process.platform + '-' + process.arch + '), SQLite ' + version;
+const zstd = require('../node_modules/zstd-napi');
+const sample = Buffer.from('self-test '.repeat(100));
+if (!zstd.decompress(zstd.compress(sample)).equals(sample)) throw new Error('zstd-napi: a round trip changed the bytes');
+const line = 'node ' + process.version + ' (modules ' + process.versions.modules + ', ' + process.platform + '-' + process.arch + '), SQLite ' + version + ', zstd';
 if (!process.argv.includes('--kerberos')) {
   process.stdout.write(line + '\\n');
 } else {

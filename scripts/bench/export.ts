@@ -11,8 +11,9 @@
  *    and /healthz are timed.
  *
  * Output: `key=value` lines, `storage=` and `format=` on each (see README "Benchmarks").
- *   npm run bench -- export           every storage × format, 2M rows, and peak RSS at 10M rows
+ *   npm run bench -- export           every storage × format, 2M rows, and peak RSS at 10M rows per format
  *   npm run bench -- export --quick   Blob CSV only, 2M rows (under five minutes)
+ *   … --only=local:csv,blob:parquet   just those runs
  *   … --profile                       also a V8 CPU profile of each connector process (.local/bench/profiles/)
  */
 import { randomBytes } from 'node:crypto';
@@ -32,6 +33,12 @@ const BENCH_DIR = path.join(ROOT, '.local/bench');
 const QUICK = process.argv.includes('--quick');
 /** `--profile`: the connector writes a V8 CPU profile per process into .local/bench/profiles/. */
 const PROFILE = process.argv.includes('--profile');
+/** `--only=local:csv,blob:parquet`: just these storage × format runs (and no 10M runs). */
+const ONLY = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .map((pair) => pair.split(':'));
 const ROWS = 2_000_000;
 const BIG_ROWS = 10_000_000;
 const FETCH_SIZE = 10_000;
@@ -41,6 +48,7 @@ const MEASUREMENTS = (rows: number) => `SELECT asset_id, ts, point, value, quali
 const MIXED = (rows: number) =>
   `SELECT asset_id, ts, point, value, quality, CAST(value AS DECIMAL(12, 3)) AS value_dec, CAST(ts AS DATE) AS day, quality = 0 AS good FROM enos.measurement LIMIT ${rows}`;
 const CLOCK_TICKS = 100;
+const FORMATS = ['csv', 'csv.gz', 'parquet'] as const;
 
 const { TCLIService, TCLIService_types } = hive.thrift;
 
@@ -60,9 +68,9 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
 }
 
-/** User + system CPU seconds of a process so far (its threads included). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** User + system CPU seconds so far of a process (its threads included) or, with `tid`, of one thread. */
+function cpuSeconds(pid: number, tid?: number): number {
+  const fields = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
@@ -139,6 +147,7 @@ class Connector {
         JOBS_MAX_CONCURRENT: '4',
         JOBS_MAX_PER_USER: '4',
       },
+      forwardTo: process.stderr,
       readyWhen: (line) => parseReadyLine<{ url: string }>(line),
     });
     const signIn = await fetch(`${child.ready.url}/api/v1/sessions`, {
@@ -184,12 +193,16 @@ class Connector {
     }
   }
 
-  /** One export: seconds from submit to succeeded, and the connector's CPU seconds meanwhile. */
-  async exportOnce(sql: string, format: string): Promise<{ seconds: number; cpu: number; job: Job }> {
+  /**
+   * One export: seconds from submit to succeeded, and the connector's CPU seconds meanwhile: all
+   * of it, and its main thread's (the one that serves the API) alone.
+   */
+  async exportOnce(sql: string, format: string): Promise<{ seconds: number; cpu: number; mainCpu: number; job: Job }> {
     const cpuBefore = cpuSeconds(this.pid);
+    const mainBefore = cpuSeconds(this.pid, this.pid);
     const started = now();
     const job = await this.finish(await this.submit(sql, format));
-    return { seconds: (now() - started) / 1000, cpu: cpuSeconds(this.pid) - cpuBefore, job };
+    return { seconds: (now() - started) / 1000, cpu: cpuSeconds(this.pid) - cpuBefore, mainCpu: cpuSeconds(this.pid, this.pid) - mainBefore, job };
   }
 
   stop(): Promise<void> {
@@ -255,14 +268,16 @@ export default async function run(): Promise<void> {
     const servingMixed = (await serveRate(listener, HIVE_USER, MIXED(ROWS), FETCH_SIZE, ROWS)).rowsPerSecond;
     process.stdout.write(`# stand-in serves ${Math.round(serving).toLocaleString('en')} rows/s (5 columns), ${Math.round(servingMixed).toLocaleString('en')} rows/s (8 mixed) to a client that does not decode\n`);
 
-    const combinations = QUICK
-      ? [['blob', 'csv']]
-      : [['blob', 'csv'], ['blob', 'csv.gz'], ['local', 'csv'], ['local', 'csv.gz']];
+    const combinations = ONLY ?? (QUICK ? [['blob', 'csv']] : (['blob', 'local'] as const).flatMap((storage) => FORMATS.map((format) => [storage, format])));
+    /** export rows/s by storage and format, for the ratios between them. */
+    const rates = new Map<string, number>();
     for (const [storage, format] of combinations as ['blob' | 'local', string][]) {
       const connector = await Connector.start(services, storage, server);
       try {
-        await connector.exportOnce(MEASUREMENTS(ROWS / 10), format); // warm-up
+        // Idle: started, settled, nothing exported yet.
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
         const idle = procStatus(connector.pid, 'VmRSS');
+        await connector.exportOnce(MEASUREMENTS(ROWS / 10), format); // warm-up
         const once = await connector.exportOnce(MEASUREMENTS(ROWS), format);
         const peak = procStatus(connector.pid, 'VmHWM');
         const exportRate = ROWS / once.seconds;
@@ -270,34 +285,44 @@ export default async function run(): Promise<void> {
         const mixedRate = ROWS / mixed.seconds;
         const four = await fourAtOnce(connector, MEASUREMENTS(ROWS), format);
         const labels = { storage, format };
+        rates.set(`${storage} ${format}`, exportRate);
+        const csvRate = rates.get(`${storage} csv`);
+        const blobRate = rates.get(`blob ${format}`);
         print(labels, {
           stock_fetch_rows_per_s: Math.round(stock),
           export_rows_per_s: Math.round(exportRate),
           export_vs_stock_fetch_ratio: exportRate / stock,
           mixed8_export_vs_stock_fetch_ratio: mixedRate / stockMixed,
           connector_cpu_s_per_million_rows: once.cpu / (ROWS / 1e6),
+          main_thread_cpu_s_per_million_rows: once.mainCpu / (ROWS / 1e6),
           bytes_per_row: once.job.progress.bytes / ROWS,
           idle_rss_mb: Math.round(idle),
           peak_rss_mb: Math.round(peak),
           api_p95_ms_during_4_exports: four.p95,
           concurrent4_vs_one_throughput_ratio: (4 * ROWS) / four.seconds / exportRate,
           saturated: exportRate > 0.8 * serving ? 'stand-in' : 'connector',
+          ...(format !== 'csv' && csvRate ? { export_vs_csv_ratio: exportRate / csvRate } : {}),
+          ...(storage === 'local' && blobRate ? { local_vs_blob_ratio: exportRate / blobRate } : {}),
         });
       } finally {
         await connector.stop();
       }
     }
-    if (!QUICK) {
-      // Peak memory of one big export, in a fresh process (VmHWM is a high-water mark).
+    // Peak memory of one big export per format, each in a fresh process (VmHWM is a high-water mark).
+    for (const format of QUICK || ONLY ? [] : FORMATS) {
       const connector = await Connector.start(services, 'blob', server);
       try {
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
         const idle = procStatus(connector.pid, 'VmRSS');
-        const big = await connector.exportOnce(MEASUREMENTS(BIG_ROWS), 'csv');
-        print({ storage: 'blob', format: 'csv' }, {
-          rows: BIG_ROWS,
+        const big = await connector.exportOnce(MEASUREMENTS(BIG_ROWS), format);
+        const peak = procStatus(connector.pid, 'VmHWM');
+        print({ storage: 'blob', format }, {
+          rows_10m: BIG_ROWS,
           export_rows_per_s_10m: Math.round(BIG_ROWS / big.seconds),
           idle_rss_mb_10m: Math.round(idle),
-          peak_rss_mb_10m: Math.round(procStatus(connector.pid, 'VmHWM')),
+          peak_rss_mb_10m: Math.round(peak),
+          peak_above_idle_mb_10m: Math.round(peak - idle),
+          bytes_per_row_10m: big.job.progress.bytes / BIG_ROWS,
         });
       } finally {
         await connector.stop();

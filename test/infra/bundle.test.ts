@@ -73,12 +73,12 @@ describe('the native runtime the VMs run', () => {
     expect(runtime.nodeVersion).toBe(VM_NODE.version);
     expect(runtime.modules).toBe(NODE_22_MODULES);
     // Run again here, not taken from the build's record.
-    expect(selfTest(runtime.dir)).toMatch(new RegExp(`^node v${VM_NODE.version.replaceAll('.', '\\.')} \\(modules ${NODE_22_MODULES}, linux-x64\\), SQLite \\d+\\.\\d+\\.\\d+$`));
+    expect(selfTest(runtime.dir)).toMatch(new RegExp(`^node v${VM_NODE.version.replaceAll('.', '\\.')} \\(modules ${NODE_22_MODULES}, linux-x64\\), SQLite \\d+\\.\\d+\\.\\d+, zstd$`));
   });
 
   it(`loads kerberos ${KERBEROS_VERSION} with it too, through MIT GSSAPI, when asked (--kerberos)`, () => {
     expect(selfTest(runtime.dir, { kerberos: true })).toMatch(
-      new RegExp(`^node v${VM_NODE.version.replaceAll('.', '\\.')} \\(modules ${NODE_22_MODULES}, linux-x64\\), SQLite \\d+\\.\\d+\\.\\d+, kerberos ${KERBEROS_VERSION.replaceAll('.', '\\.')} \\(MIT GSSAPI\\)$`),
+      new RegExp(`^node v${VM_NODE.version.replaceAll('.', '\\.')} \\(modules ${NODE_22_MODULES}, linux-x64\\), SQLite \\d+\\.\\d+\\.\\d+, zstd, kerberos ${KERBEROS_VERSION.replaceAll('.', '\\.')} \\(MIT GSSAPI\\)$`),
     );
     expect(JSON.parse(readFileSync(join(runtime.dir, 'runtime/manifest.json'), 'utf8'))).toMatchObject({ 'better-sqlite3': expect.any(String), kerberos: KERBEROS_VERSION });
   });

@@ -180,11 +180,12 @@ function workerEncoder(slot: WorkerSlot, id: number, spec: EncodingSpec): RowSet
 }
 
 function inlineEncoder(spec: EncodingSpec): RowSetEncoder {
-  const encoding = new RowSetEncoding(spec);
+  const encoding = RowSetEncoding.open(spec);
+  encoding.catch(() => undefined);
   return {
-    start: async () => encoding.start(),
-    encode: async (rowSet, maxRows, maxBytes) => encoding.encode(rowSet, maxRows, maxBytes),
-    finish: async () => encoding.finish(),
+    start: async () => (await encoding).start(),
+    encode: async (rowSet, maxRows, maxBytes) => (await encoding).encode(rowSet, maxRows, maxBytes),
+    finish: async () => (await encoding).finish(),
     close: () => undefined,
   };
 }

@@ -10,7 +10,8 @@ import { RowSetEncoding } from './row-set-encoding.js';
 const port = parentPort;
 if (!port) throw new Error('encode-worker.ts runs as a worker thread of the connector');
 
-const encodings = new Map<number, RowSetEncoding>();
+/** Open encoders by id; `open` may still be loading a format's module, so each is awaited. */
+const encodings = new Map<number, Promise<RowSetEncoding>>();
 
 /**
  * The memory of chunks that are all of it moves to the main thread without a copy (the
@@ -25,13 +26,17 @@ function movable(chunks: Uint8Array[]): ArrayBuffer[] {
   return [...whole];
 }
 
-function handle(request: EncodeCall & { rid: number }): EncodeReply {
+async function handle(request: EncodeCall & { rid: number }): Promise<EncodeReply> {
   if (request.op === 'open') {
-    encodings.set(request.id, new RowSetEncoding(request.spec));
+    const opening = RowSetEncoding.open(request.spec);
+    opening.catch(() => undefined);
+    encodings.set(request.id, opening);
+    await opening;
     return { rid: request.rid, chunks: [] };
   }
-  const encoding = encodings.get(request.id);
-  if (!encoding) throw new Error('the export\'s encoder is gone');
+  const pending = encodings.get(request.id);
+  if (!pending) throw new Error('the export\'s encoder is gone');
+  const encoding = await pending;
   switch (request.op) {
     case 'start':
       return { rid: request.rid, chunks: encoding.start() };
@@ -44,14 +49,14 @@ function handle(request: EncodeCall & { rid: number }): EncodeReply {
   }
 }
 
-port.on('message', (request: EncodeRequest) => {
+port.on('message', async (request: EncodeRequest) => {
   if (request.op === 'close') {
     encodings.delete(request.id);
     return;
   }
   let reply: EncodeReply;
   try {
-    reply = handle(request);
+    reply = await handle(request);
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     reply = { rid: request.rid, error: { name, message } };

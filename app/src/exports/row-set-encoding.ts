@@ -3,14 +3,15 @@
  * EXPORT_WORKERS=0): each row set decoded from the bytes Hive sent (rowset-decoder.ts) and
  * encoded into the export's file format at once, while its bytes are at hand.
  */
-import type { WireRowSet } from '../hive/column-batch.js';
+import type { ColumnBatch, WireRowSet } from '../hive/column-batch.js';
 import type { ResultColumn } from '../hive/result-schema.js';
 import { decodeWireRowSet } from '../hive/rowset-decoder.js';
 import { CsvEncoder } from '../formats/csv-encoder.js';
 import type { BatchEncoder, EncodedChunk } from '../formats/encoder.js';
+import type { ParquetEncoder } from '../formats/parquet.js';
 
 /** A file format the encoders write (compression, as in csv.gz, is the pipeline's). */
-export type FileFormat = 'csv';
+export type FileFormat = 'csv' | 'parquet';
 
 /** Everything a worker needs to set up an export's encoder: plain data, so it can be posted. */
 export interface EncodingSpec {
@@ -18,18 +19,66 @@ export interface EncodingSpec {
   columns: ResultColumn[];
 }
 
-function createBatchEncoder(spec: EncodingSpec): BatchEncoder {
+/**
+ * The Parquet encoder as a BatchEncoder. Its chunks are copied out: some are views of buffers it
+ * reuses (or its shared magic bytes), and the pipeline may move chunks to another thread.
+ * The byte cap is checked between row sets, on what is written plus what the open row group
+ * holds: a Parquet file cannot end at an arbitrary row, so it may pass the cap by one row set.
+ */
+class ParquetBatchEncoder implements BatchEncoder {
+  private written = 0;
+
+  constructor(private readonly parquet: ParquetEncoder) {}
+
+  get bytes(): number {
+    return this.written + this.parquet.bytesBuffered;
+  }
+
+  start(): Buffer[] {
+    return [];
+  }
+
+  encode(batch: ColumnBatch, maxRows: number, maxBytes: number): EncodedChunk {
+    if (this.bytes >= maxBytes) return { chunks: [], rows: 0 };
+    const rows = Math.min(batch.rowCount, maxRows);
+    return { chunks: this.owned(this.parquet.push(batch, rows)), rows };
+  }
+
+  finish(): Buffer[] {
+    return this.owned(this.parquet.finish());
+  }
+
+  private owned(chunks: Uint8Array[]): Buffer[] {
+    return chunks.map((chunk) => {
+      this.written += chunk.byteLength;
+      return Buffer.from(chunk);
+    });
+  }
+}
+
+async function createBatchEncoder(spec: EncodingSpec): Promise<BatchEncoder> {
   switch (spec.format) {
     case 'csv':
       return new CsvEncoder(spec.columns, spec.columns.map((column) => column.name));
+    case 'parquet': {
+      // Loaded on first use: the native zstd binding is not needed by a connector writing CSV.
+      const { createParquetEncoder } = await import('../formats/parquet.js');
+      return new ParquetBatchEncoder(createParquetEncoder(spec.columns));
+    }
   }
 }
 
 export class RowSetEncoding {
-  private readonly encoder: BatchEncoder;
+  /** A cap cut a row set short: the file ends there, so later row sets add nothing (export-pipeline.ts sends ahead). */
+  private capped = false;
 
-  constructor(private readonly spec: EncodingSpec) {
-    this.encoder = createBatchEncoder(spec);
+  private constructor(
+    private readonly spec: EncodingSpec,
+    private readonly encoder: BatchEncoder,
+  ) {}
+
+  static async open(spec: EncodingSpec): Promise<RowSetEncoding> {
+    return new RowSetEncoding(spec, await createBatchEncoder(spec));
   }
 
   start(): Buffer[] {
@@ -37,7 +86,10 @@ export class RowSetEncoding {
   }
 
   encode(rowSet: WireRowSet, maxRows: number, maxBytes: number): EncodedChunk {
-    return this.encoder.encode(decodeWireRowSet(rowSet, this.spec.columns.length), maxRows, maxBytes);
+    if (this.capped) return { chunks: [], rows: 0 };
+    const encoded = this.encoder.encode(decodeWireRowSet(rowSet, this.spec.columns.length), maxRows, maxBytes);
+    if (encoded.rows < Math.min(rowSet.rowCount, maxRows)) this.capped = true;
+    return encoded;
   }
 
   finish(): Buffer[] {

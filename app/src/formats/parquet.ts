@@ -17,11 +17,9 @@
 import type { ColumnBatch } from '../hive/column-batch.js';
 import type { ResultColumn } from '../hive/result-schema.js';
 import { ColumnChunkWriter } from './parquet/column-writer.js';
-import { pageCodec, type ParquetCompression } from './parquet/compression.js';
+import { zstdCodec } from './parquet/compression.js';
 import { fileMetadata, type RowGroupMeta } from './parquet/footer.js';
 import { planColumn } from './parquet/schema.js';
-
-export type { ParquetCompression } from './parquet/compression.js';
 
 export interface ParquetEncoderOptions {
   /**
@@ -38,8 +36,6 @@ export interface ParquetEncoderOptions {
    *   (DuckDB, Spark, Azure ML tables) cannot split and which the encoder would hold in memory.
    */
   rowGroupRows?: number;
-  /** @default 'zstd' (see app/README.md for the measurement) */
-  compression?: ParquetCompression;
   /** zstd level (1–22; higher is smaller and slower). @default 1 */
   compressionLevel?: number;
   /** Uncompressed value bytes that close a data page. @default 1 MiB */
@@ -70,7 +66,7 @@ const SLICE_ROWS = 4096;
 export function createParquetEncoder(columns: readonly ResultColumn[], options: ParquetEncoderOptions = {}): ParquetEncoder {
   const rowGroupBytes = options.rowGroupBytes ?? 64 * 1024 * 1024;
   const rowGroupRows = options.rowGroupRows ?? 1024 * 1024;
-  const codec = pageCodec(options.compression ?? 'zstd', options.compressionLevel);
+  const codec = zstdCodec(options.compressionLevel);
   const limits = { pageBytes: options.pageBytes ?? 1024 * 1024, pageRows: options.pageRows ?? 20_000 };
   if (!(rowGroupBytes > 0)) throw new Error(`rowGroupBytes must be a positive number of bytes, got ${rowGroupBytes}`);
   if (!(rowGroupRows > 0)) throw new Error(`rowGroupRows must be a positive number of rows, got ${rowGroupRows}`);

@@ -20,32 +20,53 @@ import type { WireRowSet } from './column-batch.js';
 import { RowSetDecodeError, decodeWireRowSet, fetchResultsEnd, peekFetchResults, type ReplyStatus } from './rowset-decoder.js';
 
 
-/** TFramedTransport with a receiver that does not copy bytes one by one. */
+/** Larger than any FetchResults reply of a sane fetch size; a bigger size is a broken stream, not a frame to allocate. */
+const MAX_FRAME_BYTES = 1024 ** 3;
+
+/**
+ * TFramedTransport with a receiver that does not copy bytes one by one: each frame is gathered
+ * into a buffer of its own, exactly its size, so a FetchResults reply in it can move to an
+ * encode worker without a copy (`ownsFrame`).
+ */
 export class FastFramedTransport extends thrift.TFramedTransport {
+  readonly ownsFrame = true;
+
   static override receiver(callback: (transport: thrift.TFramedTransport, seqid: number) => void, seqid: number): (data: Buffer) => void {
-    let chunks: Buffer[] = [];
-    let length = 0;
-    const take = (bytes: number): Buffer => {
-      const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-      const taken = joined.subarray(0, bytes);
-      const rest = joined.subarray(bytes);
-      chunks = rest.length > 0 ? [rest] : [];
-      length = rest.length;
-      return taken;
-    };
-    const frameSize = (): number => {
-      const first = chunks[0]!;
-      if (first.length >= 4) return first.readInt32BE(0);
-      return Buffer.concat(chunks, length).readInt32BE(0);
-    };
+    const header = Buffer.alloc(4);
+    let headerBytes = 0;
+    let frame: Buffer | undefined;
+    let filled = 0;
+    let broken = false;
     return (data: Buffer) => {
-      chunks.push(data);
-      length += data.length;
-      while (length >= 4) {
-        const size = frameSize();
-        if (length < 4 + size) return;
-        const frame = take(4 + size).subarray(4);
-        callback(new FastFramedTransport(frame), seqid);
+      // After a frame size no server sends, the stream cannot be read further: the call waiting
+      // for it ends at its deadline (hive-connection.ts) and the export fails.
+      if (broken) return;
+      let pos = 0;
+      while (pos < data.length) {
+        if (!frame) {
+          const take = Math.min(4 - headerBytes, data.length - pos);
+          data.copy(header, headerBytes, pos, pos + take);
+          headerBytes += take;
+          pos += take;
+          if (headerBytes < 4) return;
+          const size = header.readInt32BE(0);
+          if (size < 0 || size > MAX_FRAME_BYTES) {
+            broken = true;
+            return;
+          }
+          frame = Buffer.allocUnsafeSlow(size);
+          filled = 0;
+          headerBytes = 0;
+        }
+        const take = Math.min(frame.length - filled, data.length - pos);
+        data.copy(frame, filled, pos, pos + take);
+        filled += take;
+        pos += take;
+        if (filled === frame.length) {
+          const complete = frame;
+          frame = undefined;
+          callback(new FastFramedTransport(complete), seqid);
+        }
       }
     };
   }
@@ -61,6 +82,8 @@ interface ReadableTransport {
   writeCursor?: number;
   /** WholeMessageTransport: the bytes are exactly one reply. */
   wholeMessage?: boolean;
+  /** FastFramedTransport: inBuf is this frame's alone, so a reply in it can be handed on as is. */
+  ownsFrame?: boolean;
 }
 
 interface ThriftClientLike {
@@ -122,9 +145,14 @@ export function installFastFetch(client: unknown): void {
       else trans.readCursor = next;
       let results: WireRowSet | undefined;
       if (header.rowSet) {
-        // A copy the row set owns, so it can move to a worker while the connection reuses its buffers.
-        const reply = new Uint8Array(next - start);
-        reply.set(trans.inBuf.subarray(start, next));
+        // Bytes the row set owns, so they can move to a worker: the frame itself when it is this
+        // reply's alone, else a copy (the other transports reuse their buffers).
+        let reply: Uint8Array;
+        if (trans.ownsFrame) reply = trans.inBuf.subarray(start, next);
+        else {
+          reply = new Uint8Array(next - start);
+          reply.set(trans.inBuf.subarray(start, next));
+        }
         results = { reply, ...header.rowSet };
         // An empty first column ends the result: make sure the others are empty too.
         if (results.rowCount === 0 && results.columnCount > 0) decodeWireRowSet(results, results.columnCount);

@@ -4,6 +4,7 @@
  * served at /openapi.json cannot drift from what the server accepts.
  */
 import { z } from 'zod';
+import { EXPORT_FORMATS } from '../storage/export-store.js';
 import { AUDIT_EVENT_ID, AUDIT_EVENT_TYPES } from '../audit/audit-event.js';
 import { DEFAULT_MAX_SQL_LENGTH as MAX_SQL_LENGTH } from '../sql-guard/guard.js';
 
@@ -26,7 +27,7 @@ export const sessionCreated = z.object({
   user: userView,
 });
 
-export const exportFormat = z.enum(['csv', 'csv.gz']);
+export const exportFormat = z.enum(EXPORT_FORMATS);
 
 /** The one limit on a query's length: the SQL guard's, so the API, the guard and the page agree. */
 export const sqlText = z.string().min(1).max(MAX_SQL_LENGTH).describe('One read-only HiveQL SELECT (WITH … SELECT allowed)');
@@ -36,7 +37,7 @@ export const createExportRequest = (maxTtlMinutes: number) =>
     .object({
       sql: sqlText,
       ttlMinutes: z.number().int().min(5).max(maxTtlMinutes).optional().describe('Lifetime of the download URL'),
-      format: exportFormat.optional().describe('csv (default) or csv.gz'),
+      format: exportFormat.optional().describe('csv (default), csv.gz, or parquet (typed from the Hive schema, zstd-compressed)'),
     })
     .strict();
 
@@ -202,7 +203,7 @@ export const createScheduleRequest = (limits: { maxKeep: number; linkMaxDays: nu
     .object({
       name: z.string().trim().min(1).max(100).describe('A name for the data set, e.g. "hourly plant measurements"'),
       sql: sqlText,
-      format: exportFormat.optional().describe('csv (default) or csv.gz'),
+      format: exportFormat.optional().describe('csv (default), csv.gz, or parquet (typed from the Hive schema, zstd-compressed)'),
       cron: z
         .string()
         .trim()

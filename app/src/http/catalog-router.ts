@@ -4,6 +4,7 @@ import type { SessionTokens, SessionUser } from '../auth/session-tokens.js';
 import type { Config } from '../config/config.js';
 import type { CatalogEntry } from '../hive/catalog.js';
 import { DEFAULT_MAX_SQL_LENGTH } from '../sql-guard/guard.js';
+import { EXPORT_FORMATS } from '../storage/export-store.js';
 import { requireSession, sessionOf } from './auth-middleware.js';
 
 export function catalogRouter(deps: {
@@ -19,7 +20,7 @@ export function catalogRouter(deps: {
       databases: await deps.catalog(user),
       maxTtlMinutes: deps.exportsConfig.maxTtlMinutes,
       defaultTtlMinutes: deps.exportsConfig.defaultTtlMinutes,
-      formats: ['csv', 'csv.gz'],
+      formats: EXPORT_FORMATS,
       maxSqlLength: DEFAULT_MAX_SQL_LENGTH,
     });
   });

@@ -3,11 +3,10 @@
  * result. Decoding checks the shape, so a row written by a different version or by hand fails
  * loudly with what arrived instead of leaking a malformed object into the API.
  */
-import type { CommittedExport, ExportFormat, StorageMethod } from '../storage/export-store.js';
+import { EXPORT_FORMATS, type CommittedExport, type ExportFormat, type StorageMethod } from '../storage/export-store.js';
 import type { JobColumn, JobError, JobStage, JobStatus } from './job-store.js';
 
 const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'];
-const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'csv.gz'];
 const STORAGE_METHODS: readonly StorageMethod[] = ['blob', 'local'];
 
 export const encodeJson = (value: JobError | CommittedExport | JobStage | JobColumn[] | undefined): string | undefined =>

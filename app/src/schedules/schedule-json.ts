@@ -4,6 +4,7 @@
  * checked, so a record written by another version fails loudly instead of misleading.
  */
 import { z } from 'zod';
+import { EXPORT_FORMATS } from '../storage/export-store.js';
 import type { Schedule, ScheduleClaim, ScheduleRun } from './schedule.js';
 
 /** What is stored as JSON: everything except the fields kept in their own columns/properties. */
@@ -22,7 +23,7 @@ const runSchema = z.object({
 });
 const dataSchema = z.object({
   name: z.string(),
-  format: z.enum(['csv', 'csv.gz']),
+  format: z.enum(EXPORT_FORMATS),
   cron: z.string(),
   keepLast: z.number().int().positive(),
   pausedReason: z.enum(['owner', 'account_inactive']).optional(),

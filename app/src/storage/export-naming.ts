@@ -13,6 +13,8 @@ const SAFE_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,149}$/;
 const FORMATS: Record<ExportFormat, { extension: string; contentType: string }> = {
   csv: { extension: '.csv', contentType: 'text/csv; charset=utf-8' },
   'csv.gz': { extension: '.csv.gz', contentType: 'application/gzip' },
+  // IANA-registered in 2024 (https://www.iana.org/assignments/media-types/application/vnd.apache.parquet).
+  parquet: { extension: '.parquet', contentType: 'application/vnd.apache.parquet' },
 };
 
 export function fileExtension(format: ExportFormat): string {
@@ -35,6 +37,11 @@ export function contentDispositionOf(fileName: string, format: ExportFormat): st
 
 export function isSafeFileName(value: string): boolean {
   return SAFE_FILE_NAME.test(value);
+}
+
+/** A name in a download path: a safe file name plus the extension of one of the formats. */
+export function isSafeDownloadName(name: string): boolean {
+  return Object.values(FORMATS).some(({ extension }) => name.endsWith(extension) && isSafeFileName(name.slice(0, -extension.length)));
 }
 
 /**

@@ -6,7 +6,9 @@
 import type { Writable } from 'node:stream';
 
 export type StorageMethod = 'blob' | 'local';
-export type ExportFormat = 'csv' | 'csv.gz';
+/** What an export can be written as; CSV is the default. */
+export const EXPORT_FORMATS = ['csv', 'csv.gz', 'parquet'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportTarget {
   jobId: string;

@@ -25,7 +25,7 @@ import { AppError } from '../errors.js';
 import { EncryptingFileStream, readDecryptedRange } from './encrypted-file.js';
 import { DEFAULT_CHUNK_SIZE, HEADER_BYTES, IntegrityError, assertMasterKey, chunkCipherFromHeader, encryptedSize, newChunkCipher } from './encrypted-chunk-format.js';
 import type { CommittedExport, ExportFormat, ExportStore, ExportTarget, ExportWriter, StoredExportRef } from './export-store.js';
-import { assertValidTarget, contentTypeOf, downloadFileName, isSafeFileName } from './export-naming.js';
+import { assertValidTarget, contentTypeOf, downloadFileName, isSafeDownloadName } from './export-naming.js';
 import { isNotFound, readSidecar, writeSidecar, type Sidecar } from './local-sidecar.js';
 import { assertSigningKey, checkGrant, signGrant } from './signed-download-url.js';
 
@@ -466,12 +466,6 @@ function writeErrorDescriber(timeoutMs: number): (error: unknown) => Error {
 async function discardTemp(handle: FileHandle, tempPath: string): Promise<void> {
   await removeIfPresent(tempPath);
   await handle.close().catch(() => undefined);
-}
-
-/** A name in a download path: a safe file name plus one of our extensions. */
-function isSafeDownloadName(name: string): boolean {
-  const base = name.endsWith('.csv.gz') ? name.slice(0, -'.csv.gz'.length) : name.endsWith('.csv') ? name.slice(0, -'.csv'.length) : undefined;
-  return base !== undefined && isSafeFileName(base);
 }
 
 function downloadBaseUrl(publicBaseUrl: string): URL {

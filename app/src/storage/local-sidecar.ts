@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { EXPORT_FORMATS } from './export-store.js';
 
 const sidecarSchema = z.object({
   version: z.literal(1),
@@ -13,7 +14,7 @@ const sidecarSchema = z.object({
   jobId: z.string(),
   ownerId: z.string(),
   fileName: z.string(),
-  format: z.enum(['csv', 'csv.gz']),
+  format: z.enum(EXPORT_FORMATS),
   /** Plaintext bytes, i.e. what a download returns. */
   bytes: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -155,10 +155,10 @@ const EXPECTED_TYPES: Record<string, string> = {
   c_union: 'VARCHAR', c_interval_ym: 'VARCHAR', c_interval_dt: 'VARCHAR', c_tslocal: 'VARCHAR', c_void: 'VARCHAR',
 };
 
-describe.each(['zstd', 'snappy'] as const)('every probe type read back by DuckDB (%s)', (compression) => {
+describe('every probe type read back by DuckDB', () => {
   let file: string;
   beforeAll(() => {
-    ({ file } = encodeToFile(PROBE_COLUMNS, [probeBatch(PROBE_ROWS)], { compression }));
+    ({ file } = encodeToFile(PROBE_COLUMNS, [probeBatch(PROBE_ROWS)]));
   });
 
   it('has the Hive types as Parquet types, every column nullable', async () => {
@@ -195,7 +195,7 @@ describe.each(['zstd', 'snappy'] as const)('every probe type read back by DuckDB
 
   it('records the codec, the NULL counts and the Hive types', async () => {
     const meta = await rows(`SELECT path_in_schema, compression, stats_null_count, stats_min_value, stats_max_value FROM parquet_metadata('${file}')`);
-    expect(new Set(meta.map((row) => row.compression))).toEqual(new Set([compression.toUpperCase()]));
+    expect(new Set(meta.map((row) => row.compression))).toEqual(new Set(['ZSTD']));
     const byName = Object.fromEntries(meta.map((row) => [row.path_in_schema, row]));
     for (const [name, values] of Object.entries(EXPECTED)) expect([name, byName[name]!.stats_null_count]).toEqual([name, String(values.filter((v) => v === null).length)]);
     expect(byName.c_bigint).toMatchObject({ stats_min_value: '-9223372036854775808', stats_max_value: '9223372036854775807' });

@@ -133,7 +133,7 @@ describe('createParquetEncoder', () => {
     expect(() => encoder.push(wrongKind)).toThrow('column value (double): Hive sent string values where double was expected');
     encoder.finish();
     expect(() => encoder.push(measurementBatch(0, 3))).toThrow('the Parquet encoder was already finished');
-    expect(() => createParquetEncoder(COLUMNS, { compression: 'lz4' as 'zstd' })).toThrow('Parquet compression "lz4" is not one of zstd, snappy');
+    expect(() => createParquetEncoder(COLUMNS, { compressionLevel: 0 })).toThrow('zstd level must be an integer from 1 to 22, got 0');
     expect(() => createParquetEncoder([{ name: 'd', type: 'decimal(40,2)', typeId: TYPE_ID.DECIMAL, scale: 2, nullable: true }])).toThrow(/column d: DECIMAL precision\/scale 40,2/);
   });
 
