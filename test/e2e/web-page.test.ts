@@ -258,6 +258,8 @@ describe('the web page', () => {
   });
 
   it('opens an export with its query and format; Edit as new fills the editor, Run again makes a new export of it', async () => {
+    // The formats the connector names in its catalog.
+    expect(await page.locator('#format option').allTextContents()).toEqual(['CSV', 'CSV, gzip-compressed', 'Parquet (typed, compressed)']);
     await page.getByLabel(/Hive query/).fill('SELECT asset_id FROM enos.asset ORDER BY asset_id LIMIT 5');
     await page.getByLabel('Format').selectOption('csv.gz');
     await page.getByRole('button', { name: 'Run export' }).click();

@@ -19,14 +19,18 @@ import { ints, PROBE, PROBE_DTYPES, PROBE_VALUES, type Frame } from '../../suppo
 const HELPER = fileURLToPath(new URL('../../../app/client/enos_aml.py', import.meta.url));
 const standIns = useStandIns(100);
 
-/** Runs one call of the helper; answers the frame, or the EnosAmlError's fields. */
-const DRIVER = `${DESCRIBE_FRAME}
+/** Imports the helper from the folder in argv[1] and makes a client of argv[2] (URL) and argv[3] (token). */
+const PRELUDE = `${DESCRIBE_FRAME}
 import json, sys, warnings
 sys.path.insert(0, sys.argv[1])
 from enos_aml import Client, EnosAmlError
 
 client = Client(sys.argv[2], sys.argv[3], poll_interval=0.1)
 call = json.loads(sys.argv[4])
+`;
+
+/** One call of the helper named in argv[4]; answers the frame, or the EnosAmlError's fields. */
+const CALL = `${PRELUDE}
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     try:
@@ -52,8 +56,9 @@ describe('the Python helper (app/client/enos_aml.py)', () => {
   let accessToken: string;
   let helperDir: string;
 
-  const call = async (method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<Answer> =>
-    JSON.parse(await runPythonScript(DRIVER, { args: [helperDir, stack.url, accessToken, JSON.stringify({ method, args, kwargs })] })) as Answer;
+  const run = async (script: string, args: Record<string, unknown>): Promise<any> =>
+    JSON.parse(await runPythonScript(script, { args: [helperDir, stack.url, accessToken, JSON.stringify(args)] }));
+  const call = (method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<Answer> => run(CALL, { method, args, kwargs });
 
   beforeAll(async () => {
     stack = await startConnectorStack({ storage: 'local', hive: standIns.hive, enos: standIns.enos, env: { JOBS_MAX_PER_USER: '1' } });
@@ -61,7 +66,9 @@ describe('the Python helper (app/client/enos_aml.py)', () => {
     const created = await stack.api(session, 'POST', '/api/v1/tokens', { name: 'python helper test' });
     expect(created.status).toBe(201);
     accessToken = created.json.secret;
+    // The notebook's copy is the one the connector serves.
     helperDir = mkdtempSync(path.join(tmpdir(), 'enos-aml-helper-'));
+    writeFileSync(path.join(helperDir, 'enos_aml.py'), Buffer.from(await (await fetch(`${stack.url}/client/enos_aml.py`)).arrayBuffer()));
   });
   afterAll(async () => {
     await stack?.stop();
@@ -73,10 +80,7 @@ describe('the Python helper (app/client/enos_aml.py)', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/x-python; charset=utf-8');
     expect(response.headers.get('cache-control')).toBe('public, max-age=300');
-    const body = Buffer.from(await response.arrayBuffer());
-    expect(body.equals(readFileSync(HELPER))).toBe(true);
-    // The notebook's copy is the served one.
-    writeFileSync(path.join(helperDir, 'enos_aml.py'), body);
+    expect(Buffer.from(await response.arrayBuffer()).equals(readFileSync(HELPER))).toBe(true);
     const etag = response.headers.get('etag')!;
     expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
     // fetch adds Cache-Control: no-cache (an end-to-end reload) to a conditional request unless told otherwise.
@@ -107,6 +111,28 @@ describe('the Python helper (app/client/enos_aml.py)', () => {
     const [url] = urls.result as string[];
     expect(url).toMatch(new RegExp(`^${stack.url}/d/`));
     expect((await fetch(url!)).status).toBe(200);
+  });
+
+  it('format="parquet": downloads the file byte for byte (its sha256 is the local download\'s ETag); reading it needs pyarrow, which Debian lacks', async () => {
+    const sql = 'SELECT * FROM enos.type_probe ORDER BY id';
+    const script = `${PRELUDE}
+import hashlib
+job = client.export_job(call["sql"], format="parquet")
+parts = [client.download(part) for part in job.get("files") or [{"url": job["downloadUrl"]}]]
+result = {"url": job["downloadUrl"], "format": job["format"], "sha256": [hashlib.sha256(p).hexdigest() for p in parts],
+          "magic": [p[:4].decode() + p[-4:].decode() for p in parts]}
+try:
+    client.read(job)
+except ImportError as error:
+    result["read"] = str(error)
+print(json.dumps(result))
+`;
+    const answer = (await run(script, { sql })) as { url: string; format: string; sha256: string[]; magic: string[]; read: string };
+    expect(answer.format).toBe('parquet');
+    expect(answer.magic).toEqual(['PAR1PAR1']);
+    const served = await fetch(answer.url);
+    expect(served.headers.get('etag')).toBe(`"${answer.sha256[0]}"`);
+    expect(answer.read).toMatch(/reading Parquet needs pyarrow/);
   });
 
   it("refusals are EnosAmlError with the API's code, message, status and details", async () => {

@@ -21,7 +21,7 @@ async function readWith(snippet: string): Promise<Frame> {
   return JSON.parse(await runPythonScript(`${snippet}\n${DESCRIBE_FRAME}\ndescribe(df)\n`)) as Frame;
 }
 
-async function exportOf(stack: ConnectorStack, token: string, sql: string, format: 'csv' | 'csv.gz' = 'csv'): Promise<any> {
+async function exportOf(stack: ConnectorStack, token: string, sql: string, format: 'csv' | 'csv.gz' | 'parquet' = 'csv'): Promise<any> {
   const submitted = await stack.api(token, 'POST', '/api/v1/exports', { sql, format, ttlMinutes: 60 });
   expect(submitted.status, JSON.stringify(submitted.json)).toBe(202);
   expect(submitted.json.snippets).toBeNull();
@@ -83,6 +83,14 @@ describe('the pandas snippet, local storage', () => {
     const frame = await readWith(job.snippets.pandas);
     expect(frame.dtypes).toEqual({ id: 'Int32', c_bigint: 'Int64', c_double: 'float64' });
     expect(frame.values.c_bigint).toEqual(PROBE_VALUES.c_bigint);
+  });
+
+  it('reads a Parquet export with read_parquet and nullable dtypes (run here by hand with pandas 2.2 + pyarrow: Debian has no pyarrow)', async () => {
+    const job = await exportOf(stack, token, PROBE, 'parquet');
+    expect(job.snippets.pandas).toContain(`url = ${JSON.stringify(job.downloadUrl)}\ndf = pd.read_parquet(url, dtype_backend="numpy_nullable")`);
+    expect(job.snippets.azureml).toContain(`Input(type="uri_file", path=${JSON.stringify(job.downloadUrl)})`);
+    const file = Buffer.from(await (await fetch(job.downloadUrl)).arrayBuffer());
+    expect(file.subarray(0, 4).toString()).toBe('PAR1');
   });
 
   it('keeps column names with quotes, backslashes, apostrophes, dots and unicode exactly', async () => {
