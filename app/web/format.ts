@@ -74,7 +74,8 @@ export function statusText(job: { status: string; cancelRequested: boolean; prog
       return `Running on Hive${percent !== null ? ` — ${percent}%` : ''}${hive?.summary ? ` (${hive.summary})` : ''}`;
     }
     case 'writing':
-      return short ? 'Writing rows' : `Writing rows — ${formatCount(rows)} so far`;
+      // Rows count once written: the first ones may still be on their way through the encoder.
+      return short || rows === 0 ? 'Writing rows' : `Writing rows — ${formatCount(rows)} so far`;
     default:
       return short ? 'Waiting for Hive' : 'Waiting for the Hive cluster';
   }

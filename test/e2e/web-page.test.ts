@@ -208,9 +208,9 @@ describe('the web page', () => {
     await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 15_000 }).toBe('Waiting for the Hive cluster');
     await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 30_000 }).toBe('Ready');
 
-    // The first 10,000 rows arrive, then Hive holds the next FetchResults.
-    expect(await fault({ kind: 'delay', match: 'writing_e2e', ms: 60_000, during: 'fetch', afterFetches: 1 })).toBe(201);
-    await page.getByLabel(/Hive query/).fill("SELECT m.*, 'writing_e2e' AS x FROM enos.measurement m");
+    // Four row sets arrive (the first two are written while the next two are encoded), then Hive holds the next FetchResults.
+    expect(await fault({ kind: 'delay', match: 'writing_e2e', ms: 60_000, during: 'fetch', afterFetches: 4 })).toBe(201);
+    await page.getByLabel(/Hive query/).fill("SELECT m.*, a.name, 'writing_e2e' AS x FROM enos.measurement m CROSS JOIN enos.asset a");
     await page.getByRole('button', { name: 'Run export' }).click();
     await expect.poll(() => page.locator('#current-status').textContent(), { timeout: 20_000 }).toMatch(/^Writing rows — [1-9][\d,]* so far$/);
     await page.locator('#refresh-list').click();

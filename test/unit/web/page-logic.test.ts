@@ -77,6 +77,7 @@ describe('statusText', () => {
     expect(statusText(job('running', 'hive_running'))).toBe('Running on Hive');
     expect(statusText(job('running', 'writing'))).toBe(`Writing rows — ${(12345).toLocaleString()} so far`);
     expect(statusText(job('running', 'writing'), true)).toBe('Writing rows');
+    expect(statusText(job('running', 'writing', { rows: 0 }))).toBe('Writing rows');
     expect(statusText({ ...job('running', 'writing'), cancelRequested: true })).toBe('Cancelling…');
     expect(statusText(job('succeeded', 'done'))).toBe('Ready');
     expect(statusText(job('expired', 'done'))).toBe('Expired');
