@@ -1,6 +1,7 @@
 /**
  * Builds the connector's deployable bundle: `dist/connector/` (server.js bundled by esbuild, the
- * web page, the Node.js runtime the VMs run and the native modules built for it, see build-native.ts)
+ * web page, the Python helper, the Node.js runtime the VMs run and the native modules built for
+ * it, see build-native.ts)
  * and `dist/connector.zip` with a content hash. The VM installs it as it is: nothing is
  * downloaded or compiled there.
  */
@@ -47,7 +48,8 @@ export async function zipFolder(dir: string, zipFile: string): Promise<string> {
 
 /**
  * The connector as ESM files, as deployed (the benchmarks run this very output): `outfile` and,
- * beside it, encode-worker.js, the script of its encode worker threads (app/src/exports/encode-pool.ts).
+ * beside it, encode-worker.js, the script of its encode worker threads (app/src/exports/encode-pool.ts),
+ * and client/enos_aml.py, the Python helper it serves (app/src/http/client-router.ts).
  */
 export async function bundleServer(outfile: string): Promise<void> {
   await build({
@@ -71,6 +73,7 @@ export async function bundleServer(outfile: string): Promise<void> {
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
+  await cp(path.join(ROOT, 'app/client/enos_aml.py'), path.join(path.dirname(outfile), 'client/enos_aml.py'));
 }
 
 export async function buildConnector(outDir = path.join(ROOT, 'dist')): Promise<{ zip: string; sha256: string; bytes: number }> {

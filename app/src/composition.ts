@@ -43,6 +43,7 @@ import { startServer, type RunningServer } from './http/server.js';
 import { sessionsRouter } from './http/sessions-router.js';
 import { stableLinkRouter } from './http/stable-link-router.js';
 import { tokensRouter } from './http/tokens-router.js';
+import { clientRouter } from './http/client-router.js';
 import { webRouter } from './http/web-router.js';
 import type { JobStore } from './jobs/job-store.js';
 import { observeJobStore, type JobTransitionListener } from './jobs/observed-job-store.js';
@@ -369,6 +370,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       exportsRouter({ service, tokens, maxTtlMinutes: config.exports.maxTtlMinutes }),
       previewsRouter({ service: previews, tokens }),
       ...routers,
+      clientRouter(),
       webRouter(),
     ],
   });

@@ -9,14 +9,55 @@ import type { ExportView } from '../src/exports/export-service.js';
 // The answers' shapes, from the zod schemas the server answers with (type-only, erased by esbuild).
 import type { auditEventView, meView, scheduleView, tokenView } from '../src/http/api-schemas.js';
 
-export type { ExportView };
+/** One part of an export's result (the job's `files`; one entry for a single-part export). */
+export interface ExportFile {
+  url: string;
+  name: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * A job as the page reads it: the server's view, plus the multi-part fields of the job contract
+ * (`files` always, `mltableUrl` when there are several parts), optional until every server sends them.
+ */
+export type JobView = ExportView & { files?: ExportFile[]; mltableUrl?: string | null };
 
 export interface Catalog {
   organizationId: string;
   databases: { name: string; tables: string[] | null }[];
   maxTtlMinutes: number;
   defaultTtlMinutes: number;
+  /** The export formats this connector writes. */
+  formats: string[];
   maxSqlLength: number;
+}
+
+export interface ResultColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+/** POST /api/v1/previews: BIGINT and DECIMAL as strings, NaN/Infinity as strings, BINARY base64, NULL null. */
+export interface Preview {
+  schema: ResultColumn[];
+  rows: (string | number | boolean | null)[][];
+  truncated: boolean;
+}
+
+/** GET /api/v1/catalog/tables/{database}/{table}/columns */
+export interface TableColumns {
+  database: string;
+  table: string;
+  columns: { name: string; type: string; comment?: string }[];
+}
+
+/** Where in the caller's SQL the guard or Hive found the problem: 1-based, UTF-16 code units. */
+export interface SqlPosition {
+  line: number;
+  column: number;
 }
 
 export interface SignedIn {
@@ -30,9 +71,22 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The SQL guard's or Hive's position of the error in the query, when the server names one. */
+    readonly position?: SqlPosition,
   ) {
     super(message);
   }
+}
+
+interface ErrorPayload {
+  error?: { code?: string; message?: string; position?: SqlPosition; details?: { position?: SqlPosition } };
+}
+
+function apiError(status: number, payload: ErrorPayload): ApiError {
+  const error = payload.error;
+  // The server spreads details into the error (`{code, message, position}`); accept them nested too.
+  const position = error?.position ?? error?.details?.position;
+  return new ApiError(status, error?.code ?? 'error', error?.message ?? `The server answered ${status}`, position);
 }
 
 const TOKEN_KEY = 'enos-aml-connector.session';
@@ -62,10 +116,8 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   if (response.status === 204) return undefined as T;
-  const payload = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-  if (!response.ok) {
-    throw new ApiError(response.status, payload.error?.code ?? 'error', payload.error?.message ?? `The server answered ${response.status}`);
-  }
+  const payload = (await response.json().catch(() => ({}))) as ErrorPayload;
+  if (!response.ok) throw apiError(response.status, payload);
   return payload as T;
 }
 
@@ -78,10 +130,7 @@ export type Me = z.output<typeof meView>;
 async function download(path: string): Promise<Blob> {
   const session = storedSession();
   const response = await fetch(path, { headers: session ? { Authorization: `Bearer ${session.token}` } : {} });
-  if (!response.ok) {
-    const payload = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-    throw new ApiError(response.status, payload.error?.code ?? 'error', payload.error?.message ?? `The server answered ${response.status}`);
-  }
+  if (!response.ok) throw apiError(response.status, (await response.json().catch(() => ({}))) as ErrorPayload);
   return response.blob();
 }
 
@@ -89,12 +138,15 @@ export const api = {
   signIn: (username: string, password: string) => call<SignedIn>('POST', '/api/v1/sessions', { username, password }),
   signOut: () => call<void>('DELETE', '/api/v1/sessions/current'),
   catalog: () => call<Catalog>('GET', '/api/v1/catalog'),
+  columns: (database: string, table: string) =>
+    call<TableColumns>('GET', `/api/v1/catalog/tables/${encodeURIComponent(database)}/${encodeURIComponent(table)}/columns`),
+  preview: (sql: string, rows: number) => call<Preview>('POST', '/api/v1/previews', { sql, rows }),
   submit: (sql: string, ttlMinutes: number, format: string) =>
-    call<ExportView>('POST', '/api/v1/exports', { sql, ttlMinutes, format }, { 'Idempotency-Key': crypto.randomUUID() }),
-  get: (id: string) => call<ExportView>('GET', `/api/v1/exports/${encodeURIComponent(id)}`),
-  list: () => call<{ exports: ExportView[] }>('GET', '/api/v1/exports'),
-  cancel: (id: string) => call<ExportView>('POST', `/api/v1/exports/${encodeURIComponent(id)}/cancel`),
-  newLink: (id: string) => call<ExportView>('POST', `/api/v1/exports/${encodeURIComponent(id)}/link`, {}),
+    call<JobView>('POST', '/api/v1/exports', { sql, ttlMinutes, format }, { 'Idempotency-Key': crypto.randomUUID() }),
+  get: (id: string) => call<JobView>('GET', `/api/v1/exports/${encodeURIComponent(id)}`),
+  list: () => call<{ exports: JobView[] }>('GET', '/api/v1/exports'),
+  cancel: (id: string) => call<JobView>('POST', `/api/v1/exports/${encodeURIComponent(id)}/cancel`),
+  newLink: (id: string) => call<JobView>('POST', `/api/v1/exports/${encodeURIComponent(id)}/link`, {}),
   remove: (id: string) => call<void>('DELETE', `/api/v1/exports/${encodeURIComponent(id)}`),
   me: () => call<Me>('GET', '/api/v1/me'),
   tokens: () => call<{ tokens: TokenView[] }>('GET', '/api/v1/tokens'),

@@ -42,11 +42,20 @@ export function actionButton(label: string, name: string, onClick: () => void, c
 
 /** Copies text, or selects the input holding it when the clipboard is refused. */
 export async function copyFrom(input: HTMLInputElement, feedback: HTMLElement): Promise<void> {
+  await copyText(input.value, feedback, () => input.select());
+}
+
+/** Copies the text of an element (a code block), or selects it when the clipboard is refused. */
+export async function copyElementText(element: HTMLElement, feedback: HTMLElement, what = 'Copied to the clipboard.'): Promise<void> {
+  await copyText(element.textContent ?? '', feedback, () => window.getSelection()?.selectAllChildren(element), what);
+}
+
+async function copyText(text: string, feedback: HTMLElement, select: () => void, what = 'Copied to the clipboard.'): Promise<void> {
   try {
-    await navigator.clipboard.writeText(input.value);
-    feedback.textContent = 'Copied to the clipboard.';
+    await navigator.clipboard.writeText(text);
+    feedback.textContent = what;
   } catch {
-    input.select();
+    select();
     feedback.textContent = 'Press Ctrl+C (⌘+C) to copy the selected text.';
   }
 }

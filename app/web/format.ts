@@ -39,16 +39,44 @@ export function lifetimeChoices(maxMinutes: number): { minutes: number; label: s
   return hours.map((h) => ({ minutes: h * 60, label: h < 24 || h % 24 !== 0 ? `${h} hours` : `${h / 24} day${h === 24 ? '' : 's'}` }));
 }
 
-/** The Azure ML snippet, with the URL in a Python string literal. */
-export function amlSnippet(url: string, format: 'csv' | 'csv.gz' | 'parquet'): string {
-  const literal = JSON.stringify(url);
-  return [
-    '# Azure ML job input (SDK v2)',
-    'from azure.ai.ml import Input',
-    `data = Input(type="uri_file", path=${literal})`,
-    '',
-    '# or straight into pandas',
-    'import pandas as pd',
-    format === 'parquet' ? `df = pd.read_parquet(${literal})` : `df = pd.read_csv(${literal}${format === 'csv.gz' ? ', compression="gzip"' : ''})`,
-  ].join('\n');
+/** How the page names each export format. */
+export function formatName(format: string): string {
+  return ({ csv: 'CSV', 'csv.gz': 'CSV, gzip', parquet: 'Parquet' } as Record<string, string>)[format] ?? format;
+}
+
+/** The choices of the format menu. */
+export function formatChoice(format: string): string {
+  return ({ csv: 'CSV', 'csv.gz': 'CSV, gzip-compressed', parquet: 'Parquet (typed, compressed)' } as Record<string, string>)[format] ?? format;
+}
+
+interface Progress {
+  phase: 'queued' | 'hive_pending' | 'hive_running' | 'writing' | 'done';
+  rows: number;
+  hive: { percent: number | null; summary: string | null } | null;
+}
+
+const FINAL_TEXT: Record<string, string> = { succeeded: 'Ready', failed: 'Failed', cancelled: 'Cancelled', expired: 'Expired' };
+
+/**
+ * Where an export is, in words that say what really happens: queued here, waiting for the
+ * cluster, running on Hive (with Hive's own progress when its engine reports it), writing rows
+ * (with how many so far); `short` for the list.
+ */
+export function statusText(job: { status: string; cancelRequested: boolean; progress: Progress }, short = false): string {
+  if (job.status in FINAL_TEXT) return FINAL_TEXT[job.status]!;
+  if (job.cancelRequested) return 'Cancelling…';
+  const { phase, hive, rows } = job.progress;
+  if (job.status === 'queued' || phase === 'queued') return short ? 'Queued' : 'Queued — waiting for a free slot';
+  switch (phase) {
+    case 'hive_running': {
+      const percent = hive?.percent ?? null;
+      if (short) return `Running on Hive${percent !== null ? ` ${percent}%` : ''}`;
+      return `Running on Hive${percent !== null ? ` — ${percent}%` : ''}${hive?.summary ? ` (${hive.summary})` : ''}`;
+    }
+    case 'writing':
+      // Rows count once written: the first ones may still be on their way through the encoder.
+      return short || rows === 0 ? 'Writing rows' : `Writing rows — ${formatCount(rows)} so far`;
+    default:
+      return short ? 'Waiting for Hive' : 'Waiting for the Hive cluster';
+  }
 }

@@ -1,42 +1,24 @@
 /**
- * The web page: sign in, write a query, watch it run, copy the URL for Azure ML, manage past
+ * The web page: sign in, write a query (with a column browser and a preview of its first rows),
+ * watch it run, copy the URL and the code that reads it in pandas or Azure ML, manage past
  * exports. Plain DOM code — the page is small enough that a framework would cost more than it
  * saves — and no inline script or style, so it runs under the connector's strict CSP.
  */
-import { api, ApiError, storedSession, storeSession, type Catalog, type ExportView } from './api.js';
-import { $, actionButton, copyFrom, setError, show } from './dom.js';
-import { amlSnippet, countdown, formatBytes, formatCount, formatDuration, formatLocalTime, lifetimeChoices } from './format.js';
+import { api, ApiError, storedSession, storeSession, type Catalog, type JobView } from './api.js';
+import { renderCatalog } from './catalog.js';
+import { $, setError, show } from './dom.js';
+import { SqlEditor } from './editor.js';
+import { renderList, wireList } from './exports-list.js';
+import { countdown, formatBytes, formatChoice, formatCount, formatDuration, formatLocalTime, formatName, lifetimeChoices, statusText } from './format.js';
 import { initGovernance, refreshGovernance } from './governance.js';
+import { PREVIEW_ROWS, renderPreview } from './preview.js';
+import { renderResult, wireResult } from './result.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
-const STATUS_TEXT: Record<ExportView['status'], string> = {
-  queued: 'Queued — waiting for a free slot',
-  running: 'Running on Hive',
-  succeeded: 'Ready',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  expired: 'Expired',
-};
 
-/** What a running export is doing, in the words of its phase; Hive's own progress when it has some. */
-function runningText(progress: ExportView['progress']): string {
-  switch (progress.phase) {
-    case 'hive_pending':
-      return 'Waiting for the Hive cluster';
-    case 'hive_running': {
-      const percent = progress.hive?.percent;
-      const summary = progress.hive?.summary;
-      return `Running on Hive${percent !== null && percent !== undefined ? ` — ${percent}%` : ''}${summary ? ` (${summary})` : ''}`;
-    }
-    case 'writing':
-      return 'Writing rows';
-    default:
-      return STATUS_TEXT.running;
-  }
-}
-
-let current: ExportView | undefined;
+let current: JobView | undefined;
 let pollTimer: number | undefined;
+let editor: SqlEditor;
 
 /** A signed-out or expired session sends the user back to the sign-in form. */
 function handleAuthFailure(error: unknown): boolean {
@@ -46,6 +28,13 @@ function handleAuthFailure(error: unknown): boolean {
     return true;
   }
   return false;
+}
+
+/** An error about the query: its words under the editor, and its place marked in the query. */
+function showQueryError(error: unknown): void {
+  if (handleAuthFailure(error)) return;
+  setError($('export-error'), error);
+  if (error instanceof ApiError && error.position) editor.markError(error.position);
 }
 
 // ---- sign in / out ---------------------------------------------------------------------------
@@ -83,38 +72,8 @@ async function onSignOut(): Promise<void> {
 
 // ---- catalog and form ------------------------------------------------------------------------
 
-function renderCatalog(catalog: Catalog): void {
-  const container = $('catalog');
-  container.replaceChildren();
-  for (const database of catalog.databases) {
-    const heading = document.createElement('h4');
-    heading.textContent = database.name;
-    container.append(heading);
-    if (!database.tables) {
-      const note = document.createElement('p');
-      note.className = 'hint';
-      note.textContent = 'Tables could not be listed right now.';
-      container.append(note);
-      continue;
-    }
-    const list = document.createElement('ul');
-    for (const table of database.tables) {
-      const item = document.createElement('li');
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'secondary';
-      button.textContent = table;
-      button.setAttribute('aria-label', `Query ${database.name}.${table}`);
-      button.addEventListener('click', () => {
-        const sql = $<HTMLTextAreaElement>('sql');
-        sql.value = `SELECT * FROM ${database.name}.${table} LIMIT 1000`;
-        sql.focus();
-      });
-      item.append(button);
-      list.append(item);
-    }
-    container.append(list);
-  }
+function applyCatalog(catalog: Catalog): void {
+  renderCatalog(catalog, { editor, onAuthFailure: handleAuthFailure });
   // The server's one limit, so the editor stops where the API would refuse.
   $<HTMLTextAreaElement>('sql').maxLength = catalog.maxSqlLength;
   const ttl = $<HTMLSelectElement>('ttl');
@@ -125,32 +84,78 @@ function renderCatalog(catalog: Catalog): void {
       return option;
     }),
   );
+  // The formats this connector writes, as it says; the choice made so far stays.
+  const format = $<HTMLSelectElement>('format');
+  const chosen = format.value;
+  format.replaceChildren(...catalog.formats.map((name) => new Option(formatChoice(name), name, false, name === chosen)));
 }
 
 async function loadCatalog(): Promise<void> {
   try {
-    renderCatalog(await api.catalog());
+    applyCatalog(await api.catalog());
   } catch (error) {
     if (!handleAuthFailure(error)) setError($('export-error'), error);
   }
 }
 
+/** The query as written (the server's positions count in this text), or undefined after saying what is missing. */
+function queryText(): string | undefined {
+  const sql = editor.value;
+  if (sql.trim()) return sql;
+  setError($('export-error'), new Error('Write a SELECT query first.'));
+  return undefined;
+}
+
 async function onSubmitExport(event?: Event): Promise<void> {
   event?.preventDefault();
+  const sql = queryText();
+  if (sql === undefined) return;
   const button = $<HTMLButtonElement>('run-export');
-  const sql = $<HTMLTextAreaElement>('sql').value.trim();
-  if (!sql) {
-    setError($('export-error'), new Error('Write a SELECT query first.'));
-    return;
-  }
   button.disabled = true;
   try {
-    const job = await api.submit(sql, Number($<HTMLSelectElement>('ttl').value || 1440), $<HTMLSelectElement>('format').value);
+    track(await api.submit(sql, Number($<HTMLSelectElement>('ttl').value || 1440), $<HTMLSelectElement>('format').value));
     setError($('export-error'), undefined);
-    track(job);
+    editor.clearMark();
     void refreshList();
   } catch (error) {
-    if (!handleAuthFailure(error)) setError($('export-error'), error);
+    showQueryError(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** The open export's query and format once more, as a new export (its refusal shows on the export, not in the editor). */
+async function runAgain(job: JobView): Promise<void> {
+  const button = $<HTMLButtonElement>('run-again');
+  button.disabled = true;
+  try {
+    track(await api.submit(job.sql, job.ttlMinutes, job.format));
+    void refreshList();
+  } catch (error) {
+    if (!handleAuthFailure(error)) setError($('current-error'), error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function onPreview(): Promise<void> {
+  const sql = queryText();
+  if (sql === undefined) return;
+  const button = $<HTMLButtonElement>('preview-button');
+  const section = $('preview');
+  button.disabled = true;
+  $('preview-status').textContent = 'Running the query for a preview…';
+  try {
+    const preview = await api.preview(sql, PREVIEW_ROWS);
+    setError($('export-error'), undefined);
+    editor.clearMark();
+    renderPreview(preview, $<HTMLTableElement>('preview-table'), $('preview-note'));
+    show(section, true);
+    $('preview-status').textContent = '';
+  } catch (error) {
+    show(section, false);
+    $('preview-status').textContent = '';
+    showQueryError(error);
   } finally {
     button.disabled = false;
   }
@@ -158,7 +163,7 @@ async function onSubmitExport(event?: Event): Promise<void> {
 
 // ---- the current export ----------------------------------------------------------------------
 
-function track(job: ExportView): void {
+function track(job: JobView): void {
   current = job;
   renderCurrent();
   schedulePoll();
@@ -191,27 +196,27 @@ function renderCurrent(): void {
   const job = current;
   show(section, true);
   $('current-id').textContent = job.id.slice(0, 8);
+  $('current-query').textContent = job.sql;
+  $('current-format').textContent = formatName(job.format);
   const status = $('current-status');
-  status.textContent =
-    job.cancelRequested && !FINAL.has(job.status) ? 'Cancelling…' : job.status === 'running' ? runningText(job.progress) : STATUS_TEXT[job.status];
+  status.textContent = statusText(job);
+  status.className = `status ${job.status}`;
   const hivePercent = job.status === 'running' ? job.progress.hive?.percent : undefined;
   const bar = $<HTMLProgressElement>('current-hive-progress');
   show(bar, hivePercent !== null && hivePercent !== undefined);
   if (hivePercent !== null && hivePercent !== undefined) bar.value = hivePercent;
-  status.className = `status ${job.status}`;
   $('current-rows').textContent = formatCount(job.progress.rows);
   $('current-bytes').textContent = formatBytes(job.progress.bytes);
   renderElapsed();
   setError($('current-error'), job.error ? new Error(job.error.message) : undefined);
   show($('current-cancel'), !FINAL.has(job.status) && !job.cancelRequested);
-  const ready = job.status === 'succeeded' && job.downloadUrl !== null;
+  const ready = job.status === 'succeeded' && (job.downloadUrl !== null || (job.files?.length ?? 0) > 0);
   show($('result'), ready);
   if (ready) {
-    $<HTMLInputElement>('download-url').value = job.downloadUrl!;
+    renderResult(job);
     const expires = $<HTMLTimeElement>('expires-at');
     expires.dateTime = job.expiresAt ?? '';
     expires.textContent = formatLocalTime(job.expiresAt);
-    $('aml-snippet').textContent = amlSnippet(job.downloadUrl!, job.format);
     show($('truncated-note'), job.truncated);
   }
 }
@@ -224,11 +229,16 @@ function renderElapsed(): void {
   if (current.expiresAt) $('countdown').textContent = countdown(current.expiresAt);
 }
 
-async function copyUrl(): Promise<void> {
-  await copyFrom($<HTMLInputElement>('download-url'), $('copy-feedback'));
+/** Puts an export's query and format into the editor, to change and run as a new export. */
+function editAsNew(job: JobView): void {
+  editor.set(job.sql);
+  const format = $<HTMLSelectElement>('format');
+  if (Array.from(format.options).some((option) => option.value === job.format)) format.value = job.format;
+  $('new-export-title').scrollIntoView({ block: 'start' });
+  editor.focus();
 }
 
-async function act(action: () => Promise<ExportView | void>, errorTarget: HTMLElement): Promise<void> {
+async function act(action: () => Promise<JobView | void>, errorTarget: HTMLElement): Promise<void> {
   try {
     const result = await action();
     setError(errorTarget, undefined);
@@ -244,53 +254,6 @@ async function act(action: () => Promise<ExportView | void>, errorTarget: HTMLEl
 }
 
 // ---- my exports ------------------------------------------------------------------------------
-
-function renderList(exports: ExportView[]): void {
-  const body = $('exports-body');
-  body.replaceChildren();
-  show($('list-empty'), exports.length === 0);
-  for (const job of exports) {
-    const row = document.createElement('tr');
-    const cell = (text: string, className?: string) => {
-      const td = document.createElement('td');
-      td.textContent = text;
-      if (className) td.className = className;
-      row.append(td);
-      return td;
-    };
-    cell(STATUS_TEXT[job.status].split(' —')[0]!);
-    cell(job.sql, 'query').title = job.sql;
-    cell(formatCount(job.progress.rows), 'num');
-    cell(formatBytes(job.progress.bytes), 'num');
-    cell(formatLocalTime(job.createdAt));
-    cell(job.status === 'succeeded' ? formatLocalTime(job.expiresAt) : '—');
-    const actions = document.createElement('div');
-    actions.className = 'actions';
-    const name = `export ${job.id.slice(0, 8)}`;
-    if (job.status === 'succeeded') actions.append(actionButton('Open', name, () => track(job)));
-    if (!FINAL.has(job.status)) actions.append(actionButton('Cancel', name, () => void act(() => api.cancel(job.id), $('list-error'))));
-    if (job.status === 'succeeded') actions.append(actionButton('New link', name, () => void act(() => api.newLink(job.id), $('list-error'))));
-    actions.append(
-      actionButton(
-        'Delete',
-        name,
-        () => {
-          if (!window.confirm(`Delete ${name}? Its download URL stops working.`)) return;
-          if (current?.id === job.id) {
-            current = undefined;
-            renderCurrent();
-          }
-          void act(() => api.remove(job.id), $('list-error'));
-        },
-        'danger',
-      ),
-    );
-    const td = document.createElement('td');
-    td.append(actions);
-    row.append(td);
-    body.append(row);
-  }
-}
 
 async function refreshList(): Promise<void> {
   if (!storedSession()) return;
@@ -321,23 +284,45 @@ function render(): void {
 }
 
 function wire(): void {
+  editor = new SqlEditor($<HTMLTextAreaElement>('sql'), $('sql-backdrop'));
   $<HTMLFormElement>('sign-in-form').addEventListener('submit', (event) => void onSignIn(event));
   $('sign-out').addEventListener('click', () => void onSignOut());
   $<HTMLFormElement>('export-form').addEventListener('submit', (event) => void onSubmitExport(event));
+  $('preview-button').addEventListener('click', () => void onPreview());
   $('sql').addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) void onSubmitExport(event);
   });
   $('current-cancel').addEventListener('click', () => {
     if (current) void act(() => api.cancel(current!.id), $('current-error'));
   });
-  $('copy-url').addEventListener('click', () => void copyUrl());
+  $('run-again').addEventListener('click', () => {
+    if (current) void runAgain(current);
+  });
+  $('edit-as-new').addEventListener('click', () => {
+    if (current) editAsNew(current);
+  });
   $('new-link').addEventListener('click', () => {
     if (current) void act(() => api.newLink(current!.id), $('current-error'));
+  });
+  wireResult();
+  wireList({
+    open: track,
+    cancel: (job) => void act(() => api.cancel(job.id), $('list-error')),
+    newLink: (job) => void act(() => api.newLink(job.id), $('list-error')),
+    remove: (job) => {
+      const name = `export ${job.id.slice(0, 8)}`;
+      if (!window.confirm(`Delete ${name}? Its download URL stops working.`)) return;
+      if (current?.id === job.id) {
+        current = undefined;
+        renderCurrent();
+      }
+      void act(() => api.remove(job.id), $('list-error'));
+    },
   });
   $('refresh-list').addEventListener('click', () => void refreshList());
   initGovernance({
     onAuthFailure: handleAuthFailure,
-    currentQuery: () => ({ sql: $<HTMLTextAreaElement>('sql').value.trim(), format: $<HTMLSelectElement>('format').value }),
+    currentQuery: () => ({ sql: editor.value.trim(), format: $<HTMLSelectElement>('format').value }),
   });
   window.setInterval(renderElapsed, 1000);
   render();

@@ -153,6 +153,7 @@ describe('the connector bundle, installed by the bootstrap on a VM without Inter
     for (const name of [
       'server.js',
       'encode-worker.js',
+      'client/enos_aml.py',
       'package.json',
       'runtime/self-test.cjs',
       'runtime/manifest.json',

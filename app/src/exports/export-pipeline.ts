@@ -9,22 +9,17 @@
  * encoder (CSV header, Parquet footer) and its own gzip stream — cut between row sets, never
  * inside a row; the store publishes them all at once on commit.
  */
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
-import type { RunningQuery } from "../hive/query-runner.js";
-import {
-  MAX_EXPORT_PARTS,
-  type CommittedExport,
-  type ExportFormat,
-  type ExportWriter,
-} from "../storage/export-store.js";
-import { AppError } from "../errors.js";
-import type { WireRowSet } from "../hive/column-batch.js";
-import { RowSetDecodeError } from "../hive/rowset-decoder.js";
-import type { EncodedChunk } from "../formats/encoder.js";
-import type { EncodePool, RowSetEncoder } from "./encode-pool.js";
-import type { EncodingSpec } from "./row-set-encoding.js";
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { RunningQuery } from '../hive/query-runner.js';
+import { MAX_EXPORT_PARTS, type CommittedExport, type ExportFormat, type ExportWriter } from '../storage/export-store.js';
+import { AppError } from '../errors.js';
+import type { WireRowSet } from '../hive/column-batch.js';
+import { RowSetDecodeError } from '../hive/rowset-decoder.js';
+import type { EncodedChunk } from '../formats/encoder.js';
+import type { EncodePool, RowSetEncoder } from './encode-pool.js';
+import type { EncodingSpec } from './row-set-encoding.js';
 
 /**
  * gzip level of csv.gz, chosen by measurement on the measurement table's CSV (this machine, one
@@ -81,13 +76,13 @@ export async function streamExport(options: {
   const { query, writer, limits } = options;
   // A Parquet part can only end after a row group: one as big as the part would make parts twice the limit.
   const spec: EncodingSpec =
-    options.format === "parquet"
+    options.format === 'parquet'
       ? {
-          format: "parquet",
+          format: 'parquet',
           columns: query.columns,
           maxRowGroupBytes: limits.partMaxBytes,
         }
-      : { format: "csv", columns: query.columns };
+      : { format: 'csv', columns: query.columns };
   // One source of row sets for every part: read by hand, so that ending a part never ends the query.
   const rowSets = query.rowSets();
   const nextRowSet = async (): Promise<WireRowSet | undefined> => {
@@ -114,10 +109,7 @@ export async function streamExport(options: {
    * come back empty. A full part takes back what is in flight (at most ENCODE_AHEAD row sets past
    * its limit) before it ends.
    */
-  async function* partChunks(
-    encoder: RowSetEncoder,
-    onMore: () => void
-  ): AsyncGenerator<Buffer> {
+  async function* partChunks(encoder: RowSetEncoder, onMore: () => void): AsyncGenerator<Buffer> {
     let encodedBytes = 0;
     const ahead: {
       encoded: Promise<EncodedChunk>;
@@ -153,21 +145,14 @@ export async function streamExport(options: {
       }
       const asked = Math.min(next.rowCount, remaining);
       planned += asked;
-      const encoded = encoder.encode(
-        next,
-        asked,
-        limits.maxBytes - closedBytes
-      );
+      const encoded = encoder.encode(next, asked, limits.maxBytes - closedBytes);
       encoded.catch(() => undefined); // awaited in order below; an abort must not leave it unhandled
       ahead.push({ encoded, asked, rowCount: next.rowCount });
       // A row set arrived: the export is moving (the scheduler's watchdog counts this).
       options.onProgress?.({ rows, bytes: writer.bytesWritten });
       if (ahead.length > ENCODE_AHEAD) yield* takeOldest();
       if (truncated) break;
-      if (
-        writer.partBytesWritten >= limits.partMaxBytes &&
-        parts < MAX_EXPORT_PARTS
-      ) {
+      if (writer.partBytesWritten >= limits.partMaxBytes && parts < MAX_EXPORT_PARTS) {
         full = true;
         break;
       }
@@ -178,11 +163,7 @@ export async function streamExport(options: {
       // This part ends here, unless no row follows (an empty last part would be a file of a header).
       const following = await nextRowSet();
       if (following) {
-        if (
-          planned >= limits.maxRows ||
-          closedBytes + encodedBytes >= limits.maxBytes
-        )
-          truncated = true;
+        if (planned >= limits.maxRows || closedBytes + encodedBytes >= limits.maxBytes) truncated = true;
         else {
           carried = following;
           onMore();
@@ -203,13 +184,7 @@ export async function streamExport(options: {
           { objectMode: false }
         );
         const streamOptions = options.signal ? { signal: options.signal } : {};
-        if (options.format === "csv.gz")
-          await pipeline(
-            source,
-            createGzip({ level: GZIP_LEVEL }),
-            writer.stream,
-            streamOptions
-          );
+        if (options.format === 'csv.gz') await pipeline(source, createGzip({ level: GZIP_LEVEL }), writer.stream, streamOptions);
         else await pipeline(source, writer.stream, streamOptions);
       } finally {
         encoder.close();
@@ -225,12 +200,7 @@ export async function streamExport(options: {
   } catch (error) {
     await writer.abort();
     if (error instanceof RowSetDecodeError) {
-      throw new AppError(
-        "hive_error",
-        502,
-        `Hive sent a result the connector cannot read (${error.message}); the export was stopped rather than left incomplete`,
-        { cause: error }
-      );
+      throw new AppError('hive_error', 502, `Hive sent a result the connector cannot read (${error.message}); the export was stopped rather than left incomplete`, { cause: error });
     }
     throw error;
   } finally {

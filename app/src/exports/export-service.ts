@@ -15,6 +15,7 @@ import type { ExportJob, JobStore } from '../jobs/job-store.js';
 import type { Logger } from '../logger.js';
 import { partsOf, type CommittedExport, type ExportFormat, type ExportStore, type ExportTarget } from '../storage/export-store.js';
 import { downloadFileName, partFileName } from '../storage/export-naming.js';
+import { snippetsFor, type Snippets } from '../snippets/snippets.js';
 
 export interface ExportPolicy {
   defaultTtlMinutes: number;
@@ -75,6 +76,8 @@ export interface ExportView {
   downloadUrl: string | null;
   /** With several parts, the URL of the MLTable that names them all; null otherwise. */
   mltableUrl: string | null;
+  /** Code that reads the result in pandas and in Azure ML, typed from `schema`; null until it succeeded. */
+  snippets: Snippets | null;
 }
 
 /** One file of an export as the API shows it: a complete file of its own. */
@@ -290,7 +293,7 @@ export class ExportService {
     const expired = job.status === 'expired' || (job.status === 'succeeded' && job.expiresAt !== undefined && job.expiresAt <= now);
     const status = expired ? 'expired' : job.status;
     const urls = status === 'succeeded' && job.result && job.expiresAt ? await this.urlsOf(job, job.result, job.expiresAt) : undefined;
-    return {
+    const view: Omit<ExportView, 'snippets'> = {
       id: job.id,
       status,
       format: job.format,
@@ -310,6 +313,7 @@ export class ExportService {
       downloadUrl: urls?.downloadUrl ?? null,
       mltableUrl: urls?.mltableUrl ?? null,
     };
+    return { ...view, snippets: snippetsFor(view) };
   }
 
   /** URLs minted for this answer, each until the export's expiry. */

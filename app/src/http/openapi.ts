@@ -18,6 +18,7 @@ import {
   errorBody,
   exportFile,
   exportList,
+  exportSnippets,
   exportView,
   loginRequest,
   meView,
@@ -108,6 +109,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
   c.name('ScheduleRun', scheduleRunView);
   c.name('User', userView);
   c.name('ResultColumn', resultColumnView);
+  c.name('ExportSnippets', exportSnippets);
   const errorResponse = c.answer('Error', errorBody, 'Error: `{error: {code, message}}`');
   const exportAnswer = (description: string) => c.answer('Export', exportView, description);
   const scheduleAnswer = (description: string) => c.answer('Schedule', scheduleView, description);
@@ -143,7 +145,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
       post: {
         summary:
           'The first rows of a query, answered at once: same guard and authorization as exports, no job and no file. ' +
-          "400 sql_rejected and 422 hive_error carry error.details.position {line, column} where known; 504 preview_timeout past the deadline",
+          "400 sql_rejected and 422 hive_error carry error.position {line, column} where known; 504 preview_timeout past the deadline",
         security: secured,
         requestBody: c.request('CreatePreviewRequest', createPreviewRequest),
         responses: { '200': c.answer('Preview', previewView, 'The schema and the first rows'), ...errors(400, 401, 403, 409, 415, 422, 429, 503, 504) },

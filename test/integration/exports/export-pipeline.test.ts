@@ -3,45 +3,39 @@
  * ENCODE_AHEAD), through real encode worker threads: a file cut by a cap holds exactly the rows
  * before the cut, in order, and is a whole file (a Parquet footer, read back by DuckDB).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Writable } from "node:stream";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { parse } from "csv-parse/sync";
-import { afterAll, describe, expect, it } from "vitest";
-import { createEncodePool } from "../../../app/src/exports/encode-pool.js";
-import { streamExport } from "../../../app/src/exports/export-pipeline.js";
-import type { RunningQuery } from "../../../app/src/hive/query-runner.js";
-import type { ResultColumn } from "../../../app/src/hive/result-schema.js";
-import { createLogger } from "../../../app/src/logger.js";
-import type {
-  ExportFormat,
-  ExportWriter,
-} from "../../../app/src/storage/export-store.js";
-import { wireRowSet } from "../../support/thrift-rowsets.js";
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parse } from 'csv-parse/sync';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEncodePool } from '../../../app/src/exports/encode-pool.js';
+import { streamExport } from '../../../app/src/exports/export-pipeline.js';
+import type { RunningQuery } from '../../../app/src/hive/query-runner.js';
+import type { ResultColumn } from '../../../app/src/hive/result-schema.js';
+import { createLogger } from '../../../app/src/logger.js';
+import type { ExportFormat, ExportWriter } from '../../../app/src/storage/export-store.js';
+import { wireRowSet } from '../../support/thrift-rowsets.js';
 
 const pool = createEncodePool({
   workers: 2,
   idleMs: 1_000,
-  logger: createLogger("silent"),
+  logger: createLogger('silent'),
 });
-const dir = mkdtempSync(path.join(tmpdir(), "export-pipeline-"));
+const dir = mkdtempSync(path.join(tmpdir(), 'export-pipeline-'));
 afterAll(async () => {
   await pool.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const COLUMNS: ResultColumn[] = [
-  { name: "n", type: "int", typeId: 3, nullable: true },
-  { name: "s", type: "string", typeId: 7, nullable: true },
+  { name: 'n', type: 'int', typeId: 3, nullable: true },
+  { name: 's', type: 'string', typeId: 7, nullable: true },
 ];
 
 /** Row sets of `sizes[i]` rows numbered on from the last, each row's text `width(n)` characters. */
-function query(
-  sizes: number[],
-  width: (n: number) => number = () => 3
-): RunningQuery {
+function query(sizes: number[], width: (n: number) => number = () => 3): RunningQuery {
   return {
     columns: COLUMNS,
     async *rowSets() {
@@ -52,7 +46,7 @@ function query(
           { i32Val: { values: numbers, nulls: Buffer.alloc(0) } },
           {
             stringVal: {
-              values: numbers.map((k) => "x".repeat(width(k))),
+              values: numbers.map((k) => 'x'.repeat(width(k))),
               nulls: Buffer.alloc(0),
             },
           },
@@ -66,8 +60,7 @@ function query(
 /** A writer keeping each part's bytes apart, as the stores stage them until commit. */
 function memoryWriter(): ExportWriter & { parts(): Buffer[]; bytes(): Buffer } {
   const parts: Buffer[][] = [[]];
-  const sum = (chunks: Buffer[]) =>
-    chunks.reduce((total, chunk) => total + chunk.length, 0);
+  const sum = (chunks: Buffer[]) => chunks.reduce((total, chunk) => total + chunk.length, 0);
   const partStream = () =>
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -88,8 +81,8 @@ function memoryWriter(): ExportWriter & { parts(): Buffer[]; bytes(): Buffer } {
       writer.stream = partStream();
     },
     commit: async ({ rows }: { rows: number }) => ({
-      method: "local" as const,
-      location: "memory",
+      method: 'local' as const,
+      location: 'memory',
       bytes: writer.bytesWritten,
       sha256: String(rows),
     }),
@@ -100,12 +93,7 @@ function memoryWriter(): ExportWriter & { parts(): Buffer[]; bytes(): Buffer } {
   return writer;
 }
 
-async function run(
-  format: ExportFormat,
-  sizes: number[],
-  limits: { maxRows?: number; maxBytes?: number; partMaxBytes?: number },
-  width?: (n: number) => number
-) {
+async function run(format: ExportFormat, sizes: number[], limits: { maxRows?: number; maxBytes?: number; partMaxBytes?: number }, width?: (n: number) => number) {
   const writer = memoryWriter();
   const outcome = await streamExport({
     query: query(sizes, width),
@@ -121,102 +109,70 @@ async function run(
   return { outcome, bytes: writer.bytes(), parts: writer.parts() };
 }
 
-const numbersOf = (csv: Buffer) =>
-  (parse(csv, { from_line: 2 }) as string[][]).map((record) =>
-    Number(record[0])
-  );
+const numbersOf = (csv: Buffer) => (parse(csv, { from_line: 2 }) as string[][]).map((record) => Number(record[0]));
 
-describe("the export pipeline with row sets sent ahead to its encode worker", () => {
-  it("writes every row, in order, when no cap is reached", async () => {
-    const { outcome, bytes } = await run("csv", [1000, 1, 1000, 500, 1000], {});
+describe('the export pipeline with row sets sent ahead to its encode worker', () => {
+  it('writes every row, in order, when no cap is reached', async () => {
+    const { outcome, bytes } = await run('csv', [1000, 1, 1000, 500, 1000], {});
     expect(outcome).toMatchObject({ rows: 3501, truncated: false });
     expect(numbersOf(bytes)).toEqual(Array.from({ length: 3501 }, (_, i) => i));
   });
 
-  it("stops at a row cap inside a row set, and at one that falls between row sets", async () => {
+  it('stops at a row cap inside a row set, and at one that falls between row sets', async () => {
     for (const maxRows of [2500, 2000, 1000, 1]) {
-      const { outcome, bytes } = await run(
-        "csv",
-        [1000, 1000, 1000, 1000, 1000],
-        { maxRows }
-      );
+      const { outcome, bytes } = await run('csv', [1000, 1000, 1000, 1000, 1000], { maxRows });
       expect(outcome, `maxRows ${maxRows}`).toMatchObject({
         rows: maxRows,
         truncated: true,
       });
-      expect(numbersOf(bytes)).toEqual(
-        Array.from({ length: maxRows }, (_, i) => i)
-      );
+      expect(numbersOf(bytes)).toEqual(Array.from({ length: maxRows }, (_, i) => i));
     }
   });
 
-  it("ends a file cut by the byte cap at the cut, though shorter rows sent ahead would have fit", async () => {
+  it('ends a file cut by the byte cap at the cut, though shorter rows sent ahead would have fit', async () => {
     // Row 1500 is 1,000 characters and passes the cap; every row after it is short enough to fit.
     const width = (n: number) => (n === 1500 ? 1000 : 3);
-    const rowBytes = (n: number) => `${n},${"x".repeat(width(n))}\r\n`.length;
-    const maxBytes =
-      "n,s\r\n".length +
-      Array.from({ length: 1500 }, (_, n) => rowBytes(n)).reduce(
-        (a, b) => a + b
-      ) +
-      500;
-    const { outcome, bytes } = await run(
-      "csv",
-      [1000, 1000, 1000, 1000],
-      { maxBytes },
-      width
-    );
+    const rowBytes = (n: number) => `${n},${'x'.repeat(width(n))}\r\n`.length;
+    const maxBytes = 'n,s\r\n'.length + Array.from({ length: 1500 }, (_, n) => rowBytes(n)).reduce((a, b) => a + b) + 500;
+    const { outcome, bytes } = await run('csv', [1000, 1000, 1000, 1000], { maxBytes }, width);
     expect(outcome).toMatchObject({ rows: 1500, truncated: true });
     expect(numbersOf(bytes)).toEqual(Array.from({ length: 1500 }, (_, i) => i));
   });
 
-  it("writes a whole Parquet file when a row cap falls between row sets", async () => {
-    const { outcome, bytes } = await run("parquet", [1000, 1000, 1000, 1000], {
+  it('writes a whole Parquet file when a row cap falls between row sets', async () => {
+    const { outcome, bytes } = await run('parquet', [1000, 1000, 1000, 1000], {
       maxRows: 2000,
     });
     expect(outcome).toMatchObject({ rows: 2000, truncated: true });
-    const file = path.join(dir, "cut.parquet");
+    const file = path.join(dir, 'cut.parquet');
     writeFileSync(file, bytes);
-    const db = await (await DuckDBInstance.create(":memory:")).connect();
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
     try {
-      const read = (
-        await db.runAndReadAll(
-          `SELECT count(*)::INTEGER AS rows, min(n) AS low, max(n) AS high FROM read_parquet('${file}')`
-        )
-      ).getRowObjectsJson();
+      const read = (await db.runAndReadAll(`SELECT count(*)::INTEGER AS rows, min(n) AS low, max(n) AS high FROM read_parquet('${file}')`)).getRowObjectsJson();
       expect(read).toEqual([{ rows: 2000, low: 0, high: 1999 }]);
     } finally {
       db.closeSync();
     }
   });
 
-  it("splits into parts at row-set boundaries, each a CSV with its header, every row once and in order", async () => {
+  it('splits into parts at row-set boundaries, each a CSV with its header, every row once and in order', async () => {
     // Each row set is about 7 KB of CSV: a part fills after its first row set, and the two sent ahead land in it too.
-    const { outcome, parts } = await run(
-      "csv",
-      [1000, 1000, 1000, 1000, 1000, 1000, 1000, 500],
-      { partMaxBytes: 5_000 }
-    );
+    const { outcome, parts } = await run('csv', [1000, 1000, 1000, 1000, 1000, 1000, 1000, 500], { partMaxBytes: 5_000 });
     expect(outcome).toMatchObject({ rows: 7500, truncated: false });
     expect(parts.length).toBeGreaterThan(1);
-    for (const part of parts)
-      expect(part.toString("latin1").startsWith("n,s\r\n")).toBe(true);
-    expect(parts.flatMap((part) => numbersOf(part))).toEqual(
-      Array.from({ length: 7500 }, (_, i) => i)
-    );
+    for (const part of parts) expect(part.toString('latin1').startsWith('n,s\r\n')).toBe(true);
+    expect(parts.flatMap((part) => numbersOf(part))).toEqual(Array.from({ length: 7500 }, (_, i) => i));
   });
 
-  it("ends with a full part rather than an empty one when the rows end at its limit, and cuts at the row cap across parts", async () => {
-    const whole = await run("csv", [1000, 1000, 1000], { partMaxBytes: 1 });
+  it('ends with a full part rather than an empty one when the rows end at its limit, and cuts at the row cap across parts', async () => {
+    const whole = await run('csv', [1000, 1000, 1000], { partMaxBytes: 1 });
     expect(whole.outcome).toMatchObject({ rows: 3000, truncated: false });
     expect(whole.parts.every((part) => numbersOf(part).length > 0)).toBe(true);
-    const capped = await run("csv", [1000, 1000, 1000, 1000, 1000, 1000], {
+    const capped = await run('csv', [1000, 1000, 1000, 1000, 1000, 1000], {
       partMaxBytes: 1,
       maxRows: 2500,
     });
     expect(capped.outcome).toMatchObject({ rows: 2500, truncated: true });
-    expect(capped.parts.flatMap((part) => numbersOf(part))).toEqual(
-      Array.from({ length: 2500 }, (_, i) => i)
-    );
+    expect(capped.parts.flatMap((part) => numbersOf(part))).toEqual(Array.from({ length: 2500 }, (_, i) => i));
   });
 });
