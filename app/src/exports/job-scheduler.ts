@@ -327,6 +327,17 @@ export class JobScheduler implements Scheduler {
     let lastProgress = 0;
     const progressEvery = this.options.progressIntervalMs ?? 1_000;
     let pendingProgress: Promise<unknown> = Promise.resolve();
+    let latestProgress: { rows: number; bytes: number } | undefined;
+    let trailingProgress: NodeJS.Timeout | undefined;
+    let streamingDone = false;
+    const recordLatest = () => {
+      clearTimeout(trailingProgress);
+      trailingProgress = undefined;
+      if (streamingDone || !latestProgress) return;
+      const now = this.now();
+      lastProgress = now.getTime();
+      record(latestProgress, now);
+    };
 
     // Progress, stage and schema writes go one at a time, in order; each doubles as the
     // cross-instance cancel check. Nobody awaits the chain until the end, so it must never
@@ -362,16 +373,21 @@ export class JobScheduler implements Scheduler {
         format: job.format,
         limits: this.options.limits,
         signal,
-        onProgress: ({ rows, bytes }) => {
+        onProgress: (progress) => {
           this.progressed(job.id);
-          const now = this.now();
-          if (now.getTime() - lastProgress < progressEvery) return;
-          lastProgress = now.getTime();
-          record({ rows, bytes }, now);
+          latestProgress = progress;
+          const wait = lastProgress + progressEvery - this.now().getTime();
+          if (wait <= 0) recordLatest();
+          // Throttled, but never dropped: the last count before a pause (Hive holding its next
+          // row set) is recorded when the interval ends, not only at the next row set.
+          else trailingProgress ??= setTimeout(recordLatest, wait).unref();
         },
       });
       // A file committed after the run gave up belongs to no job: it goes at once.
-      const outcome = await unlessAborted(streaming, givenUp, (late) => void store.delete(late.committed).catch(() => undefined));
+      const outcome = await unlessAborted(streaming, givenUp, (late) => void store.delete(late.committed).catch(() => undefined)).finally(() => {
+        streamingDone = true;
+        clearTimeout(trailingProgress);
+      });
       committed = outcome.committed;
       await pendingProgress.catch(() => undefined);
       if (controller.signal.aborted) {

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startConnectorStack, useStandIns, type ConnectorStack } from '../../support/connector-stack.js';
 
-const SEED_ROWS = 20_000;
+const SEED_ROWS = 32_000;
 const SQL = 'SELECT asset_id, ts, point, value, quality FROM enos.measurement ORDER BY asset_id, ts, point';
 const PART_BYTES = 64 * 1024;
 const SPLIT_ENV = {
@@ -138,7 +138,7 @@ describe.each(['blob', 'local'] as const)('multi-part exports with the %s storag
       expect(multi.status, JSON.stringify(multi.error)).toBe('succeeded');
       expect(single.status, JSON.stringify(single.error)).toBe('succeeded');
       const files = multi.files as { url: string; name: string; rows: number; bytes: number; sha256: string }[];
-      expect(files.length).toBeGreaterThanOrEqual(3);
+      expect(files.length, JSON.stringify(files.map((f) => [f.rows, f.bytes]))).toBeGreaterThanOrEqual(3);
       expect(multi).toMatchObject({ downloadUrl: null, mltableUrl: expect.any(String), truncated: false, progress: { rows: SEED_ROWS } });
       expect(files.map((file) => file.name)).toEqual(files.map((_, index) => `${multi.fileName}-part-${String(index + 1).padStart(5, '0')}${EXTENSION[format]}`));
       expect(files.reduce((sum, file) => sum + file.rows, 0)).toBe(multi.progress.rows);
@@ -217,7 +217,7 @@ describe.each(['blob', 'local'] as const)('multi-part exports with the %s storag
   });
 
   it('a Hive failure while the later parts are written fails the export truthfully and leaves no part behind', async () => {
-    const fault = standIns.hive.faults.add({ match: 'multipart_fault', kind: 'fail', afterFetches: 8, message: 'Error while processing statement: FAILED: Execution Error (injected mid-export)' });
+    const fault = standIns.hive.faults.add({ match: 'multipart_fault', kind: 'fail', afterFetches: 14, message: 'Error while processing statement: FAILED: Execution Error (injected mid-export)' });
     try {
       const failed = await exportWith(split, splitToken, { sql: `SELECT asset_id, ts, point, value, quality, 'multipart_fault' AS probe FROM enos.measurement ORDER BY asset_id, ts, point` });
       expect(fault.hits).toBe(1);

@@ -254,6 +254,7 @@ interface SetupOptions {
   /** The scheduler's clock; the service has its own (`serviceClock`), as another instance would. */
   clock?: () => Date;
   serviceClock?: () => Date;
+  progressIntervalMs?: number;
 }
 
 /** The watchdog's limits in these tests: far from every other timing in them. */
@@ -274,7 +275,7 @@ function setup(runner: QueryRunner, options: SetupOptions = {}) {
     instanceId: 'i-1',
     maxConcurrent: options.maxConcurrent ?? 2,
     sweepIntervalMs: 60_000,
-    progressIntervalMs: 0,
+    progressIntervalMs: options.progressIntervalMs ?? 0,
     stallLimits: STALL_LIMITS,
     logger,
     ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
@@ -701,6 +702,31 @@ describe('job scheduler', () => {
 
   // The progress write ran in a promise chain nobody awaited: one failure was an unhandled
   // rejection, which ends a Node 20 process (every running export with it).
+  it('records the last row count before Hive pauses, though it came within the progress interval', async () => {
+    // Three row sets at once, then Hive holds the next one until the export is cancelled.
+    const runner: QueryRunner = {
+      async start(_sql, { signal }): Promise<RunningQuery> {
+        return {
+          columns,
+          async *rowSets() {
+            for (let b = 0; b < 3; b++) yield intRows(b);
+            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            throw new AppError('conflict', 409, 'The export was cancelled');
+          },
+          close: async () => {},
+        };
+      },
+    };
+    const { scheduler, service } = setup(runner, { progressIntervalMs: 300 });
+    await scheduler.start();
+    const { job } = await service.submit(user, { sql: 'SELECT n' });
+    // Row sets run ahead of the encoder: the first is written once the third arrives.
+    await expect.poll(async () => (await service.get(user, job.id)).rows, { timeout: 5_000 }).toBeGreaterThanOrEqual(1000);
+    await service.cancel(user, job.id);
+    await scheduler.whenIdle();
+    await scheduler.stop();
+  });
+
   it('carries on when recording progress fails once, and records the rest', async () => {
     const { scheduler, service, failNextUpdate, patches } = setup(fakeRunner(5));
     const isProgress = (patch: JobPatch) => patch.rows !== undefined && patch.status === undefined;
