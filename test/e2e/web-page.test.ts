@@ -7,7 +7,8 @@
  * again or edit it as new, watch honest progress labels, cancel a long query, delete an export,
  * page through my exports, sign out — with no console errors and no Content-Security-Policy
  * violations. Screenshots of the main screens go to
- * test-results/screenshots/ (git-ignored; CI keeps them as artifacts).
+ * test-results/screenshots/ (git-ignored; CI keeps them as artifacts). The preview, the column
+ * browser, results in parts and the formats are in web-page-data.test.ts.
  */
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
