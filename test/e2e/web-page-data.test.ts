@@ -211,7 +211,9 @@ describe("the web page's data features", () => {
     expect(await page.locator('#export-error').textContent()).toMatch(/\bLine \d+:\d+\b/);
     expect(await page.locator('#preview').isVisible()).toBe(false);
     const mark = page.locator('#sql-backdrop mark');
-    await expect.poll(() => mark.textContent()).toBe('no_such_column');
+    // Counted, not read: reading a mark that never comes would wait out the test's whole timeout.
+    await expect.poll(() => mark.count()).toBe(1);
+    expect(await mark.textContent()).toBe('no_such_column');
     expect(await mark.getAttribute('data-line')).toBe('2');
     expect(await mark.getAttribute('data-column')).toBe('8');
     expect(await editor().getAttribute('aria-invalid')).toBe('true');
