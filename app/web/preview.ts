@@ -7,6 +7,14 @@ import type { Preview } from './api.js';
 
 export const PREVIEW_ROWS = 20;
 
+/**
+ * Hive's numeric types (`decimal(38,6)` included): their cells are shown whole and right-aligned,
+ * never cut to an ellipsis, which would read as another number.
+ */
+export function isNumericType(type: string): boolean {
+  return /^(tinyint|smallint|int|integer|bigint|float|double|decimal|numeric)\b/i.test(type.trim());
+}
+
 /** How one value is shown: its text, and a class for what is not plain data. */
 export function previewCell(value: Preview['rows'][number][number]): { text: string; className?: string; title?: string } {
   if (value === null) return { text: 'NULL', className: 'null' };
@@ -17,9 +25,11 @@ export function previewCell(value: Preview['rows'][number][number]): { text: str
 export function renderPreview(preview: Preview, table: HTMLTableElement, note: HTMLElement): void {
   const head = document.createElement('thead');
   const headRow = document.createElement('tr');
-  for (const column of preview.schema) {
+  const numeric = preview.schema.map((column) => isNumericType(column.type));
+  for (const [i, column] of preview.schema.entries()) {
     const th = document.createElement('th');
     th.scope = 'col';
+    if (numeric[i]) th.className = 'num';
     const type = document.createElement('span');
     type.className = 'type';
     type.textContent = column.type;
@@ -30,11 +40,12 @@ export function renderPreview(preview: Preview, table: HTMLTableElement, note: H
   const body = document.createElement('tbody');
   for (const row of preview.rows) {
     const tr = document.createElement('tr');
-    for (const value of row) {
+    for (const [i, value] of row.entries()) {
       const td = document.createElement('td');
       const { text, className, title } = previewCell(value);
       td.textContent = text;
-      if (className) td.className = className;
+      if (numeric[i]) td.classList.add('num');
+      if (className) td.classList.add(className);
       if (title) td.title = title;
       tr.append(td);
     }

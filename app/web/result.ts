@@ -40,7 +40,13 @@ function renderParts(files: ExportFile[], mltableUrl: string | null): void {
   $('parts-count').textContent = String(files.length);
   const mltable = $('mltable');
   show(mltable, mltableUrl !== null);
-  if (mltableUrl) mltable.replaceChildren(copyRow('mltable-url', mltableUrl, 'URL of the MLTable file'));
+  if (mltableUrl) {
+    // Said on screen too: without it the manifest's URL is one more unexplained URL under the parts.
+    const label = document.createElement('label');
+    label.htmlFor = 'mltable-url';
+    label.textContent = 'URL of the MLTable file, which lists all parts: Azure ML reads them as one table';
+    mltable.replaceChildren(label, copyRow('mltable-url', mltableUrl, 'URL of the MLTable file'));
+  }
 }
 
 /** Shows the URLs and snippets of a succeeded export whose links still work. */

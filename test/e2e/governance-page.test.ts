@@ -6,68 +6,29 @@
  * reading the whole organization's. No console errors, no Content-Security-Policy violations.
  * Screenshots go to test-results/screenshots/.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChildService, tsxArgs, type ChildService } from '../../scripts/lib/child-service.js';
+import type { ChildService } from '../../scripts/lib/child-service.js';
+import { openBrowserPage, signInOnPage, startLocalStack, unexpectedProblems, type BrowserPage, type LocalStackReady } from '../support/web-page-session.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = path.join(ROOT, 'test-results/screenshots');
-
-let stack: ChildService<{ url: string }>;
-let browser: Browser;
+let stack: ChildService<LocalStackReady>;
+let browser: BrowserPage;
 let page: Page;
-const problems: string[] = [];
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-
-async function signIn(username: string, password: string): Promise<void> {
-  await page.getByLabel('EnOS account', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#workspace').waitFor({ state: 'visible' });
-}
+const shot = (name: string) => browser.shot(name);
+const signIn = (username: string, password: string) => signInOnPage(page, username, password);
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  stack = await startChildService<{ url: string }>({
-    name: 'local-stack',
-    command: process.execPath,
-    args: tsxArgs(path.join(ROOT, 'scripts/local-stack.ts')),
-    env: {
-      ...process.env,
-      PORT: '0',
-      HIVE_SEED_ROWS: '2000',
-      LOCAL_STACK_DIR: mkdtempSync(path.join(tmpdir(), 'e2e-governance-')),
-      LOG_LEVEL: 'warn',
-      // Slots seconds apart and a tick every second, so refreshes happen while the test watches.
-      SCHEDULE_MIN_INTERVAL_SECONDS: '1',
-      SCHEDULE_TICK_SECONDS: '1',
-    },
-    timeoutMs: 180_000,
-    readyWhen: (line) => {
-      const ready = /^Connector ready at (http:\/\/\S+)$/.exec(line);
-      return ready ? { url: ready[1]! } : undefined;
-    },
+  stack = await startLocalStack({
+    seedRows: 2000,
+    dataDirPrefix: 'e2e-governance-',
+    // Slots seconds apart and a tick every second, so refreshes happen while the test watches.
+    env: { SCHEDULE_MIN_INTERVAL_SECONDS: '1', SCHEDULE_TICK_SECONDS: '1' },
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.ready.url });
-  page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error' || /Content.Security.Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) => console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`));
-  });
+  browser = await openBrowserPage(stack.ready.url, { acceptDownloads: true });
+  page = browser.page;
   await page.goto(stack.ready.url);
   await signIn('demo', 'demo-password');
 }, 240_000);
@@ -162,7 +123,7 @@ describe('the governance parts of the web page', () => {
   });
 
   it('raised no console errors and no CSP violations', () => {
-    const unexpected = problems.filter((line) => !/Failed to load resource: the server responded with a status of (400|401|403|410)/.test(line));
+    const unexpected = unexpectedProblems(browser.problems, [400, 401, 403, 410]);
     expect(unexpected).toEqual([]);
   });
 });

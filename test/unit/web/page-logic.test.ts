@@ -1,14 +1,14 @@
 /**
  * The web page's pure rules (no DOM): where a server-reported error position falls in the
- * editor's text and what is marked there, how preview cells show NULL and "", the range a page of
- * "My exports" shows, and the progress labels. The page itself runs in Chromium in
- * test/e2e/web-page.test.ts.
+ * editor's text and what is marked there, how preview cells show NULL and "" and which columns
+ * hold numbers, the range a page of "My exports" shows, and the progress labels. The page itself
+ * runs in Chromium in test/e2e/web-page.test.ts and web-page-data.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { markedRange, offsetAt } from '../../../app/web/editor.js';
 import { pageRange } from '../../../app/web/exports-list.js';
 import { formatName, statusText } from '../../../app/web/format.js';
-import { previewCell } from '../../../app/web/preview.js';
+import { isNumericType, previewCell } from '../../../app/web/preview.js';
 
 describe('offsetAt and markedRange', () => {
   const sql = 'SELECT asset_id,\n       my_udf(asset_id)\nFROM enos.asset';
@@ -51,6 +51,15 @@ describe('previewCell', () => {
     expect(previewCell('9007199254740993')).toEqual({ text: '9007199254740993' });
     expect(previewCell(false)).toEqual({ text: 'false' });
     expect(previewCell(0)).toEqual({ text: '0' });
+  });
+});
+
+describe('isNumericType', () => {
+  it("knows Hive's numeric types, whose cells are shown whole", () => {
+    for (const type of ['tinyint', 'smallint', 'int', 'bigint', 'float', 'double', 'decimal(38,6)', 'decimal', 'DECIMAL(10,2)']) expect(isNumericType(type)).toBe(true);
+    for (const type of ['string', 'varchar(20)', 'interval_day_time', 'timestamp', 'date', 'boolean', 'binary', 'array<int>', 'struct<amount:decimal(10,2)>']) {
+      expect(isNumericType(type)).toBe(false);
+    }
   });
 });
 
