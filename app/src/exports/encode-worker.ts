@@ -42,7 +42,8 @@ async function handle(request: EncodeCall & { rid: number }): Promise<EncodeRepl
       return { rid: request.rid, chunks: encoding.start() };
     case 'encode': {
       const { chunks, rows } = encoding.encode(request.rowSet, request.maxRows, request.maxBytes);
-      return { rid: request.rid, chunks, rows };
+      // The reply's memory goes back to be read into again (hive/reply-buffers.ts).
+      return { rid: request.rid, chunks, rows, spent: request.rowSet.reply.buffer as ArrayBuffer };
     }
     case 'finish':
       return { rid: request.rid, chunks: encoding.finish() };
@@ -61,5 +62,5 @@ port.on('message', async (request: EncodeRequest) => {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     reply = { rid: request.rid, error: { name, message } };
   }
-  port.postMessage(reply, 'chunks' in reply ? movable(reply.chunks) : []);
+  port.postMessage(reply, 'chunks' in reply ? [...movable(reply.chunks), ...(reply.spent ? [reply.spent] : [])] : []);
 });
