@@ -88,6 +88,15 @@ export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) =>
   }
 }
 
+/**
+ * For SDK calls that take `{ abortSignal }` among their options (the Azure SDKs): a function that
+ * runs each call it is given under a deadline of its own of `ms`, e.g.
+ * `const timed = deadlinePerCall(15_000); await timed((options) => client.getEntity(pk, rk, options))`.
+ */
+export function deadlinePerCall(ms: number): <T>(call: (options: { abortSignal: AbortSignal }) => Promise<T>) => Promise<T> {
+  return (call) => withDeadline(ms, (abortSignal) => call({ abortSignal }));
+}
+
 /** True for the reason `startDeadline` aborts with by default (and AbortSignal.timeout's). */
 export function isTimeout(error: unknown): boolean {
   return (error as { name?: unknown } | undefined)?.name === 'TimeoutError';

@@ -5,6 +5,8 @@
  * call then stays pending, which `settleUnderGc` reports as `stalled` once `giveUpAfterMs` has
  * passed instead of leaving the test to hang until vitest's timeout.
  */
+import { expect } from 'vitest';
+import { isAppError } from '../../app/src/errors.js';
 
 export interface Settled<T> {
   outcome: 'resolved' | 'rejected' | 'stalled';
@@ -35,4 +37,22 @@ export async function settleUnderGc<T>(call: () => Promise<T>, options: { giveUp
     clearInterval(collector);
     clearTimeout(giveUp);
   }
+}
+
+/** How long past its deadline a call may still be pending before it counts as stalled. */
+const STALL_MARGIN_MS = 15_000;
+
+/**
+ * Asserts that `call`, with full garbage collections forced while it waits, fails with the
+ * AppError `code` once its deadline of `boundMs` has passed: not before it (so it was that
+ * deadline, with its multiplier, that fired) and not stalled `STALL_MARGIN_MS` after it. The
+ * margin is generous because other suites share the machine; a deadline the GC collected never
+ * fires at all.
+ */
+export async function expectAppErrorUnderGc(call: () => Promise<unknown>, expected: { code: 'storage_error' | 'not_ready'; boundMs: number }): Promise<void> {
+  const settled = await settleUnderGc(call, { giveUpAfterMs: expected.boundMs + STALL_MARGIN_MS });
+  expect(settled.outcome, `${settled.outcome} after ${Math.round(settled.elapsedMs)} ms; expected to fail at its ${expected.boundMs} ms deadline`).toBe('rejected');
+  // Both codes these deadlines end in are 503s: the caller may retry once storage answers again.
+  expect(settled.error).toSatisfy((error) => isAppError(error) && error.code === expected.code && error.status === 503);
+  expect(settled.elapsedMs).toBeGreaterThanOrEqual(expected.boundMs * 0.9);
 }

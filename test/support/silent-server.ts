@@ -4,9 +4,11 @@
  * `tls: true` it completes the TLS handshake (self-signed certificate for 127.0.0.1, handed to
  * the test to trust) and then never answers, for clients that refuse plain HTTP (bearer tokens).
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:tls';
+import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
 import selfsigned from 'selfsigned';
 
 export interface SilentEndpoint {
@@ -89,3 +91,32 @@ export const tableAlreadyExists: SilentAnswer = ({ method, url }) =>
         body: JSON.stringify({ 'odata.error': { code: 'TableAlreadyExists', message: { lang: 'en-US', value: 'The table specified already exists.' } } }),
       }
     : undefined;
+
+/**
+ * A TableClient for `tableName` on a silent (or partly silent) endpoint, signed with a throwaway
+ * key: the requests are well formed, only the answers never come. With `losesAborts`, a pipeline
+ * policy takes the abort signal off every request before it is sent — an SDK layer that loses
+ * the signal — so only a deadline that settles its caller by itself (`withDeadline`) still ends
+ * the wait; a deadline that merely aborts a signal leaves the call hanging.
+ */
+export function silentTableClient(url: string, tableName: string, options: { losesAborts?: boolean } = {}): TableClient {
+  return new TableClient(`${url}/devstoreaccount1`, tableName, new AzureNamedKeyCredential('devstoreaccount1', randomBytes(32).toString('base64')), {
+    allowInsecureConnection: true,
+    ...(options.losesAborts
+      ? {
+          additionalPolicies: [
+            {
+              position: 'perRetry',
+              policy: {
+                name: 'loseTheAbortSignal',
+                sendRequest: (request, next) => {
+                  request.abortSignal = undefined;
+                  return next(request);
+                },
+              },
+            },
+          ],
+        }
+      : {}),
+  });
+}

@@ -5,6 +5,7 @@
  * (all or nothing, up to 100); there is no update, and deletes happen only in `purge`.
  */
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { deadlinePerCall, withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import type { AuditEvent } from './audit-event.js';
 import type { AuditStore } from './audit-store.js';
@@ -17,7 +18,10 @@ const TRANSACTION_LIMIT = 100;
 
 export interface TableAuditStoreOptions {
   client: TableClient;
-  /** Deadline of each Table call (the SDK sets none). @default 15000 */
+  /**
+   * Deadline of each Table call (the SDK sets none); a page of the trail gets four times as long
+   * for all its pages, the retention purge's listing twenty times. @default 15000
+   */
   operationTimeoutMs?: number;
 }
 
@@ -26,10 +30,11 @@ const idAt = (at: Date, fill: '0' | 'f') => `${String(at.getTime()).padStart(13,
 export function createTableAuditStore(options: TableAuditStoreOptions): AuditStore {
   const { client } = options;
   const timeoutMs = options.operationTimeoutMs ?? 15_000;
-  const deadline = (factor = 1) => ({ abortSignal: AbortSignal.timeout(timeoutMs * factor) });
+  /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
+  const timed = deadlinePerCall(timeoutMs);
   let created: Promise<void> | undefined;
   const ensureTable = () =>
-    (created ??= client.createTable(deadline()).then(
+    (created ??= timed((options) => client.createTable(options)).then(
       () => undefined,
       (error: unknown) => {
         created = undefined;
@@ -58,7 +63,7 @@ export function createTableAuditStore(options: TableAuditStoreOptions): AuditSto
         }
         for (const actions of byPartition.values()) {
           for (let i = 0; i < actions.length; i += TRANSACTION_LIMIT) {
-            await client.submitTransaction(actions.slice(i, i + TRANSACTION_LIMIT), deadline());
+            await timed((options) => client.submitTransaction(actions.slice(i, i + TRANSACTION_LIMIT), options));
           }
         }
       }),
@@ -75,34 +80,43 @@ export function createTableAuditStore(options: TableAuditStoreOptions): AuditSto
         if (query.types !== undefined && query.types.length > 0) {
           clauses.push(`(${query.types.map((type) => odata`type eq ${type}`).join(' or ')})`);
         }
-        const events: AuditEvent[] = [];
-        const pages = client
-          .listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(' and ') }, ...deadline(4) })
-          .byPage({ maxPageSize: Math.min(1000, query.limit) });
-        for await (const page of pages) {
-          for (const entity of page) {
-            events.push(fromAuditEntity(entity, decodeType));
-            if (events.length >= query.limit) return events;
+        // All the pages it takes under one deadline, four calls long, that answers the caller at
+        // its end even if a page's request ignored the abort.
+        return withDeadline(timeoutMs * 4, async (abortSignal) => {
+          const events: AuditEvent[] = [];
+          const pages = client
+            .listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(' and ') }, abortSignal })
+            .byPage({ maxPageSize: Math.min(1000, query.limit) });
+          for await (const page of pages) {
+            for (const entity of page) {
+              events.push(fromAuditEntity(entity, decodeType));
+              if (events.length >= query.limit) return events;
+            }
           }
-        }
-        return events;
+          return events;
+        });
       }),
 
     purge: (before) =>
       guarded(async () => {
         const oldest = invertEventId(idAt(before, '0'));
-        const byPartition = new Map<string, string[]>();
-        const listing = client.listEntities({ queryOptions: { filter: odata`RowKey gt ${oldest}`, select: ['PartitionKey', 'RowKey'] }, ...deadline(20) });
-        for await (const entity of listing) {
-          const rows = byPartition.get(entity.partitionKey!) ?? [];
-          rows.push(entity.rowKey!);
-          byPartition.set(entity.partitionKey!, rows);
-        }
+        // The whole listing, every organization's old events, under one deadline twenty calls long;
+        // each deleting transaction then has its own.
+        const byPartition = await withDeadline(timeoutMs * 20, async (abortSignal) => {
+          const found = new Map<string, string[]>();
+          const listing = client.listEntities({ queryOptions: { filter: odata`RowKey gt ${oldest}`, select: ['PartitionKey', 'RowKey'] }, abortSignal });
+          for await (const entity of listing) {
+            const rows = found.get(entity.partitionKey!) ?? [];
+            rows.push(entity.rowKey!);
+            found.set(entity.partitionKey!, rows);
+          }
+          return found;
+        });
         let purged = 0;
         for (const [partitionKey, rowKeys] of byPartition) {
           for (let i = 0; i < rowKeys.length; i += TRANSACTION_LIMIT) {
             const slice = rowKeys.slice(i, i + TRANSACTION_LIMIT);
-            await client.submitTransaction(slice.map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]), deadline());
+            await timed((options) => client.submitTransaction(slice.map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]), options));
             purged += slice.length;
           }
         }
@@ -112,7 +126,8 @@ export function createTableAuditStore(options: TableAuditStoreOptions): AuditSto
     async checkReady() {
       try {
         await ensureTable();
-        await client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] }, ...deadline() }).byPage({ maxPageSize: 1 }).next();
+        const probe = { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] };
+        await timed((options) => client.listEntities({ queryOptions: probe, ...options }).byPage({ maxPageSize: 1 }).next());
       } catch (error) {
         throw new AppError('not_ready', 503, 'The audit trail cannot be reached.', { cause: error });
       }

@@ -5,6 +5,7 @@
  * for several. Both pass test/integration/auth/access-token-store.test.ts.
  */
 import { odata, RestError, type TableClient } from '@azure/data-tables';
+import { deadlinePerCall, withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { migrateSchema, openSqliteFile, type SqliteSchema } from '../jobs/sqlite-migrations.js';
 
@@ -169,12 +170,23 @@ function fromEntity(entity: Record<string, unknown>): AccessTokenRecord {
   return record;
 }
 
-export function createTableAccessTokenStore(options: { client: TableClient; operationTimeoutMs?: number }): AccessTokenStore {
+export interface TableAccessTokenStoreOptions {
+  client: TableClient;
+  /**
+   * Deadline of each Table call (the SDK sets none); a listing gets four times as long for all its
+   * pages. Every request made with an access token waits for its lookup. @default 10000
+   */
+  operationTimeoutMs?: number;
+}
+
+export function createTableAccessTokenStore(options: TableAccessTokenStoreOptions): AccessTokenStore {
   const { client } = options;
-  const deadline = (factor = 1) => ({ abortSignal: AbortSignal.timeout((options.operationTimeoutMs ?? 10_000) * factor) });
+  const timeoutMs = options.operationTimeoutMs ?? 10_000;
+  /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
+  const timed = deadlinePerCall(timeoutMs);
   let created: Promise<void> | undefined;
   const ensureTable = () =>
-    (created ??= client.createTable(deadline()).then(
+    (created ??= timed((options) => client.createTable(options)).then(
       () => undefined,
       (error: unknown) => {
         created = undefined;
@@ -189,21 +201,23 @@ export function createTableAccessTokenStore(options: { client: TableClient; oper
       throw failed(error);
     }
   };
-  const list = async (filter: string) => {
-    const records: AccessTokenRecord[] = [];
-    for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter }, ...deadline(4) })) records.push(fromEntity(entity));
-    return records;
-  };
+  /** A listing, all its pages, under one deadline four calls long (that answers even if a page's request ignored the abort). */
+  const list = (filter: string) =>
+    withDeadline(timeoutMs * 4, async (abortSignal) => {
+      const records: AccessTokenRecord[] = [];
+      for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal })) records.push(fromEntity(entity));
+      return records;
+    });
   return {
     create: (record) =>
       guarded(async () => {
         const { hash, id, ...rest } = record;
-        await client.createEntity({ partitionKey: PARTITION, rowKey: hash, tokenId: id, ...rest }, deadline());
+        await timed((options) => client.createEntity({ partitionKey: PARTITION, rowKey: hash, tokenId: id, ...rest }, options));
       }),
     findByHash: (hash) =>
       guarded(async () => {
         try {
-          return fromEntity(await client.getEntity<Record<string, unknown>>(PARTITION, hash, deadline()));
+          return fromEntity(await timed((options) => client.getEntity<Record<string, unknown>>(PARTITION, hash, options)));
         } catch (error) {
           if (error instanceof RestError && error.statusCode === 404) return undefined;
           throw error;
@@ -215,11 +229,11 @@ export function createTableAccessTokenStore(options: { client: TableClient; oper
       guarded(async () => {
         const [found] = await list(odata`PartitionKey eq ${PARTITION} and ownerId eq ${ownerId} and tokenId eq ${id}`);
         if (!found || found.revokedAt) return undefined;
-        const current = await client.getEntity<Record<string, unknown>>(PARTITION, found.hash, deadline());
+        const current = await timed((options) => client.getEntity<Record<string, unknown>>(PARTITION, found.hash, options));
         if (current.revokedAt !== undefined) return undefined;
         try {
           // Guarded by the ETag: a token revoked meanwhile by another instance is not revoked twice.
-          await client.updateEntity({ partitionKey: PARTITION, rowKey: found.hash, revokedAt: at }, 'Merge', { etag: current.etag, ...deadline() });
+          await timed((options) => client.updateEntity({ partitionKey: PARTITION, rowKey: found.hash, revokedAt: at }, 'Merge', { etag: current.etag, ...options }));
         } catch (error) {
           if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return undefined;
           throw error;
@@ -228,7 +242,7 @@ export function createTableAccessTokenStore(options: { client: TableClient; oper
       }),
     touch: (hash, at) =>
       guarded(async () => {
-        await client.updateEntity({ partitionKey: PARTITION, rowKey: hash, lastUsedAt: at }, 'Merge', deadline());
+        await timed((options) => client.updateEntity({ partitionKey: PARTITION, rowKey: hash, lastUsedAt: at }, 'Merge', options));
       }),
     async close() {},
   };

@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { RestError, type TableClient } from '@azure/data-tables';
-import { withDeadline } from '../deadline.js';
+import { deadlinePerCall } from '../deadline.js';
 import type { RevocationList } from './session-tokens.js';
 
 export function createSqliteRevocationList(file: string, clock: () => Date = () => new Date()): RevocationList & { close(): void } {
@@ -40,8 +40,7 @@ export const REVOCATIONS_TABLE = 'revokedsessions';
  * them all. @default 10 s
  */
 export function createTableRevocationList(client: TableClient, clock: () => Date = () => new Date(), options: { timeoutMs?: number } = {}): RevocationList {
-  const timed = <T>(work: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> =>
-    withDeadline(options.timeoutMs ?? 10_000, (abortSignal) => work({ abortSignal }));
+  const timed = deadlinePerCall(options.timeoutMs ?? 10_000);
   let ensured: Promise<void> | undefined;
   const ensureTable = () => (ensured ??= timed((deadline) => client.createTable(deadline)).catch((error: unknown) => {
     ensured = undefined;

@@ -8,7 +8,7 @@
  * winner back), and conditional updates are read–check–merge with If-Match on the ETag.
  */
 import { odata, RestError, type TableClient } from '@azure/data-tables';
-import { startDeadline, withDeadline } from '../deadline.js';
+import { deadlinePerCall, startDeadline, withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import {
   ACTIVE_STATUSES,
@@ -71,8 +71,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
   const maxUpdateAttempts = options.maxUpdateAttempts ?? 5;
   const operationTimeoutMs = options.operationTimeoutMs ?? 15_000;
   /** One Table call under its deadline. */
-  const timed = <T>(work: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> =>
-    withDeadline(operationTimeoutMs, (abortSignal) => work({ abortSignal }));
+  const timed = deadlinePerCall(operationTimeoutMs);
 
   let tableCreated: Promise<void> | undefined;
   /** createTable is idempotent; remembering success saves a round trip per call, a failure is retried. */

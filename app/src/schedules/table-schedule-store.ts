@@ -7,6 +7,7 @@
  * Schedule RowKeys are UUIDs (hex digits and '-'), so `RowKey lt 'link-'` keeps index entities out.
  */
 import { odata, RestError, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { deadlinePerCall, withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { dataOf, decodeData, encodeData } from './schedule-json.js';
 import type { NewSchedule, Schedule } from './schedule.js';
@@ -62,12 +63,23 @@ const linkEntity = (schedule: Pick<Schedule, 'id' | 'ownerId' | 'linkId'>): Enti
 
 const statusOf = (error: unknown) => (error instanceof RestError ? error.statusCode : undefined);
 
-export function createTableScheduleStore(options: { client: TableClient; operationTimeoutMs?: number }): ScheduleStore {
+export interface TableScheduleStoreOptions {
+  client: TableClient;
+  /**
+   * Deadline of each Table call (the SDK sets none); a listing gets four times as long for all its
+   * pages. The scheduler's tick waits for the due listing, a stable link for its lookup. @default 15000
+   */
+  operationTimeoutMs?: number;
+}
+
+export function createTableScheduleStore(options: TableScheduleStoreOptions): ScheduleStore {
   const { client } = options;
-  const deadline = (factor = 1) => ({ abortSignal: AbortSignal.timeout((options.operationTimeoutMs ?? 15_000) * factor) });
+  const timeoutMs = options.operationTimeoutMs ?? 15_000;
+  /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
+  const timed = deadlinePerCall(timeoutMs);
   let created: Promise<void> | undefined;
   const ensureTable = () =>
-    (created ??= client.createTable(deadline()).then(
+    (created ??= timed((options) => client.createTable(options)).then(
       () => undefined,
       (error: unknown) => {
         created = undefined;
@@ -85,7 +97,7 @@ export function createTableScheduleStore(options: { client: TableClient; operati
   };
   const read = async (id: string): Promise<Schedule | undefined> => {
     try {
-      return fromEntity(await client.getEntity<Record<string, unknown>>(PARTITION, id, deadline()));
+      return fromEntity(await timed((options) => client.getEntity<Record<string, unknown>>(PARTITION, id, options)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -93,19 +105,21 @@ export function createTableScheduleStore(options: { client: TableClient; operati
   };
   /** The ETag the write returned; should a response lack it, the stored entity's. */
   const versionAfter = async (id: string, etag: string | undefined): Promise<string> => etag ?? (await read(id))?.version ?? '';
-  const query = async (filter: string, limit = Infinity): Promise<Schedule[]> => {
-    const found: Schedule[] = [];
-    for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter }, ...deadline(4) })) {
-      found.push(fromEntity(entity));
-      if (found.length >= limit) break;
-    }
-    return found;
-  };
+  /** A listing, all its pages, under one deadline four calls long (that answers even if a page's request ignored the abort). */
+  const query = (filter: string, limit = Infinity): Promise<Schedule[]> =>
+    withDeadline(timeoutMs * 4, async (abortSignal) => {
+      const found: Schedule[] = [];
+      for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal })) {
+        found.push(fromEntity(entity));
+        if (found.length >= limit) break;
+      }
+      return found;
+    });
 
   return {
     create: (schedule) =>
       guarded(async () => {
-        const response = await client.submitTransaction([['create', toEntity(schedule)], ['create', linkEntity(schedule)]], deadline());
+        const response = await timed((options) => client.submitTransaction([['create', toEntity(schedule)], ['create', linkEntity(schedule)]], options));
         return { ...schedule, version: await versionAfter(schedule.id, response.getResponseForEntity(schedule.id)?.etag) };
       }),
 
@@ -119,7 +133,7 @@ export function createTableScheduleStore(options: { client: TableClient; operati
       guarded(async () => {
         let index: Record<string, unknown>;
         try {
-          index = await client.getEntity<Record<string, unknown>>(PARTITION, `${LINK_PREFIX}${linkId}`, deadline());
+          index = await timed((options) => client.getEntity<Record<string, unknown>>(PARTITION, `${LINK_PREFIX}${linkId}`, options));
         } catch (error) {
           if (statusOf(error) === 404) return undefined;
           throw error;
@@ -140,7 +154,7 @@ export function createTableScheduleStore(options: { client: TableClient; operati
         const entity = toEntity(next);
         try {
           if (current.linkId === next.linkId) {
-            const response = await client.updateEntity(entity, 'Replace', { etag: next.version, ...deadline() });
+            const response = await timed((options) => client.updateEntity(entity, 'Replace', { etag: next.version, ...options }));
             return { ...next, version: await versionAfter(next.id, response.etag) };
           }
           // A new stable link: the old index entity goes in the same transaction, so the old URL dies with the write.
@@ -149,7 +163,7 @@ export function createTableScheduleStore(options: { client: TableClient; operati
             ['delete', { partitionKey: PARTITION, rowKey: `${LINK_PREFIX}${current.linkId}` }],
             ['create', linkEntity(next)],
           ];
-          const response = await client.submitTransaction(actions, deadline());
+          const response = await timed((options) => client.submitTransaction(actions, options));
           return { ...next, version: await versionAfter(next.id, response.getResponseForEntity(next.id)?.etag) };
         } catch (error) {
           // 412: another writer was first. 404: it was deleted meanwhile.
@@ -163,12 +177,14 @@ export function createTableScheduleStore(options: { client: TableClient; operati
         const current = await read(id);
         if (!current || current.ownerId !== ownerId) return false;
         try {
-          await client.submitTransaction(
-            [
-              ['delete', { partitionKey: PARTITION, rowKey: id }],
-              ['delete', { partitionKey: PARTITION, rowKey: `${LINK_PREFIX}${current.linkId}` }],
-            ],
-            deadline(),
+          await timed((options) =>
+            client.submitTransaction(
+              [
+                ['delete', { partitionKey: PARTITION, rowKey: id }],
+                ['delete', { partitionKey: PARTITION, rowKey: `${LINK_PREFIX}${current.linkId}` }],
+              ],
+              options,
+            ),
           );
         } catch (error) {
           if (statusOf(error) === 404) return false;
@@ -180,7 +196,8 @@ export function createTableScheduleStore(options: { client: TableClient; operati
     async checkReady() {
       try {
         await ensureTable();
-        await client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] }, ...deadline() }).byPage({ maxPageSize: 1 }).next();
+        const probe = { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] };
+        await timed((options) => client.listEntities({ queryOptions: probe, ...options }).byPage({ maxPageSize: 1 }).next());
       } catch (error) {
         throw new AppError('not_ready', 503, 'The schedule store cannot be reached.', { cause: error });
       }
