@@ -97,6 +97,30 @@ export function deadlinePerCall(ms: number): <T>(call: (options: { abortSignal: 
   return (call) => withDeadline(ms, (abortSignal) => call({ abortSignal }));
 }
 
+/**
+ * `promise`, or a rejection with the signal's reason once it aborts, whichever comes first: for
+ * the steps of work that spans several calls under one deadline (a paged listing read as it
+ * goes), so that a library losing the abort cannot hold the caller past it.
+ */
+export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  promise.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** True for the reason `startDeadline` aborts with by default (and AbortSignal.timeout's). */
 export function isTimeout(error: unknown): boolean {
   return (error as { name?: unknown } | undefined)?.name === 'TimeoutError';

@@ -8,7 +8,7 @@
  * winner back), and conditional updates are read–check–merge with If-Match on the ETag.
  */
 import { odata, RestError, type TableClient } from '@azure/data-tables';
-import { deadlinePerCall, startDeadline, withDeadline } from '../deadline.js';
+import { deadlinePerCall, startDeadline, unlessAborted, withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import {
   ACTIVE_STATUSES,
@@ -101,13 +101,22 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
     return entity && { job: fromJobEntity(entity), etag: entity.etag };
   }
 
-  /** A listing, all its pages, under one deadline four times a single call's. */
+  /**
+   * A listing, all its pages, under one deadline four times a single call's. Each step is raced
+   * against the deadline too: an SDK that lost the abort would otherwise hold the listing.
+   */
   async function* queryJobs(filter: string): AsyncIterable<ExportJob> {
     const deadline = startDeadline(operationTimeoutMs * 4);
+    const entities: AsyncIterator<Entity> = client.listEntities<Entity>({ queryOptions: { filter }, abortSignal: deadline.signal })[Symbol.asyncIterator]();
     try {
-      for await (const entity of client.listEntities<Entity>({ queryOptions: { filter }, abortSignal: deadline.signal })) yield fromJobEntity(entity);
+      for (;;) {
+        const read = await unlessAborted(entities.next(), deadline.signal);
+        if (read.done) return;
+        yield fromJobEntity(read.value);
+      }
     } finally {
       deadline.clear();
+      void entities.return?.(undefined).catch(() => undefined);
     }
   }
 

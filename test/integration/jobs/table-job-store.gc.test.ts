@@ -11,7 +11,7 @@ import { isAppError } from '../../../app/src/errors.js';
 import type { JobStore } from '../../../app/src/jobs/job-store.js';
 import { createTableJobStore } from '../../../app/src/jobs/table-job-store.js';
 import { settleUnderGc } from '../../support/forced-gc.js';
-import { tableAlreadyExists, withPartlySilentServer } from '../../support/silent-server.js';
+import { silentTableClient, tableAlreadyExists, withPartlySilentServer } from '../../support/silent-server.js';
 
 const DEADLINE_MS = 1_000;
 const GIVE_UP_MS = 20_000;
@@ -49,6 +49,14 @@ describe('table job store deadlines under garbage collection', () => {
       await expectFailureWithin(4 * DEADLINE_MS, () => store.listQueued('gc', 10), 'storage_error');
       await expectFailureWithin(4 * DEADLINE_MS, () => store.countActive({ ownerId }), 'storage_error');
       await expectFailureWithin(4 * DEADLINE_MS, () => store.markInterrupted('gc', new Date()), 'storage_error');
+    });
+  });
+
+  it('fails a listing at its deadline even when the SDK loses the abort signal', async () => {
+    await withPartlySilentServer(tableAlreadyExists, async (url) => {
+      const store = createTableJobStore({ client: silentTableClient(url, 'exportjobs', { losesAborts: true }), operationTimeoutMs: DEADLINE_MS, readyTimeoutMs: DEADLINE_MS });
+      await expectFailureWithin(4 * DEADLINE_MS, () => store.listQueued('gc', 10), 'storage_error');
+      await expectFailureWithin(DEADLINE_MS, () => store.get(ownerId, randomUUID()), 'storage_error');
     });
   });
 
