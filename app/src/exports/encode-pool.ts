@@ -13,7 +13,6 @@
 import { Worker } from 'node:worker_threads';
 import type { WireRowSet } from '../hive/column-batch.js';
 import { RowSetDecodeError } from '../hive/rowset-decoder.js';
-import { giveReplyBuffer } from '../hive/reply-buffers.js';
 import type { EncodedChunk } from '../formats/encoder.js';
 import type { Logger } from '../logger.js';
 import { RowSetEncoding, type EncodingSpec } from './row-set-encoding.js';
@@ -45,7 +44,7 @@ export type EncodeRequest = (EncodeCall & { rid: number }) | { op: 'close'; id: 
 
 /** A worker's answer to the request `rid`. */
 export type EncodeReply =
-  | { rid: number; chunks: Uint8Array[]; rows?: number; spent?: ArrayBuffer }
+  | { rid: number; chunks: Uint8Array[]; rows?: number }
   | { rid: number; error: { name: string; message: string } };
 
 /** Uint8Arrays from a worker as Buffers, without copying. */
@@ -166,7 +165,6 @@ function workerEncoder(slot: WorkerSlot, id: number, spec: EncodingSpec): RowSet
     async encode(rowSet, maxRows, maxBytes) {
       // The reply's bytes move to the worker: the row set is not used again here.
       const reply = await call({ op: 'encode', id, rowSet, maxRows, maxBytes }, [rowSet.reply.buffer as ArrayBuffer]);
-      if (reply.spent) giveReplyBuffer(reply.spent);
       return { chunks: asBuffers(reply.chunks), rows: reply.rows ?? 0 };
     },
     async finish() {
@@ -186,11 +184,7 @@ function inlineEncoder(spec: EncodingSpec): RowSetEncoder {
   encoding.catch(() => undefined);
   return {
     start: async () => (await encoding).start(),
-    encode: async (rowSet, maxRows, maxBytes) => {
-      const encoded = (await encoding).encode(rowSet, maxRows, maxBytes);
-      giveReplyBuffer(rowSet.reply.buffer as ArrayBuffer);
-      return encoded;
-    },
+    encode: async (rowSet, maxRows, maxBytes) => (await encoding).encode(rowSet, maxRows, maxBytes),
     finish: async () => (await encoding).finish(),
     close: () => undefined,
   };

@@ -42,8 +42,7 @@ async function handle(request: EncodeCall & { rid: number }): Promise<EncodeRepl
       return { rid: request.rid, chunks: encoding.start() };
     case 'encode': {
       const { chunks, rows } = encoding.encode(request.rowSet, request.maxRows, request.maxBytes);
-      // The reply's memory goes back to be read into again (hive/reply-buffers.ts).
-      return { rid: request.rid, chunks, rows, spent: request.rowSet.reply.buffer as ArrayBuffer };
+      return { rid: request.rid, chunks, rows };
     }
     case 'finish':
       return { rid: request.rid, chunks: encoding.finish() };
@@ -62,5 +61,5 @@ port.on('message', async (request: EncodeRequest) => {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     reply = { rid: request.rid, error: { name, message } };
   }
-  port.postMessage(reply, 'chunks' in reply ? [...movable(reply.chunks), ...(reply.spent ? [reply.spent] : [])] : []);
+  port.postMessage(reply, 'chunks' in reply ? movable(reply.chunks) : []);
 });

@@ -18,11 +18,7 @@ export interface EncodedChunk {
 export interface BatchEncoder {
   /** Bytes that open the file (a CSV header). */
   start(): Buffer[];
-  /**
-   * Encodes whole rows of `batch`: at most `maxRows`, and no row that would pass `maxBytes` of
-   * output. Whatever it keeps of the batch it copies: the batch's memory is used again for the
-   * next reply once this returns (hive/reply-buffers.ts).
-   */
+  /** Encodes whole rows of `batch`: at most `maxRows`, and no row that would pass `maxBytes` of output. */
   encode(batch: ColumnBatch, maxRows: number, maxBytes: number): EncodedChunk;
   /** Bytes that close the file (whatever is buffered, a footer). */
   finish(): Buffer[];

@@ -18,7 +18,6 @@ import thrift from 'thrift';
 import InputBufferUnderrunError from 'thrift/lib/nodejs/lib/thrift/input_buffer_underrun_error.js';
 import type { WireRowSet } from './column-batch.js';
 import { RowSetDecodeError, decodeWireRowSet, fetchResultsEnd, peekFetchResults, type ReplyStatus } from './rowset-decoder.js';
-import { takeReplyBuffer } from './reply-buffers.js';
 
 
 /** Larger than any FetchResults reply of a sane fetch size; a bigger size is a broken stream, not a frame to allocate. */
@@ -26,8 +25,8 @@ const MAX_FRAME_BYTES = 1024 ** 3;
 
 /**
  * TFramedTransport with a receiver that does not copy bytes one by one: each frame is gathered
- * into a buffer of its own (one a finished export gave back, when it fits: reply-buffers.ts), so
- * a FetchResults reply in it can move to an encode worker without a copy (`ownsFrame`).
+ * into a buffer of its own, exactly its size, so a FetchResults reply in it can move to an
+ * encode worker without a copy (`ownsFrame`).
  */
 export class FastFramedTransport extends thrift.TFramedTransport {
   readonly ownsFrame = true;
@@ -55,7 +54,7 @@ export class FastFramedTransport extends thrift.TFramedTransport {
             broken = true;
             return;
           }
-          frame = takeReplyBuffer(size);
+          frame = Buffer.allocUnsafeSlow(size);
           filled = 0;
           headerBytes = 0;
         }
@@ -151,7 +150,7 @@ export function installFastFetch(client: unknown): void {
         let reply: Uint8Array;
         if (trans.ownsFrame) reply = trans.inBuf.subarray(start, next);
         else {
-          reply = takeReplyBuffer(next - start);
+          reply = new Uint8Array(next - start);
           reply.set(trans.inBuf.subarray(start, next));
         }
         results = { reply, ...header.rowSet };

@@ -43,13 +43,11 @@ describe('FastFramedTransport.receiver', () => {
     expect(digests(receive(stream, []))).toEqual(expected);
   });
 
-  it('puts each frame in a buffer that is all its own (it may be larger: reply-buffers.ts)', () => {
-    const frames = receive(stream, [7, 20, 30_000]);
-    for (const frame of frames) {
+  it('puts each frame in a buffer that is all its own', () => {
+    for (const frame of receive(stream, [7, 20, 30_000])) {
       expect(frame.byteOffset).toBe(0);
-      expect(frame.buffer.byteLength).toBeGreaterThanOrEqual(frame.length);
+      expect(frame.buffer.byteLength).toBe(frame.length);
     }
-    expect(new Set(frames.map((frame) => frame.buffer)).size).toBe(frames.length);
   });
 
   it('reads nothing more after a frame size no server sends, instead of allocating it', () => {
