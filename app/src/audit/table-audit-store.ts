@@ -11,6 +11,7 @@ import type { AuditEvent } from './audit-event.js';
 import type { AuditStore } from './audit-store.js';
 import { decodeType } from './sqlite-audit-store.js';
 import { auditPartitionKey, fromAuditEntity, invertEventId, toAuditEntity } from './table-audit-entity.js';
+import { tableCalls } from '../table-calls.js';
 
 export const DEFAULT_AUDIT_TABLE_NAME = 'auditevents';
 /** The service's limit on one entity-group transaction. */
@@ -32,24 +33,9 @@ export function createTableAuditStore(options: TableAuditStoreOptions): AuditSto
   const timeoutMs = options.operationTimeoutMs ?? 15_000;
   /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
   const timed = deadlinePerCall(timeoutMs);
-  let created: Promise<void> | undefined;
-  const ensureTable = () =>
-    (created ??= timed((options) => client.createTable(options)).then(
-      () => undefined,
-      (error: unknown) => {
-        created = undefined;
-        throw error;
-      },
-    ));
-  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      await ensureTable();
-      return await work();
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw new AppError('storage_error', 503, 'The audit trail cannot be written or read right now.', { cause: error, retryAfterSeconds: 5 });
-    }
-  };
+  const { ensureTable, guarded } = tableCalls(client, timed, (error) =>
+    error instanceof AppError ? error : new AppError('storage_error', 503, 'The audit trail cannot be written or read right now.', { cause: error, retryAfterSeconds: 5 }),
+  );
 
   return {
     append: (events) =>

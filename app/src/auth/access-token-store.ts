@@ -8,6 +8,7 @@ import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { deadlinePerCall, withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { migrateSchema, openSqliteFile, type SqliteSchema } from '../jobs/sqlite-migrations.js';
+import { tableCalls } from '../table-calls.js';
 
 export interface AccessTokenRecord {
   /** Public id (UUID), for listing and revoking. */
@@ -184,23 +185,7 @@ export function createTableAccessTokenStore(options: TableAccessTokenStoreOption
   const timeoutMs = options.operationTimeoutMs ?? 10_000;
   /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
   const timed = deadlinePerCall(timeoutMs);
-  let created: Promise<void> | undefined;
-  const ensureTable = () =>
-    (created ??= timed((options) => client.createTable(options)).then(
-      () => undefined,
-      (error: unknown) => {
-        created = undefined;
-        throw error;
-      },
-    ));
-  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      await ensureTable();
-      return await work();
-    } catch (error) {
-      throw failed(error);
-    }
-  };
+  const { guarded } = tableCalls(client, timed, failed);
   /** A listing, all its pages, under one deadline four calls long (that answers even if a page's request ignored the abort). */
   const list = (filter: string) =>
     withDeadline(timeoutMs * 4, async (abortSignal) => {

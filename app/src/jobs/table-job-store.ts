@@ -10,6 +10,7 @@
 import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { deadlinePerCall, startDeadline, unlessAborted, withDeadline } from '../deadline.js';
 import { AppError } from '../errors.js';
+import { tableCalls } from '../table-calls.js';
 import {
   ACTIVE_STATUSES,
   type ExportJob,
@@ -73,26 +74,8 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
   /** One Table call under its deadline. */
   const timed = deadlinePerCall(operationTimeoutMs);
 
-  let tableCreated: Promise<void> | undefined;
-  /** createTable is idempotent; remembering success saves a round trip per call, a failure is retried. */
-  const ensureTable = (abortSignal?: AbortSignal): Promise<void> =>
-    (tableCreated ??= (abortSignal ? client.createTable({ abortSignal }) : timed((options) => client.createTable(options))).then(
-      () => undefined,
-      (error: unknown) => {
-        tableCreated = undefined;
-        throw error;
-      },
-    ));
-
-  /** Every method runs inside this guard: SDK errors become AppErrors at the boundary. */
-  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      await ensureTable();
-      return await work();
-    } catch (error) {
-      throw jobStoreFailed(error);
-    }
-  };
+  /** Every method runs inside `guarded`: SDK errors become AppErrors at the boundary. */
+  const { ensureTable, guarded } = tableCalls(client, timed, jobStoreFailed);
 
   async function readJob(ownerId: string, id: string): Promise<{ job: ExportJob; etag: string } | undefined> {
     // An id that cannot be a job's key names no job; asking the service would only earn a 400.

@@ -13,6 +13,7 @@ import { dataOf, decodeData, encodeData } from './schedule-json.js';
 import type { NewSchedule, Schedule } from './schedule.js';
 import type { ScheduleStore } from './schedule-store.js';
 import { newestFirst } from './sqlite-schedule-store.js';
+import { tableCalls } from '../table-calls.js';
 
 const PARTITION = 's';
 const LINK_PREFIX = 'link-';
@@ -77,24 +78,9 @@ export function createTableScheduleStore(options: TableScheduleStoreOptions): Sc
   const timeoutMs = options.operationTimeoutMs ?? 15_000;
   /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
   const timed = deadlinePerCall(timeoutMs);
-  let created: Promise<void> | undefined;
-  const ensureTable = () =>
-    (created ??= timed((options) => client.createTable(options)).then(
-      () => undefined,
-      (error: unknown) => {
-        created = undefined;
-        throw error;
-      },
-    ));
-  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      await ensureTable();
-      return await work();
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw new AppError('storage_error', 503, 'Schedules cannot be read or written right now.', { cause: error, retryAfterSeconds: 5 });
-    }
-  };
+  const { ensureTable, guarded } = tableCalls(client, timed, (error) =>
+    error instanceof AppError ? error : new AppError('storage_error', 503, 'Schedules cannot be read or written right now.', { cause: error, retryAfterSeconds: 5 }),
+  );
   const read = async (id: string): Promise<Schedule | undefined> => {
     try {
       return fromEntity(await timed((options) => client.getEntity<Record<string, unknown>>(PARTITION, id, options)));
