@@ -175,4 +175,16 @@ describe('the export pipeline with row sets sent ahead to its encode worker', ()
     expect(capped.outcome).toMatchObject({ rows: 2500, truncated: true });
     expect(capped.parts.flatMap((part) => numbersOf(part))).toEqual(Array.from({ length: 2500 }, (_, i) => i));
   });
+
+  it('counts the byte cap across parts: the parts together stop at it, each part a whole CSV', async () => {
+    const rowBytes = (n: number) => `${n},xxx\r\n`.length;
+    const header = 'n,s\r\n'.length;
+    // Room for the first part's header and 1,000 rows, the second part's header and 500 rows more.
+    const maxBytes = 2 * header + Array.from({ length: 1500 }, (_, n) => rowBytes(n)).reduce((a, b) => a + b);
+    const { outcome, parts } = await run('csv', [1000, 1000, 1000, 1000], { partMaxBytes: 1, maxBytes });
+    expect(outcome).toMatchObject({ rows: 1500, truncated: true });
+    expect(parts.length).toBe(2);
+    expect(parts.reduce((sum, part) => sum + part.length, 0)).toBeLessThanOrEqual(maxBytes);
+    expect(parts.flatMap((part) => numbersOf(part))).toEqual(Array.from({ length: 1500 }, (_, i) => i));
+  });
 });
