@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { HiveKerberosConfig } from '../../config/config.js';
+import { pointKerberosAt } from '../../config/kerberos-environment.js';
 import { AppError } from '../../errors.js';
 import { ticketGrantingTicketTimes } from './ccache-file.js';
 
@@ -73,9 +74,7 @@ export class KerberosTicketCache {
 
   private async kinit(): Promise<void> {
     try {
-      // Written for the process's MIT library, which reads them from the environment.
-      process.env.KRB5CCNAME = this.ccacheName;
-      if (this.settings.krb5Conf) process.env.KRB5_CONFIG = this.settings.krb5Conf;
+      pointKerberosAt({ ticketCache: this.ccacheName, krb5Conf: this.settings.krb5Conf });
       const keytab = await this.keytab();
       const next = `${this.file}.next`;
       await run('kinit', ['-k', '-t', keytab, '-c', `FILE:${next}`, this.settings.principal], { timeout: 30_000 });
