@@ -33,7 +33,7 @@ export function createTableAuditStore(options: TableAuditStoreOptions): AuditSto
   const timeoutMs = options.operationTimeoutMs ?? 15_000;
   /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
   const timed = deadlinePerCall(timeoutMs);
-  const { ensureTable, guarded } = tableCalls(client, timed, (error) =>
+  const { guarded, probe } = tableCalls(client, timed, (error) =>
     error instanceof AppError ? error : new AppError('storage_error', 503, 'The audit trail cannot be written or read right now.', { cause: error, retryAfterSeconds: 5 }),
   );
 
@@ -111,9 +111,7 @@ export function createTableAuditStore(options: TableAuditStoreOptions): AuditSto
 
     async checkReady() {
       try {
-        await ensureTable();
-        const probe = { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] };
-        await timed((options) => client.listEntities({ queryOptions: probe, ...options }).byPage({ maxPageSize: 1 }).next());
+        await probe();
       } catch (error) {
         throw new AppError('not_ready', 503, 'The audit trail cannot be reached.', { cause: error });
       }

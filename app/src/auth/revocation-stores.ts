@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { RestError, type TableClient } from '@azure/data-tables';
 import { deadlinePerCall } from '../deadline.js';
 import type { RevocationList } from './session-tokens.js';
+import { tableCalls } from '../table-calls.js';
 
 export function createSqliteRevocationList(file: string, clock: () => Date = () => new Date()): RevocationList & { close(): void } {
   const db = new Database(file);
@@ -41,25 +42,22 @@ export const REVOCATIONS_TABLE = 'revokedsessions';
  */
 export function createTableRevocationList(client: TableClient, clock: () => Date = () => new Date(), options: { timeoutMs?: number } = {}): RevocationList {
   const timed = deadlinePerCall(options.timeoutMs ?? 10_000);
-  let ensured: Promise<void> | undefined;
-  const ensureTable = () => (ensured ??= timed((deadline) => client.createTable(deadline)).catch((error: unknown) => {
-    ensured = undefined;
-    throw error;
-  }));
+  // Errors pass through as the SDK threw them: the session check decides what they mean.
+  const { guarded } = tableCalls(client, timed, (error) => (error instanceof Error ? error : new Error(String(error))));
   return {
-    async revoke(tokenId, until) {
-      await ensureTable();
-      await timed((deadline) => client.upsertEntity({ partitionKey: PARTITION, rowKey: tokenId, untilMs: until.getTime() }, 'Replace', deadline));
-    },
-    async isRevoked(tokenId) {
-      await ensureTable();
-      try {
-        const entity = await timed((deadline) => client.getEntity<{ untilMs: number }>(PARTITION, tokenId, deadline));
-        return Number(entity.untilMs) >= clock().getTime();
-      } catch (error) {
-        if (error instanceof RestError && error.statusCode === 404) return false;
-        throw error;
-      }
-    },
+    revoke: (tokenId, until) =>
+      guarded(async () => {
+        await timed((deadline) => client.upsertEntity({ partitionKey: PARTITION, rowKey: tokenId, untilMs: until.getTime() }, 'Replace', deadline));
+      }),
+    isRevoked: (tokenId) =>
+      guarded(async () => {
+        try {
+          const entity = await timed((deadline) => client.getEntity<{ untilMs: number }>(PARTITION, tokenId, deadline));
+          return Number(entity.untilMs) >= clock().getTime();
+        } catch (error) {
+          if (error instanceof RestError && error.statusCode === 404) return false;
+          throw error;
+        }
+      }),
   };
 }

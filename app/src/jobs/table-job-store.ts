@@ -75,7 +75,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
   const timed = deadlinePerCall(operationTimeoutMs);
 
   /** Every method runs inside `guarded`: SDK errors become AppErrors at the boundary. */
-  const { ensureTable, guarded } = tableCalls(client, timed, jobStoreFailed);
+  const { guarded, probe } = tableCalls(client, timed, jobStoreFailed);
 
   async function readJob(ownerId: string, id: string): Promise<{ job: ExportJob; etag: string } | undefined> {
     // An id that cannot be a job's key names no job; asking the service would only earn a 400.
@@ -265,11 +265,7 @@ export function createTableJobStore(options: TableJobStoreOptions): JobStore {
 
     async checkReady() {
       try {
-        await withDeadline(readyTimeoutMs, async (abortSignal) => {
-          await ensureTable(abortSignal);
-          const probe = { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] };
-          await client.listEntities({ queryOptions: probe, abortSignal }).byPage({ maxPageSize: 1 }).next();
-        });
+        await withDeadline(readyTimeoutMs, (abortSignal) => probe(abortSignal));
       } catch (error) {
         throw jobStoreNotReady(error);
       }

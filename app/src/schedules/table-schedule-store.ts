@@ -78,7 +78,7 @@ export function createTableScheduleStore(options: TableScheduleStoreOptions): Sc
   const timeoutMs = options.operationTimeoutMs ?? 15_000;
   /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
   const timed = deadlinePerCall(timeoutMs);
-  const { ensureTable, guarded } = tableCalls(client, timed, (error) =>
+  const { guarded, probe } = tableCalls(client, timed, (error) =>
     error instanceof AppError ? error : new AppError('storage_error', 503, 'Schedules cannot be read or written right now.', { cause: error, retryAfterSeconds: 5 }),
   );
   const read = async (id: string): Promise<Schedule | undefined> => {
@@ -181,9 +181,7 @@ export function createTableScheduleStore(options: TableScheduleStoreOptions): Sc
 
     async checkReady() {
       try {
-        await ensureTable();
-        const probe = { filter: odata`PartitionKey eq ${''}`, select: ['PartitionKey'] };
-        await timed((options) => client.listEntities({ queryOptions: probe, ...options }).byPage({ maxPageSize: 1 }).next());
+        await probe();
       } catch (error) {
         throw new AppError('not_ready', 503, 'The schedule store cannot be reached.', { cause: error });
       }
