@@ -153,6 +153,8 @@ class Connector {
         SQLITE_FILE: path.join(scratch, 'jobs.sqlite'),
         JOBS_MAX_CONCURRENT: '4',
         JOBS_MAX_PER_USER: '4',
+        // As the VM's systemd unit runs it (infra/vm/enos-connector-bootstrap.sh): the production bundle's malloc setting.
+        MALLOC_MMAP_THRESHOLD_: '131072',
       },
       forwardTo: process.stderr,
       readyWhen: (line) => parseReadyLine<{ url: string }>(line),

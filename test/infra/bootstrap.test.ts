@@ -101,6 +101,7 @@ describe('VM bootstrap script', () => {
         'User=enos-connector',
         'ExecStartPre=+/usr/local/sbin/enos-connector-bootstrap fetch-secrets',
         'ExecStart=/opt/enos-connector/current/runtime/bin/node /opt/enos-connector/current/server.js',
+        'Environment=MALLOC_MMAP_THRESHOLD_=131072',
         'EnvironmentFile=/etc/enos-connector/connector.env',
         'EnvironmentFile=-/run/enos-connector/secrets.env',
         'Restart=on-failure',
@@ -115,6 +116,9 @@ describe('VM bootstrap script', () => {
       ]) {
         expect(unit.split('\n')).toContain(line);
       }
+      // The export benchmark measures the bundle as this unit runs it.
+      const bench = readFileSync(join(import.meta.dirname, '../../scripts/bench/export.ts'), 'utf8');
+      expect(bench).toContain(`MALLOC_MMAP_THRESHOLD_: '${/^Environment=MALLOC_MMAP_THRESHOLD_=(\d+)$/m.exec(unit)?.[1]}'`);
       const log = readFileSync(scratch.log, 'utf8');
       expect(log).toContain('systemctl daemon-reload');
       expect(log).toContain('systemctl enable enos-connector.service');

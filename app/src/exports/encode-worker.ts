@@ -5,10 +5,14 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { EncodeCall, EncodeReply, EncodeRequest } from './encode-pool.js';
+import { promptCollector } from './prompt-collection.js';
 import { RowSetEncoding } from './row-set-encoding.js';
 
 const port = parentPort;
 if (!port) throw new Error('encode-worker.ts runs as a worker thread of the connector');
+
+/** Spent replies are freed every few MiB instead of after ~64 MB (prompt-collection.ts). */
+const repliesReceived = promptCollector();
 
 /** Open encoders by id; `open` may still be loading a format's module, so each is awaited. */
 const encodings = new Map<number, Promise<RowSetEncoding>>();
@@ -42,6 +46,7 @@ async function handle(request: EncodeCall & { rid: number }): Promise<EncodeRepl
       return { rid: request.rid, chunks: encoding.start() };
     case 'encode': {
       const { chunks, rows } = encoding.encode(request.rowSet, request.maxRows, request.maxBytes);
+      repliesReceived(request.rowSet.reply.byteLength);
       return { rid: request.rid, chunks, rows };
     }
     case 'finish':
