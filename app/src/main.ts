@@ -5,6 +5,7 @@
  */
 import { buildConnector } from './composition.js';
 import { ConfigError, loadConfig } from './config/config.js';
+import { collectAfterStart } from './garbage-collection.js';
 
 async function main(): Promise<void> {
   let config;
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const server = await connector.start();
   connector.logger.info({ url: server.url, instanceId: config.instanceId, storage: config.storage.method }, 'connector listening');
   process.stdout.write(`READY ${JSON.stringify({ url: server.url })}\n`);
+  collectAfterStart();
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -15,7 +15,7 @@ import type { WireRowSet } from '../hive/column-batch.js';
 import { RowSetDecodeError } from '../hive/rowset-decoder.js';
 import type { EncodedChunk } from '../formats/encoder.js';
 import type { Logger } from '../logger.js';
-import { promptCollector } from './prompt-collection.js';
+import { promptCollector } from '../garbage-collection.js';
 import { RowSetEncoding, type EncodingSpec } from './row-set-encoding.js';
 
 /** An export's encoder, wherever it runs. Calls are made one at a time, in order. */
@@ -147,7 +147,7 @@ class WorkerSlot {
   }
 }
 
-/** Encoded chunks from the workers, once written, are freed every few MiB (prompt-collection.ts). */
+/** Encoded chunks from the workers, once written, are freed every few MiB (garbage-collection.ts). */
 const chunksReceived = promptCollector();
 
 function workerEncoder(slot: WorkerSlot, id: number, spec: EncodingSpec): RowSetEncoder {

@@ -5,13 +5,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { EncodeCall, EncodeReply, EncodeRequest } from './encode-pool.js';
-import { promptCollector } from './prompt-collection.js';
+import { promptCollector } from '../garbage-collection.js';
 import { RowSetEncoding } from './row-set-encoding.js';
 
 const port = parentPort;
 if (!port) throw new Error('encode-worker.ts runs as a worker thread of the connector');
 
-/** Spent replies are freed every few MiB instead of after ~64 MB (prompt-collection.ts). */
+/** Spent replies are freed every few MiB instead of after ~64 MB (garbage-collection.ts). */
 const repliesReceived = promptCollector();
 
 /** Open encoders by id; `open` may still be loading a format's module, so each is awaited. */

@@ -30,6 +30,9 @@ export interface EncodingSpec {
  * The byte cap is checked between row sets, on what is written plus what the open row group
  * holds: a Parquet file cannot end at an arbitrary row, so it may pass the cap by one row set.
  */
+/** Below this a chunk is a header, the magic or a footer: copying it costs nothing worth saving. */
+const OWN_BUFFER_MIN_BYTES = 64 * 1024;
+
 class ParquetBatchEncoder implements BatchEncoder {
   private written = 0;
 
@@ -56,7 +59,12 @@ class ParquetBatchEncoder implements BatchEncoder {
   private owned(chunks: Uint8Array[]): Buffer[] {
     return chunks.map((chunk) => {
       this.written += chunk.byteLength;
-      return Buffer.from(chunk);
+      // A compressed page is a buffer of its own, made for this row group and dropped by the
+      // encoder when it hands the pages out (parquet/compression.ts): it moves on as it is. Copying
+      // it left every row group's pages behind as old-generation garbage in the worker, which V8
+      // frees only after ~64 MB (garbage-collection.ts). Views and small pieces are copied.
+      const ownBuffer = chunk.byteLength >= OWN_BUFFER_MIN_BYTES && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+      return ownBuffer ? Buffer.from(chunk.buffer, 0, chunk.byteLength) : Buffer.from(chunk);
     });
   }
 }

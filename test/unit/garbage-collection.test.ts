@@ -1,12 +1,12 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { promptCollector } from '../../../app/src/exports/prompt-collection.js';
+import { promptCollector } from '../../app/src/garbage-collection.js';
 
 /** Young-generation collections V8 reports while `work` runs. */
 async function minorCollectionsDuring(work: () => void): Promise<number> {
   let count = 0;
   const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) if ((entry.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) count++;
+    for (const entry of list.getEntries()) if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) count++;
   });
   observer.observe({ entryTypes: ['gc'] });
   work();

@@ -1,6 +1,12 @@
 /**
- * Young-generation collections after every few MiB of buffers moved between threads, so spent
- * buffers are freed while they are few.
+ * Garbage collections the connector asks for, where V8 on its own would wait too long.
+ *
+ * After start-up (`collectAfterStart`): a full collection once the connector listens, so an idle
+ * connector does not keep start-up's garbage (module parsing, configuration) — V8 collects only
+ * when something allocates, and an idle service allocates next to nothing.
+ *
+ * While exports run (`promptCollector`): young-generation collections after every few MiB of
+ * buffers moved between threads, so spent buffers are freed while they are few.
  *
  * An export moves every Hive reply from the main thread to its encode worker and every encoded
  * chunk back (encode-pool.ts). Once used, each is garbage on the receiving thread, whose V8 heap
@@ -18,7 +24,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-type Collect = (options: { type: 'minor' }) => void;
+type Collect = (options: { type: 'minor' | 'major' }) => void;
 
 let collect: Collect | null | undefined;
 
@@ -47,4 +53,9 @@ export function promptCollector(everyBytes = COLLECT_EVERY_BYTES): (bytes: numbe
     since = 0;
     collector()?.({ type: 'minor' });
   };
+}
+
+/** A full collection `delayMs` after start-up (see above); the timer does not hold the process open. */
+export function collectAfterStart(delayMs = 1000): void {
+  setTimeout(() => collector()?.({ type: 'major' }), delayMs).unref();
 }
