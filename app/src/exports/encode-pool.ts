@@ -15,7 +15,6 @@ import type { WireRowSet } from '../hive/column-batch.js';
 import { RowSetDecodeError } from '../hive/rowset-decoder.js';
 import type { EncodedChunk } from '../formats/encoder.js';
 import type { Logger } from '../logger.js';
-import { promptCollector } from '../garbage-collection.js';
 import { RowSetEncoding, type EncodingSpec } from './row-set-encoding.js';
 
 /** An export's encoder, wherever it runs. Calls are made one at a time, in order. */
@@ -147,9 +146,6 @@ class WorkerSlot {
   }
 }
 
-/** Encoded chunks from the workers, once written, are freed every few MiB (garbage-collection.ts). */
-const chunksReceived = promptCollector();
-
 function workerEncoder(slot: WorkerSlot, id: number, spec: EncodingSpec): RowSetEncoder {
   const worker = slot.attach();
   let closed = false;
@@ -169,7 +165,6 @@ function workerEncoder(slot: WorkerSlot, id: number, spec: EncodingSpec): RowSet
     async encode(rowSet, maxRows, maxBytes) {
       // The reply's bytes move to the worker: the row set is not used again here.
       const reply = await call({ op: 'encode', id, rowSet, maxRows, maxBytes }, [rowSet.reply.buffer as ArrayBuffer]);
-      for (const chunk of reply.chunks) chunksReceived(chunk.byteLength);
       return { chunks: asBuffers(reply.chunks), rows: reply.rows ?? 0 };
     },
     async finish() {
