@@ -24,15 +24,16 @@ export interface EncodingSpec {
   maxRowGroupBytes?: number;
 }
 
-/**
- * The Parquet encoder as a BatchEncoder. Its chunks are copied out: some are views of buffers it
- * reuses (or its shared magic bytes), and the pipeline may move chunks to another thread.
- * The byte cap is checked between row sets, on what is written plus what the open row group
- * holds: a Parquet file cannot end at an arbitrary row, so it may pass the cap by one row set.
- */
 /** Below this a chunk is a header, the magic or a footer: copying it costs nothing worth saving. */
 const OWN_BUFFER_MIN_BYTES = 64 * 1024;
 
+/**
+ * The Parquet encoder as a BatchEncoder. The pipeline may move its chunks to another thread, so
+ * those that are views of buffers the encoder reuses (or its shared magic bytes) are copied out;
+ * compressed pages, each a buffer of its own, are not (see `owned`).
+ * The byte cap is checked between row sets, on what is written plus what the open row group
+ * holds: a Parquet file cannot end at an arbitrary row, so it may pass the cap by one row set.
+ */
 class ParquetBatchEncoder implements BatchEncoder {
   private written = 0;
 
