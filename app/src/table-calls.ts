@@ -2,9 +2,11 @@
  * What every store on Azure Table Storage does around its calls: make sure its table exists
  * (once per process: createTable is idempotent, so success is remembered and a failure is tried
  * again on the next call), and turn whatever the SDK throws into the store's own error at the
- * boundary, so callers see an AppError, never an SDK type; and the readiness probe they share.
+ * boundary, so callers see an AppError, never an SDK type; the readiness probe they share; and
+ * a listing read whole under one deadline (`listWithin`).
  */
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntityQueryOptions, type TableEntityResult } from '@azure/data-tables';
+import { withDeadline } from './deadline.js';
 
 /** One SDK call under a deadline of its own (deadline.ts, `deadlinePerCall`). */
 type Timed = <T>(call: (options: { abortSignal: AbortSignal }) => Promise<T>) => Promise<T>;
@@ -46,4 +48,30 @@ export function tableCalls(client: TableClient, timed: Timed, failed: (error: un
       }
     },
   };
+}
+
+/**
+ * What a listing yields, mapped, stopping once `limit` are found: every page it takes read under
+ * one deadline of `ms`, which answers the caller at its end even if a page's request ignored the
+ * abort. `pageSize` caps each request (the service's default is 1000).
+ */
+export function listWithin<T>(
+  client: TableClient,
+  ms: number,
+  queryOptions: TableEntityQueryOptions,
+  map: (entity: TableEntityResult<Record<string, unknown>>) => T,
+  options: { limit?: number; pageSize?: number } = {},
+): Promise<T[]> {
+  const limit = options.limit ?? Infinity;
+  return withDeadline(ms, async (abortSignal) => {
+    const found: T[] = [];
+    const pages = client.listEntities<Record<string, unknown>>({ queryOptions, abortSignal }).byPage(options.pageSize ? { maxPageSize: options.pageSize } : {});
+    for await (const page of pages) {
+      for (const entity of page) {
+        found.push(map(entity));
+        if (found.length >= limit) return found;
+      }
+    }
+    return found;
+  });
 }

@@ -5,13 +5,12 @@
  * (all or nothing, up to 100); there is no update, and deletes happen only in `purge`.
  */
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { deadlinePerCall, withDeadline } from '../deadline.js';
+import { deadlinePerCall } from '../deadline.js';
 import { AppError } from '../errors.js';
-import type { AuditEvent } from './audit-event.js';
 import type { AuditStore } from './audit-store.js';
 import { decodeType } from './sqlite-audit-store.js';
 import { auditPartitionKey, fromAuditEntity, invertEventId, toAuditEntity } from './table-audit-entity.js';
-import { tableCalls } from '../table-calls.js';
+import { listWithin, tableCalls } from '../table-calls.js';
 
 export const DEFAULT_AUDIT_TABLE_NAME = 'auditevents';
 /** The service's limit on one entity-group transaction. */
@@ -66,20 +65,10 @@ export function createTableAuditStore(options: TableAuditStoreOptions): AuditSto
         if (query.types !== undefined && query.types.length > 0) {
           clauses.push(`(${query.types.map((type) => odata`type eq ${type}`).join(' or ')})`);
         }
-        // All the pages it takes under one deadline, four calls long, that answers the caller at
-        // its end even if a page's request ignored the abort.
-        return withDeadline(timeoutMs * 4, async (abortSignal) => {
-          const events: AuditEvent[] = [];
-          const pages = client
-            .listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(' and ') }, abortSignal })
-            .byPage({ maxPageSize: Math.min(1000, query.limit) });
-          for await (const page of pages) {
-            for (const entity of page) {
-              events.push(fromAuditEntity(entity, decodeType));
-              if (events.length >= query.limit) return events;
-            }
-          }
-          return events;
+        // All the pages it takes under one deadline, four calls long.
+        return listWithin(client, timeoutMs * 4, { filter: clauses.join(' and ') }, (entity) => fromAuditEntity(entity, decodeType), {
+          limit: query.limit,
+          pageSize: Math.min(1000, query.limit),
         });
       }),
 
@@ -88,16 +77,13 @@ export function createTableAuditStore(options: TableAuditStoreOptions): AuditSto
         const oldest = invertEventId(idAt(before, '0'));
         // The whole listing, every organization's old events, under one deadline twenty calls long;
         // each deleting transaction then has its own.
-        const byPartition = await withDeadline(timeoutMs * 20, async (abortSignal) => {
-          const found = new Map<string, string[]>();
-          const listing = client.listEntities({ queryOptions: { filter: odata`RowKey gt ${oldest}`, select: ['PartitionKey', 'RowKey'] }, abortSignal });
-          for await (const entity of listing) {
-            const rows = found.get(entity.partitionKey!) ?? [];
-            rows.push(entity.rowKey!);
-            found.set(entity.partitionKey!, rows);
-          }
-          return found;
-        });
+        const keys = await listWithin(client, timeoutMs * 20, { filter: odata`RowKey gt ${oldest}`, select: ['PartitionKey', 'RowKey'] }, (entity) => [entity.partitionKey!, entity.rowKey!] as const);
+        const byPartition = new Map<string, string[]>();
+        for (const [partitionKey, rowKey] of keys) {
+          const rows = byPartition.get(partitionKey) ?? [];
+          rows.push(rowKey);
+          byPartition.set(partitionKey, rows);
+        }
         let purged = 0;
         for (const [partitionKey, rowKeys] of byPartition) {
           for (let i = 0; i < rowKeys.length; i += TRANSACTION_LIMIT) {

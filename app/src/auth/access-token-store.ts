@@ -5,10 +5,10 @@
  * for several. Both pass test/integration/auth/access-token-store.test.ts.
  */
 import { odata, RestError, type TableClient } from '@azure/data-tables';
-import { deadlinePerCall, withDeadline } from '../deadline.js';
+import { deadlinePerCall } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { migrateSchema, openSqliteFile, type SqliteSchema } from '../jobs/sqlite-migrations.js';
-import { tableCalls } from '../table-calls.js';
+import { listWithin, tableCalls } from '../table-calls.js';
 
 export interface AccessTokenRecord {
   /** Public id (UUID), for listing and revoking. */
@@ -186,13 +186,8 @@ export function createTableAccessTokenStore(options: TableAccessTokenStoreOption
   /** One Table call under a deadline of its own: a timer the store owns and clears (deadline.ts says why). */
   const timed = deadlinePerCall(timeoutMs);
   const { guarded } = tableCalls(client, timed, failed);
-  /** A listing, all its pages, under one deadline four calls long (that answers even if a page's request ignored the abort). */
-  const list = (filter: string) =>
-    withDeadline(timeoutMs * 4, async (abortSignal) => {
-      const records: AccessTokenRecord[] = [];
-      for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal })) records.push(fromEntity(entity));
-      return records;
-    });
+  /** A listing, all its pages, under one deadline four calls long. */
+  const list = (filter: string) => listWithin(client, timeoutMs * 4, { filter }, fromEntity);
   return {
     create: (record) =>
       guarded(async () => {

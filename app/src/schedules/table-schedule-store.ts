@@ -7,13 +7,13 @@
  * Schedule RowKeys are UUIDs (hex digits and '-'), so `RowKey lt 'link-'` keeps index entities out.
  */
 import { odata, RestError, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { deadlinePerCall, withDeadline } from '../deadline.js';
+import { deadlinePerCall } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { dataOf, decodeData, encodeData } from './schedule-json.js';
 import type { NewSchedule, Schedule } from './schedule.js';
 import type { ScheduleStore } from './schedule-store.js';
 import { newestFirst } from './sqlite-schedule-store.js';
-import { tableCalls } from '../table-calls.js';
+import { listWithin, tableCalls } from '../table-calls.js';
 
 const PARTITION = 's';
 const LINK_PREFIX = 'link-';
@@ -91,16 +91,8 @@ export function createTableScheduleStore(options: TableScheduleStoreOptions): Sc
   };
   /** The ETag the write returned; should a response lack it, the stored entity's. */
   const versionAfter = async (id: string, etag: string | undefined): Promise<string> => etag ?? (await read(id))?.version ?? '';
-  /** A listing, all its pages, under one deadline four calls long (that answers even if a page's request ignored the abort). */
-  const query = (filter: string, limit = Infinity): Promise<Schedule[]> =>
-    withDeadline(timeoutMs * 4, async (abortSignal) => {
-      const found: Schedule[] = [];
-      for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal })) {
-        found.push(fromEntity(entity));
-        if (found.length >= limit) break;
-      }
-      return found;
-    });
+  /** A listing, all its pages, under one deadline four calls long. */
+  const query = (filter: string, limit = Infinity): Promise<Schedule[]> => listWithin(client, timeoutMs * 4, { filter }, fromEntity, { limit });
 
   return {
     create: (schedule) =>
