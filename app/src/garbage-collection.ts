@@ -41,7 +41,7 @@ function collector(): Collect | null {
 }
 
 /** Bytes of moved buffers between two collections. */
-export const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
 
 /** A counter for one thread: call it with the size of each buffer received; it collects every `everyBytes`. */
 export function promptCollector(everyBytes = COLLECT_EVERY_BYTES): (bytes: number) => void {

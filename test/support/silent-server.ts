@@ -120,3 +120,16 @@ export function silentTableClient(url: string, tableName: string, options: { los
       : {}),
   });
 }
+
+/**
+ * A Table store built (`makeStore`) on a TableClient for `tableName` on an endpoint that says the
+ * table exists and then never answers again, for the deadline tests of each store.
+ */
+export function withSilentTableStore<S>(
+  tableName: string,
+  makeStore: (client: TableClient) => S,
+  use: (store: S) => Promise<void>,
+  client: { losesAborts?: boolean } = {},
+): Promise<void> {
+  return withPartlySilentServer(tableAlreadyExists, (url) => use(makeStore(silentTableClient(url, tableName, client))));
+}

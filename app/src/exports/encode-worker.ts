@@ -4,6 +4,7 @@
  * worker and the other exports on it go on.
  */
 import { parentPort } from 'node:worker_threads';
+import { spansWholeBuffer } from '../formats/encoder.js';
 import type { EncodeCall, EncodeReply, EncodeRequest } from './encode-pool.js';
 import { promptCollector } from '../garbage-collection.js';
 import { RowSetEncoding } from './row-set-encoding.js';
@@ -25,7 +26,7 @@ const encodings = new Map<number, Promise<RowSetEncoding>>();
 function movable(chunks: Uint8Array[]): ArrayBuffer[] {
   const whole = new Set<ArrayBuffer>();
   for (const chunk of chunks) {
-    if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer) whole.add(chunk.buffer);
+    if (spansWholeBuffer(chunk)) whole.add(chunk.buffer as ArrayBuffer);
   }
   return [...whole];
 }

@@ -7,7 +7,7 @@ import type { ColumnBatch, WireRowSet } from '../hive/column-batch.js';
 import type { ResultColumn } from '../hive/result-schema.js';
 import { decodeWireRowSet } from '../hive/rowset-decoder.js';
 import { CsvEncoder } from '../formats/csv-encoder.js';
-import type { BatchEncoder, EncodedChunk } from '../formats/encoder.js';
+import { spansWholeBuffer, type BatchEncoder, type EncodedChunk } from '../formats/encoder.js';
 import type { ParquetEncoder } from '../formats/parquet.js';
 
 /** A file format the encoders write (compression, as in csv.gz, is the pipeline's). */
@@ -64,7 +64,7 @@ class ParquetBatchEncoder implements BatchEncoder {
       // encoder when it hands the pages out (parquet/compression.ts): it moves on as it is. Copying
       // it left every row group's pages behind as old-generation garbage in the worker, which V8
       // frees only after ~64 MB (garbage-collection.ts). Views and small pieces are copied.
-      const ownBuffer = chunk.byteLength >= OWN_BUFFER_MIN_BYTES && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+      const ownBuffer = chunk.byteLength >= OWN_BUFFER_MIN_BYTES && spansWholeBuffer(chunk);
       return ownBuffer ? Buffer.from(chunk.buffer, 0, chunk.byteLength) : Buffer.from(chunk);
     });
   }

@@ -25,3 +25,8 @@ export interface BatchEncoder {
   /** Output bytes so far, for the byte cap. */
   readonly bytes: number;
 }
+
+/** True when `chunk` spans its whole ArrayBuffer (not a view into a pool, a scratch or shared memory): that memory can move to another thread as it is. */
+export function spansWholeBuffer(chunk: Uint8Array): boolean {
+  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+}

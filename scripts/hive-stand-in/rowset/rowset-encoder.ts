@@ -12,7 +12,7 @@ import { compactColumns } from './compact-columns.js';
 import { hiveValueText } from './hive-text.js';
 import { RawChunk, type RawColumn } from './raw-chunk.js';
 import {
-  decimalRoom, exactInt64, floatAsHiveDouble, formatDecimalBigInt, writeDate, writeDecimalNumber, writeTimestampMicros,
+  decimalRoom, exactInt64, floatAsHiveDouble, formatDecimalBigInt, putLength, writeDate, writeDecimalNumber, writeTimestampMicros,
 } from './value-format.js';
 
 /** Version- and session-dependent text forms. */
@@ -148,11 +148,7 @@ function strings(w: ThriftWriter, chunk: RawChunk, column: RawColumn, start: num
     w.ensure(16 + length); // room for the unrolled 12-byte copy below, whatever the length
     const { buf } = w;
     const at = w.pos + 4;
-    // The length prefix by hand: Buffer#writeInt32BE's checks cost more than the short copy below.
-    buf[at - 4] = length >>> 24;
-    buf[at - 3] = (length >>> 16) & 255;
-    buf[at - 2] = (length >>> 8) & 255;
-    buf[at - 1] = length & 255;
+    putLength(buf, w.pos, length);
     if (length <= 12) {
       // An inlined string: copy all 12 inline bytes unrolled (a loop over `length` costs ~3×);
       // the bytes past `length` are overwritten by whatever comes next.

@@ -61,13 +61,21 @@ function putDate(buf: Buffer, pos: number, days: number): boolean {
   return true;
 }
 
+/**
+ * A value's 4-byte big-endian length prefix, by hand: on these per-cell paths Buffer#writeInt32BE's
+ * checks cost more than the value they prefix.
+ */
+export function putLength(buf: Buffer, pos: number, length: number): void {
+  buf[pos] = length >>> 24;
+  buf[pos + 1] = (length >>> 16) & 255;
+  buf[pos + 2] = (length >>> 8) & 255;
+  buf[pos + 3] = length & 255;
+}
+
 /** Writes a length-prefixed 'YYYY-MM-DD'; needs 14 bytes of room. */
 export function writeDate(buf: Buffer, pos: number, days: number): number {
   if (!putDate(buf, pos + 4, days)) return -1;
-  buf[pos] = 0;
-  buf[pos + 1] = 0;
-  buf[pos + 2] = 0;
-  buf[pos + 3] = 10;
+  putLength(buf, pos, 10);
   return pos + 14;
 }
 
@@ -124,11 +132,7 @@ export function writeTimestampMicros(buf: Buffer, pos: number, low: number, high
     buf[end + 1] = 48; // 0
     end += 2;
   }
-  // The length prefix, big-endian; at most 33, so the three high bytes are 0.
-  buf[pos] = 0;
-  buf[pos + 1] = 0;
-  buf[pos + 2] = 0;
-  buf[pos + 3] = end - start;
+  putLength(buf, pos, end - start);
   return end;
 }
 

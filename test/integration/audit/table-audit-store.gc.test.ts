@@ -11,7 +11,7 @@ import { newAuditEventId, type AuditEvent } from '../../../app/src/audit/audit-e
 import { createTableAuditStore } from '../../../app/src/audit/table-audit-store.js';
 import type { AuditStore } from '../../../app/src/audit/audit-store.js';
 import { expectAppErrorUnderGc } from '../../support/forced-gc.js';
-import { silentTableClient, tableAlreadyExists, withPartlySilentServer, withSilentServer } from '../../support/silent-server.js';
+import { silentTableClient, withSilentServer, withSilentTableStore } from '../../support/silent-server.js';
 
 const DEADLINE_MS = 1_000;
 
@@ -21,9 +21,8 @@ const event = (): AuditEvent => {
 };
 
 /** The store on an endpoint that says the table exists and then never answers again. */
-async function withSilentAuditStore(operationTimeoutMs: number, use: (store: AuditStore) => Promise<void>, client: { losesAborts?: boolean } = {}) {
-  await withPartlySilentServer(tableAlreadyExists, (url) => use(createTableAuditStore({ client: silentTableClient(url, 'auditevents', client), operationTimeoutMs })));
-}
+const withSilentAuditStore = (operationTimeoutMs: number, use: (store: AuditStore) => Promise<void>, client: { losesAborts?: boolean } = {}) =>
+  withSilentTableStore('auditevents', (table) => createTableAuditStore({ client: table, operationTimeoutMs }), use, client);
 
 describe('table audit store deadlines under garbage collection', () => {
   it('fails an append whose table check never gets an answer', async () => {

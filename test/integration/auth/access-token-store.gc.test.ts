@@ -11,7 +11,7 @@ import { describe, it } from 'vitest';
 import { hashAccessToken, newAccessTokenSecret } from '../../../app/src/auth/access-token-secret.js';
 import { createTableAccessTokenStore, type AccessTokenRecord, type AccessTokenStore } from '../../../app/src/auth/access-token-store.js';
 import { expectAppErrorUnderGc } from '../../support/forced-gc.js';
-import { silentTableClient, tableAlreadyExists, withPartlySilentServer, withSilentServer } from '../../support/silent-server.js';
+import { silentTableClient, withSilentServer, withSilentTableStore } from '../../support/silent-server.js';
 
 const DEADLINE_MS = 1_000;
 const ownerId = 'owner-gc';
@@ -29,9 +29,8 @@ const record = (): AccessTokenRecord => ({
 });
 
 /** The store on an endpoint that says the table exists and then never answers again. */
-async function withSilentTokenStore(use: (store: AccessTokenStore) => Promise<void>, client: { losesAborts?: boolean } = {}) {
-  await withPartlySilentServer(tableAlreadyExists, (url) => use(createTableAccessTokenStore({ client: silentTableClient(url, 'accesstokens', client), operationTimeoutMs: DEADLINE_MS })));
-}
+const withSilentTokenStore = (use: (store: AccessTokenStore) => Promise<void>, client: { losesAborts?: boolean } = {}) =>
+  withSilentTableStore('accesstokens', (table) => createTableAccessTokenStore({ client: table, operationTimeoutMs: DEADLINE_MS }), use, client);
 
 describe('table access token store deadlines under garbage collection', () => {
   it('fails a lookup whose table check never gets an answer', async () => {

@@ -4,14 +4,13 @@
  * (point read, conditional update, create, listing, count, the start-up recovery, the readiness
  * probe) fails once its deadline passes, instead of holding a request or a job for good.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../../app/src/errors.js';
 import type { JobStore } from '../../../app/src/jobs/job-store.js';
 import { createTableJobStore } from '../../../app/src/jobs/table-job-store.js';
 import { settleUnderGc } from '../../support/forced-gc.js';
-import { silentTableClient, tableAlreadyExists, withPartlySilentServer } from '../../support/silent-server.js';
+import { withSilentTableStore } from '../../support/silent-server.js';
 
 const DEADLINE_MS = 1_000;
 const GIVE_UP_MS = 20_000;
@@ -24,14 +23,8 @@ async function expectFailureWithin(boundMs: number, call: () => Promise<unknown>
   expect(settled.elapsedMs).toBeGreaterThanOrEqual(boundMs * 0.9);
 }
 
-async function withSilentJobStore(use: (store: JobStore) => Promise<void>) {
-  await withPartlySilentServer(tableAlreadyExists, async (url) => {
-    const client = new TableClient(`${url}/devstoreaccount1`, 'exportjobs', new AzureNamedKeyCredential('devstoreaccount1', randomBytes(32).toString('base64')), {
-      allowInsecureConnection: true,
-    });
-    await use(createTableJobStore({ client, operationTimeoutMs: DEADLINE_MS, readyTimeoutMs: DEADLINE_MS }));
-  });
-}
+const withSilentJobStore = (use: (store: JobStore) => Promise<void>, client: { losesAborts?: boolean } = {}) =>
+  withSilentTableStore('exportjobs', (table) => createTableJobStore({ client: table, operationTimeoutMs: DEADLINE_MS, readyTimeoutMs: DEADLINE_MS }), use, client);
 
 describe('table job store deadlines under garbage collection', () => {
   it('fails point reads, updates and creates that never get an answer', async () => {
@@ -53,11 +46,13 @@ describe('table job store deadlines under garbage collection', () => {
   });
 
   it('fails a listing at its deadline even when the SDK loses the abort signal', async () => {
-    await withPartlySilentServer(tableAlreadyExists, async (url) => {
-      const store = createTableJobStore({ client: silentTableClient(url, 'exportjobs', { losesAborts: true }), operationTimeoutMs: DEADLINE_MS, readyTimeoutMs: DEADLINE_MS });
-      await expectFailureWithin(4 * DEADLINE_MS, () => store.listQueued('gc', 10), 'storage_error');
-      await expectFailureWithin(DEADLINE_MS, () => store.get(ownerId, randomUUID()), 'storage_error');
-    });
+    await withSilentJobStore(
+      async (store) => {
+        await expectFailureWithin(4 * DEADLINE_MS, () => store.listQueued('gc', 10), 'storage_error');
+        await expectFailureWithin(DEADLINE_MS, () => store.get(ownerId, randomUUID()), 'storage_error');
+      },
+      { losesAborts: true },
+    );
   });
 
   it('answers not ready when the readiness probe gets no answer', async () => {

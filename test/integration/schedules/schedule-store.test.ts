@@ -15,6 +15,7 @@ import { newLinkId, type NewSchedule } from '../../../app/src/schedules/schedule
 import type { ScheduleStore } from '../../../app/src/schedules/schedule-store.js';
 import { createSqliteScheduleStore } from '../../../app/src/schedules/sqlite-schedule-store.js';
 import { createTableScheduleStore } from '../../../app/src/schedules/table-schedule-store.js';
+import { newScheduleAt } from '../../support/schedule-fixture.js';
 
 const harnesses: Record<string, () => Promise<{ store: ScheduleStore; dispose(): Promise<void> }>> = {
   SQLite: async () => {
@@ -33,26 +34,7 @@ const T0 = new Date('2026-07-01T06:00:00.000Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 
 function schedule(fields: Partial<NewSchedule> = {}): NewSchedule {
-  return {
-    id: randomUUID(),
-    linkId: newLinkId(),
-    ownerId: 'owner-a',
-    ownerName: 'demo',
-    userId: 'u-demo',
-    organizationId: 'demo-org',
-    name: 'hourly measurements',
-    sql: 'SELECT * FROM enos.measurement',
-    format: 'csv',
-    cron: '0 * * * *',
-    keepLast: 3,
-    status: 'active',
-    nextRunAt: at(60),
-    linkExpiresAt: at(90 * 24 * 60),
-    runs: [],
-    createdAt: T0,
-    updatedAt: T0,
-    ...fields,
-  };
+  return newScheduleAt(T0, fields);
 }
 
 for (const [name, open] of Object.entries(harnesses)) {

@@ -13,38 +13,17 @@ import { newLinkId, type NewSchedule } from '../../../app/src/schedules/schedule
 import type { ScheduleStore } from '../../../app/src/schedules/schedule-store.js';
 import { createTableScheduleStore } from '../../../app/src/schedules/table-schedule-store.js';
 import { expectAppErrorUnderGc } from '../../support/forced-gc.js';
-import { silentTableClient, tableAlreadyExists, withPartlySilentServer, withSilentServer } from '../../support/silent-server.js';
+import { newScheduleAt } from '../../support/schedule-fixture.js';
+import { silentTableClient, withSilentServer, withSilentTableStore } from '../../support/silent-server.js';
 
 const DEADLINE_MS = 1_000;
 const ownerId = 'owner-gc';
 
-function schedule(): NewSchedule {
-  const now = new Date();
-  return {
-    id: randomUUID(),
-    linkId: newLinkId(),
-    ownerId,
-    ownerName: 'gc',
-    userId: 'u-gc',
-    organizationId: 'demo-org',
-    name: 'hourly measurements',
-    sql: 'SELECT * FROM enos.measurement',
-    format: 'csv',
-    cron: '0 * * * *',
-    keepLast: 3,
-    status: 'active',
-    nextRunAt: new Date(now.getTime() + 3_600_000),
-    linkExpiresAt: new Date(now.getTime() + 90 * 86_400_000),
-    runs: [],
-    createdAt: now,
-    updatedAt: now,
-  };
-}
+const schedule = (): NewSchedule => newScheduleAt(new Date(), { ownerId, ownerName: 'gc', userId: 'u-gc' });
 
 /** The store on an endpoint that says the table exists and then never answers again. */
-async function withSilentScheduleStore(use: (store: ScheduleStore) => Promise<void>, client: { losesAborts?: boolean } = {}) {
-  await withPartlySilentServer(tableAlreadyExists, (url) => use(createTableScheduleStore({ client: silentTableClient(url, 'schedules', client), operationTimeoutMs: DEADLINE_MS })));
-}
+const withSilentScheduleStore = (use: (store: ScheduleStore) => Promise<void>, client: { losesAborts?: boolean } = {}) =>
+  withSilentTableStore('schedules', (table) => createTableScheduleStore({ client: table, operationTimeoutMs: DEADLINE_MS }), use, client);
 
 describe('table schedule store deadlines under garbage collection', () => {
   it('fails a read whose table check never gets an answer', async () => {
