@@ -30,7 +30,7 @@ const OWN_BUFFER_MIN_BYTES = 64 * 1024;
 /**
  * The Parquet encoder as a BatchEncoder. The pipeline may move its chunks to another thread, so
  * those that are views of buffers the encoder reuses (or its shared magic bytes) are copied out;
- * compressed pages, each a buffer of its own, are not (see `owned`).
+ * column chunks, each a buffer of its own, are not (see `owned`).
  * The byte cap is checked between row sets, on what is written plus what the open row group
  * holds: a Parquet file cannot end at an arbitrary row, so it may pass the cap by one row set.
  */
@@ -60,10 +60,9 @@ class ParquetBatchEncoder implements BatchEncoder {
   private owned(chunks: Uint8Array[]): Buffer[] {
     return chunks.map((chunk) => {
       this.written += chunk.byteLength;
-      // A compressed page is a buffer of its own, made for this row group and dropped by the
-      // encoder when it hands the pages out (parquet/compression.ts): it moves on as it is. Copying
-      // it left every row group's pages behind as old-generation garbage in the worker, which V8
-      // frees only after ~64 MB (garbage-collection.ts). Views and small pieces are copied.
+      // A column chunk is a buffer of its own, made when its row group ends and referenced by
+      // nothing else (parquet/column-writer.ts): it moves on as it is. A copy would be left behind
+      // as garbage in the worker at every row group. Views and small pieces are copied.
       const ownBuffer = chunk.byteLength >= OWN_BUFFER_MIN_BYTES && spansWholeBuffer(chunk);
       return ownBuffer ? Buffer.from(chunk.buffer, 0, chunk.byteLength) : Buffer.from(chunk);
     });

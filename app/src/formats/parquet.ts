@@ -93,9 +93,9 @@ export function createParquetEncoder(columns: readonly ResultColumn[], options: 
     if (groupRows === 0) return;
     const group: RowGroupMeta = { rows: groupRows, offset, chunks: [] };
     for (const writer of writers) {
-      const { buffers, ...chunk } = writer.finishChunk();
+      const { bytes, ...chunk } = writer.finishChunk();
       group.chunks.push({ chunk, offset });
-      for (const buffer of buffers) out.push(buffer);
+      out.push(bytes);
       offset += chunk.compressedBytes;
     }
     rowGroups.push(group);

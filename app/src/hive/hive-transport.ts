@@ -11,6 +11,7 @@ import { FastFramedTransport } from './fast-fetch.js';
 import { binaryTransportOptions, hiveTlsOptions } from './hive-tls.js';
 import { basicCredentials, HiveHttpConnection, type HttpCredentials } from './http-connection.js';
 import { GssapiSaslProcess } from './kerberos/sasl-gssapi.js';
+import { OneBufferTcpConnection } from './one-buffer-tcp-connection.js';
 import { spnegoCredentials } from './kerberos/spnego.js';
 import { ticketCacheFor } from './kerberos/ticket-cache.js';
 
@@ -70,7 +71,8 @@ export function hiveTransport(config: HiveConfig, agent: http.Agent | undefined)
         ? new hive.auth.PlainTcpAuthentication({ username: config.username, password: config.password })
         : new hive.auth.KerberosTcpAuthentication({ username: service.principal }, new GssapiSaslProcess(service) as never);
   return {
-    connectionProvider: new hive.connections.TcpConnection(),
+    // Without TLS the socket reads into one buffer of ours (one-buffer-tcp-connection.ts).
+    connectionProvider: config.tls ? new hive.connections.TcpConnection() : new OneBufferTcpConnection(),
     authProvider,
     // NOSASL's provider names its own (buffered) transport, which wins over this one.
     options: { host: config.host, port: config.port, options: { ...binaryTransportOptions(config), transport: FastFramedTransport } },

@@ -10,11 +10,7 @@ import { compress as zstdCompress } from 'zstd-napi';
 export interface PageCodec {
   /** parquet.thrift CompressionCodec (ZSTD = 6). */
   id: number;
-  /**
-   * The compressed page in new memory that nothing else references (zstd-napi returns "a new
-   * Buffer"; a view of its scratch is never handed out whole): the export may move it to another
-   * thread without a copy (exports/row-set-encoding.ts).
-   */
+  /** The compressed page; the column writer copies it into its chunk at once (parquet/column-writer.ts). */
   compress(page: Uint8Array): Uint8Array;
 }
 

@@ -8,7 +8,7 @@ import type { ColumnPlan, LogicalType } from './schema.js';
 import { CompactType, CompactWriter } from './thrift-compact.js';
 
 export interface ChunkPlacement {
-  chunk: Omit<ChunkResult, 'buffers'>;
+  chunk: Omit<ChunkResult, 'bytes'>;
   /** File offset of the chunk's first byte. */
   offset: number;
 }
