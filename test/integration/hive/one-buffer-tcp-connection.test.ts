@@ -24,7 +24,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A server that sends `messages` one at a time, each after the client's previous write. */
+/** A server on 127.0.0.1 that hands each accepted socket to `onClient`. */
 async function serverSaying(onClient: (socket: Socket) => void): Promise<number> {
   server = createServer((socket) => {
     sockets.push(socket);
@@ -36,6 +36,12 @@ async function serverSaying(onClient: (socket: Socket) => void): Promise<number>
 }
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean): Promise<void> {
+  for (const started = Date.now(); !condition(); await tick(5)) {
+    if (Date.now() - started > 10_000) throw new Error('timed out waiting for the socket');
+  }
+}
 
 describe('OneBufferTcpConnection', () => {
   it('hands a SASL step copies it may read after an await, then lends reads to thrift once authenticated', async () => {
@@ -63,7 +69,6 @@ describe('OneBufferTcpConnection', () => {
         }),
     };
     const provider = await new OneBufferTcpConnection().connect({ host: '127.0.0.1', port }, auth);
-    await tick(20);
     expect(kept.map((data) => data.toString())).toEqual(['A'.repeat(1000), 'B'.repeat(1000)]);
     expect(provider.isConnected()).toBe(true);
 
@@ -71,10 +76,11 @@ describe('OneBufferTcpConnection', () => {
     const socket = provider.getConnection()!.connection;
     const seen: { text: string; buffer: ArrayBufferLike }[] = [];
     socket.on('data', (data: Buffer) => seen.push({ text: data.toString(), buffer: data.buffer }));
+    // Each sent once the last was read, so each is a read of its own (a busy machine would join them).
     sockets[0]!.write('C'.repeat(500));
-    await tick(20);
+    await until(() => seen.length === 1);
     sockets[0]!.write('D'.repeat(500));
-    await tick(20);
+    await until(() => seen.length === 2);
     expect(seen.map((read) => read.text)).toEqual(['C'.repeat(500), 'D'.repeat(500)]);
     expect(seen[0]!.buffer).toBe(seen[1]!.buffer);
   });
