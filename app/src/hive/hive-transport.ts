@@ -11,9 +11,9 @@ import { FastFramedTransport } from './fast-fetch.js';
 import { binaryTransportOptions, hiveTlsOptions } from './hive-tls.js';
 import { basicCredentials, HiveHttpConnection, type HttpCredentials } from './http-connection.js';
 import { GssapiSaslProcess } from './kerberos/sasl-gssapi.js';
-import { OneBufferTcpConnection } from './one-buffer-tcp-connection.js';
 import { spnegoCredentials } from './kerberos/spnego.js';
 import { ticketCacheFor } from './kerberos/ticket-cache.js';
+import { OneBufferTcpConnection } from './one-buffer-tcp-connection.js';
 
 /** hive-driver's transport as its auth providers see it: TcpTransport hands out its net.Socket. */
 export interface DriverTransport {

@@ -7,7 +7,7 @@
  * once (fast-fetch.ts) and then left for the main thread's garbage collector, which runs rarely
  * while the work is in the encode workers. At 10M rows of Parquet glibc's main arena held 17–30
  * MB of them at any moment (malloc_stats during `npm run bench -- export --only=big:parquet`);
- * with one reused buffer it stays at its idle 3 MB, and the export runs ~10% faster.
+ * with one reused buffer it stays at its idle 3 MB, and those Parquet exports ran ~10% faster.
  *
  * The contract that makes reuse safe: a 'data' listener must take what it needs from the Buffer
  * before it returns. thrift's receivers do (FastFramedTransport and TBufferedTransport copy each
