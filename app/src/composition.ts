@@ -272,7 +272,7 @@ export function buildConnector(config: Config, overrides: ConnectorOverrides = {
       }
     });
 
-  const encoders = createEncodePool({ workers: config.exports.workers, idleMs: 60_000, logger });
+  const encoders = createEncodePool({ workers: config.exports.workers, nice: config.exports.workerNice, idleMs: 60_000, logger });
   const scheduler = new JobScheduler({
     jobs,
     store,

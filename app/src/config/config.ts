@@ -103,6 +103,8 @@ export interface Config {
     partMaxBytes: number;
     /** Encode worker threads (encode-pool.ts); 0 runs encoding on the main thread. */
     workers: number;
+    /** Their threads' nice value (thread-priority.ts). */
+    workerNice: number;
   };
   /** Synchronous previews: their deadline, and how many one user may start per minute and run at once. */
   previews: { timeoutMs: number; ratePerMinute: number; maxConcurrentPerUser: number };
@@ -296,6 +298,7 @@ function toConfig(env: Env): Config {
       partMaxBytes: env.EXPORT_PART_MAX_BYTES,
       // One per core, as many as exports may run at once, at most 4: more would only contend.
       workers: env.EXPORT_WORKERS ?? Math.max(1, Math.min(availableParallelism(), env.JOBS_MAX_CONCURRENT, 4)),
+      workerNice: env.EXPORT_WORKER_NICE,
     },
     previews: {
       timeoutMs: env.PREVIEW_TIMEOUT_MS,

@@ -237,6 +237,8 @@ export const envSchema = z
     EXPORT_PART_MAX_BYTES: int(64 * 1024, Number.MAX_SAFE_INTEGER).default(256 * 1024 ** 2),
     /** Worker threads that decode and encode row sets (0: on the main thread). Default: the cores, at most 4. */
     EXPORT_WORKERS: int(0, 32).optional(),
+    /** The encode workers' nice value (0 = as the API): exports give way to requests on busy cores. */
+    EXPORT_WORKER_NICE: int(0, 19).default(10),
     PREVIEW_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
     PREVIEW_RATE_LIMIT_PER_MINUTE: int(1, 10_000).default(30),
     PREVIEW_MAX_CONCURRENT_PER_USER: int(1, 64).default(2),

@@ -42,6 +42,12 @@ export type EncodeCall =
 /** Messages to a worker: calls numbered by `rid`, and `close`, which is not answered. */
 export type EncodeRequest = (EncodeCall & { rid: number }) | { op: 'close'; id: number };
 
+/** What a worker is started with. */
+export interface EncodeWorkerData {
+  /** Its thread's nice value (thread-priority.ts); 0 leaves it as the main thread's. */
+  nice: number;
+}
+
 /** A worker's answer to the request `rid`. */
 export type EncodeReply =
   | { rid: number; chunks: Uint8Array[]; rows?: number }
@@ -62,12 +68,13 @@ function revive(error: { name: string; message: string }): Error {
  * the TypeScript sources (tsx, vitest), the source through tsx's loader registered in the worker
  * (loader hooks given by --import do not reach worker threads).
  */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./encode-worker.js', import.meta.url), { name: 'export-encoder' });
+function startWorker(data: EncodeWorkerData): Worker {
+  const options = { name: 'export-encoder', workerData: data };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./encode-worker.js', import.meta.url), options);
   const tsx = import.meta.resolve('tsx/esm/api');
   const source = new URL('./encode-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(bootstrap, { eval: true, name: 'export-encoder' });
+  return new Worker(bootstrap, { ...options, eval: true });
 }
 
 class WorkerSlot {
@@ -80,12 +87,13 @@ class WorkerSlot {
 
   constructor(
     private readonly idleMs: number,
+    private readonly data: EncodeWorkerData,
     private readonly logger: Logger,
   ) {}
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWorker();
+    const worker = startWorker(this.data);
     worker.unref();
     worker.on('message', (reply: EncodeReply) => {
       const waiting = this.pending.get(reply.rid);
@@ -190,9 +198,16 @@ function inlineEncoder(spec: EncodingSpec): RowSetEncoder {
   };
 }
 
-export function createEncodePool(options: { workers: number; idleMs: number; logger: Logger }): EncodePool {
+export function createEncodePool(options: {
+  workers: number;
+  /** The workers' nice value: higher, and exports yield to the API's thread when cores are busy. */
+  nice?: number;
+  idleMs: number;
+  logger: Logger;
+}): EncodePool {
   if (options.workers === 0) return { open: inlineEncoder, close: async () => undefined };
-  const slots = Array.from({ length: options.workers }, () => new WorkerSlot(options.idleMs, options.logger));
+  const data: EncodeWorkerData = { nice: options.nice ?? 0 };
+  const slots = Array.from({ length: options.workers }, () => new WorkerSlot(options.idleMs, data, options.logger));
   let nextId = 0;
   return {
     open(spec) {

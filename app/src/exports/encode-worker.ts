@@ -3,14 +3,18 @@
  * and answers each request in order. Failures are answered, not thrown: the export fails, the
  * worker and the other exports on it go on.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { spansWholeBuffer } from '../formats/encoder.js';
-import type { EncodeCall, EncodeReply, EncodeRequest } from './encode-pool.js';
+import type { EncodeCall, EncodeReply, EncodeRequest, EncodeWorkerData } from './encode-pool.js';
 import { promptCollector } from '../garbage-collection.js';
 import { RowSetEncoding } from './row-set-encoding.js';
+import { deprioritizeCurrentThread } from './thread-priority.js';
 
 const port = parentPort;
 if (!port) throw new Error('encode-worker.ts runs as a worker thread of the connector');
+
+const { nice } = workerData as EncodeWorkerData;
+if (nice > 0) deprioritizeCurrentThread(nice);
 
 /** Spent replies are freed every few MiB instead of after ~64 MB (garbage-collection.ts). */
 const repliesReceived = promptCollector();
