@@ -23,6 +23,12 @@ export interface RowSetEncoder {
   /** Whole rows of `rowSet`: at most `maxRows`, none past `maxBytes` of output. The row set is consumed. */
   encode(rowSet: WireRowSet, maxRows: number, maxBytes: number): Promise<EncodedChunk>;
   finish(): Promise<Buffer[]>;
+  /**
+   * The caller is done with `chunk`, one this encoder returned: its bytes are written out (the
+   * sink called back for it), so its memory may carry a later chunk. Chunks not meant for reuse
+   * are ignored. Valid after `close` too.
+   */
+  release(chunk: Buffer): void;
   /** Drops the encoder's state; safe to call at any point and more than once. */
   close(): void;
 }
@@ -39,8 +45,8 @@ export type EncodeCall =
   | { op: 'start' | 'finish'; id: number }
   | { op: 'encode'; id: number; rowSet: WireRowSet; maxRows: number; maxBytes: number };
 
-/** Messages to a worker: calls numbered by `rid`, and `close`, which is not answered. */
-export type EncodeRequest = (EncodeCall & { rid: number }) | { op: 'close'; id: number };
+/** Messages to a worker: calls numbered by `rid`; `close` and `reuse` (a chunk's buffer given back), which are not answered. */
+export type EncodeRequest = (EncodeCall & { rid: number }) | { op: 'close'; id: number } | { op: 'reuse'; buffer: ArrayBuffer };
 
 /** What a worker is started with. */
 export interface EncodeWorkerData {
@@ -48,9 +54,9 @@ export interface EncodeWorkerData {
   nice: number;
 }
 
-/** A worker's answer to the request `rid`. */
+/** A worker's answer to the request `rid`; `reusable[i]`: chunk i's buffer is to be given back once written. */
 export type EncodeReply =
-  | { rid: number; chunks: Uint8Array[]; rows?: number }
+  | { rid: number; chunks: Uint8Array[]; rows?: number; reusable?: boolean[] }
   | { rid: number; error: { name: string; message: string } };
 
 /** Uint8Arrays from a worker as Buffers, without copying. */
@@ -139,8 +145,8 @@ class WorkerSlot {
     });
   }
 
-  post(worker: Worker, message: EncodeRequest): void {
-    if (this.worker === worker) worker.postMessage(message);
+  post(worker: Worker, message: EncodeRequest, transfer: ArrayBuffer[] = []): void {
+    if (this.worker === worker) worker.postMessage(message, transfer);
   }
 
   async stop(): Promise<void> {
@@ -157,10 +163,13 @@ class WorkerSlot {
 function workerEncoder(slot: WorkerSlot, id: number, spec: EncodingSpec): RowSetEncoder {
   const worker = slot.attach();
   let closed = false;
+  /** Buffers of chunks the worker wants back once written (its ChunkBufferPool). */
+  const reusable = new WeakSet<ArrayBufferLike>();
   const call = async (message: EncodeCall, transfer?: ArrayBuffer[]) => {
     if (closed) throw new Error('The export\'s encoder is closed');
     const reply = await slot.request(worker, message, transfer);
     if ('error' in reply) throw revive(reply.error);
+    reply.reusable?.forEach((wanted, i) => wanted && reusable.add(reply.chunks[i]!.buffer));
     return reply;
   };
   const opened = call({ op: 'open', id, spec });
@@ -178,6 +187,12 @@ function workerEncoder(slot: WorkerSlot, id: number, spec: EncodingSpec): RowSet
     async finish() {
       return asBuffers((await call({ op: 'finish', id })).chunks);
     },
+    release(chunk) {
+      const buffer = chunk.buffer;
+      if (!reusable.has(buffer)) return;
+      reusable.delete(buffer);
+      slot.post(worker, { op: 'reuse', buffer: buffer as ArrayBuffer }, [buffer as ArrayBuffer]);
+    },
     close() {
       if (closed) return;
       closed = true;
@@ -194,6 +209,7 @@ function inlineEncoder(spec: EncodingSpec): RowSetEncoder {
     start: async () => (await encoding).start(),
     encode: async (rowSet, maxRows, maxBytes) => (await encoding).encode(rowSet, maxRows, maxBytes),
     finish: async () => (await encoding).finish(),
+    release: () => undefined,
     close: () => undefined,
   };
 }

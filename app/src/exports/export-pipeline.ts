@@ -9,8 +9,8 @@
  * encoder (CSV header, Parquet footer) and its own gzip stream — cut between row sets, never
  * inside a row; the store publishes them all at once on commit.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { addAbortSignal, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { RunningQuery } from '../hive/query-runner.js';
 import { MAX_EXPORT_PARTS, type CommittedExport, type ExportFormat, type ExportWriter } from '../storage/export-store.js';
@@ -179,13 +179,15 @@ export async function streamExport(options: {
       let more = false;
       const encoder = options.encoders.open(spec);
       try {
-        const source = Readable.from(
-          partChunks(encoder, () => (more = true)),
-          { objectMode: false }
-        );
-        const streamOptions = options.signal ? { signal: options.signal } : {};
-        if (options.format === 'csv.gz') await pipeline(source, createGzip({ level: GZIP_LEVEL }), writer.stream, streamOptions);
-        else await pipeline(source, writer.stream, streamOptions);
+        const chunks = partChunks(encoder, () => (more = true));
+        const release = (chunk: Buffer) => encoder.release(chunk);
+        if (options.format === 'csv.gz') {
+          const gzip = createGzip({ level: GZIP_LEVEL });
+          await writeChunks(chunks, gzip, pipeline(gzip, writer.stream, options.signal ? { signal: options.signal } : {}), release);
+        } else {
+          if (options.signal) addAbortSignal(options.signal, writer.stream);
+          await writeChunks(chunks, writer.stream, finished(writer.stream), release);
+        }
       } finally {
         encoder.close();
       }
@@ -208,4 +210,66 @@ export async function streamExport(options: {
     // row set. Not awaited: it would wait for a fetch in flight, which the query's close ends.
     void rowSets.return(undefined).catch(() => undefined);
   }
+}
+
+/**
+ * Writes `chunks` into `sink` (the store's writer, or gzip in front of it), one at a time as the
+ * sink calls back, and gives each back through `release` at its callback: by then the sink has
+ * taken the bytes (copied into an upload block or the file's cipher buffer, compressed), so an
+ * encode worker can write the next chunk into the same memory (chunk-buffer-pool.ts). A stream
+ * pipeline would hand the chunk on with no word of when it is done with it.
+ * `ended` settles when everything after `sink` has finished, and rejects on the first failure
+ * or abort anywhere along it, which ends the writing at once, even while a row set is awaited.
+ * A failure of the chunks' source (Hive, the encoder) destroys the sink, so nothing goes on.
+ */
+async function writeChunks(chunks: AsyncGenerator<Buffer>, sink: Writable, ended: Promise<void>, release: (chunk: Buffer) => void): Promise<void> {
+  // Each wait listens for `ended` failing and stops listening when it is over. A Promise.race
+  // with `ended` instead would leave a reaction on it per wait, and through it every chunk
+  // (each race's result) reachable until the part ends.
+  let failure: { error: unknown } | undefined;
+  const waiting = new Set<(error: unknown) => void>();
+  ended.catch((error: unknown) => {
+    failure = { error };
+    for (const stop of waiting) stop(error);
+  });
+  const unlessEnded = <T>(work: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (failure) return reject(failure.error);
+      waiting.add(reject);
+      work.then(resolve, reject).finally(() => waiting.delete(reject));
+    });
+  const ask = () => {
+    const next = chunks.next();
+    next.catch(() => undefined); // left behind when `ended` fails first
+    return next;
+  };
+  try {
+    let next = ask();
+    for (;;) {
+      const read = await unlessEnded(next);
+      if (read.done) break;
+      // The next chunk is made (the next row set read and sent to the worker) while this one is written.
+      next = ask();
+      const refused = await unlessEnded(written(sink, read.value));
+      // A write refused because the sink was torn down: `ended` names why.
+      if (refused) {
+        await ended;
+        throw refused;
+      }
+      release(read.value);
+    }
+  } catch (error) {
+    sink.destroy();
+    void chunks.return(undefined).catch(() => undefined);
+    throw error;
+  }
+  sink.end();
+  await ended;
+}
+
+/** Resolves once `sink` called back for `chunk`: undefined, or the error it reported. */
+function written(sink: Writable, chunk: Buffer): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    sink.write(chunk, (error) => resolve(error ?? undefined));
+  });
 }

@@ -9,6 +9,7 @@ import { decodeWireRowSet } from '../hive/rowset-decoder.js';
 import { CsvEncoder } from '../formats/csv-encoder.js';
 import { spansWholeBuffer, type BatchEncoder, type EncodedChunk } from '../formats/encoder.js';
 import type { ParquetEncoder } from '../formats/parquet.js';
+import type { ChunkBuffers } from './chunk-buffer-pool.js';
 
 /** A file format the encoders write (compression, as in csv.gz, is the pipeline's). */
 export type FileFormat = 'csv' | 'parquet';
@@ -37,7 +38,10 @@ const OWN_BUFFER_MIN_BYTES = 64 * 1024;
 class ParquetBatchEncoder implements BatchEncoder {
   private written = 0;
 
-  constructor(private readonly parquet: ParquetEncoder) {}
+  constructor(
+    private readonly parquet: ParquetEncoder,
+    private readonly buffers?: ChunkBuffers,
+  ) {}
 
   get bytes(): number {
     return this.written + this.parquet.bytesBuffered;
@@ -60,24 +64,31 @@ class ParquetBatchEncoder implements BatchEncoder {
   private owned(chunks: Uint8Array[]): Buffer[] {
     return chunks.map((chunk) => {
       this.written += chunk.byteLength;
-      // A column chunk is a buffer of its own, made when its row group ends and referenced by
-      // nothing else (parquet/column-writer.ts): it moves on as it is. A copy would be left behind
-      // as garbage in the worker at every row group. Views and small pieces are copied.
-      const ownBuffer = chunk.byteLength >= OWN_BUFFER_MIN_BYTES && spansWholeBuffer(chunk);
-      return ownBuffer ? Buffer.from(chunk.buffer, 0, chunk.byteLength) : Buffer.from(chunk);
+      // A column chunk is a buffer of its own (or `buffers`' to be given back), made when its row
+      // group ends and referenced by nothing else (parquet/column-writer.ts): it moves on as it
+      // is. A copy would be left behind as garbage in the worker at every row group. Views and
+      // small pieces are copied.
+      const lent = this.buffers?.isLent(chunk.buffer) ?? false;
+      const ownBuffer = lent || (chunk.byteLength >= OWN_BUFFER_MIN_BYTES && spansWholeBuffer(chunk));
+      return ownBuffer ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.from(chunk);
     });
   }
 }
 
-async function createBatchEncoder(spec: EncodingSpec): Promise<BatchEncoder> {
+/**
+ * Where the encoders write their chunks (a CSV row set's text, a Parquet column chunk): `buffers`
+ * (an encode worker's ChunkBufferPool), or new buffers without it.
+ */
+async function createBatchEncoder(spec: EncodingSpec, buffers?: ChunkBuffers): Promise<BatchEncoder> {
+  const allocate = buffers && ((bytes: number) => buffers.take(bytes));
   switch (spec.format) {
     case 'csv':
-      return new CsvEncoder(spec.columns, spec.columns.map((column) => column.name));
+      return new CsvEncoder(spec.columns, spec.columns.map((column) => column.name), allocate);
     case 'parquet': {
       // Loaded on first use: the native zstd binding is not needed by a connector writing CSV.
       const { createParquetEncoder, DEFAULT_ROW_GROUP_BYTES } = await import('../formats/parquet.js');
       const rowGroupBytes = Math.min(spec.maxRowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_BYTES);
-      return new ParquetBatchEncoder(createParquetEncoder(spec.columns, { rowGroupBytes }));
+      return new ParquetBatchEncoder(createParquetEncoder(spec.columns, { rowGroupBytes, ...(allocate && { allocate }) }), buffers);
     }
   }
 }
@@ -91,8 +102,8 @@ export class RowSetEncoding {
     private readonly encoder: BatchEncoder,
   ) {}
 
-  static async open(spec: EncodingSpec): Promise<RowSetEncoding> {
-    return new RowSetEncoding(spec, await createBatchEncoder(spec));
+  static async open(spec: EncodingSpec, buffers?: ChunkBuffers): Promise<RowSetEncoding> {
+    return new RowSetEncoding(spec, await createBatchEncoder(spec, buffers));
   }
 
   start(): Buffer[] {

@@ -305,7 +305,8 @@ export function csvHeaderBytes(names: readonly string[]): Buffer {
 /**
  * CSV as a BatchEncoder: the header, then whole rows within the caps. Rows are written into one
  * scratch buffer, kept between batches and sized for the batch's worst case, and each batch's
- * bytes leave in a buffer of their own (the caller may hand it to another thread).
+ * bytes leave in a buffer of their own (the caller may hand it to another thread): a new one, or
+ * one from `allocate` (an encode worker's ChunkBufferPool).
  */
 export class CsvEncoder implements BatchEncoder {
   private written = 0;
@@ -314,6 +315,7 @@ export class CsvEncoder implements BatchEncoder {
   constructor(
     private readonly specs: readonly CsvColumn[],
     private readonly names: readonly string[] = [],
+    private readonly allocate: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafeSlow(bytes),
   ) {}
 
   get bytes(): number {
@@ -372,7 +374,8 @@ export class CsvEncoder implements BatchEncoder {
       }
       rows++;
     }
-    const bytes = Buffer.allocUnsafeSlow(pos);
+    if (pos === 0) return { bytes: Buffer.alloc(0), rows };
+    const bytes = this.allocate(pos);
     buf.copy(bytes, 0, 0, pos);
     return { bytes, rows };
   }

@@ -42,6 +42,8 @@ export interface ParquetEncoderOptions {
   pageBytes?: number;
   /** Rows that close a data page. @default 20,000 (Arrow's default) */
   pageRows?: number;
+  /** Where a column chunk's bytes are gathered when its row group ends. @default a new buffer each */
+  allocate?: (bytes: number) => Uint8Array;
 }
 
 export interface ParquetEncoder {
@@ -73,7 +75,8 @@ export function createParquetEncoder(columns: readonly ResultColumn[], options: 
   if (!(rowGroupBytes > 0)) throw new Error(`rowGroupBytes must be a positive number of bytes, got ${rowGroupBytes}`);
   if (!(rowGroupRows > 0)) throw new Error(`rowGroupRows must be a positive number of rows, got ${rowGroupRows}`);
   const plans = columns.map(planColumn);
-  const writers = plans.map((plan) => new ColumnChunkWriter(plan, codec, limits));
+  const allocate = options.allocate ?? ((bytes: number) => new Uint8Array(bytes));
+  const writers = plans.map((plan) => new ColumnChunkWriter(plan, codec, limits, allocate));
   const rowGroups: RowGroupMeta[] = [];
   let offset = 0;
   let groupRows = 0;

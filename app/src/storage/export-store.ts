@@ -63,7 +63,8 @@ export interface ExportWriter {
   /**
    * Bytes of the current part (already gzipped when the format says so); a new stream after each
    * `nextPart`. Honours backpressure; nothing written here is visible to anyone until `commit`
-   * resolves.
+   * resolves. It is done with a chunk when it calls back for it: the pipeline then gives the
+   * chunk's memory back to the encoder for later chunks (export-pipeline.ts `writeChunks`).
    */
   readonly stream: Writable;
   /** Bytes accepted so far, all parts together, for progress reporting. */

@@ -64,7 +64,8 @@ function memoryWriter(): ExportWriter & { parts(): Buffer[]; bytes(): Buffer } {
   const partStream = () =>
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        parts.at(-1)!.push(chunk);
+        // A copy, as the stores take the bytes: after the callback the chunk's memory carries a later chunk.
+        parts.at(-1)!.push(Buffer.from(chunk));
         callback();
       },
     });

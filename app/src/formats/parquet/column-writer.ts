@@ -101,7 +101,13 @@ export class ColumnChunkWriter {
   private readonly unscaled: Unscaled = { small: 0, big: undefined };
   private readonly fixed: Uint8Array;
 
-  constructor(private readonly plan: ColumnPlan, private readonly codec: PageCodec, private readonly limits: PageLimits) {
+  constructor(
+    private readonly plan: ColumnPlan,
+    private readonly codec: PageCodec,
+    private readonly limits: PageLimits,
+    /** Where `finishChunk` gathers the chunk: exactly its bytes, in a buffer no one else writes to until they are handed back. */
+    private readonly allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+  ) {
     this.dictionary = plan.value === 'bytes' ? new ByteDictionary() : undefined;
     this.dictionaryOn = this.dictionary !== undefined;
     this.fixed = new Uint8Array(plan.typeLength ?? 0);
@@ -404,7 +410,7 @@ export class ColumnChunkWriter {
       statistics.min = this.plainStat(this.minLo, this.minHi);
       statistics.max = this.plainStat(this.maxLo, this.maxHi);
     }
-    const chunk = new Uint8Array(dictionaryPageBytes + this.pages.length);
+    const chunk = this.allocate(dictionaryPageBytes + this.pages.length);
     let at = 0;
     for (const part of [...dictionaryPage, this.pages.written()]) {
       chunk.set(part, at);
