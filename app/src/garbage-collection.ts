@@ -15,7 +15,8 @@
  * with it on both threads). The worker's heap is tiny, so these collections cost little. The same
  * on the main thread, for the encoded chunks coming back, cost about 0.1 CPU-s per million rows
  * and 10–15% of the Blob CSV export rate, and moved the API's p95 from ~40 towards 50 ms, for no
- * gain in peak beyond the runs' spread: it is not done.
+ * gain in peak beyond the runs' spread: it is not done. Those chunks go back to their worker for
+ * reuse instead (exports/chunk-buffer-pool.ts).
  *
  * `gc` comes from V8's --expose-gc set at run time and fetched through a fresh context, so the
  * service needs no extra command-line flag; where V8 refuses it, collections are simply skipped.

@@ -10,6 +10,7 @@
  * use and stop after `idleMs` without an export, so an idle connector holds no extra heaps. With
  * `workers: 0` everything runs on the main thread (tests of the domain, tiny deployments).
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WireRowSet } from '../hive/column-batch.js';
 import { RowSetDecodeError } from '../hive/rowset-decoder.js';
@@ -45,8 +46,15 @@ export type EncodeCall =
   | { op: 'start' | 'finish'; id: number }
   | { op: 'encode'; id: number; rowSet: WireRowSet; maxRows: number; maxBytes: number };
 
-/** Messages to a worker: calls numbered by `rid`; `close` and `reuse` (a chunk's buffer given back), which are not answered. */
-export type EncodeRequest = (EncodeCall & { rid: number }) | { op: 'close'; id: number } | { op: 'reuse'; buffer: ArrayBuffer };
+/**
+ * Messages to a worker: calls numbered by `rid`; and, not answered, `close`, `reuse` (a chunk's
+ * buffer given back) and `nice` (lower the thread's priority to that nice value).
+ */
+export type EncodeRequest =
+  | (EncodeCall & { rid: number })
+  | { op: 'close'; id: number }
+  | { op: 'reuse'; buffer: ArrayBuffer }
+  | { op: 'nice'; nice: number };
 
 /** What a worker is started with. */
 export interface EncodeWorkerData {
@@ -91,15 +99,17 @@ class WorkerSlot {
   /** Encoders open on this worker. */
   open = 0;
 
+  /** The nice value this slot's worker runs at, or starts at (0: as the process). */
+  private nice = 0;
+
   constructor(
     private readonly idleMs: number,
-    private readonly data: EncodeWorkerData,
     private readonly logger: Logger,
   ) {}
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWorker(this.data);
+    const worker = startWorker({ nice: this.nice });
     worker.unref();
     worker.on('message', (reply: EncodeReply) => {
       const waiting = this.pending.get(reply.rid);
@@ -109,6 +119,7 @@ class WorkerSlot {
     const lost = (error: Error) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.nice = 0;
       for (const waiting of this.pending.values()) waiting.reject(error);
       this.pending.clear();
     };
@@ -145,6 +156,13 @@ class WorkerSlot {
     });
   }
 
+  /** Lowers the worker's priority for the rest of its life (a thread cannot raise it again unprivileged). */
+  deprioritize(nice: number): void {
+    if (this.nice >= nice) return;
+    this.nice = nice;
+    this.worker?.postMessage({ op: 'nice', nice } satisfies EncodeRequest);
+  }
+
   post(worker: Worker, message: EncodeRequest, transfer: ArrayBuffer[] = []): void {
     if (this.worker === worker) worker.postMessage(message, transfer);
   }
@@ -154,6 +172,7 @@ class WorkerSlot {
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;
+    this.nice = 0;
     for (const waiting of this.pending.values()) waiting.reject(new Error('The export\'s encode worker was stopped'));
     this.pending.clear();
     await worker.terminate();
@@ -216,20 +235,32 @@ function inlineEncoder(spec: EncodingSpec): RowSetEncoder {
 
 export function createEncodePool(options: {
   workers: number;
-  /** The workers' nice value: higher, and exports yield to the API's thread when cores are busy. */
+  /**
+   * The workers' nice value once exports contend for the cores (`contendedAt`): higher, and
+   * exports yield to the API's thread. A lone export on a machine with a core to spare runs at
+   * full priority: it competes with nothing, and a lowered priority costs it time slices (a
+   * fifth of its rate, measured with the stand-in and Azurite on the same two cores).
+   */
   nice?: number;
+  /** Exports open at once from which the workers are deprioritized. @default the cores */
+  contendedAt?: number;
   idleMs: number;
   logger: Logger;
 }): EncodePool {
   if (options.workers === 0) return { open: inlineEncoder, close: async () => undefined };
-  const data: EncodeWorkerData = { nice: options.nice ?? 0 };
-  const slots = Array.from({ length: options.workers }, () => new WorkerSlot(options.idleMs, data, options.logger));
+  const nice = options.nice ?? 0;
+  const contendedAt = options.contendedAt ?? availableParallelism();
+  const slots = Array.from({ length: options.workers }, () => new WorkerSlot(options.idleMs, options.logger));
   let nextId = 0;
   return {
     open(spec) {
       // The least busy worker; ties go to the first, so one export keeps to one warm worker.
       const slot = slots.reduce((best, candidate) => (candidate.open < best.open ? candidate : best));
-      return workerEncoder(slot, ++nextId, spec);
+      const encoder = workerEncoder(slot, ++nextId, spec);
+      // The exports' threads and the API's now outnumber the cores: the API's goes first from here.
+      const open = slots.reduce((sum, each) => sum + each.open, 0);
+      if (nice > 0 && open >= contendedAt) for (const each of slots) each.deprioritize(nice);
+      return encoder;
     },
     async close() {
       await Promise.all(slots.map((slot) => slot.stop()));

@@ -87,6 +87,10 @@ port.on('message', async (request: EncodeRequest) => {
     chunkBuffers.give(request.buffer);
     return;
   }
+  if (request.op === 'nice') {
+    deprioritizeCurrentThread(request.nice);
+    return;
+  }
   let reply: EncodeReply;
   try {
     reply = await handle(request);

@@ -40,14 +40,16 @@ afterEach(async () => {
 });
 
 describe('the encode pool\'s worker threads', () => {
-  it('run at the pool\'s nice value, one thread each, while the calling thread keeps its own', async () => {
+  it('run a lone export at full priority and, once exports contend, at the pool\'s nice value, one thread each, the calling thread untouched', async () => {
     const callerNice = niceByThread().get(callerTid);
     expect(threadsAt(7)).toEqual([]);
-    pool = createEncodePool({ workers: 2, nice: 7, idleMs: 60_000, logger: createLogger('silent') });
+    pool = createEncodePool({ workers: 2, nice: 7, contendedAt: 2, idleMs: 60_000, logger: createLogger('silent') });
     const first = pool.open({ format: 'csv', columns: [{ name: 'n', type: 'int', typeId: 3, nullable: true }] });
+    // A worker answers only after its module ran, and requests in order.
+    await first.start();
+    expect(threadsAt(7)).toEqual([]);
     const second = pool.open({ format: 'csv', columns: [{ name: 'n', type: 'int', typeId: 3, nullable: true }] });
-    // A worker answers only after its module ran, and with it the priority change.
-    await Promise.all([first.start(), second.start()]);
+    await Promise.all([first.finish(), second.start()]);
     expect(threadsAt(7)).toHaveLength(2);
     expect(niceByThread().get(callerTid)).toBe(callerNice);
     first.close();
