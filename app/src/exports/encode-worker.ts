@@ -29,7 +29,7 @@ if (nice > 0) deprioritizeCurrentThread(nice);
 /** Spent replies are freed every few MiB instead of after ~64 MB (garbage-collection.ts). */
 const repliesReceived = promptCollector();
 
-/** The buffers CSV chunks are written into, given back by the main thread once written out. */
+/** The buffers chunks (CSV text, Parquet column chunks) are written into, given back by the main thread once written out. */
 const chunkBuffers = new ChunkBufferPool(CHUNK_BUFFER_BYTES_KEPT);
 
 /** Open encoders by id; `open` may still be loading a format's module, so each is awaited. */
