@@ -190,7 +190,7 @@ describe('the connector bundle, installed by the bootstrap on a VM without Inter
     const current = join(scratch.root, 'opt/enos-connector/current');
     const script = `
       import { Worker } from 'node:worker_threads';
-      const worker = new Worker(new URL('./encode-worker.js', 'file://' + process.cwd() + '/'), { execArgv: [], workerData: { nice: 0 } });
+      const worker = new Worker(new URL('./encode-worker.js', 'file://' + process.cwd() + '/'), { execArgv: [] });
       worker.postMessage({ rid: 1, op: 'open', id: 1, spec: { format: 'csv', columns: [{ name: 'asset_id', type: 'string', typeId: 7, nullable: true }] } });
       worker.postMessage({ rid: 2, op: 'start', id: 1 });
       worker.on('message', (reply) => {

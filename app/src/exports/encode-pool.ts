@@ -56,12 +56,6 @@ export type EncodeRequest =
   | { op: 'reuse'; buffer: ArrayBuffer }
   | { op: 'nice'; nice: number };
 
-/** What a worker is started with. */
-export interface EncodeWorkerData {
-  /** Its thread's nice value (thread-priority.ts); 0 leaves it as the main thread's. */
-  nice: number;
-}
-
 /** A worker's answer to the request `rid`; `reusable[i]`: chunk i's buffer is to be given back once written. */
 export type EncodeReply =
   | { rid: number; chunks: Uint8Array[]; rows?: number; reusable?: boolean[] }
@@ -82,8 +76,8 @@ function revive(error: { name: string; message: string }): Error {
  * the TypeScript sources (tsx, vitest), the source through tsx's loader registered in the worker
  * (loader hooks given by --import do not reach worker threads).
  */
-function startWorker(data: EncodeWorkerData): Worker {
-  const options = { name: 'export-encoder', workerData: data };
+function startWorker(): Worker {
+  const options = { name: 'export-encoder' };
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./encode-worker.js', import.meta.url), options);
   const tsx = import.meta.resolve('tsx/esm/api');
   const source = new URL('./encode-worker.ts', import.meta.url).href;
@@ -109,8 +103,10 @@ class WorkerSlot {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWorker({ nice: this.nice });
+    const worker = startWorker();
     worker.unref();
+    // Before any call: messages are handled in order.
+    if (this.nice > 0) worker.postMessage({ op: 'nice', nice: this.nice } satisfies EncodeRequest);
     worker.on('message', (reply: EncodeReply) => {
       const waiting = this.pending.get(reply.rid);
       this.pending.delete(reply.rid);

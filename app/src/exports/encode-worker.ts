@@ -3,9 +3,9 @@
  * and answers each request in order. Failures are answered, not thrown: the export fails, the
  * worker and the other exports on it go on.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { spansWholeBuffer } from '../formats/encoder.js';
-import type { EncodeCall, EncodeReply, EncodeRequest, EncodeWorkerData } from './encode-pool.js';
+import type { EncodeCall, EncodeReply, EncodeRequest } from './encode-pool.js';
 import { promptCollector } from '../garbage-collection.js';
 import { ChunkBufferPool } from './chunk-buffer-pool.js';
 import { RowSetEncoding } from './row-set-encoding.js';
@@ -22,9 +22,6 @@ if (!port) throw new Error('encode-worker.ts runs as a worker thread of the conn
  * last export.
  */
 const CHUNK_BUFFER_BYTES_KEPT = 32 * 1024 * 1024;
-
-const { nice } = workerData as EncodeWorkerData;
-if (nice > 0) deprioritizeCurrentThread(nice);
 
 /** Spent replies are freed every few MiB instead of after ~64 MB (garbage-collection.ts). */
 const repliesReceived = promptCollector();

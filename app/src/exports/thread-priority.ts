@@ -9,7 +9,7 @@ import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /** The calling thread's id (Linux); undefined where /proc/thread-self is not there. */
-export function currentThreadId(): number | undefined {
+function currentThreadId(): number | undefined {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     return Number.isSafeInteger(tid) && tid > 0 ? tid : undefined;
