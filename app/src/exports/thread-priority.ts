@@ -1,7 +1,8 @@
 /**
- * Export work gives way to the API when the cores are busy: an encode worker lowers its own
- * thread's scheduling priority (a higher nice value), so a request that wakes the main thread
- * is run ahead of encoding instead of waiting for its turn among equals. Linux keeps the nice
+ * Export work gives way to the API when exports contend for the cores (encode-pool.ts decides
+ * when): an encode worker lowers its own thread's scheduling priority (a higher nice value), so
+ * a request that wakes the main thread is run ahead of encoding instead of waiting for its turn
+ * among equals. Linux keeps the nice
  * value per thread (setpriority(2), NOTES), and `os.setPriority` on a thread id changes only
  * that thread; /proc/thread-self names the calling thread's id.
  */
@@ -21,15 +22,14 @@ function currentThreadId(): number | undefined {
 /**
  * Raises the calling thread's nice value to `nice`, never lowers it (that would need privileges).
  * A hint to the scheduler, so where it cannot be given (not Linux, a sandbox refusing it) the
- * thread runs on as it was. Returns the nice value in force, undefined where it is unknown.
+ * thread runs on as it was.
  */
-export function deprioritizeCurrentThread(nice: number): number | undefined {
+export function deprioritizeCurrentThread(nice: number): void {
   const tid = currentThreadId();
-  if (tid === undefined) return undefined;
+  if (tid === undefined) return;
   try {
     if (getPriority(tid) < nice) setPriority(tid, nice);
-    return getPriority(tid);
   } catch {
-    return undefined;
+    // Refused: the thread keeps its priority.
   }
 }
