@@ -155,6 +155,8 @@ class Connector {
         JOBS_MAX_PER_USER: '4',
         // As the VM's systemd unit runs it (infra/vm/enos-connector-bootstrap.sh): the production bundle's malloc setting.
         MALLOC_MMAP_THRESHOLD_: '131072',
+        // For an A/B of the encode workers' priority (scripts/README "Benchmarks"); the connector's default otherwise.
+        ...(process.env.EXPORT_WORKER_NICE === undefined ? {} : { EXPORT_WORKER_NICE: process.env.EXPORT_WORKER_NICE }),
       },
       forwardTo: process.stderr,
       readyWhen: (line) => parseReadyLine<{ url: string }>(line),
