@@ -106,7 +106,7 @@ export class ColumnChunkWriter {
     private readonly codec: PageCodec,
     private readonly limits: PageLimits,
     /** Where `finishChunk` gathers the chunk: exactly its bytes, in a buffer no one else writes to until they are handed back. */
-    private readonly allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+    private readonly allocate: (bytes: number) => Uint8Array,
   ) {
     this.dictionary = plan.value === 'bytes' ? new ByteDictionary() : undefined;
     this.dictionaryOn = this.dictionary !== undefined;
